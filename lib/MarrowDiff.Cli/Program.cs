@@ -1,0 +1,123 @@
+using System.Globalization;
+using MarrowDiff.Data;
+using MarrowDiff.Notebooks;
+using MarrowDiff.Phantom;
+using MarrowDiff.Torch;
+
+namespace MarrowDiff.Cli;
+
+/// <summary>`marrow`: the MarrowDiff command line. Run as `dotnet run -c Release --project lib/MarrowDiff.Cli -- COMMAND …`.</summary>
+public static class Program
+{
+    private const string Usage = """
+        marrow - MarrowDiff command line (Choi et al. 2017, bone-marrow WBC maturation stages)
+
+          notebooks [NOTEBOOK...] [--profile smoke|paper] [--data DIR|phantom] [--seed N] [--out DIR] [--cell-timeout SECONDS]
+              Executes notebooks headlessly (default: every notebooks/NN-*.ipynb, in order) and writes executed
+              copies with their outputs to --out (default: figures/notebooks/). Stops at the first failing cell.
+          synth [--size smoke|paper] [--seed N] --out DIR
+              Renders the synthetic marrow phantom (fields, 96x96 patches, manifest.csv) into DIR.
+          doctor
+              Shows which libtorch was loaded, from where, on which device.
+        """;
+
+    public static async Task<int> Main(string[] args)
+    {
+        try
+        {
+            return args switch
+            {
+                ["notebooks", .. var rest] => await Notebooks(new Options(rest)),
+                ["synth", .. var rest] => Synth(new Options(rest)),
+                ["doctor", ..] => Doctor(),
+                ["--help" or "-h" or "help"] => Help(0),
+                _ => Help(2),
+            };
+        }
+        catch (Exception e) when (e is ArgumentException or NotebookFailedException or CellImageException or IOException or InvalidDataException)
+        {
+            Console.Error.WriteLine($"marrow: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static int Help(int code)
+    {
+        (code == 0 ? Console.Out : Console.Error).WriteLine(Usage);
+        return code;
+    }
+
+    private static async Task<int> Notebooks(Options o)
+    {
+        string root = Workbook.RepositoryRoot;
+        var notebooks = o.Positional.Count > 0
+            ? o.Positional.Select(Path.GetFullPath).ToList()
+            : Directory.GetFiles(Path.Combine(root, "notebooks"), "*.ipynb").Where(p => char.IsDigit(Path.GetFileName(p)[0])).Order(StringComparer.Ordinal).ToList();
+        if (notebooks.Count == 0) throw new ArgumentException("no notebooks found");
+        string outDir = Path.GetFullPath(o.Value("out") ?? Path.Combine(root, "figures", "notebooks"));
+        var parameters = new Dictionary<string, string>();
+        foreach (string name in new[] { "profile", "data", "seed" })
+            if (o.Value(name) is { } v) parameters[name] = name == "data" && v != Workbook.PhantomData ? Path.GetFullPath(v) : v;
+        var runner = new NotebookRunner
+        {
+            CellTimeout = TimeSpan.FromSeconds(double.Parse(o.Value("cell-timeout") ?? "1200", CultureInfo.InvariantCulture)),
+        };
+        o.RejectUnknown();
+
+        foreach (string nb in notebooks)
+        {
+            string name = Path.GetFileName(nb);
+            Console.WriteLine($"▶ {name} ({string.Join(", ", parameters.Select(kv => $"{kv.Key}={kv.Value}").DefaultIfEmpty("defaults"))})");
+            var progress = new Progress<NotebookProgress>(p => Console.WriteLine($"  cell {p.CellNumber} (code {p.CodeCellNumber}/{p.CodeCells})  {p.Elapsed:m\\:ss}"));
+            NotebookResult r = await runner.RunAsync(nb, Path.Combine(outDir, name), parameters, progress);
+            Console.WriteLine($"✓ {name}: {r.CodeCells} code cells in {r.Elapsed.TotalSeconds:0.0} s → {r.ExecutedCopy}");
+        }
+        return 0;
+    }
+
+    private static int Synth(Options o)
+    {
+        PhantomSize size = PhantomSize.Parse(o.Value("size") ?? "smoke");
+        int seed = int.Parse(o.Value("seed") ?? "2017", CultureInfo.InvariantCulture);
+        string outDir = o.Value("out") ?? throw new ArgumentException("synth needs --out DIR");
+        o.RejectUnknown();
+        Console.WriteLine($"Rendering the synthetic marrow phantom: {size.Name} size ({size.Subjects} subjects × {size.SlidesPerSubject} slides, {size.Fields} fields, {size.Cells} cells), seed {seed}");
+        MarrowPhantom.Write(outDir, size, seed, new ConsoleProgress());
+        Console.WriteLine($"Wrote {Path.GetFullPath(outDir)} (manifest.csv, patches/, fields/, phantom.json)");
+        return 0;
+    }
+
+    private static int Doctor()
+    {
+        Console.WriteLine(TorchRuntime.Report());
+        return 0;
+    }
+
+    /// <summary>--name value options and positional arguments; unknown options are errors, not ignored.</summary>
+    private sealed class Options
+    {
+        private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _read = new(StringComparer.Ordinal);
+
+        public Options(IReadOnlyList<string> args)
+        {
+            for (int i = 0; i < args.Count; i++)
+            {
+                if (!args[i].StartsWith("--", StringComparison.Ordinal)) { Positional.Add(args[i]); continue; }
+                string key = args[i][2..];
+                if (i + 1 >= args.Count) throw new ArgumentException($"--{key} needs a value");
+                _values[key] = args[++i];
+            }
+        }
+
+        public List<string> Positional { get; } = [];
+
+        public string? Value(string key) { _read.Add(key); return _values.GetValueOrDefault(key); }
+
+        public void RejectUnknown()
+        {
+            var unknown = _values.Keys.Where(k => !_read.Contains(k)).ToList();
+            if (unknown.Count > 0) throw new ArgumentException($"unknown option(s): {string.Join(", ", unknown.Select(k => "--" + k))}");
+        }
+    }
+}

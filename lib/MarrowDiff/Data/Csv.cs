@@ -1,0 +1,52 @@
+using System.Text;
+
+namespace MarrowDiff.Data;
+
+/// <summary>Minimal RFC 4180 CSV: quoted fields, doubled quotes, commas and newlines inside quotes.</summary>
+public static class Csv
+{
+    public static List<string[]> Parse(string text)
+    {
+        var rows = new List<string[]>();
+        var row = new List<string>();
+        var field = new StringBuilder();
+        bool quoted = false;
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (quoted)
+            {
+                if (c == '"' && i + 1 < text.Length && text[i + 1] == '"') { field.Append('"'); i++; }
+                else if (c == '"') quoted = false;
+                else field.Append(c);
+            }
+            else if (c == '"') quoted = true;
+            else if (c == ',') { row.Add(field.ToString()); field.Clear(); }
+            else if (c == '\n' || c == '\r')
+            {
+                if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n') i++;
+                row.Add(field.ToString()); field.Clear();
+                if (row.Count > 1 || row[0].Length > 0) rows.Add([.. row]);
+                row.Clear();
+            }
+            else field.Append(c);
+        }
+        if (field.Length > 0 || row.Count > 0) { row.Add(field.ToString()); rows.Add([.. row]); }
+        return rows;
+    }
+
+    public static string Escape(string? value)
+    {
+        value ??= "";
+        return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
+    }
+
+    public static string Line(params object?[] values) =>
+        string.Join(",", values.Select(v => Escape(v switch
+        {
+            null => "",
+            double d => d.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture),
+            IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+            _ => v.ToString(),
+        })));
+}

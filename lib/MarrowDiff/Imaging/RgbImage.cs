@@ -1,0 +1,80 @@
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace MarrowDiff.Imaging;
+
+/// <summary>An 8-bit RGB image, row-major, interleaved (R, G, B). The in-memory form of a cell patch or a field.</summary>
+public sealed class RgbImage
+{
+    public RgbImage(int width, int height, byte[]? pixels = null)
+    {
+        if (width <= 0 || height <= 0) throw new ArgumentOutOfRangeException(nameof(width), $"image size must be positive, got {width}×{height}");
+        Width = width;
+        Height = height;
+        Pixels = pixels ?? new byte[width * height * 3];
+        if (Pixels.Length != width * height * 3) throw new ArgumentException($"expected {width * height * 3} bytes for {width}×{height} RGB, got {Pixels.Length}");
+    }
+
+    public int Width { get; }
+    public int Height { get; }
+
+    /// <summary>(Height, Width, 3) bytes.</summary>
+    public byte[] Pixels { get; }
+
+    public (byte R, byte G, byte B) this[int x, int y]
+    {
+        get { int i = (y * Width + x) * 3; return (Pixels[i], Pixels[i + 1], Pixels[i + 2]); }
+        set { int i = (y * Width + x) * 3; Pixels[i] = value.R; Pixels[i + 1] = value.G; Pixels[i + 2] = value.B; }
+    }
+
+    /// <summary>The size×size square centred on (cx, cy); pixels outside the image are filled with
+    /// <paramref name="fill"/> (the paper's crops were always inside the field, so callers normally stay inside).</summary>
+    public RgbImage CropCentred(int cx, int cy, int size, (byte R, byte G, byte B) fill = default)
+    {
+        var crop = new RgbImage(size, size);
+        int x0 = cx - size / 2, y0 = cy - size / 2;
+        for (int y = 0; y < size; y++)
+            for (int x = 0; x < size; x++)
+            {
+                int sx = x0 + x, sy = y0 + y;
+                crop[x, y] = sx >= 0 && sy >= 0 && sx < Width && sy < Height ? this[sx, sy] : fill;
+            }
+        return crop;
+    }
+
+    /// <summary>Copies <paramref name="src"/> into this image with its top-left corner at (x, y), clipped.</summary>
+    public void Paste(RgbImage src, int x, int y)
+    {
+        for (int j = 0; j < src.Height; j++)
+        {
+            int ty = y + j;
+            if (ty < 0 || ty >= Height) continue;
+            for (int i = 0; i < src.Width; i++)
+            {
+                int tx = x + i;
+                if (tx >= 0 && tx < Width) this[tx, ty] = src[i, j];
+            }
+        }
+    }
+
+    public void Fill((byte R, byte G, byte B) colour)
+    {
+        for (int i = 0; i < Pixels.Length; i += 3) { Pixels[i] = colour.R; Pixels[i + 1] = colour.G; Pixels[i + 2] = colour.B; }
+    }
+
+    /// <summary>PNG bytes. Deterministic: the same pixels always give the same bytes.</summary>
+    public byte[] ToPng()
+    {
+        using var image = Image.LoadPixelData<Rgb24>(Pixels, Width, Height);
+        using var ms = new MemoryStream();
+        image.Save(ms, new PngEncoder { ColorType = PngColorType.Rgb, BitDepth = PngBitDepth.Bit8, CompressionLevel = PngCompressionLevel.BestCompression });
+        return ms.ToArray();
+    }
+
+    /// <summary>Writes a PNG atomically (temp file + rename), creating the folder.</summary>
+    public void SavePng(string path) => AtomicFile.WriteAllBytes(path, ToPng());
+
+    /// <summary>A data: URI for inline HTML display.</summary>
+    public string ToDataUri() => "data:image/png;base64," + Convert.ToBase64String(ToPng());
+}

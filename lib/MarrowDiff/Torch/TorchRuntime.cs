@@ -1,0 +1,96 @@
+using System.Runtime.InteropServices;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MarrowDiff.Torch;
+
+/// <summary>
+/// The one place that loads libtorch, chooses the device and seeds every random source.
+/// Call <see cref="Initialise"/> (or any member) before the first TorchSharp call.
+/// </summary>
+public static class TorchRuntime
+{
+    private static readonly Lock Gate = new();
+    private static bool _loaded;
+
+    /// <summary>Native libraries preloaded by full path, leaf first. libLibTorchSharp's RUNPATH is searched
+    /// *after* LD_LIBRARY_PATH, so without this a foreign libtorch on that path (a conda or pip PyTorch, or
+    /// Debian's python3-torch in the default path) could be bound instead of the package's 2.10. A library
+    /// loaded by path is matched by its SONAME when later ones name it, so each NEEDED entry resolves here.</summary>
+    private static readonly string[] LinuxPreload = ["libc10.so", "libtorch_cpu.so", "libtorch_cuda.so", "libtorch.so", "libLibTorchSharp.so"];
+
+    /// <summary>The device every model and tensor is placed on: CUDA when a GPU and the CUDA build are present, else CPU.</summary>
+    public static Device Device
+    {
+        get
+        {
+            Initialise();
+            return cuda.is_available() ? CUDA : CPU;
+        }
+    }
+
+    /// <summary>Loads the package's libtorch from next to TorchSharp.dll. Idempotent and thread-safe.</summary>
+    public static void Initialise()
+    {
+        lock (Gate)
+        {
+            if (_loaded) return;
+            if (OperatingSystem.IsLinux())
+            {
+                string dir = NativeDirectory;
+                foreach (string name in LinuxPreload)
+                {
+                    string path = Path.Combine(dir, name);
+                    if (File.Exists(path)) NativeLibrary.Load(path);
+                    else if (name is "libc10.so" or "libtorch_cpu.so" or "libLibTorchSharp.so")
+                        throw new DllNotFoundException(
+                            $"{path} is missing. MarrowDiff needs libtorch next to TorchSharp.dll: build with a RuntimeIdentifier " +
+                            "(Directory.Build.props sets one) and load the library from its build output.");
+                }
+            }
+            _ = torch.get_num_threads(); // forces TorchSharp's own initialisation now, with the libraries above
+            _loaded = true;
+        }
+    }
+
+    /// <summary>Folder holding TorchSharp.dll and, with a RuntimeIdentifier build, the native libraries.</summary>
+    public static string NativeDirectory => Path.GetDirectoryName(typeof(torch).Assembly.Location)!;
+
+    /// <summary>Seeds torch (CPU and CUDA generators) for a run. MarrowDiff's own randomness (phantom, splits,
+    /// shuffling) never uses a global generator: it derives <see cref="Rng"/> streams from the same seed.</summary>
+    public static void Seed(int seed)
+    {
+        Initialise();
+        torch.manual_seed(seed);
+        if (cuda.is_available()) torch.cuda.manual_seed_all(seed);
+    }
+
+    /// <summary>What was loaded, from where: for `marrow doctor` and the loading test.</summary>
+    public static TorchReport Report()
+    {
+        Initialise();
+        var mapped = OperatingSystem.IsLinux()
+            ? File.ReadLines("/proc/self/maps")
+                  .Select(l => l.IndexOf('/') is var i and >= 0 ? l[i..].Trim() : "")
+                  .Where(p => Path.GetFileName(p) is var f && (f.StartsWith("libtorch", StringComparison.Ordinal) || f.StartsWith("libc10", StringComparison.Ordinal) || f == "libLibTorchSharp.so"))
+                  .Distinct().Order().ToArray()
+            : [];
+        return new TorchReport(torch.__version__, Device.type.ToString(), torch.get_num_threads(), NativeDirectory, mapped);
+    }
+}
+
+/// <param name="LibTorchVersion">LibTorch version TorchSharp reports (the package's, e.g. 2.10.0.0).</param>
+/// <param name="Device">"CPU" or "CUDA".</param>
+/// <param name="Threads">Intra-op threads.</param>
+/// <param name="NativeDirectory">Where TorchSharp.dll and its natives were loaded from.</param>
+/// <param name="MappedLibraries">libtorch*/libc10* files mapped into this process (Linux), absolute paths.</param>
+public sealed record TorchReport(string LibTorchVersion, string Device, int Threads, string NativeDirectory, IReadOnlyList<string> MappedLibraries)
+{
+    /// <summary>True when every mapped libtorch file comes from <see cref="NativeDirectory"/>.</summary>
+    public bool AllFromPackage => MappedLibraries.Count > 0 &&
+        MappedLibraries.All(p => string.Equals(Path.GetDirectoryName(p), NativeDirectory.TrimEnd('/'), StringComparison.Ordinal));
+
+    public override string ToString() =>
+        $"libtorch {LibTorchVersion} on {Device}, {Threads} threads, from {NativeDirectory}\n" +
+        string.Join("\n", MappedLibraries.Select(m => "  mapped: " + m));
+}

@@ -1,0 +1,123 @@
+using MarrowDiff.Data;
+using MarrowDiff.Imaging;
+
+namespace MarrowDiff.Tests.Data;
+
+public sealed class CellDatasetLoaderTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("marrow-loader-test-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private string Write(string rel, byte[] bytes)
+    {
+        string path = Path.Combine(_root, rel);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    private static byte[] Png(int w = 8, int h = 8)
+    {
+        var img = new RgbImage(w, h);
+        img.Fill((200, 120, 180));
+        return img.ToPng();
+    }
+
+    [Fact]
+    public void Load_FolderPerClass_ParsesLabelsAndKeepsOther()
+    {
+        Write("band_neutrophil/a.png", Png());
+        Write("C10/b.png", Png());
+        Write("BLA/0001-1000/BLA_00014.png", Png()); // Matek's nested layout
+        Write("LYT/c.png", Png());
+        Write("README.md", "about"u8.ToArray());
+
+        CellDataset ds = CellDatasetLoader.Load(_root);
+
+        Assert.Equal("folder-per-class", ds.Layout);
+        Assert.Equal(4, ds.Cells.Count);
+        Assert.Equal(1, ds.ClassCounts[CellClass.BandNeutrophil]);
+        Assert.Equal(1, ds.ClassCounts[CellClass.SegmentedNeutrophil]);
+        Assert.Equal(1, ds.ClassCounts[CellClass.Myeloblast]);
+        Assert.Equal(new Dictionary<string, int> { ["LYT"] = 1 }, ds.OtherCounts);
+        Assert.Empty(ds.Skipped);
+    }
+
+    [Fact]
+    public void Load_CorruptFile_StopNamesTheFileAndReason()
+    {
+        Write("C1/good.png", Png());
+        byte[] truncated = Png(64, 64)[..60];
+        string bad = Write("C1/truncated.png", truncated);
+
+        var e = Assert.Throws<CellImageException>(() => CellDatasetLoader.Load(_root, BadFilePolicy.Stop));
+        Assert.Equal(bad, e.Path);
+        Assert.Contains("truncated.png", e.Message);
+        Assert.Contains("corrupt", e.Reason);
+    }
+
+    [Fact]
+    public void Load_BadFiles_SkipListsEveryOneWithItsReason()
+    {
+        Write("C1/good.png", Png());
+        string notImage = Write("C1/notes.png", "this is text, not a picture"u8.ToArray());
+        string empty = Write("C2/empty.jpg", []);
+        string wrongExt = Write("C2/table.csv", "a,b"u8.ToArray());
+        string tooBig = Write("C3/huge.png", Png(300, 300));
+        var grey = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.L8>(8, 8);
+        using var ms = new MemoryStream();
+        grey.Save(ms, new SixLabors.ImageSharp.Formats.Png.PngEncoder { ColorType = SixLabors.ImageSharp.Formats.Png.PngColorType.Grayscale });
+        string greyPath = Write("C4/grey.png", ms.ToArray());
+
+        CellDataset ds = CellDatasetLoader.Load(_root, BadFilePolicy.Skip, new CellImageReader { MaxPixels = 200 * 200 });
+
+        Assert.Single(ds.Cells);
+        string Reason(string path) => Assert.Single(ds.Skipped, s => s.Path == path).Reason;
+        Assert.Contains("not an image", Reason(notImage));
+        Assert.Contains("empty", Reason(empty));
+        Assert.Contains("not an image file", Reason(wrongExt));
+        Assert.Contains("too large", Reason(tooBig));
+        Assert.Contains("grey-scale", Reason(greyPath));
+        Assert.Equal(5, ds.Skipped.Count);
+    }
+
+    [Fact]
+    public void Load_Manifest_ReportsListedButMissingFiles()
+    {
+        Write("p/a.png", Png());
+        File.WriteAllText(Path.Combine(_root, "manifest.csv"), "path,mapped_class,dataset\np/a.png,myelocyte,X\np/gone.png,myelocyte,X\nq/b.png,other:ERB,X\n");
+        Write("q/b.png", Png());
+
+        CellDataset ds = CellDatasetLoader.Load(_root, BadFilePolicy.Skip);
+
+        Assert.Equal(2, ds.Cells.Count);
+        Assert.Equal(1, ds.ClassCounts[CellClass.Myelocyte]);
+        Assert.Equal(1, ds.OtherCounts["ERB"]);
+        BadFile missing = Assert.Single(ds.Skipped);
+        Assert.EndsWith("gone.png", missing.Path);
+        Assert.Contains("listed in manifest.csv", missing.Reason);
+        Assert.Throws<CellImageException>(() => CellDatasetLoader.Load(_root, BadFilePolicy.Stop));
+    }
+
+    [Fact]
+    public void Load_EmptyFolder_SaysWhatWasExpected()
+    {
+        var e = Assert.Throws<InvalidDataException>(() => CellDatasetLoader.Load(_root));
+        Assert.Contains(_root, e.Message);
+        Assert.Contains("no images", e.Message);
+    }
+
+    [Fact]
+    public void Load_SharedRealCells_WhenPresent_MapsEveryImage()
+    {
+        string shared = Path.GetFullPath(Path.Combine(Workbook.RepositoryRoot, "..", "shared", "real-cells"));
+        if (!Directory.Exists(shared)) return; // the development subset sits beside the checkout here and in CI
+        CellDataset ds = CellDatasetLoader.Load(shared, BadFilePolicy.Stop, verifyImages: false);
+        Assert.Equal(1360, ds.Cells.Count);
+        Assert.Equal(150, ds.ClassCounts[CellClass.BandNeutrophil]);
+        Assert.Equal(300, ds.ClassCounts[CellClass.Promyelocyte]);
+        Assert.Equal(new Dictionary<string, int> { ["EOS"] = 15, ["ERB"] = 100, ["LYT"] = 15, ["MON"] = 15, ["NIF"] = 15 }, ds.OtherCounts);
+        Assert.All(CellTaxonomy.All.Take(4), c => Assert.Equal(0, ds.ClassCounts[c])); // no staged erythroid cells in either source
+    }
+}

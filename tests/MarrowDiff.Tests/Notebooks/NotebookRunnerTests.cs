@@ -1,0 +1,88 @@
+using System.Text.Json.Nodes;
+using MarrowDiff.Notebooks;
+
+namespace MarrowDiff.Tests.Notebooks;
+
+public sealed class NotebookRunnerTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("marrow-runner-test-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Notebook(string name, params (string Source, string[] Tags)[] cells)
+    {
+        var array = new JsonArray { new JsonObject { ["cell_type"] = "markdown", ["metadata"] = new JsonObject(), ["source"] = "# test" } };
+        foreach (var (source, tags) in cells) array.Add(NotebookDocument.NewCodeCell(source, tags));
+        var nb = new JsonObject { ["cells"] = array, ["metadata"] = new JsonObject(), ["nbformat"] = 4, ["nbformat_minor"] = 5 };
+        string path = Path.Combine(_dir, name);
+        File.WriteAllText(path, nb.ToJsonString());
+        return path;
+    }
+
+    [Fact]
+    public async Task Run_ThrowingCell_StopsAndNamesNotebookCellAndException()
+    {
+        string nb = Notebook("fails.ipynb",
+            ("int x = 1;", []),
+            ("throw new System.InvalidOperationException(\"boom from the test\");", []),
+            ("System.IO.File.WriteAllText(\"never.txt\", \"ran\");", []));
+        string copy = Path.Combine(_dir, "out", "fails.ipynb");
+
+        var e = await Assert.ThrowsAsync<NotebookFailedException>(() => new NotebookRunner().RunAsync(nb, copy));
+
+        Assert.Equal(3, e.CellNumber);        // cell 1 is markdown
+        Assert.Equal(2, e.CodeCellNumber);
+        Assert.Contains("fails.ipynb", e.Message);
+        Assert.Contains("InvalidOperationException", e.Error);
+        Assert.Contains("boom from the test", e.Error);
+        Assert.False(File.Exists(Path.Combine(_dir, "never.txt")), "a cell after the failing one ran");
+        JsonNode executed = JsonNode.Parse(File.ReadAllText(copy))!;
+        Assert.Equal("error", executed["cells"]![2]!["outputs"]![0]!["output_type"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Run_Parameters_AreInjectedAfterTheParametersCell_AndOutputsRecorded()
+    {
+        string nb = Notebook("params.ipynb",
+            ("string profile = \"smoke\";\nint seed = 1;", ["parameters"]),
+            ("System.IO.File.WriteAllText(\"seen.txt\", $\"{profile}/{seed}\");\nConsole.WriteLine(\"hello\");\nseed * 2", []));
+        string copy = Path.Combine(_dir, "out", "params.ipynb");
+
+        NotebookResult r = await new NotebookRunner().RunAsync(nb, copy, new Dictionary<string, string> { ["profile"] = "paper", ["seed"] = "21" });
+
+        Assert.Equal("paper/21", File.ReadAllText(Path.Combine(_dir, "seen.txt"))); // the notebook's folder is the current directory
+        Assert.Equal(3, r.CodeCells);
+        JsonArray cells = JsonNode.Parse(File.ReadAllText(copy))!["cells"]!.AsArray();
+        Assert.Contains("injected-parameters", NotebookDocument.Tags(cells[2]!));
+        JsonArray outputs = cells[3]!["outputs"]!.AsArray();
+        Assert.Contains(outputs, o => o!["output_type"]!.GetValue<string>() == "stream" && o["text"]!.ToJsonString().Contains("hello"));
+        JsonNode result = Assert.Single(outputs, o => o!["output_type"]!.GetValue<string>() == "execute_result")!;
+        Assert.Equal(3, result["execution_count"]!.GetValue<int>());
+        Assert.Contains("42", result["data"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Run_UnknownParameterOrBadValue_FailsBeforeAnyCellRuns()
+    {
+        string nb = Notebook("p.ipynb", ("int seed = 1;", ["parameters"]), ("System.IO.File.WriteAllText(\"ran.txt\", \"x\");", []));
+        var unknown = await Assert.ThrowsAsync<ArgumentException>(() => new NotebookRunner().RunAsync(nb, Path.Combine(_dir, "o.ipynb"), new Dictionary<string, string> { ["sed"] = "1" }));
+        Assert.Contains("no parameter 'sed'", unknown.Message);
+        var bad = await Assert.ThrowsAsync<ArgumentException>(() => new NotebookRunner().RunAsync(nb, Path.Combine(_dir, "o.ipynb"), new Dictionary<string, string> { ["seed"] = "abc" }));
+        Assert.Contains("not a whole number", bad.Message);
+        Assert.False(File.Exists(Path.Combine(_dir, "ran.txt")));
+    }
+
+    [Fact]
+    public async Task Run_HangingCell_IsStoppedAfterTheCellTimeout()
+    {
+        string nb = Notebook("hangs.ipynb", ("int x = 1;", []), ("System.Threading.Thread.Sleep(System.Threading.Timeout.Infinite);", []));
+        var runner = new NotebookRunner { CellTimeout = TimeSpan.FromSeconds(20) };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var e = await Assert.ThrowsAsync<NotebookFailedException>(() => runner.RunAsync(nb, Path.Combine(_dir, "out", "hangs.ipynb")));
+
+        Assert.Equal(3, e.CellNumber);
+        Assert.Contains("did not finish within 20 s", e.Error);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), $"took {clock.Elapsed}");
+    }
+}

@@ -1,0 +1,59 @@
+using MarrowDiff.Notebooks;
+
+namespace MarrowDiff.Tests.Notebooks;
+
+/// <summary>
+/// Every notebook of the workbook, executed headlessly on the smoke profile through the same runner as the
+/// README's main command. Notebook 01 goes through the CLI entry point itself (`marrow notebooks`), so CI covers
+/// the main job without executing any notebook twice; it also runs on the real development subset when present.
+/// </summary>
+public class WorkbookNotebookTests
+{
+    public static TheoryData<string> AllNotebooks()
+    {
+        var data = new TheoryData<string>();
+        foreach (string nb in Directory.GetFiles(Path.Combine(Workbook.RepositoryRoot, "notebooks"), "*.ipynb").Order(StringComparer.Ordinal))
+            data.Add(Path.GetFileName(nb));
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(AllNotebooks))]
+    public async Task Notebook_RunsHeadlessly_OnTheSmokeProfile(string name)
+    {
+        string notebook = Path.Combine(Workbook.RepositoryRoot, "notebooks", name);
+        string outDir = Directory.CreateTempSubdirectory("marrow-notebook-test-").FullName;
+        try
+        {
+            if (name.StartsWith("01-", StringComparison.Ordinal))
+            {
+                int code = await MarrowDiff.Cli.Program.Main(["notebooks", notebook, "--profile", "smoke", "--out", outDir]);
+                Assert.Equal(0, code);
+            }
+            else
+            {
+                await new NotebookRunner().RunAsync(notebook, Path.Combine(outDir, name), new Dictionary<string, string> { ["profile"] = "smoke" });
+            }
+            Assert.True(File.Exists(Path.Combine(outDir, name)), "no executed copy was written");
+        }
+        finally { Directory.Delete(outDir, recursive: true); }
+    }
+
+    [Fact]
+    public async Task DataAudit_RunsOnTheRealDevelopmentSubset_WhenPresent()
+    {
+        string shared = Path.GetFullPath(Path.Combine(Workbook.RepositoryRoot, "..", "shared", "real-cells"));
+        if (!Directory.Exists(shared)) return;
+        string outDir = Directory.CreateTempSubdirectory("marrow-notebook-test-").FullName;
+        try
+        {
+            string copy = Path.Combine(outDir, "01-data-audit.ipynb");
+            await new NotebookRunner().RunAsync(Path.Combine(Workbook.RepositoryRoot, "notebooks", "01-data-audit.ipynb"), copy,
+                new Dictionary<string, string> { ["data"] = shared });
+            string executed = File.ReadAllText(copy);
+            Assert.Contains("Other(ERB)", executed);
+            Assert.Contains("Not saved", executed); // real images never become project figures
+        }
+        finally { Directory.Delete(outDir, recursive: true); }
+    }
+}

@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using MarrowDiff.Torch;
+using static TorchSharp.torch;
+
+namespace MarrowDiff.Tests.Torch;
+
+public class TorchRuntimeTests
+{
+    [Fact]
+    public void Report_LoadsThePackagesLibTorch210_FromNextToTheDll()
+    {
+        TorchReport report = TorchRuntime.Report();
+        Assert.StartsWith("2.10", report.LibTorchVersion);
+        Assert.Contains(report.MappedLibraries, p => p.EndsWith("/libtorch_cpu.so", StringComparison.Ordinal));
+        Assert.True(report.AllFromPackage, "libtorch mapped from elsewhere:\n" + report);
+        using Tensor t = ones(3, 3, device: TorchRuntime.Device).matmul(ones(3, 3, device: TorchRuntime.Device));
+        Assert.Equal(27f, t.sum().item<float>());
+    }
+
+    [Fact]
+    public void Seed_MakesTorchRandomnessRepeatable()
+    {
+        TorchRuntime.Seed(42);
+        float[] a = randn(5).data<float>().ToArray();
+        TorchRuntime.Seed(42);
+        float[] b = randn(5).data<float>().ToArray();
+        Assert.Equal(a, b);
+    }
+
+    /// <summary>A foreign libtorch earlier on the search path (a conda or pip PyTorch on LD_LIBRARY_PATH, or
+    /// Debian's python3-torch in /usr/lib) must not be bound. The decoys here are not even libtorch: if the
+    /// loader picked them, loading would fail.</summary>
+    [Fact]
+    public void Doctor_WithDecoyLibTorchOnLibraryPath_StillLoadsThePackage()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        string decoys = Directory.CreateTempSubdirectory("marrow-decoy-libtorch-").FullName;
+        try
+        {
+            string someLibrary = new[] { "/usr/lib/x86_64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib64/libz.so.1" }.First(File.Exists);
+            foreach (string name in new[] { "libtorch.so", "libc10.so", "libtorch_cpu.so" }) File.Copy(someLibrary, Path.Combine(decoys, name));
+            string cli = Path.Combine(AppContext.BaseDirectory, "marrow.dll");
+            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            psi.ArgumentList.Add(cli);
+            psi.ArgumentList.Add("doctor");
+            psi.Environment["LD_LIBRARY_PATH"] = decoys;
+            using Process p = Process.Start(psi)!;
+            string output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+            Assert.True(p.WaitForExit(120_000));
+            Assert.True(p.ExitCode == 0, output);
+            Assert.Contains("libtorch 2.10", output);
+            Assert.DoesNotContain(decoys, output);
+            Assert.Contains(Path.Combine(AppContext.BaseDirectory, "libtorch_cpu.so"), output);
+        }
+        finally { Directory.Delete(decoys, recursive: true); }
+    }
+}
