@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using MarrowDiff.Data;
@@ -153,6 +152,4 @@ public static class MarrowPhantom
                   .Where(p => p.Value.ValueKind is not JsonValueKind.Object)
                   .ToDictionary(p => p.Name, p => p.Value.ToString(), StringComparer.Ordinal);
     }
-
-    internal static string Invariant(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
 }
