@@ -67,6 +67,8 @@ public sealed class NotebookDocument
         return lines;
     }
 
+    /// <summary>Writes atomically (temp file + rename). The same idea as MarrowDiff's AtomicFile, repeated on
+    /// purpose: the runner does not reference the core library, so the notebook worker never loads libtorch.</summary>
     public void Save(string path)
     {
         string json = _root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });

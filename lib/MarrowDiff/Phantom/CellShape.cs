@@ -177,7 +177,8 @@ internal sealed class CellShape
         return Math.Sqrt(du * du + dv * dv);
     }
 
-    /// <summary>Distance of (u, v) from the pale perinuclear (Golgi) zone: the side of the nucleus facing the cell centre.</summary>
+    /// <summary>How much paler the cytoplasm is at (u, v), 0…1: the perinuclear (Golgi) zone of a promyelocyte on the
+    /// side of the nucleus facing the cell centre, or a thin halo round the nucleus of a blast or early normoblast.</summary>
     public double PallorWeight(double u, double v, double nucleusDistance)
     {
         if (M.PerinuclearPallor <= 0) return 0;
