@@ -8,11 +8,13 @@ internal sealed class ConsoleProgress : IProgress<WorkProgress>
 {
     private readonly Lock _gate = new();
     private int _lastDecile = -1;
+    private string? _stage;
 
     public void Report(WorkProgress value)
     {
         lock (_gate)
         {
+            if (value.Stage != _stage) { _stage = value.Stage; _lastDecile = -1; }
             if (!Console.IsOutputRedirected)
             {
                 Console.Write("\r" + value + "   ");

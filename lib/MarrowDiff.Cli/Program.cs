@@ -2,6 +2,7 @@ using System.Globalization;
 using MarrowDiff.Data;
 using MarrowDiff.Notebooks;
 using MarrowDiff.Phantom;
+using MarrowDiff.Preparation;
 using MarrowDiff.Torch;
 
 namespace MarrowDiff.Cli;
@@ -17,6 +18,12 @@ public static class Program
               copies with their outputs to --out (default: figures/notebooks/). Stops at the first failing cell.
           synth [--size smoke|paper] [--seed N] --out DIR
               Renders the synthetic marrow phantom (fields, 96x96 patches, manifest.csv) into DIR.
+          prepare [--data DIR|phantom] [--profile smoke|paper] [--seed N] [--group-by cell|subject] [--variant AG+OS600]
+                  [--fold K] [--epochs N] [--batch 40]
+              Makes (or reads) the dataset's saved split, builds one training set (OG, AG, OS<N>, AG+OS<N>) from its
+              training side (all folds, or all but fold K), prints what was done per class and the YUV statistics, then
+              streams N epochs (default 1) through the batch loader into tensors, as training would, and reports the
+              rate and peak resident memory.
           doctor
               Shows which libtorch was loaded, from where, on which device.
         """;
@@ -29,12 +36,13 @@ public static class Program
             {
                 ["notebooks", .. var rest] => await Notebooks(new Options(rest)),
                 ["synth", .. var rest] => Synth(new Options(rest)),
+                ["prepare", .. var rest] => Prepare(new Options(rest)),
                 ["doctor", ..] => Doctor(),
                 ["--help" or "-h" or "help"] => Help(0),
                 _ => Help(2),
             };
         }
-        catch (Exception e) when (e is ArgumentException or NotebookFailedException or CellImageException or IOException or InvalidDataException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotebookFailedException or CellImageException or IOException or InvalidDataException)
         {
             Console.Error.WriteLine($"marrow: {e.Message}");
             return 1;
@@ -84,6 +92,56 @@ public static class Program
         Console.WriteLine($"Rendering the synthetic marrow phantom: {size.Name} size ({size.Subjects} subjects × {size.SlidesPerSubject} slides, {size.Fields} fields, {size.Cells} cells), seed {seed}");
         MarrowPhantom.Write(outDir, size, seed, new ConsoleProgress());
         Console.WriteLine($"Wrote {Path.GetFullPath(outDir)} (manifest.csv, patches/, fields/, phantom.json)");
+        return 0;
+    }
+
+    private static int Prepare(Options o)
+    {
+        string profile = o.Value("profile") ?? "smoke", data = o.Value("data") ?? Workbook.PhantomData, groupBy = o.Value("group-by") ?? "cell";
+        int seed = int.Parse(o.Value("seed") ?? "2017", CultureInfo.InvariantCulture);
+        int epochs = int.Parse(o.Value("epochs") ?? "1", CultureInfo.InvariantCulture);
+        int batch = int.Parse(o.Value("batch") ?? "40", CultureInfo.InvariantCulture);
+        int? fold = o.Value("fold") is { } f ? int.Parse(f, CultureInfo.InvariantCulture) : null;
+        string variantName = o.Value("variant") ?? "AG+OS600";
+        o.RejectUnknown();
+
+        var progress = new ConsoleProgress();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        CellDataset dataset = Workbook.OpenData(data, profile, seed, BadFilePolicy.Stop, progress);
+        var prep = Workbook.Prepare(dataset, profile, seed, groupBy, progress);
+        Console.WriteLine(prep.SplitSummary());
+        Console.WriteLine(prep.SourceSummary());
+        var variant = prep.Variant(variantName);
+        var set = prep.Build(variant, fold, progress);
+        Console.WriteLine(prep.PreparationTable(variant, fold));
+        var normalisation = set.Normalisation(prep.Provenance.Data);
+        Console.WriteLine($"YUV mean {string.Join(", ", normalisation.Mean.Select(m => m.ToString("0.00000", CultureInfo.InvariantCulture)))}; " +
+                          $"std {string.Join(", ", normalisation.Std.Select(m => m.ToString("0.00000", CultureInfo.InvariantCulture)))} ({normalisation.ComputedOn})");
+        Console.WriteLine($"prepared in {clock.Elapsed.TotalSeconds:0.0} s; cell tiles hold {prep.Tiles.Bytes / 1048576.0:0.0} MB");
+
+        TorchRuntime.Initialise();
+        var loader = new BatchLoader(set, normalisation, batch, seed);
+        for (int epoch = 0; epoch < epochs; epoch++)
+        {
+            var epochClock = System.Diagnostics.Stopwatch.StartNew();
+            int n = 0;
+            double checksum = 0;
+            foreach (Batch b in loader.Epoch(epoch))
+            {
+                using (b)
+                {
+                    // Into tensors exactly as a training step takes them, so the measurement includes TorchSharp's copy.
+                    var (x, y) = b.ToTensors();
+                    using (x) using (y) checksum += x.mean().item<float>();
+                }
+                n++;
+                progress.Report(new WorkProgress($"epoch {epoch + 1}/{epochs} of {variant.Name}", n, loader.BatchesPerEpoch, epochClock.Elapsed));
+            }
+            Console.WriteLine($"epoch {epoch + 1}: {set.Count} images in {n} batches, {epochClock.Elapsed.TotalSeconds:0.0} s " +
+                              $"({set.Count / epochClock.Elapsed.TotalSeconds:0} images/s); mean of batch means {checksum / n:0.0000}");
+        }
+        using var me = System.Diagnostics.Process.GetCurrentProcess();
+        Console.WriteLine($"peak resident memory {me.PeakWorkingSet64 / 1048576.0:0} MB");
         return 0;
     }
 

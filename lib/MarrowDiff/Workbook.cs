@@ -1,5 +1,6 @@
 using MarrowDiff.Data;
 using MarrowDiff.Phantom;
+using MarrowDiff.Preparation;
 using MarrowDiff.Reports;
 
 namespace MarrowDiff;
@@ -9,6 +10,13 @@ namespace MarrowDiff;
 /// validated record, saved beside every output, says how it was made.</summary>
 public sealed record ExperimentProfile(string Name, PhantomSize PhantomSize, string Description)
 {
+    /// <summary>Oversampling targets (images per class) of the OS and AG+OS training sets: the paper's 300 and 600.
+    /// Building a set is lazy and cheap at any N; training on it is what a profile has to size.</summary>
+    public (int Low, int High) OversampleTo { get; init; } = (300, 600);
+
+    /// <summary>The six training sets of Table 1 for this profile.</summary>
+    public IReadOnlyList<Preparation.TrainingVariant> Variants => Preparation.TrainingVariant.Six(OversampleTo.Low, OversampleTo.High);
+
     public static ExperimentProfile Smoke { get; } = new("smoke", PhantomSize.Smoke,
         "CI and a first look: small phantom (16 fields, ~235 cells). Not comparable to the paper.");
 
@@ -78,4 +86,27 @@ public static class Workbook
     /// <summary>The data audit of notebook 01.</summary>
     public static DataAudit Audit(CellDataset dataset, string profile, int seed) =>
         new(dataset, Provenance.For(profile, dataset.Root, seed));
+
+    /// <summary>
+    /// Where the split of a dataset is saved. A dataset the workbook made (under <see cref="DataRoot"/>) keeps its
+    /// split beside it; a dataset elsewhere (real images, read where they are) is never written into: its split goes
+    /// to <c>data/splits/&lt;folder&gt;-&lt;hash of its path&gt;/</c>.
+    /// </summary>
+    public static string SplitsFolder(string datasetRoot)
+    {
+        string root = Path.GetFullPath(datasetRoot);
+        string data = Path.GetFullPath(DataRoot) + Path.DirectorySeparatorChar;
+        if (root.StartsWith(data, StringComparison.Ordinal)) return root;
+        string hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(root)))[..8].ToLowerInvariant();
+        return Path.Combine(DataRoot, "splits", $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(root))}-{hash}");
+    }
+
+    /// <summary>The data preparation of notebooks 02 and 03: the saved split (made on first use), the cell tiles and
+    /// the profile's six training sets. <paramref name="groupBy"/> is "cell" (default) or "subject".</summary>
+    public static DataPreparation Prepare(CellDataset dataset, string profile, int seed, string groupBy = "cell", IProgress<WorkProgress>? progress = null)
+    {
+        ExperimentProfile p = ExperimentProfile.Parse(profile);
+        var options = new SplitOptions(seed, SplitOptions.ParseGrouping(groupBy));
+        return DataPreparation.Create(dataset, options, SplitsFolder(dataset.Root), p.Variants, Provenance.For(profile, dataset.Root, seed), progress: progress);
+    }
 }

@@ -10,9 +10,12 @@ namespace MarrowDiff.Data;
 /// <param name="FieldPath">Absolute path of the field image the cell was cropped from, when known.</param>
 /// <param name="CentreX">Cell centre in the field image, px.</param>
 /// <param name="CentreY">Cell centre in the field image, px.</param>
+/// <param name="DiameterPx">Cell diameter in pixels of the image it was cropped from, when known (bounds how far
+/// an oversampled crop may shift, as a fraction of the cell).</param>
 public sealed record CellImage(
     string Path, CellLabel Label, string CellId, string Source,
-    string? Subject = null, string? Slide = null, string? FieldPath = null, int? CentreX = null, int? CentreY = null);
+    string? Subject = null, string? Slide = null, string? FieldPath = null, int? CentreX = null, int? CentreY = null,
+    double? DiameterPx = null);
 
 /// <summary>A whole microscope field (1080×1330 in the paper) listed by a manifest.</summary>
 public sealed record FieldImage(string Path, string? Subject, string? Slide, string FieldId);

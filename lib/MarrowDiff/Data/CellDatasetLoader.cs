@@ -100,7 +100,10 @@ public static class CellDatasetLoader
         if (path < 0 || label < 0)
             throw new InvalidDataException($"{manifest}: needs a 'path' column and a 'class' (or 'mapped_class', 'label') column; found: {string.Join(", ", header)}");
         int kind = Col("kind"), id = Col("cell_id", "id"), source = Col("source", "dataset"), subject = Col("subject", "patient"),
-            slide = Col("slide"), field = Col("field_path"), fieldId = Col("field", "field_id"), cx = Col("centre_x", "center_x"), cy = Col("centre_y", "center_y");
+            slide = Col("slide"), field = Col("field_path"), fieldId = Col("field", "field_id"), cx = Col("centre_x", "center_x"), cy = Col("centre_y", "center_y"),
+            diameterPx = Col("diameter_px"), diameterUm = Col("diameter_um");
+        // A diameter in µm becomes pixels through the dataset's pitch, when the dataset states it (the phantom does).
+        double? pitch = ReadPitch(root);
 
         var cells = new List<CellImage>();
         fields = [];
@@ -112,6 +115,7 @@ public static class CellDatasetLoader
             string Get(int i) => i >= 0 && i < row.Length ? row[i].Trim() : "";
             int? Int(int i) => int.TryParse(Get(i), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v : null;
             string? Opt(int i) => Get(i) is { Length: > 0 } s ? s : null;
+            double? Real(int i) => double.TryParse(Get(i), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 ? v : null;
 
             if (row.Length != header.Length) { bad($"{manifest}:{r + 1}", $"row has {row.Length} fields, header has {header.Length}"); continue; }
             string rel = Get(path);
@@ -126,12 +130,26 @@ public static class CellDatasetLoader
             if (Get(label).Length == 0) { bad(file, $"no label in {ManifestName} (line {r + 1})"); continue; }
             string? fieldPath = Opt(field) is { } fp ? Path.GetFullPath(Path.Combine(root, fp)) : null;
             cells.Add(new CellImage(file, CellLabel.Parse(Get(label)), Opt(id) ?? rel, Opt(source) ?? defaultSource,
-                                    Opt(subject), Opt(slide), fieldPath, Int(cx), Int(cy)));
+                                    Opt(subject), Opt(slide), fieldPath, Int(cx), Int(cy),
+                                    Real(diameterPx) ?? (Real(diameterUm) is { } um && pitch is { } p ? um / p : null)));
         }
         int unlisted = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
                                 .Count(f => CellImageReader.Extensions.Contains(Path.GetExtension(f)) && !listed.Contains(f));
         notes.Add($"labels from {ManifestName}");
         if (unlisted > 0) notes.Add($"{unlisted} image file(s) under the root are not listed in {ManifestName} and were not read");
         return cells;
+    }
+
+    /// <summary>Pixel pitch (µm per pixel) stated by a dataset's <c>phantom.json</c> or <c>dataset.json</c>, if any.</summary>
+    private static double? ReadPitch(string root)
+    {
+        foreach (string name in new[] { "phantom.json", "dataset.json" })
+        {
+            string file = Path.Combine(root, name);
+            if (!File.Exists(file)) continue;
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(file));
+            if (doc.RootElement.TryGetProperty("pitch_um_per_px", out var v) && v.TryGetDouble(out double pitch) && pitch > 0) return pitch;
+        }
+        return null;
     }
 }

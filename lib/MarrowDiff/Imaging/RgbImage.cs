@@ -1,6 +1,7 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
 
 namespace MarrowDiff.Imaging;
 
@@ -42,6 +43,34 @@ public sealed class RgbImage
             }
         return crop;
     }
+
+    /// <summary>The w×h rectangle whose top-left corner is (x0, y0); it must lie inside the image.</summary>
+    public RgbImage Crop(int x0, int y0, int w, int h)
+    {
+        if (x0 < 0 || y0 < 0 || x0 + w > Width || y0 + h > Height)
+            throw new ArgumentOutOfRangeException(nameof(x0), $"crop {w}x{h} at ({x0},{y0}) leaves the {Width}x{Height} image");
+        var crop = new RgbImage(w, h);
+        for (int y = 0; y < h; y++)
+            Array.Copy(Pixels, ((y0 + y) * Width + x0) * 3, crop.Pixels, y * w * 3, w * 3);
+        return crop;
+    }
+
+    /// <summary>Resampled to w×h with a bicubic filter (ImageSharp's, deterministic). Used only to bring a whole
+    /// source image to the patch scale once; patches themselves are never rescaled, because cell size is a
+    /// feature of the maturation stage (the paper rules out scale augmentation for that reason).</summary>
+    public RgbImage Resize(int w, int h)
+    {
+        if (w == Width && h == Height) return new RgbImage(w, h, (byte[])Pixels.Clone());
+        using var image = Image.LoadPixelData<Rgb24>(Pixels, Width, Height);
+        image.Mutate(c => c.Resize(new ResizeOptions { Size = new Size(w, h), Mode = ResizeMode.Stretch, Sampler = KnownResamplers.Bicubic }));
+        var pixels = new byte[w * h * 3];
+        image.CopyPixelDataTo(pixels);
+        return new RgbImage(w, h, pixels);
+    }
+
+    /// <summary>True when both images have the same size and the same bytes.</summary>
+    public bool SamePixels(RgbImage other) =>
+        Width == other.Width && Height == other.Height && Pixels.AsSpan().SequenceEqual(other.Pixels);
 
     /// <summary>Copies <paramref name="src"/> into this image with its top-left corner at (x, y), clipped.</summary>
     public void Paste(RgbImage src, int x, int y)

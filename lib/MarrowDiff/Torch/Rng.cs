@@ -24,6 +24,15 @@ public sealed class Rng
         return new Rng(h);
     }
 
+    /// <summary>A stable 64-bit key for a name (FNV-1a over UTF-16 code units), so that a stream can be keyed by a
+    /// cell id: <c>Rng.For(seed, Rng.Key(cellId))</c>. string.GetHashCode is randomised per process; this is not.</summary>
+    public static long Key(string name)
+    {
+        ulong h = 14695981039346656037UL;
+        foreach (char c in name) { h ^= c; h *= 1099511628211UL; }
+        return (long)h;
+    }
+
     private static ulong SplitMix(ref ulong x)
     {
         x += 0x9E3779B97F4A7C15UL;

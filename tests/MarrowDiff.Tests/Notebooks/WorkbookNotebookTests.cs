@@ -39,20 +39,27 @@ public class WorkbookNotebookTests
         finally { Directory.Delete(outDir, recursive: true); }
     }
 
-    [Fact]
-    public async Task DataAudit_RunsOnTheRealDevelopmentSubset_WhenPresent()
+    [Theory]
+    [MemberData(nameof(AllNotebooks))]
+    public async Task Notebook_RunsOnTheRealDevelopmentSubset_WhenPresent(string name)
     {
         string shared = Path.GetFullPath(Path.Combine(Workbook.RepositoryRoot, "..", "shared", "real-cells"));
         if (!Directory.Exists(shared)) return;
         string outDir = Directory.CreateTempSubdirectory("marrow-notebook-test-").FullName;
         try
         {
-            string copy = Path.Combine(outDir, "01-data-audit.ipynb");
-            await new NotebookRunner().RunAsync(Path.Combine(Workbook.RepositoryRoot, "notebooks", "01-data-audit.ipynb"), copy,
+            string copy = Path.Combine(outDir, name);
+            await new NotebookRunner().RunAsync(Path.Combine(Workbook.RepositoryRoot, "notebooks", name), copy,
                 new Dictionary<string, string> { ["data"] = shared });
             string executed = File.ReadAllText(copy);
-            Assert.Contains("Other(ERB)", executed);
             Assert.Contains("Not saved", executed); // real images never become project figures
+            if (name.StartsWith("01-", StringComparison.Ordinal)) Assert.Contains("Other(ERB)", executed);
+            if (name.StartsWith("02-", StringComparison.Ordinal))
+            {
+                Assert.Contains("source crops (250x250, 360x363)", executed);        // re-cropped inside the public crops
+                Assert.Contains("C2 Basophilic normoblast is absent from this dataset", executed); // said, not hidden
+            }
+            if (name.StartsWith("03-", StringComparison.Ordinal)) Assert.Contains("AG+OS600", executed);
         }
         finally { Directory.Delete(outDir, recursive: true); }
     }

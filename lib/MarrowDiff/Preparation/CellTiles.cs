@@ -1,0 +1,181 @@
+using MarrowDiff.Data;
+using MarrowDiff.Imaging;
+using MarrowDiff.Phantom;
+
+namespace MarrowDiff.Preparation;
+
+/// <summary>Where a cell's pixels come from, which decides whether it can be re-cropped at all.</summary>
+public enum CropSource
+{
+    /// <summary>A whole field image and the cell's centre in it (the phantom, or any manifest with field_path and
+    /// centre_x/centre_y): re-crops are taken from the field, as the paper did.</summary>
+    Field,
+    /// <summary>A larger image centred on one cell (public datasets ship 250×250 or 360×363 crops): brought to the
+    /// tile size once, re-crops are taken inside it.</summary>
+    SourceCrop,
+    /// <summary>A bare 96×96 patch: there is no image around it, so it cannot be re-cropped.</summary>
+    BarePatch,
+}
+
+/// <summary>How far an oversampled crop may move its centre: at most <paramref name="MaxShiftPx"/> pixels and at
+/// most <paramref name="MaxShiftCellFraction"/> of the cell's diameter (when the diameter is known), in any
+/// direction. The paper cropped "at slightly different centres"; a shift of a fifth of the cell keeps the whole cell
+/// recognisably in the patch while moving its context.</summary>
+public sealed record OversamplingSettings(int MaxShiftPx = 12, double MaxShiftCellFraction = 0.2)
+{
+    public const int PatchSize = MarrowPhantom.PatchSize;
+
+    /// <summary>Side of a cell's tile: the patch plus the largest shift on every side.</summary>
+    public int TileSize => PatchSize + 2 * MaxShiftPx;
+
+    public void Validate()
+    {
+        if (MaxShiftPx is < 0 or > 48) throw new ArgumentOutOfRangeException(nameof(MaxShiftPx), $"{MaxShiftPx}: use 0…48 px (half a patch)");
+        if (MaxShiftCellFraction is < 0 or > 0.5) throw new ArgumentOutOfRangeException(nameof(MaxShiftCellFraction), $"{MaxShiftCellFraction}: use 0…0.5");
+    }
+
+    public override string ToString() => $"shift ≤ {MaxShiftPx} px and ≤ {MaxShiftCellFraction:0.##} of the cell diameter";
+}
+
+/// <summary>
+/// One cell's neighbourhood at patch scale: the 96×96 patch plus <see cref="OversamplingSettings.MaxShiftPx"/>
+/// pixels on every side. Every patch of the cell (the original and all re-crops) is cut from it, so the whole
+/// training set needs only these small tiles in memory (≈ 43 KB a cell), never the fields or the patches.
+/// </summary>
+/// <param name="MaxShift">How far this cell's crop centre may move (0 when it cannot be re-cropped): the smallest of
+/// the setting, the cell-diameter bound and the room left inside the source image.</param>
+public sealed record CellTile(CellImage Cell, RgbImage Tile, int Margin, int MaxShift, CropSource Source, string Bound)
+{
+    /// <summary>The 96×96 patch whose centre is shifted by (dx, dy) from the cell's centre.</summary>
+    public RgbImage Patch(int dx, int dy)
+    {
+        if (Math.Abs(dx) > MaxShift || Math.Abs(dy) > MaxShift)
+            throw new ArgumentOutOfRangeException(nameof(dx), $"shift ({dx},{dy}) exceeds ±{MaxShift} px for {Cell.Path}");
+        return Tile.Crop(Margin + dx, Margin + dy, OversamplingSettings.PatchSize, OversamplingSettings.PatchSize);
+    }
+
+    /// <summary>Writes the patch shifted by (dx, dy) and transformed by <paramref name="g"/> into 3 network input
+    /// planes, without allocating an intermediate image.</summary>
+    internal void FillPlanes(int dx, int dy, D4 g, Span<float> chw)
+    {
+        const int n = OversamplingSettings.PatchSize;
+        const float scale = 1f / 255f;
+        byte[] p = Tile.Pixels;
+        int w = Tile.Width, x0 = Margin + dx, y0 = Margin + dy;
+        for (int y = 0; y < n; y++)
+            for (int x = 0; x < n; x++)
+            {
+                (int sx, int sy) = g.SourceOf(x, y, n);
+                int s = ((y0 + sy) * w + x0 + sx) * 3, d = y * n + x;
+                var (yy, u, v) = Yuv.FromRgb(p[s] * scale, p[s + 1] * scale, p[s + 2] * scale);
+                chw[d] = yy; chw[n * n + d] = u; chw[2 * n * n + d] = v;
+            }
+    }
+}
+
+/// <summary>The tiles of a set of cells, built once: each field image is decoded once and all its cells cut out.</summary>
+public sealed class CellTiles
+{
+    private readonly Dictionary<CellImage, int> _index;
+
+    private CellTiles(IReadOnlyList<CellTile> tiles, OversamplingSettings settings, IReadOnlyList<string> notes)
+    {
+        Tiles = tiles; Settings = settings; Notes = notes;
+        _index = new Dictionary<CellImage, int>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < tiles.Count; i++) _index[tiles[i].Cell] = i;
+    }
+
+    public IReadOnlyList<CellTile> Tiles { get; }
+
+    public OversamplingSettings Settings { get; }
+
+    /// <summary>How each kind of source was turned into tiles (scales, bounds), for the reader.</summary>
+    public IReadOnlyList<string> Notes { get; }
+
+    public int IndexOf(CellImage cell) => _index.TryGetValue(cell, out int i) ? i
+        : throw new KeyNotFoundException($"no tile for {cell.Path}: tiles were built for another set of cells");
+
+    public CellTile this[CellImage cell] => Tiles[IndexOf(cell)];
+
+    /// <summary>Bytes held by the tiles.</summary>
+    public long Bytes => Tiles.Sum(t => (long)t.Tile.Pixels.Length);
+
+    /// <summary>Builds tiles for <paramref name="cells"/>. Unreadable images stop the build with the file and the reason.</summary>
+    public static CellTiles Build(IReadOnlyList<CellImage> cells, OversamplingSettings settings, CellImageReader? reader = null, IProgress<WorkProgress>? progress = null)
+    {
+        settings.Validate();
+        reader ??= new CellImageReader();
+        int margin = settings.MaxShiftPx, size = settings.TileSize;
+        const int patch = OversamplingSettings.PatchSize;
+        var tiles = new CellTile[cells.Count];
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int done = 0;
+        void Tick() { done++; if (done % 50 == 0 || done == cells.Count) progress?.Report(new WorkProgress("cutting cell tiles", done, cells.Count, clock.Elapsed)); }
+
+        int BoundByCell(CellImage c, int room, out string bound)
+        {
+            int shift = Math.Min(margin, room);
+            bound = shift < margin ? "room left in the source image" : $"the {margin} px setting";
+            if (c.DiameterPx is { } d)
+            {
+                int byCell = (int)Math.Floor(settings.MaxShiftCellFraction * d);
+                if (byCell < shift) { shift = byCell; bound = $"{settings.MaxShiftCellFraction:0.##} of the cell diameter"; }
+            }
+            return Math.Max(0, shift);
+        }
+
+        // Field cells: one decode per field.
+        var byField = Enumerable.Range(0, cells.Count).Where(i => cells[i].FieldPath is not null && cells[i].CentreX is not null && cells[i].CentreY is not null)
+                                .GroupBy(i => cells[i].FieldPath!, StringComparer.Ordinal);
+        int fieldCount = 0;
+        foreach (var field in byField)
+        {
+            RgbImage image = reader.Read(field.Key);
+            fieldCount++;
+            foreach (int i in field)
+            {
+                CellImage c = cells[i];
+                int cx = c.CentreX!.Value, cy = c.CentreY!.Value;
+                if (cx < 0 || cy < 0 || cx >= image.Width || cy >= image.Height)
+                    throw new InvalidDataException($"{c.Path}: centre ({cx},{cy}) lies outside its field {field.Key} ({image.Width}x{image.Height})");
+                int room = new[] { cx - patch / 2, image.Width - (cx + patch / 2), cy - patch / 2, image.Height - (cy + patch / 2) }.Min();
+                int shift = BoundByCell(c, room, out string bound);
+                tiles[i] = new CellTile(c, image.CropCentred(cx, cy, size), margin, shift, CropSource.Field, bound);
+                Tick();
+            }
+        }
+
+        int crops = 0, bare = 0;
+        var sourceSizes = new SortedSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < cells.Count; i++)
+        {
+            if (tiles[i] is not null) continue;
+            CellImage c = cells[i];
+            RgbImage image = reader.Read(c.Path);
+            if (image.Width == patch && image.Height == patch)
+            {
+                tiles[i] = new CellTile(c, image.CropCentred(patch / 2, patch / 2, size), margin, 0, CropSource.BarePatch, "bare 96x96 patch, no image around it");
+                bare++;
+            }
+            else
+            {
+                // The central square of the source crop, resampled so that it fills the tile: the 96-px patch then
+                // shows the central 96/tile of it, and re-crops move within the rest. One scale for every image of
+                // one size, so a cell's size stays comparable between cells of the same source.
+                int side = Math.Min(image.Width, image.Height);
+                RgbImage square = image.CropCentred(image.Width / 2, image.Height / 2, side);
+                tiles[i] = new CellTile(c, square.Resize(size, size), margin, BoundByCell(c, margin, out string bound), CropSource.SourceCrop, bound);
+                sourceSizes.Add($"{image.Width}x{image.Height}");
+                crops++;
+            }
+            Tick();
+        }
+
+        var notes = new List<string>();
+        if (fieldCount > 0) notes.Add($"{cells.Count - crops - bare} cells cut from {fieldCount} field images at their native scale; {settings}");
+        if (crops > 0) notes.Add($"{crops} cells from source crops ({string.Join(", ", sourceSizes)}): the central square of each is resampled to {size}x{size} px, " +
+                                 $"so a 96-px patch shows its central {100.0 * patch / size:0}%; shifts ≤ {margin} px (no cell diameter is known for them)");
+        if (bare > 0) notes.Add($"{bare} cells are bare 96x96 patches: they can be used as they are, but not re-cropped");
+        return new CellTiles(tiles, settings, notes);
+    }
+}
