@@ -37,7 +37,9 @@ public sealed record Provenance(string Profile, string Data, int Seed, string Co
                 p.WaitForExit(5000);
                 if (p.ExitCode == 0 && output.Length > 0)
                 {
-                    var status = new ProcessStartInfo("git", "status --porcelain --untracked-files=no") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
+                    // figures/ is left out: the figures a run writes (tracked files) would otherwise mark every later
+                    // figure of the same run as made from changed code.
+                    var status = new ProcessStartInfo("git", "status --porcelain --untracked-files=no -- \":(top,exclude)figures\"") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
                     using var s = Process.Start(status);
                     string dirty = s?.StandardOutput.ReadToEnd().Trim() ?? "";
                     s?.WaitForExit(5000);
