@@ -24,6 +24,18 @@ public static class Program
               training side (all folds, or all but fold K), prints what was done per class and the YUV statistics, then
               streams N epochs (default 1) through the batch loader into tensors, as training would, and reports the
               rate and peak resident memory.
+          train --data DIR|phantom --variant AG+OS600 [--profile smoke|laptop|paper] [--seed N] [--group-by cell|subject]
+                [--set KEY=VALUE ...] --out DIR
+              Five-fold cross-validation picks the hyper-parameters (cached), then trains the variant on the saved
+              split's training side and saves the model to DIR: weights (model.bin and model.safetensors), model.json,
+              profile.json, normalisation.json, classes.json, history.csv. --set overrides a profile value
+              (epochs, width, input, batch, oversample=LOW,HIGH, cv_epochs, cv_variant, lr, validation_fold).
+          evaluate --model DIR --data DIR|phantom [--part all|test] [--profile P] [--seed N] --out metrics.json
+              Scores a saved model on a dataset (all its cells of the 10 classes, or only the test part of the split the
+              model was trained with) and writes accuracy, macro and weighted precision/recall/F1, per-class metrics
+              and the confusion matrix as JSON.
+          bench [--width 1] [--input 96] [--batch 40] [--steps 5] [--dropout P]
+              Times training steps of the paper's network (or a narrower one) on this machine.
           doctor
               Shows which libtorch was loaded, from where, on which device.
         """;
@@ -37,6 +49,9 @@ public static class Program
                 ["notebooks", .. var rest] => await Notebooks(new Options(rest)),
                 ["synth", .. var rest] => Synth(new Options(rest)),
                 ["prepare", .. var rest] => Prepare(new Options(rest)),
+                ["bench", .. var rest] => Bench(new Options(rest)),
+                ["train", .. var rest] => Train(new Options(rest)),
+                ["evaluate", .. var rest] => Evaluate(new Options(rest)),
                 ["doctor", ..] => Doctor(),
                 ["--help" or "-h" or "help"] => Help(0),
                 _ => Help(2),
@@ -145,6 +160,92 @@ public static class Program
         return 0;
     }
 
+    private static int Train(Options o)
+    {
+        string profileName = o.Value("profile") ?? "smoke", data = o.Value("data") ?? Workbook.PhantomData, groupBy = o.Value("group-by") ?? "cell";
+        int seed = int.Parse(o.Value("seed") ?? "2017", CultureInfo.InvariantCulture);
+        string variantName = o.Value("variant") ?? throw new ArgumentException("train needs --variant (OG, AG, OS<N>, AG+OS<N>)");
+        string outDir = o.Value("out") ?? throw new ArgumentException("train needs --out DIR");
+        var profile = ExperimentProfile.Parse(profileName);
+        foreach (string set in o.Values("set"))
+            profile = set.Split('=', 2) is [var k, var v] ? profile.With(k, v) : throw new ArgumentException($"--set {set}: use KEY=VALUE");
+        o.RejectUnknown();
+
+        var progress = new ConsoleProgress();
+        CellDataset dataset = Workbook.OpenData(data, profileName, seed, BadFilePolicy.Stop, progress);
+        var prep = Workbook.Prepare(dataset, profileName, seed, groupBy, progress);
+        var experiment = new MarrowDiff.Training.Experiment(prep, profile, Workbook.ModelsRoot) { Progress = new Progress<MarrowDiff.Training.TrainingProgress>(p => progress.Report(p.AsWork())) };
+        Console.WriteLine($"{profile.Caveat}; {prep.Split.Options}; data {prep.Provenance.Data}");
+        var cv = experiment.CrossValidate();
+        Console.WriteLine(MarrowDiff.Training.TrainingReports.CrossValidationTable(cv, prep.Provenance, profile));
+        using var model = experiment.Train(prep.Variant(variantName), cv.Chosen);
+        model.Save(outDir, profile.ToJson());
+        foreach (string line in experiment.Log) Console.WriteLine(line);
+        var last = model.History[^1];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{model.Card.Variant}: {model.Card.TrainingImages} training images, {last.Epoch} epochs, final training loss {last.TrainLoss:0.000}, " +
+            $"validation accuracy (fold {profile.ValidationFold}) {100 * (last.ValidationAccuracy ?? 0):0.0}% → {Path.GetFullPath(outDir)}"));
+        return 0;
+    }
+
+    private static int Evaluate(Options o)
+    {
+        string modelDir = o.Value("model") ?? throw new ArgumentException("evaluate needs --model DIR");
+        string data = o.Value("data") ?? throw new ArgumentException("evaluate needs --data DIR");
+        string outFile = o.Value("out") ?? throw new ArgumentException("evaluate needs --out FILE.json");
+        string part = o.Value("part") ?? "all";
+        string profileName = o.Value("profile") ?? "smoke";
+        int seed = int.Parse(o.Value("seed") ?? "2017", CultureInfo.InvariantCulture);
+        o.RejectUnknown();
+        if (part is not ("all" or "test")) throw new ArgumentException($"--part {part}: use all or test");
+
+        using var model = MarrowDiff.Training.TrainedModel.Load(modelDir);
+        var progress = new ConsoleProgress();
+        CellDataset dataset = Workbook.OpenData(data, profileName, seed, BadFilePolicy.Stop, progress);
+        var cells = dataset.PaperCells.ToList();
+        if (part == "test")
+        {
+            if (!File.Exists(model.Card.Split)) throw new FileNotFoundException($"--part test: the model's split file {model.Card.Split} is not here");
+            var options = new SplitOptions(model.Card.Config.Seed, model.Card.Split.Contains("by-subject", StringComparison.Ordinal) ? SplitGrouping.Subject : SplitGrouping.Cell);
+            cells = DatasetSplit.Load(model.Card.Split, cells, options).Test.ToList();
+        }
+        if (cells.Count == 0) throw new ArgumentException($"{dataset.Root}: no images of the paper's 10 classes to evaluate");
+        var tiles = CellTiles.Build(cells, new OversamplingSettings(), progress: progress);
+        var set = SampleSet.Original(tiles, cells, part == "test" ? "test set" : "all cells");
+        int[] predicted = MarrowDiff.Training.Trainer.ArgMax(model.Probabilities(set));
+        int[] truth = Enumerable.Range(0, set.Count).Select(set.Label).ToArray();
+        var metrics = MarrowDiff.Training.ClassificationMetrics.From(truth, predicted, MarrowDiff.Training.TrainedModel.ClassNames);
+        var json = metrics.ToJsonObject();
+        json["model"] = Path.GetFullPath(modelDir);
+        json["data"] = dataset.Root;
+        json["part"] = part;
+        json["images"] = set.Count;
+        json["excluded_other_labels"] = dataset.OtherCounts;
+        MarrowDiff.Imaging.AtomicFile.WriteAllText(outFile, System.Text.Json.JsonSerializer.Serialize(json, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{set.Count} images: accuracy {100 * metrics.Accuracy:0.00}%, macro F1 {100 * metrics.MacroF1:0.00}%, weighted F1 {100 * metrics.WeightedF1:0.00}% → {Path.GetFullPath(outFile)}"));
+        return 0;
+    }
+
+    private static int Bench(Options o)
+    {
+        var network = new MarrowDiff.Training.NetworkConfig(
+            Width: double.Parse(o.Value("width") ?? "1", CultureInfo.InvariantCulture),
+            InputSize: int.Parse(o.Value("input") ?? "96", CultureInfo.InvariantCulture));
+        if (o.Value("dropout") is { } d)
+        {
+            double p = double.Parse(d, CultureInfo.InvariantCulture);
+            network = network with { FirstDropout = p, Dropout = p, ClassifierDropout = p };
+        }
+        int batch = int.Parse(o.Value("batch") ?? "40", CultureInfo.InvariantCulture);
+        int steps = int.Parse(o.Value("steps") ?? "5", CultureInfo.InvariantCulture);
+        o.RejectUnknown();
+        var (mean, parameters, threads) = MarrowDiff.Training.StepBenchmark.Measure(network, batch, steps);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"width {network.Width}, input {network.InputSize}, batch {batch}: {parameters:N0} parameters, {mean:0.000} s per training step ({steps} steps, {threads} threads, {TorchRuntime.Device.type})"));
+        return 0;
+    }
+
     private static int Doctor()
     {
         Console.WriteLine(TorchRuntime.Report());
@@ -155,6 +256,7 @@ public static class Program
     private sealed class Options
     {
         private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, List<string>> _all = new(StringComparer.Ordinal);
         private readonly HashSet<string> _read = new(StringComparer.Ordinal);
 
         public Options(IReadOnlyList<string> args)
@@ -165,12 +267,16 @@ public static class Program
                 string key = args[i][2..];
                 if (i + 1 >= args.Count) throw new ArgumentException($"--{key} needs a value");
                 _values[key] = args[++i];
+                (_all.TryGetValue(key, out var list) ? list : _all[key] = []).Add(args[i]);
             }
         }
 
         public List<string> Positional { get; } = [];
 
         public string? Value(string key) { _read.Add(key); return _values.GetValueOrDefault(key); }
+
+        /// <summary>Every value of a repeatable option (e.g. several --set).</summary>
+        public IReadOnlyList<string> Values(string key) { _read.Add(key); return _all.GetValueOrDefault(key) ?? []; }
 
         public void RejectUnknown()
         {

@@ -5,31 +5,6 @@ using MarrowDiff.Reports;
 
 namespace MarrowDiff;
 
-/// <summary>A named set of settings. <c>smoke</c> is sized for CI and a first look on a 2-core CPU; <c>paper</c>
-/// is the paper's setting (a GPU job once training arrives). Later stages add their settings here, so that one
-/// validated record, saved beside every output, says how it was made.</summary>
-public sealed record ExperimentProfile(string Name, PhantomSize PhantomSize, string Description)
-{
-    /// <summary>Oversampling targets (images per class) of the OS and AG+OS training sets: the paper's 300 and 600.
-    /// Building a set is lazy and cheap at any N; training on it is what a profile has to size.</summary>
-    public (int Low, int High) OversampleTo { get; init; } = (300, 600);
-
-    /// <summary>The six training sets of Table 1 for this profile.</summary>
-    public IReadOnlyList<Preparation.TrainingVariant> Variants => Preparation.TrainingVariant.Six(OversampleTo.Low, OversampleTo.High);
-
-    public static ExperimentProfile Smoke { get; } = new("smoke", PhantomSize.Smoke,
-        "CI and a first look: small phantom (16 fields, ~235 cells). Not comparable to the paper.");
-
-    public static ExperimentProfile Paper { get; } = new("paper", PhantomSize.Paper,
-        "The paper's settings: phantom of 200 fields and 2,174 cells.");
-
-    public static IReadOnlyList<ExperimentProfile> All { get; } = [Smoke, Paper];
-
-    public static ExperimentProfile Parse(string name) =>
-        All.FirstOrDefault(p => p.Name.Equals(name.Trim(), StringComparison.OrdinalIgnoreCase))
-        ?? throw new ArgumentException($"unknown profile '{name}': use {string.Join(" or ", All.Select(p => p.Name))}");
-}
-
 /// <summary>
 /// The few high-level entry points a notebook calls. Everything they do is also reachable through the smaller
 /// pieces (CellDatasetLoader, MarrowPhantom, DataAudit) for anyone who wants to compose differently.
@@ -109,4 +84,11 @@ public static class Workbook
         var options = new SplitOptions(seed, SplitOptions.ParseGrouping(groupBy));
         return DataPreparation.Create(dataset, options, SplitsFolder(dataset.Root), p.Variants, Provenance.For(profile, dataset.Root, seed), progress: progress);
     }
+
+    /// <summary>Trained models and cross-validation results are cached here (git ignores data/).</summary>
+    public static string ModelsRoot => Path.Combine(DataRoot, "models");
+
+    /// <summary>The experiment of notebook 04 on a prepared dataset: cross-validation, six models, Table 1.</summary>
+    public static Training.Experiment Experiment(DataPreparation prep, string profile) =>
+        new(prep, ExperimentProfile.Parse(profile), ModelsRoot);
 }

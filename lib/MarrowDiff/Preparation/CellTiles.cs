@@ -46,9 +46,16 @@ public sealed record OversamplingSettings(int MaxShiftPx = 12, double MaxShiftCe
 /// the setting, the cell-diameter bound and the room left inside the source image.</param>
 public sealed record CellTile(CellImage Cell, RgbImage Tile, int Margin, int MaxShift, CropSource Source, string Bound)
 {
+    private int _renders;
+
+    /// <summary>How many times a patch of this cell has been rendered: lets a test prove that no test cell was
+    /// looked at before the final evaluation.</summary>
+    public int Renders => Volatile.Read(ref _renders);
+
     /// <summary>The 96×96 patch whose centre is shifted by (dx, dy) from the cell's centre.</summary>
     public RgbImage Patch(int dx, int dy)
     {
+        Interlocked.Increment(ref _renders);
         if (Math.Abs(dx) > MaxShift || Math.Abs(dy) > MaxShift)
             throw new ArgumentOutOfRangeException(nameof(dx), $"shift ({dx},{dy}) exceeds ±{MaxShift} px for {Cell.Path}");
         return Tile.Crop(Margin + dx, Margin + dy, OversamplingSettings.PatchSize, OversamplingSettings.PatchSize);
@@ -58,6 +65,7 @@ public sealed record CellTile(CellImage Cell, RgbImage Tile, int Margin, int Max
     /// planes, without allocating an intermediate image.</summary>
     internal void FillPlanes(int dx, int dy, D4 g, Span<float> chw)
     {
+        Interlocked.Increment(ref _renders);
         const int n = OversamplingSettings.PatchSize;
         const float scale = 1f / 255f;
         byte[] p = Tile.Pixels;

@@ -1,0 +1,222 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using MarrowDiff.Data;
+using MarrowDiff.Imaging;
+using MarrowDiff.Preparation;
+using MarrowDiff.Reports;
+
+namespace MarrowDiff.Training;
+
+/// <summary>One row of the cross-validation: a hyper-parameter set and its validation accuracy on each fold.</summary>
+public sealed record CrossValidationRow(Hyperparameters Hyper, double[] FoldAccuracy)
+{
+    public double Mean => FoldAccuracy.Average();
+}
+
+/// <summary>The hyper-parameter search as it was run, and what it chose (highest mean validation accuracy).</summary>
+public sealed record CrossValidationResult(string Variant, int Epochs, IReadOnlyList<CrossValidationRow> Rows, Hyperparameters Chosen);
+
+/// <summary>
+/// The paper's experiment on one dataset and split: five-fold cross-validation picks the hyper-parameters, the six
+/// training sets each train a model, and only then the test set is scored, once. Models and the search are cached
+/// under <see cref="ModelsRoot"/> by a hash of everything that determines them (profile, variant, seed, data, split),
+/// so notebooks 05 and 06 reuse notebook 04's models and a changed setting trains afresh.
+/// </summary>
+public sealed class Experiment
+{
+    private const string TrainerVersion = "trainer-1";
+    private readonly string _dataFingerprint;
+
+    public Experiment(DataPreparation prep, ExperimentProfile profile, string modelsRoot)
+    {
+        Prep = prep; Profile = profile.Validate(); ModelsRoot = Path.GetFullPath(modelsRoot);
+        _dataFingerprint = Fingerprint(prep);
+    }
+
+    public DataPreparation Prep { get; }
+    public ExperimentProfile Profile { get; }
+    public string ModelsRoot { get; }
+
+    /// <summary>Receives training progress (console bar, notebook display).</summary>
+    public IProgress<TrainingProgress>? Progress { get; set; }
+
+    /// <summary>Lines saying what was trained and what came from the cache.</summary>
+    public List<string> Log { get; } = [];
+
+    private int Seed => Prep.Provenance.Seed;
+
+    /// <summary>Five-fold cross-validation over the profile's grid on the training-validation side (the test set
+    /// is not part of it). Cached.</summary>
+    public CrossValidationResult CrossValidate()
+    {
+        var variant = Prep.Variant(Profile.CrossValidationVariant);
+        string key = Hash("cv", variant.Name, Profile.Grid, Profile.Network, Profile.CrossValidationEpochs, Profile.BatchSize);
+        string file = Path.Combine(ModelsRoot, $"cv-{variant.Name}-{key}.json");
+        if (File.Exists(file))
+        {
+            Log.Add($"cross-validation read from {file}");
+            return JsonSerializer.Deserialize<CrossValidationResult>(File.ReadAllText(file), Json)!;
+        }
+        var rows = new List<CrossValidationRow>();
+        foreach (var hyper in Profile.Grid)
+        {
+            double[] accuracy = new double[SplitOptions.Folds];
+            for (int fold = 1; fold <= SplitOptions.Folds; fold++)
+            {
+                SampleSet train = Prep.Build(variant, fold);
+                SampleSet validation = SampleSet.Original(Prep.Tiles, Prep.Split.Sides(fold).Validation, $"fold {fold}");
+                var trainer = new Trainer(Profile.Training(hyper, Seed, Profile.CrossValidationEpochs));
+                var (model, history) = trainer.Train(train, train.Normalisation(Prep.Provenance.Data), validation, null,
+                                                     $"CV {hyper.LearningRate:G3} fold {fold}", Progress);
+                using (model) accuracy[fold - 1] = history[^1].ValidationAccuracy ?? 0;
+            }
+            rows.Add(new CrossValidationRow(hyper, accuracy));
+        }
+        var result = new CrossValidationResult(variant.Name, Profile.CrossValidationEpochs, rows, rows.MaxBy(r => r.Mean)!.Hyper);
+        AtomicFile.WriteAllText(file, JsonSerializer.Serialize(result, Json));
+        Log.Add($"cross-validation run: {rows.Count} hyper-parameter sets x {SplitOptions.Folds} folds; chose {result.Chosen}");
+        return result;
+    }
+
+    /// <summary>The final model of <paramref name="variant"/>: trained on the training-validation side except the
+    /// profile's validation fold (whose accuracy per epoch is Fig 4A's curve). Cached; an interrupted run resumes
+    /// from its checkpoint.</summary>
+    public TrainedModel Train(TrainingVariant variant, Hyperparameters hyper)
+    {
+        var config = Profile.Training(hyper, Seed);
+        string key = Hash("model", variant.Name, config, Profile.ValidationFold);
+        string folder = Path.Combine(ModelsRoot, $"{variant.Name}-{key}");
+        if (Directory.Exists(folder))
+        {
+            Log.Add($"{variant.Name}: cached model {folder}");
+            return TrainedModel.Load(folder);
+        }
+        SampleSet train = Prep.Build(variant, Profile.ValidationFold);
+        SampleSet validation = SampleSet.Original(Prep.Tiles, Prep.Split.Sides(Profile.ValidationFold).Validation, $"fold {Profile.ValidationFold}");
+        var normalisation = train.Normalisation(Prep.Provenance.Data);
+        Directory.CreateDirectory(ModelsRoot);
+        string checkpoint = folder + ".checkpoint";
+        var (network, history) = new Trainer(config).Train(train, normalisation, validation, checkpoint, variant.Name, Progress);
+        var card = new ModelCard(variant.Name, config, Profile.Name, Prep.Provenance.Data, _dataFingerprint, Prep.Split.File ?? "", train.Count,
+                                 Profile.ValidationFold, Prep.Provenance.Commit, Prep.Provenance.Synthetic);
+        var model = new TrainedModel(network, normalisation, card, history);
+        model.Save(folder, Profile.ToJson());
+        File.Delete(checkpoint);
+        Log.Add($"{variant.Name}: trained {config.Epochs} epochs on {train.Count} images in {history.Sum(h => h.Seconds):0} s → {folder}");
+        return model;
+    }
+
+    /// <summary>Cross-validation, then the six models of Table 1.</summary>
+    public IReadOnlyList<TrainedModel> TrainAll(CrossValidationResult? cv = null)
+    {
+        cv ??= CrossValidate();
+        return Profile.Variants.Select(v => Train(v, cv.Chosen)).ToList();
+    }
+
+    /// <summary>The final evaluation: every model scored on the test set, once. This is the only place the test
+    /// set's images are read.</summary>
+    public Table1 Evaluate(IReadOnlyList<TrainedModel> models)
+    {
+        SampleSet test = Prep.TestSet();
+        int[] truth = Enumerable.Range(0, test.Count).Select(test.Label).ToArray();
+        var rows = models.Select(m =>
+        {
+            int[] predicted = Trainer.ArgMax(m.Probabilities(test));
+            return new Table1Row(m.Card.Variant, m.Card.TrainingImages, ClassificationMetrics.From(truth, predicted, TrainedModel.ClassNames));
+        }).ToList();
+        return new Table1(rows, test.Count, Profile, Prep.Provenance, Prep.Split.Options);
+    }
+
+    // ---------------------------------------------------------------- cache keys
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, IncludeFields = true };
+
+    private string Hash(params object[] parts)
+    {
+        string text = JsonSerializer.Serialize(new object[] { TrainerVersion, _dataFingerprint, Seed, parts }, Json);
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..12].ToLowerInvariant();
+    }
+
+    /// <summary>SHA-256 over every cell of the task (id, label, file name and size) and the split assignment.</summary>
+    private static string Fingerprint(DataPreparation prep)
+    {
+        var text = new StringBuilder();
+        foreach (var c in prep.Split.Cells.OrderBy(c => c.Path, StringComparer.Ordinal))
+            text.Append(CultureInfo.InvariantCulture, $"{c.CellId}|{c.Label.ToManifestValue()}|{Path.GetFileName(c.Path)}|{new FileInfo(c.Path).Length}|{prep.Split.PartOf(c)}\n");
+        text.Append(prep.Tiles.Settings);
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()))).ToLowerInvariant();
+    }
+}
+
+/// <summary>One row of Table 1.</summary>
+public sealed record Table1Row(string Variant, int TrainingImages, ClassificationMetrics Metrics);
+
+/// <summary>
+/// Table 1 regenerated: one row per training set with its size and test accuracy, precision, recall and F1
+/// (support-weighted, as the paper's; macro beside them), next to the paper's published accuracy. Only accuracy is
+/// given in the paper's text; its Table 1 image is not available to us, so the other paper columns stay empty.
+/// </summary>
+public sealed record Table1(IReadOnlyList<Table1Row> Rows, int TestImages, ExperimentProfile Profile, Provenance Provenance, SplitOptions Split)
+{
+    /// <summary>The paper's accuracies (Results text), by Table 1 position.</summary>
+    public static readonly (string Variant, int Images, double Accuracy)[] PaperRows =
+        [("OG", 2174, 0.578), ("AG", 17392, 0.719), ("OS300", 3000, 0.6562), ("OS600", 6000, 0.9057), ("AG+OS300", 24000, 0.8505), ("AG+OS600", 48000, 0.9568)];
+
+    public string Caption => $"Table 1 regenerated - {Profile.Caveat}{(Provenance.Synthetic ? "; synthetic data" : "")}. " +
+                             $"Test set: {TestImages} cells ({Split}). {Provenance.Stamp}";
+
+    private static string P(double v) => (100 * v).ToString("0.00", CultureInfo.InvariantCulture);
+
+    private IEnumerable<string[]> Cells() => Rows.Select((r, i) => new[]
+    {
+        r.Variant, r.TrainingImages.ToString(CultureInfo.InvariantCulture), P(r.Metrics.Accuracy), Wilson(r.Metrics.Accuracy, TestImages), P(r.Metrics.WeightedPrecision), P(r.Metrics.WeightedRecall),
+        P(r.Metrics.WeightedF1), P(r.Metrics.MacroF1),
+        i < PaperRows.Length ? $"{PaperRows[i].Variant} ({PaperRows[i].Images:N0})" : "", i < PaperRows.Length ? P(PaperRows[i].Accuracy) : "",
+    });
+
+    /// <summary>Wilson score 95% interval of an accuracy over <paramref name="n"/> test cells: with a few dozen test
+    /// cells a difference of ten points between two rows can be noise, and the table should say so.</summary>
+    public static string Wilson(double p, int n)
+    {
+        const double z = 1.959964;
+        double centre = (p + z * z / (2 * n)) / (1 + z * z / n);
+        double half = z * Math.Sqrt(p * (1 - p) / n + z * z / (4.0 * n * n)) / (1 + z * z / n);
+        return $"{P(Math.Max(0, centre - half))}-{P(Math.Min(1, centre + half))}";
+    }
+
+    private static readonly string[] Header = ["training set", "training images", "accuracy %", "accuracy 95% CI", "precision % (weighted)", "recall % (weighted)", "F1 % (weighted)", "F1 % (macro)", "paper's set (images)", "paper's accuracy %"];
+
+    public HtmlView Html() => HtmlView.Table(Caption, Header, Cells().Select(c => (IReadOnlyList<object?>)c));
+
+    public string Csv() => string.Join("\n", new[] { $"# {Caption}", MarrowDiff.Data.Csv.Line(Header) }
+        .Concat(Cells().Select(c => MarrowDiff.Data.Csv.Line(c)))) + "\n";
+
+    public string Markdown()
+    {
+        var md = new StringBuilder($"{Caption}\n\n| {string.Join(" | ", Header)} |\n|{string.Concat(Header.Select(_ => "---|"))}\n");
+        foreach (var c in Cells()) md.Append("| ").Append(string.Join(" | ", c)).Append(" |\n");
+        md.Append("\nThe paper's precision, recall and F1 per training set are in its Table 1 image, not in its text; only accuracies are quoted here.\n");
+        if (!Profile.ComparableToPaper) md.Append($"\n**{Profile.Caveat}.** The paper's column is shown for orientation only.\n");
+        return md.ToString();
+    }
+
+    /// <summary>Saves to <paramref name="folder"/> as <c>table1.*</c> for the phantom, <c>table1-&lt;data folder&gt;.*</c>
+    /// for other data (so a run on real images never overwrites the phantom's table), and lists what was written.</summary>
+    public HtmlView SaveFor(string folder, string datasetRoot)
+    {
+        string name = Provenance.Synthetic ? "table1" : $"table1-{Path.GetFileName(Path.TrimEndingDirectorySeparator(datasetRoot))}";
+        return HtmlView.Table($"Saved - {Provenance.Stamp}", ["file"], Save(folder, name).Select(f => (IReadOnlyList<object?>)[Path.GetFileName(f)]));
+    }
+
+    /// <summary>Writes <c>name.csv</c>, <c>name.md</c> and <c>name-profile.json</c> (the resolved profile) atomically.</summary>
+    public IReadOnlyList<string> Save(string folder, string name = "table1")
+    {
+        string csv = Path.Combine(folder, name + ".csv"), md = Path.Combine(folder, name + ".md"), profile = Path.Combine(folder, name + "-profile.json");
+        AtomicFile.WriteAllText(csv, Csv());
+        AtomicFile.WriteAllText(md, Markdown());
+        AtomicFile.WriteAllText(profile, Profile.ToJson());
+        return [csv, md, profile];
+    }
+}

@@ -1,0 +1,96 @@
+using System.Text.Json;
+using MarrowDiff.Data;
+using MarrowDiff.Imaging;
+using MarrowDiff.Preparation;
+using TorchSharp;
+
+namespace MarrowDiff.Training;
+
+/// <summary>What a saved model says about how it was made.</summary>
+/// <param name="DataFingerprint">SHA-256 over the training data's cells and labels (and the split).</param>
+public sealed record ModelCard(string Variant, TrainingConfig Config, string Profile, string Data, string DataFingerprint, string Split,
+                               int TrainingImages, int? ValidationFold, string Commit, bool Synthetic);
+
+/// <summary>
+/// A trained network with everything needed to use it on new images: weights (MarrowDiff's archive, and
+/// safetensors for PyTorch users), the network and training configuration, the YUV normalisation statistics of its
+/// training set, the class list, and the per-epoch history. Saved as a folder written under a temporary name and
+/// renamed, so a folder that exists is complete.
+/// </summary>
+public sealed class TrainedModel : IDisposable
+{
+    public const string WeightsFile = "model.bin", SafetensorsFile = "model.safetensors", CardFile = "model.json",
+                        NormalisationFile = "normalisation.json", ClassesFile = "classes.json", HistoryFile = "history.csv", ProfileFile = "profile.json";
+
+    public TrainedModel(VggNet network, ColourNormalisation normalisation, ModelCard card, IReadOnlyList<EpochRecord> history, string? folder = null)
+    {
+        Network = network; Normalisation = normalisation; Card = card; History = history; Folder = folder;
+    }
+
+    public VggNet Network { get; }
+    public ColourNormalisation Normalisation { get; }
+    public ModelCard Card { get; }
+    public IReadOnlyList<EpochRecord> History { get; }
+    public string? Folder { get; private set; }
+
+    /// <summary>The class each output stands for, in output order (C1…C10 for the 10-class task).</summary>
+    public static IReadOnlyList<string> ClassNames => CellTaxonomy.All.Select(c => c.Label()).ToList();
+
+    /// <summary>Softmax probabilities of every sample of <paramref name="set"/>.</summary>
+    public float[,] Probabilities(SampleSet set) => Trainer.Probabilities(Network, set, Normalisation);
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    /// <summary>Saves into <paramref name="folder"/> (replacing an older model there).</summary>
+    public void Save(string folder, string profileJson)
+    {
+        string full = Path.GetFullPath(folder);
+        string temp = full + ".writing";
+        if (Directory.Exists(temp)) Directory.Delete(temp, true);
+        Directory.CreateDirectory(temp);
+        TensorArchive.Save(Path.Combine(temp, WeightsFile), Network.state_dict(), JsonSerializer.Serialize(Card, Json));
+        Safetensors.Save(Path.Combine(temp, SafetensorsFile), Network.state_dict(),
+                         new Dictionary<string, string> { ["format"] = "pt", ["variant"] = Card.Variant, ["classes"] = string.Join(";", ClassNames) });
+        AtomicFile.WriteAllText(Path.Combine(temp, CardFile), JsonSerializer.Serialize(Card, Json));
+        Normalisation.Save(Path.Combine(temp, NormalisationFile));
+        AtomicFile.WriteAllText(Path.Combine(temp, ClassesFile), JsonSerializer.Serialize(ClassNames, Json));
+        AtomicFile.WriteAllText(Path.Combine(temp, HistoryFile), Trainer.HistoryCsv(History));
+        AtomicFile.WriteAllText(Path.Combine(temp, ProfileFile), profileJson);
+        if (Directory.Exists(full)) Directory.Delete(full, true);
+        Directory.Move(temp, full);
+        Folder = full;
+    }
+
+    /// <summary>Loads a model folder written by <see cref="Save"/>; a missing or damaged file is named.</summary>
+    public static TrainedModel Load(string folder)
+    {
+        string F(string name)
+        {
+            string p = Path.Combine(folder, name);
+            return File.Exists(p) ? p : throw new FileNotFoundException($"{folder} is not a MarrowDiff model: {name} is missing", p);
+        }
+        var card = JsonSerializer.Deserialize<ModelCard>(File.ReadAllText(F(CardFile)), Json) ?? throw new InvalidDataException($"{F(CardFile)}: empty");
+        var classes = JsonSerializer.Deserialize<List<string>>(File.ReadAllText(F(ClassesFile))) ?? [];
+        if (!classes.SequenceEqual(ClassNames.Take(classes.Count)) || classes.Count != card.Config.Network.Classes)
+            throw new InvalidDataException($"{F(ClassesFile)}: classes {string.Join(", ", classes)} do not match the network's {card.Config.Network.Classes} outputs");
+        var normalisation = ColourNormalisation.Load(F(NormalisationFile));
+        var network = new VggNet(card.Config.Network);
+        var (_, tensors) = TensorArchive.Load(F(WeightsFile));
+        try { network.load_state_dict(tensors); }
+        finally { foreach (var t in tensors.Values) t.Dispose(); }
+        network.to(Torch.TorchRuntime.Device);
+        network.eval();
+        var history = ReadHistory(F(HistoryFile));
+        return new TrainedModel(network, normalisation, card, history, Path.GetFullPath(folder));
+    }
+
+    private static List<EpochRecord> ReadHistory(string file)
+    {
+        var rows = Csv.Parse(File.ReadAllText(file));
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        return rows.Skip(1).Where(r => r.Length >= 7).Select(r => new EpochRecord(int.Parse(r[0], inv), double.Parse(r[1], inv), double.Parse(r[2], inv),
+            r[3].Length == 0 ? null : double.Parse(r[3], inv), double.Parse(r[4], inv), double.Parse(r[5], inv), double.Parse(r[6], inv))).ToList();
+    }
+
+    public void Dispose() => Network.Dispose();
+}

@@ -1,0 +1,73 @@
+using System.Globalization;
+using MarrowDiff.Reports;
+using Plotly.NET;
+using Plotly.NET.CSharp;
+using Chart = Plotly.NET.CSharp.Chart;
+
+namespace MarrowDiff.Training;
+
+/// <summary>The tables and charts of notebook 04: the hyper-parameter search, the training curves (Fig 4A) and the
+/// confusion matrix (Fig 4B). Each carries the provenance and the profile's caveat.</summary>
+public static class TrainingReports
+{
+    private static string P(double v) => (100 * v).ToString("0.0", CultureInfo.InvariantCulture);
+
+    public static HtmlView CrossValidationTable(CrossValidationResult cv, Provenance provenance, ExperimentProfile profile)
+    {
+        var rows = cv.Rows.Select(r => (IReadOnlyList<object?>)[r.Hyper.ToString(), .. r.FoldAccuracy.Select(P), P(r.Mean), r.Hyper == cv.Chosen ? "chosen" : ""]);
+        return HtmlView.Table($"Five-fold cross-validation on {cv.Variant}, {cv.Epochs} epochs per run: validation accuracy % per fold - {profile.Caveat} - {provenance.Stamp}",
+            ["hyper-parameters", "fold 1", "fold 2", "fold 3", "fold 4", "fold 5", "mean", ""], rows);
+    }
+
+    /// <summary>Fig 4A for every model: training loss and validation accuracy per epoch.</summary>
+    public static GenericChart Curves(IReadOnlyList<TrainedModel> models, Provenance provenance, ExperimentProfile profile, bool loss)
+    {
+        var lines = models.Select(m => Chart.Line<int, double, string>(
+            x: m.History.Select(h => h.Epoch).ToArray(),
+            y: m.History.Select(h => loss ? h.TrainLoss : 100 * (h.ValidationAccuracy ?? double.NaN)).ToArray(),
+            Name: m.Card.Variant, ShowMarkers: true));
+        string what = loss ? "Training loss" : $"Validation accuracy (fold {profile.ValidationFold}, original crops)";
+        return Chart.Combine(lines)
+            .Titled($"{what} per epoch (Fig 4A) - {profile.Caveat}<br><sub>{provenance.Stamp}</sub>")
+            .WithXAxisStyle<double, double, string>(TitleText: "epoch")
+            .WithYAxisStyle<double, double, string>(TitleText: loss ? "cross-entropy" : "accuracy %")
+            .WithSize(900, 420);
+    }
+
+    /// <summary>Fig 4B: the confusion matrix of one model on the test set, as row percentages (recall on the
+    /// diagonal), true class top to bottom.</summary>
+    public static GenericChart Confusion(Table1Row row, Provenance provenance, ExperimentProfile profile)
+    {
+        var m = row.Metrics;
+        int k = m.Classes.Count;
+        var present = Enumerable.Range(0, k).Where(i => m.PerClass[i].Support > 0 || Enumerable.Range(0, k).Any(r => m.Confusion[r, i] > 0)).ToList();
+        string[] labels = present.Select(i => m.Classes[i].Split(' ')[0]).ToArray();
+        // Plotly draws the first row at the bottom; reverse so C1 is on top as in the paper.
+        var z = present.AsEnumerable().Reverse().Select(r =>
+        {
+            int total = Enumerable.Range(0, k).Sum(c => m.Confusion[r, c]);
+            return present.Select(c => total == 0 ? 0.0 : Math.Round(100.0 * m.Confusion[r, c] / total, 1)).ToArray();
+        }).ToArray();
+        return Chart.Heatmap<double, string, string, string>(zData: z, X: labels, Y: labels.Reverse().ToArray(), Name: "% of true class")
+            .Titled($"Confusion matrix of {row.Variant} on the test set, % of each true class (Fig 4B) - {profile.Caveat}<br><sub>{provenance.Stamp}</sub>")
+            .WithXAxisStyle<double, double, string>(TitleText: "predicted")
+            .WithYAxisStyle<double, double, string>(TitleText: "true")
+            .WithSize(640, 560);
+    }
+
+    /// <summary>Per-class precision and recall of one model.</summary>
+    public static HtmlView PerClass(Table1Row row, Provenance provenance, ExperimentProfile profile) =>
+        HtmlView.Table($"{row.Variant} per class on the test set - {profile.Caveat} - {provenance.Stamp}", ["class", "support", "precision %", "recall %", "F1 %"],
+            row.Metrics.Classes.Select((c, i) => (IReadOnlyList<object?>)[c, row.Metrics.PerClass[i].Support, P(row.Metrics.PerClass[i].Precision), P(row.Metrics.PerClass[i].Recall), P(row.Metrics.PerClass[i].F1)])
+               .Where((_, i) => row.Metrics.PerClass[i].Support > 0));
+
+    /// <summary>Epoch time against the time spent inside training steps: if data loading made training wait, the
+    /// first would exceed the second by more than validation takes.</summary>
+    public static HtmlView LoadingCheck(IReadOnlyList<TrainedModel> models, Provenance provenance) =>
+        HtmlView.Table($"Does data loading starve training? - {provenance.Stamp}", ["model", "epochs", "epoch time s (sum)", "step time s (sum)", "outside steps %"],
+            models.Select(m =>
+            {
+                double epoch = m.History.Sum(h => h.Seconds), steps = m.History.Sum(h => h.StepSeconds);
+                return (IReadOnlyList<object?>)[m.Card.Variant, m.History.Count, Math.Round(epoch, 1), Math.Round(steps, 1), P(1 - steps / epoch)];
+            }));
+}

@@ -1,0 +1,135 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace MarrowDiff.Training;
+
+/// <summary>
+/// The shape of the paper's network. Defaults are the paper's: VGG-16 with batch normalisation for 96×96×3 input,
+/// dropout 0.3–0.5 between convolutions, three fully connected layers of 512, 512 and the classes.
+/// </summary>
+/// <param name="Width">Multiplies every layer's channel count (1 = the paper's; 0.25 = a quarter-width net for a CPU).</param>
+/// <param name="InputSize">Side of the square input patch; the classifier is sized from it (96 → 3×3 after five poolings).</param>
+/// <param name="FirstDropout">Dropout after the first convolution of a block (0.3, as in Torch7's VGG-BN for small images).</param>
+/// <param name="Dropout">Dropout between the other convolutions of a block (0.4).</param>
+/// <param name="ClassifierDropout">Dropout before each fully connected layer (0.5).</param>
+public sealed record NetworkConfig(double Width = 1.0, int InputSize = 96, int Classes = 10, int ClassifierWidth = 512,
+                                   double FirstDropout = 0.3, double Dropout = 0.4, double ClassifierDropout = 0.5)
+{
+    /// <summary>VGG-16's plan: output channels of the 13 convolutions, 0 for a 2×2 max-pooling.</summary>
+    public static readonly int[] Plan = [64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0];
+
+    public int Channels(int paperChannels) => Math.Max(4, (int)Math.Round(paperChannels * Width));
+
+    /// <summary>Side of the feature map the classifier sees: the input halved by each of the five poolings.</summary>
+    public int FeatureSide => InputSize >> 5;
+
+    public void Validate()
+    {
+        if (Width is <= 0 or > 4) throw new ArgumentOutOfRangeException(nameof(Width), $"{Width}: use a width multiplier in (0, 4]");
+        if (InputSize < 32 || FeatureSide < 1) throw new ArgumentOutOfRangeException(nameof(InputSize), $"{InputSize}: five 2×2 poolings need an input of at least 32 px");
+        if (Classes < 2) throw new ArgumentOutOfRangeException(nameof(Classes), "at least 2 classes");
+        foreach (double p in new[] { FirstDropout, Dropout, ClassifierDropout })
+            if (p is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(Dropout), $"dropout {p}: use [0, 1)");
+    }
+}
+
+/// <summary>
+/// VGG-16-BN as the paper describes it (its Fig 3A): 13 convolutions 3×3 (padding 1), each followed by batch
+/// normalisation and ReLU, with dropout between the convolutions of a block and 2×2 max-pooling (stride 2) after
+/// each block; then three fully connected layers with dropout; softmax cross-entropy is applied by the loss.
+/// Weights start from MSRA initialisation (He et al.: zero-mean Gaussian, std √(2 / fan-in)).
+/// </summary>
+public sealed class VggNet : Module<Tensor, Tensor>
+{
+    private readonly Sequential features;
+    private readonly Sequential classifier;
+
+    public VggNet(NetworkConfig config) : base("VggNet")
+    {
+        config.Validate();
+        Config = config;
+        var layers = new List<(string, Module<Tensor, Tensor>)>();
+        int inChannels = 3, conv = 0, block = 1, inBlock = 0;
+        for (int i = 0; i < NetworkConfig.Plan.Length; i++)
+        {
+            int plan = NetworkConfig.Plan[i];
+            if (plan == 0)
+            {
+                layers.Add(($"pool{block}", MaxPool2d(2, 2)));
+                block++; inBlock = 0;
+                continue;
+            }
+            int outChannels = config.Channels(plan);
+            conv++; inBlock++;
+            layers.Add(($"conv{conv}", Conv2d(inChannels, outChannels, 3, padding: 1)));
+            layers.Add(($"bn{conv}", BatchNorm2d(outChannels)));
+            layers.Add(($"relu{conv}", ReLU(inplace: true)));
+            // Dropout between convolutions: after every convolution that another convolution follows, none
+            // right before a pooling (the pooling and the next block's first dropout regularise there).
+            if (NetworkConfig.Plan[i + 1] != 0)
+                layers.Add(($"drop{conv}", Dropout(inBlock == 1 ? config.FirstDropout : config.Dropout)));
+            inChannels = outChannels;
+        }
+        features = Sequential(layers);
+
+        int flat = inChannels * config.FeatureSide * config.FeatureSide;
+        classifier = Sequential(
+            ("drop_fc1", Dropout(config.ClassifierDropout)),
+            ("fc1", Linear(flat, config.ClassifierWidth)),
+            ("relu_fc1", ReLU(inplace: true)),
+            ("drop_fc2", Dropout(config.ClassifierDropout)),
+            ("fc2", Linear(config.ClassifierWidth, config.ClassifierWidth)),
+            ("relu_fc2", ReLU(inplace: true)),
+            ("fc3", Linear(config.ClassifierWidth, config.Classes)));
+        RegisterComponents();
+        InitialiseMsra();
+    }
+
+    public NetworkConfig Config { get; }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = input;
+        long side = input.shape[^1];
+        if (side != Config.InputSize)
+        {
+            // A smaller input size (the smoke profile's 48) means 96-px patches averaged down by an integer factor:
+            // the same field of view at lower resolution, never a crop.
+            if (side % Config.InputSize != 0)
+                throw new ArgumentException($"input of {side} px cannot be pooled to the network's {Config.InputSize} px");
+            x = nn.functional.avg_pool2d(x, (int)(side / Config.InputSize));
+        }
+        x = features.forward(x);
+        x = x.flatten(1);
+        return classifier.forward(x).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>MSRA (Kaiming) initialisation, fan-in, for the ReLU network; zero biases; BN scale 1, shift 0.</summary>
+    private void InitialiseMsra()
+    {
+        using var _ = no_grad();
+        foreach (var (_, module) in named_modules())
+        {
+            switch (module)
+            {
+                case Conv2d c:
+                    init.kaiming_normal_(c.weight, mode: init.FanInOut.FanIn, nonlinearity: init.NonlinearityType.ReLU);
+                    if (c.bias is { } cb) init.zeros_(cb);
+                    break;
+                case Linear l:
+                    init.kaiming_normal_(l.weight, mode: init.FanInOut.FanIn, nonlinearity: init.NonlinearityType.ReLU);
+                    if (l.bias is { } lb) init.zeros_(lb);
+                    break;
+                case BatchNorm2d b:
+                    init.ones_(b.weight); init.zeros_(b.bias);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Trainable parameters.</summary>
+    public long ParameterCount => parameters().Sum(p => p.numel());
+}

@@ -1,0 +1,133 @@
+using MarrowDiff.Data;
+using MarrowDiff.Imaging;
+using MarrowDiff.Preparation;
+using MarrowDiff.Torch;
+using MarrowDiff.Training;
+using TorchSharp;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace MarrowDiff.Tests.Training;
+
+/// <summary>Twenty 96×96 patches, two per class, each a different pattern (bare patches: no oversampling needed).</summary>
+public sealed class TwentyPatchesFixture : IDisposable
+{
+    public TwentyPatchesFixture()
+    {
+        Root = Directory.CreateTempSubdirectory("marrow-trainer-test-").FullName;
+        var rng = new Rng(3);
+        foreach (CellClass k in CellTaxonomy.All)
+            for (int i = 0; i < 2; i++)
+            {
+                var img = new RgbImage(96, 96);
+                // Class-dependent stripes plus noise: learnable, and no two images alike.
+                for (int y = 0; y < 96; y++)
+                    for (int x = 0; x < 96; x++)
+                    {
+                        int v = ((x + i * 7) / (4 + k.Index()) + y / 8) % 2 == 0 ? 40 : 210;
+                        img[x, y] = ((byte)Math.Clamp(v + rng.Next(-30, 30), 0, 255), (byte)(25 * k.Index()), (byte)Math.Clamp(255 - v + rng.Next(-30, 30), 0, 255));
+                    }
+                img.SavePng(Path.Combine(Root, k.SnakeName(), $"p{i}.png"));
+            }
+        var dataset = CellDatasetLoader.Load(Root);
+        Cells = dataset.PaperCells.ToList();
+        Tiles = CellTiles.Build(Cells, new OversamplingSettings());
+        Set = SampleSet.Original(Tiles, Cells, "twenty patches");
+        Normalisation = Set.Normalisation("twenty patches");
+    }
+
+    public string Root { get; }
+    public List<CellImage> Cells { get; }
+    public CellTiles Tiles { get; }
+    public SampleSet Set { get; }
+    public ColourNormalisation Normalisation { get; }
+
+    public void Dispose() => Directory.Delete(Root, true);
+}
+
+public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatchesFixture>
+{
+    private static TrainingConfig Config(int epochs, double lr = 0.01) =>
+        new(new NetworkConfig(Width: 0.125, InputSize: 48, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0), new Hyperparameters(lr, 0.9, 1e-4, 5e-4), epochs, BatchSize: 10, Seed: 5);
+
+    [Fact]
+    public void TinyRun_OverfitsTwentyImages()
+    {
+        var (model, history) = new Trainer(Config(80)).Train(fx.Set, fx.Normalisation, null);
+        using (model)
+        {
+            int[] predicted = Trainer.ArgMax(Trainer.Probabilities(model, fx.Set, fx.Normalisation));
+            double accuracy = Enumerable.Range(0, fx.Set.Count).Count(i => predicted[i] == fx.Set.Label(i)) / (double)fx.Set.Count;
+            Assert.True(accuracy >= 0.95, $"training accuracy {accuracy:P0} after 80 epochs; loss went {history[0].TrainLoss:0.00} → {history[^1].TrainLoss:0.00}");
+            Assert.True(history[^1].TrainLoss < history[0].TrainLoss);
+        }
+    }
+
+    [Fact]
+    public void Resume_AfterAnInterruption_ReachesTheUninterruptedWeights()
+    {
+        string dir = Directory.CreateTempSubdirectory("marrow-resume-").FullName;
+        try
+        {
+            var (straight, h1) = new Trainer(Config(4)).Train(fx.Set, fx.Normalisation, fx.Set);
+            string checkpoint = Path.Combine(dir, "checkpoint.bin");
+            var (stopped, h2) = new Trainer(Config(4)) { StopAfterEpochs = 2 }.Train(fx.Set, fx.Normalisation, fx.Set, checkpoint);
+            Assert.Equal(2, h2.Count);
+            stopped.Dispose();
+            var (resumed, h3) = new Trainer(Config(4)).Train(fx.Set, fx.Normalisation, fx.Set, checkpoint);
+            using (straight) using (resumed)
+            {
+                Assert.Equal(4, h3.Count);
+                var a = straight.state_dict();
+                var b = resumed.state_dict();
+                Assert.Equal(a.Keys.Order(), b.Keys.Order());
+                foreach (string key in a.Keys)
+                {
+                    using var diff = (a[key].to_type(ScalarType.Float64) - b[key].to_type(ScalarType.Float64)).abs().max();
+                    Assert.True(diff.item<double>() <= 1e-6, $"{key} differs by {diff.item<double>()} after resuming");
+                }
+                Assert.Equal(h1[^1].TrainLoss, h3[^1].TrainLoss, 6);
+            }
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void DivergingLoss_StopsWithAClearMessage()
+    {
+        var e = Assert.Throws<TrainingDivergedException>(() => new Trainer(Config(20, lr: 1e12)).Train(fx.Set, fx.Normalisation, null, name: "divergent"));
+        Assert.Contains("divergent: the training loss became", e.Message);
+        Assert.Contains("Lower the learning rate", e.Message);
+    }
+
+    [Fact]
+    public void SavedModel_LoadsBack_AndItsSafetensorsLoadThroughPyBridge()
+    {
+        string dir = Directory.CreateTempSubdirectory("marrow-save-").FullName;
+        try
+        {
+            var (net, history) = new Trainer(Config(2)).Train(fx.Set, fx.Normalisation, null);
+            var card = new ModelCard("OG", Config(2), "test", "twenty patches", "fp", "", fx.Set.Count, null, "none", true);
+            using var model = new TrainedModel(net, fx.Normalisation, card, history);
+            string folder = Path.Combine(dir, "model");
+            model.Save(folder, "{}");
+            using var loaded = TrainedModel.Load(folder);
+            float[,] p1 = model.Probabilities(fx.Set), p2 = loaded.Probabilities(fx.Set);
+            for (int i = 0; i < fx.Set.Count; i++) for (int c = 0; c < 10; c++) Assert.Equal(p1[i, c], p2[i, c], 6);
+            Assert.Equal(history.Count, loaded.History.Count);
+
+            // A PyTorch user's path: the safetensors file into a fresh network through TorchSharp.PyBridge.
+            using var fresh = new VggNet(Config(2).Network);
+            fresh.load_safetensors(Path.Combine(folder, TrainedModel.SafetensorsFile));
+            fresh.eval();
+            float[,] p3 = Trainer.Probabilities(fresh, fx.Set, fx.Normalisation);
+            for (int i = 0; i < fx.Set.Count; i++) for (int c = 0; c < 10; c++) Assert.Equal(p1[i, c], p3[i, c], 6);
+
+            // A damaged model folder is named with its reason.
+            File.Delete(Path.Combine(folder, TrainedModel.NormalisationFile));
+            var e = Assert.Throws<FileNotFoundException>(() => TrainedModel.Load(folder));
+            Assert.Contains("normalisation.json is missing", e.Message);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}
