@@ -77,6 +77,30 @@ public static class TorchRuntime
             : [];
         return new TorchReport(torch.__version__, Device.type.ToString(), torch.get_num_threads(), NativeDirectory, mapped);
     }
+
+    /// <summary>
+    /// Runs one step of torch work (a training step, an evaluation batch) with the garbage collector held off.
+    /// Why: TorchSharp 0.107 passes a temporary <c>Scalar</c>'s raw handle to native code without keeping the managed
+    /// object alive (e.g. the <c>1</c> in BatchNorm's <c>num_batches_tracked.add_(1)</c>); a collection during the
+    /// native call lets the finalizer free the scalar while libtorch still reads it. Found as rare, late failures of
+    /// long runs ("Unknown scalar type", "alpha must not be a floating point number"). With no collection inside a
+    /// step there is no window; collections happen between steps, when no native call is in flight.
+    /// </summary>
+    public static T Step<T>(Func<T> work)
+    {
+        bool quiet = false;
+        try { quiet = GC.TryStartNoGCRegion(NoGcBudget); }
+        catch (InvalidOperationException) { /* already in a no-GC region (nested step) */ }
+        try { return work(); }
+        finally
+        {
+            if (quiet && System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.NoGCRegion)
+                GC.EndNoGCRegion();
+        }
+    }
+
+    /// <summary>Managed bytes a step may allocate before the collector must run anyway (tensor wrappers, small arrays).</summary>
+    private const long NoGcBudget = 64L * 1024 * 1024;
 }
 
 /// <param name="LibTorchVersion">LibTorch version TorchSharp reports (the package's, e.g. 2.10.0.0).</param>
@@ -93,4 +117,5 @@ public sealed record TorchReport(string LibTorchVersion, string Device, int Thre
     public override string ToString() =>
         $"libtorch {LibTorchVersion} on {Device}, {Threads} threads, from {NativeDirectory}\n" +
         string.Join("\n", MappedLibraries.Select(m => "  mapped: " + m));
+
 }

@@ -158,23 +158,28 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
             foreach (Batch batch in loader.Epoch(epoch, cancel))
             {
                 using (batch)
-                using (var scope = NewDisposeScope())
                 {
                     var stepClock = Stopwatch.StartNew();
-                    var (x, y) = batch.ToTensors(Device);
-                    Tensor logits = model.forward(x);
-                    Tensor loss = nn.functional.cross_entropy(logits, y);
-                    double lossValue = loss.item<float>();
+                    var (lossValue, batchCorrect) = TorchRuntime.Step(() =>
+                    {
+                        using var scope = NewDisposeScope();
+                        var (x, y) = batch.ToTensors(Device);
+                        Tensor logits = model.forward(x);
+                        Tensor loss = nn.functional.cross_entropy(logits, y);
+                        double value = loss.item<float>();
+                        if (!double.IsFinite(value)) return (value, 0L);
+                        model.zero_grad();
+                        loss.backward();
+                        sgd.Update();
+                        return (value, logits.argmax(1).eq(y).sum().item<long>());
+                    });
                     if (!double.IsFinite(lossValue))
                         throw new TrainingDivergedException($"{name}: the training loss became {lossValue} at epoch {epoch + 1}, step {step + 1} " +
                             $"(learning rate {sgd.Rate:G3}); stopped. {(checkpoint is null ? "" : $"The last good checkpoint (after epoch {epoch}) is kept in {checkpoint}. ")}" +
                             "Lower the learning rate or raise its decay.");
-                    model.zero_grad();
-                    loss.backward();
-                    sgd.Update();
                     stepSeconds += stepClock.Elapsed.TotalSeconds;
                     lossSum += lossValue * batch.Count;
-                    correct += logits.argmax(1).eq(y).sum().item<long>();
+                    correct += batchCorrect;
                     seen += batch.Count;
                     step++;
                     progress?.Report(new TrainingProgress(name, epoch + 1, Config.Epochs, step, loader.BatchesPerEpoch, lossValue, clock.Elapsed));
@@ -201,10 +206,13 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
         using var _ = no_grad();
         foreach (Batch batch in loader.Epoch(0))
             using (batch)
-            using (var scope = NewDisposeScope())
             {
-                var (x, _) = batch.ToTensors(device);
-                float[] p = nn.functional.softmax(model.forward(x), 1).cpu().data<float>().ToArray();
+                float[] p = TorchRuntime.Step(() =>
+                {
+                    using var scope = NewDisposeScope();
+                    var (x, _) = batch.ToTensors(device);
+                    return nn.functional.softmax(model.forward(x), 1).cpu().data<float>().ToArray();
+                });
                 for (int i = 0; i < batch.Count; i++)
                     for (int c = 0; c < k; c++) result[batch.Samples[i], c] = p[i * k + c];
             }
