@@ -207,7 +207,12 @@ public sealed record Table1(IReadOnlyList<Table1Row> Rows, int TestImages, Exper
     public HtmlView SaveFor(string folder, string datasetRoot)
     {
         string name = Provenance.Synthetic ? "table1" : $"table1-{Path.GetFileName(Path.TrimEndingDirectorySeparator(datasetRoot))}";
-        return HtmlView.Table($"Saved - {Provenance.Stamp}", ["file"], Save(folder, name).Select(f => (IReadOnlyList<object?>)[Path.GetFileName(f)]));
+        var files = Save(folder, name).ToList();
+        // Fig 4B of the largest training set as a PNG beside the table (numbers only: no image of a cell).
+        string png = Path.Combine(folder, $"{name}-confusion-{Rows[^1].Variant}.png");
+        TrainingReports.ConfusionPng(Rows[^1], Provenance, Profile).SavePng(png);
+        files.Add(png);
+        return HtmlView.Table($"Saved - {Provenance.Stamp}", ["file"], files.Select(f => (IReadOnlyList<object?>)[Path.GetFileName(f)]));
     }
 
     /// <summary>Writes <c>name.csv</c>, <c>name.md</c> and <c>name-profile.json</c> (the resolved profile) atomically.</summary>

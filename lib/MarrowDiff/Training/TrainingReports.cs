@@ -1,4 +1,5 @@
 using System.Globalization;
+using MarrowDiff.Imaging;
 using MarrowDiff.Reports;
 using Plotly.NET;
 using Plotly.NET.CSharp;
@@ -70,4 +71,51 @@ public static class TrainingReports
                 double epoch = m.History.Sum(h => h.Seconds), steps = m.History.Sum(h => h.StepSeconds);
                 return (IReadOnlyList<object?>)[m.Card.Variant, m.History.Count, Math.Round(epoch, 1), Math.Round(steps, 1), P(1 - steps / epoch)];
             }));
+
+    /// <summary>Fig 4B as a PNG for figures/: counts in each cell, shaded by the share of the true class (the
+    /// diagonal is the recall), true classes top to bottom, stamped with the caveat and provenance.</summary>
+    public static RgbImage ConfusionPng(Table1Row row, Provenance provenance, ExperimentProfile profile)
+    {
+        var m = row.Metrics;
+        int k = m.Classes.Count;
+        const int cell = 44, left = 70, top = 96, gap = 1;
+        (byte, byte, byte) ink = (30, 30, 40), white = (255, 255, 255);
+        string title = $"CONFUSION MATRIX OF {row.Variant} ON THE TEST SET (FIG 4B)";
+        string caveat = profile.Caveat.ToUpperInvariant();
+        int width = Math.Max(left + k * cell + 40, Math.Max(StampFont.Measure(provenance.Stamp, 1), StampFont.Measure(title, 2)) + 20);
+        var img = new RgbImage(width, top + k * cell + 70);
+        img.Fill(white);
+        StampFont.Draw(img, title, 10, 10, ink, 2);
+        StampFont.Draw(img, caveat, 10, 34, ink, 1);
+        StampFont.Draw(img, "ROWS: TRUE CLASS - COLUMNS: PREDICTED - SHADE: SHARE OF THE TRUE CLASS", 10, 50, ink, 1);
+        for (int c = 0; c < k; c++)
+        {
+            string code = m.Classes[c].Split(' ')[0];
+            StampFont.Draw(img, code, left + c * cell + (cell - StampFont.Measure(code, 1)) / 2, top - 14, ink, 1);
+            StampFont.Draw(img, code, left - StampFont.Measure(code, 1) - 8, top + c * cell + cell / 2 - 3, ink, 1);
+        }
+        for (int r = 0; r < k; r++)
+        {
+            int total = Enumerable.Range(0, k).Sum(c => m.Confusion[r, c]);
+            for (int c = 0; c < k; c++)
+            {
+                int n = m.Confusion[r, c];
+                double share = total == 0 ? 0 : (double)n / total;
+                // White to deep blue; the diagonal in green so correct and wrong read apart at a glance.
+                (byte, byte, byte) colour = r == c
+                    ? ((byte)(255 - 200 * share), (byte)(255 - 90 * share), (byte)(255 - 170 * share))
+                    : ((byte)(255 - 215 * share), (byte)(255 - 190 * share), (byte)(255 - 60 * share));
+                int x = left + c * cell, y = top + r * cell;
+                StampFont.FillRect(img, x, y, cell - gap, cell - gap, total == 0 ? ((byte)245, (byte)245, (byte)245) : colour);
+                if (n > 0)
+                {
+                    string text = n.ToString(CultureInfo.InvariantCulture);
+                    StampFont.Draw(img, text, x + (cell - StampFont.Measure(text, 2)) / 2, y + cell / 2 - 7, share > 0.6 ? white : ink, 2);
+                }
+            }
+        }
+        StampFont.Draw(img, $"ACCURACY {100 * m.Accuracy:0.0}% OF {m.PerClass.Sum(p => p.Support)} TEST CELLS", 10, img.Height - 46, ink, 1);
+        StampFont.Draw(img, provenance.Stamp, 10, img.Height - 24, ink, 1);
+        return img;
+    }
 }
