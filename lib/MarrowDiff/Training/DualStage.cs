@@ -1,0 +1,71 @@
+namespace MarrowDiff.Training;
+
+/// <summary>
+/// The paper's dual-stage rule (its Fig 3B): the global 10-class model predicts; when its top class is one of a pair
+/// (band C9 / segmented C10 in the paper, any two classes here), a local 2-class model decides between the two.
+/// The combined probability vector keeps the global probabilities of every other class and splits the pair's combined
+/// mass by the local softmax, so it still sums to 1 and can be calibrated and thresholded like the global one.
+/// </summary>
+public static class DualStage
+{
+    /// <summary>Combines one cell's global probabilities with the local model's two (for <paramref name="first"/>,
+    /// <paramref name="second"/>, in that order). Pure: the inputs are not changed.</summary>
+    public static float[] Combine(ReadOnlySpan<float> global, ReadOnlySpan<float> local, int first, int second)
+    {
+        if (local.Length != 2) throw new ArgumentException($"the local model gives 2 probabilities, got {local.Length}", nameof(local));
+        if ((uint)first >= global.Length || (uint)second >= global.Length || first == second)
+            throw new ArgumentOutOfRangeException(nameof(first), $"the pair ({first}, {second}) must be two different classes of the {global.Length}");
+        float[] combined = global.ToArray();
+        int top = 0;
+        for (int c = 1; c < global.Length; c++) if (global[c] > global[top]) top = c;
+        if (top != first && top != second) return combined;
+        float mass = global[first] + global[second];
+        float localSum = local[0] + local[1];
+        // The local softmax sums to 1 up to rounding; normalise so the pair's mass is exactly conserved.
+        combined[first] = mass * local[0] / localSum;
+        combined[second] = mass * local[1] / localSum;
+        return combined;
+    }
+}
+
+/// <summary>
+/// McNemar's test on paired predictions of two classifiers over the same test cells: only the discordant cells count
+/// (b: first right and second wrong; c: the reverse). Exact two-sided binomial p-value when b + c &lt; 25, otherwise the
+/// chi-square statistic with continuity correction (1 degree of freedom).
+/// </summary>
+public sealed record McNemarResult(int FirstOnlyCorrect, int SecondOnlyCorrect, double Statistic, double PValue, bool Exact)
+{
+    public static McNemarResult Test(IReadOnlyList<bool> firstCorrect, IReadOnlyList<bool> secondCorrect)
+    {
+        if (firstCorrect.Count != secondCorrect.Count) throw new ArgumentException($"{firstCorrect.Count} against {secondCorrect.Count} predictions: they must be paired");
+        int b = 0, c = 0;
+        for (int i = 0; i < firstCorrect.Count; i++)
+        {
+            if (firstCorrect[i] && !secondCorrect[i]) b++;
+            else if (!firstCorrect[i] && secondCorrect[i]) c++;
+        }
+        int n = b + c;
+        if (n == 0) return new McNemarResult(b, c, 0, 1, true);
+        if (n < 25)
+        {
+            // P(X ≤ min(b, c)) for X ~ Binomial(n, 1/2), doubled, capped at 1.
+            double tail = 0, term = Math.Pow(0.5, n);
+            for (int i = 0; i <= Math.Min(b, c); i++) { tail += term; term = term * (n - i) / (i + 1); }
+            return new McNemarResult(b, c, Math.Min(b, c), Math.Min(1, 2 * tail), true);
+        }
+        double chi = Math.Pow(Math.Abs(b - c) - 1, 2) / n;
+        return new McNemarResult(b, c, chi, ChiSquare1Tail(chi), false);
+    }
+
+    /// <summary>Upper tail of the chi-square distribution with 1 degree of freedom: erfc(√(x/2)).</summary>
+    private static double ChiSquare1Tail(double x) => Erfc(Math.Sqrt(x / 2));
+
+    /// <summary>Complementary error function (Numerical Recipes' erfc, relative error below 1.2e-7).</summary>
+    private static double Erfc(double x)
+    {
+        double z = Math.Abs(x), t = 1 / (1 + 0.5 * z);
+        double r = t * Math.Exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
+                   t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+        return x >= 0 ? r : 2 - r;
+    }
+}
