@@ -50,8 +50,8 @@ public sealed record ExperimentProfile(
     };
 
     /// <summary>Table 1's trends on a laptop CPU: the paper-size phantom, a 1/8-width network (no dropout, as in
-    /// smoke) at full resolution, OS 100/200, 8 epochs. Estimated at about an hour here from the measured step time
-    /// (0.4 s); not yet run end to end.</summary>
+    /// smoke) at full resolution, OS 100/200, 8 epochs. Estimated at about 51 min of training steps here from the
+    /// measured step time (0.32 s, `marrow bench --width 0.125 --dropout 0`); not yet run end to end.</summary>
     public static ExperimentProfile Laptop { get; } = Paper with
     {
         Name = "laptop",
