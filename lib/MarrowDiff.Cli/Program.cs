@@ -24,16 +24,23 @@ public static class Program
               training side (all folds, or all but fold K), prints what was done per class and the YUV statistics, then
               streams N epochs (default 1) through the batch loader into tensors, as training would, and reports the
               rate and peak resident memory.
-          train --data DIR|phantom --variant AG+OS600 [--profile smoke|laptop|paper] [--seed N] [--group-by cell|subject]
-                [--set KEY=VALUE ...] --out DIR
+          train --data DIR|phantom --variant AG+OS600 [--pair C9/C10] [--profile smoke|laptop|paper] [--seed N]
+                [--group-by cell|subject] [--set KEY=VALUE ...] --out DIR
               Five-fold cross-validation picks the hyper-parameters (cached), then trains the variant on the saved
               split's training side and saves the model to DIR: weights (model.bin and model.safetensors), model.json,
               profile.json, normalisation.json, classes.json, history.csv. --set overrides a profile value
-              (epochs, width, input, batch, oversample=LOW,HIGH, cv_epochs, cv_variant, lr, validation_fold).
+              (epochs, local_epochs, width, input, batch, oversample=LOW,HIGH, cv_epochs, cv_variant, lr, validation_fold).
+              --pair trains the dual stage's local 2-class model on the variant's images of those two classes only.
           evaluate --model DIR --data DIR|phantom [--part all|test] [--profile P] [--seed N] --out metrics.json
               Scores a saved model on a dataset (all its cells of the 10 classes, or only the test part of the split the
               model was trained with) and writes accuracy, macro and weighted precision/recall/F1, per-class metrics
               and the confusion matrix as JSON.
+          errors --model DIR [--model DIR ...] [--local DIR] --data DIR|phantom [--part test|all] [--profile P] [--seed N]
+                 [--occlusions 4] --out DIR
+              Error analysis of a saved model (with --local, of the dual stage of it and that local model) on the test
+              part of its split (or all cells): DIR/index.html, one self-contained page with the misclassified cells and
+              their softmax outputs (most confident first), occlusion maps, location and rotation invariance (of every
+              --model given, for comparison) and the reliability diagram with its ECE; the PNGs beside it.
           bench [--width 1] [--input 96] [--batch 40] [--steps 5] [--dropout P]
               Times training steps of the paper's network (or a narrower one) on this machine.
           doctor
@@ -52,6 +59,7 @@ public static class Program
                 ["bench", .. var rest] => Bench(new Options(rest)),
                 ["train", .. var rest] => Train(new Options(rest)),
                 ["evaluate", .. var rest] => Evaluate(new Options(rest)),
+                ["errors", .. var rest] => Errors(new Options(rest)),
                 ["doctor", ..] => Doctor(),
                 ["--help" or "-h" or "help"] => Help(0),
                 _ => Help(2),
@@ -166,6 +174,7 @@ public static class Program
         int seed = int.Parse(o.Value("seed") ?? "2017", CultureInfo.InvariantCulture);
         string variantName = o.Value("variant") ?? throw new ArgumentException("train needs --variant (OG, AG, OS<N>, AG+OS<N>)");
         string outDir = o.Value("out") ?? throw new ArgumentException("train needs --out DIR");
+        var pair = o.Value("pair") is { } pairText ? CellTaxonomy.ParsePair(pairText) : ((CellClass, CellClass)?)null;
         var profile = ExperimentProfile.Parse(profileName);
         foreach (string set in o.Values("set"))
             profile = set.Split('=', 2) is [var k, var v] ? profile.With(k, v) : throw new ArgumentException($"--set {set}: use KEY=VALUE");
@@ -178,12 +187,14 @@ public static class Program
         Console.WriteLine($"{profile.Caveat}; {prep.Split.Options}; data {prep.Provenance.Data}");
         var cv = experiment.CrossValidate();
         Console.WriteLine(MarrowDiff.Training.TrainingReports.CrossValidationTable(cv, prep.Provenance, profile));
-        using var model = experiment.Train(prep.Variant(variantName), cv.Chosen);
+        using var model = pair is var (first, second)
+            ? experiment.TrainLocal(prep.Variant(variantName), cv.Chosen, first, second)
+            : experiment.Train(prep.Variant(variantName), cv.Chosen);
         model.Save(outDir, profile.ToJson());
         foreach (string line in experiment.Log) Console.WriteLine(line);
         var last = model.History[^1];
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{model.Card.Variant}: {model.Card.TrainingImages} training images, {last.Epoch} epochs, final training loss {last.TrainLoss:0.000}, " +
+            $"{model.Name}: {model.Card.TrainingImages} training images, {last.Epoch} epochs, final training loss {last.TrainLoss:0.000}, " +
             $"validation accuracy (fold {profile.ValidationFold}) {100 * (last.ValidationAccuracy ?? 0):0.0}% → {Path.GetFullPath(outDir)}"));
         return 0;
     }
@@ -197,24 +208,15 @@ public static class Program
         string profileName = o.Value("profile") ?? "smoke";
         int seed = int.Parse(o.Value("seed") ?? "2017", CultureInfo.InvariantCulture);
         o.RejectUnknown();
-        if (part is not ("all" or "test")) throw new ArgumentException($"--part {part}: use all or test");
 
         using var model = MarrowDiff.Training.TrainedModel.Load(modelDir);
         var progress = new ConsoleProgress();
-        CellDataset dataset = Workbook.OpenData(data, profileName, seed, BadFilePolicy.Stop, progress);
-        var cells = dataset.PaperCells.ToList();
-        if (part == "test")
-        {
-            if (!File.Exists(model.Card.Split)) throw new FileNotFoundException($"--part test: the model's split file {model.Card.Split} is not here");
-            var options = new SplitOptions(model.Card.Config.Seed, model.Card.Split.Contains("by-subject", StringComparison.Ordinal) ? SplitGrouping.Subject : SplitGrouping.Cell);
-            cells = DatasetSplit.Load(model.Card.Split, cells, options).Test.ToList();
-        }
-        if (cells.Count == 0) throw new ArgumentException($"{dataset.Root}: no images of the paper's 10 classes to evaluate");
-        var tiles = CellTiles.Build(cells, new OversamplingSettings(), progress: progress);
+        var (dataset, tiles, cells) = CellsToScore(model, data, part, profileName, seed, progress);
         var set = SampleSet.Original(tiles, cells, part == "test" ? "test set" : "all cells");
-        int[] predicted = MarrowDiff.Training.Trainer.ArgMax(model.Probabilities(set));
-        int[] truth = Enumerable.Range(0, set.Count).Select(set.Label).ToArray();
-        var metrics = MarrowDiff.Training.ClassificationMetrics.From(truth, predicted, MarrowDiff.Training.TrainedModel.ClassNames);
+        // A dual stage's local model is scored on its own two classes.
+        if (model.Outputs.Count != CellTaxonomy.All.Count) set = set.Restrict(model.Outputs);
+        var predictions = new MarrowDiff.Analysis.Predictions(model.Name, set, model.Probabilities(set));
+        var metrics = predictions.Metrics;
         var json = metrics.ToJsonObject();
         json["model"] = Path.GetFullPath(modelDir);
         json["data"] = dataset.Root;
@@ -225,6 +227,63 @@ public static class Program
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{set.Count} images: accuracy {100 * metrics.Accuracy:0.00}%, macro F1 {100 * metrics.MacroF1:0.00}%, weighted F1 {100 * metrics.WeightedF1:0.00}% → {Path.GetFullPath(outFile)}"));
         return 0;
+    }
+
+    /// <summary>The cells a saved model is scored on: every cell of the 10 classes, or the test part of the split the
+    /// model was trained with (read from the path in its model.json).</summary>
+    private static (CellDataset Dataset, CellTiles Tiles, List<CellImage> Cells) CellsToScore(MarrowDiff.Training.TrainedModel model, string data, string part,
+                                                                                            string profileName, int seed, ConsoleProgress progress)
+    {
+        if (part is not ("all" or "test")) throw new ArgumentException($"--part {part}: use all or test");
+        CellDataset dataset = Workbook.OpenData(data, profileName, seed, BadFilePolicy.Stop, progress);
+        var cells = dataset.PaperCells.ToList();
+        if (part == "test")
+        {
+            if (!File.Exists(model.Card.Split)) throw new FileNotFoundException($"--part test: the model's split file {model.Card.Split} is not here");
+            var options = new SplitOptions(model.Card.Config.Seed, model.Card.Split.Contains("by-subject", StringComparison.Ordinal) ? SplitGrouping.Subject : SplitGrouping.Cell);
+            cells = DatasetSplit.Load(model.Card.Split, cells, options).Test.ToList();
+        }
+        if (cells.Count == 0) throw new ArgumentException($"{dataset.Root}: no images of the paper's 10 classes to evaluate");
+        return (dataset, CellTiles.Build(cells, new OversamplingSettings(), progress: progress), cells);
+    }
+
+    private static int Errors(Options o)
+    {
+        var modelDirs = o.Values("model");
+        if (modelDirs.Count == 0) throw new ArgumentException("errors needs --model DIR (repeat --model to compare invariance with other models)");
+        string data = o.Value("data") ?? throw new ArgumentException("errors needs --data DIR");
+        string outDir = o.Value("out") ?? throw new ArgumentException("errors needs --out DIR");
+        string? localDir = o.Value("local");
+        string part = o.Value("part") ?? "test";
+        string profileName = o.Value("profile") ?? "smoke";
+        int seed = int.Parse(o.Value("seed") ?? "2017", CultureInfo.InvariantCulture);
+        int occlusions = int.Parse(o.Value("occlusions") ?? "4", CultureInfo.InvariantCulture);
+        o.RejectUnknown();
+
+        var models = modelDirs.Select(MarrowDiff.Training.TrainedModel.Load).ToList();
+        using var local = localDir is null ? null : MarrowDiff.Training.TrainedModel.Load(localDir);
+        try
+        {
+            var main = models[0];
+            if (main.Outputs.Count != CellTaxonomy.All.Count) throw new ArgumentException($"{modelDirs[0]} is a local model; give the global model as --model and this one as --local");
+            MarrowDiff.Training.ICellClassifier analysed = local is null ? main : new MarrowDiff.Training.DualStageClassifier(main, local);
+            var progress = new ConsoleProgress();
+            var (dataset, tiles, cells) = CellsToScore(main, data, part, profileName, seed, progress);
+            var set = SampleSet.Original(tiles, cells, part == "test" ? "test set" : "all cells");
+            Console.WriteLine($"scoring {set.Count} cells with {analysed.Name} …");
+            var predictions = new MarrowDiff.Analysis.Predictions(analysed.Name, set, analysed.Probabilities(set));
+            var provenance = MarrowDiff.Reports.Provenance.For(main.Card.Profile, dataset.Root, main.Card.Config.Seed);
+            string caveat = main.Card.Profile == "paper" ? "paper profile" : $"{main.Card.Profile} profile: not comparable to the paper";
+            var analysis = new MarrowDiff.Analysis.ErrorAnalysis(predictions, main, tiles, cells, provenance, caveat);
+            var compare = new List<MarrowDiff.Training.ICellClassifier> { analysed };
+            compare.AddRange(models.Skip(1));
+            Console.WriteLine($"occlusion, invariance and calibration of {string.Join(", ", compare.Select(c => c.Name))} …");
+            string page = analysis.WriteReport(outDir, compare, occlusions);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{predictions.Wrong.Count} of {predictions.Count} cells wrong (accuracy {100 * predictions.Metrics.Accuracy:0.00}%) → {page}"));
+            return 0;
+        }
+        finally { foreach (var m in models) m.Dispose(); }
     }
 
     private static int Bench(Options o)

@@ -59,4 +59,22 @@ public static class CellTaxonomy
 
     /// <summary>"C9 Band neutrophil".</summary>
     public static string Label(this CellClass c) => $"{c.Code()} {c.DisplayName()}";
+
+    /// <summary>A class from its code ("C9", case-insensitive) or its snake name ("band_neutrophil").</summary>
+    public static CellClass ParseCode(string text)
+    {
+        string t = text.Trim();
+        foreach (var c in All)
+            if (string.Equals(t, c.Code(), StringComparison.OrdinalIgnoreCase) || string.Equals(t, c.SnakeName(), StringComparison.OrdinalIgnoreCase)) return c;
+        throw new ArgumentException($"'{text}' is not a class of the paper: use C1…C10 or a name such as band_neutrophil");
+    }
+
+    /// <summary>A pair of classes written "C9/C10" (the dual-stage network's local model).</summary>
+    public static (CellClass First, CellClass Second) ParsePair(string text)
+    {
+        var parts = text.Split('/', ',');
+        if (parts.Length != 2) throw new ArgumentException($"'{text}': write a pair of classes as C9/C10");
+        var (a, b) = (ParseCode(parts[0]), ParseCode(parts[1]));
+        return a == b ? throw new ArgumentException($"'{text}': the two classes of a pair must differ") : (a, b);
+    }
 }

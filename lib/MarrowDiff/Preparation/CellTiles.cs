@@ -44,7 +44,10 @@ public sealed record OversamplingSettings(int MaxShiftPx = 12, double MaxShiftCe
 /// </summary>
 /// <param name="MaxShift">How far this cell's crop centre may move (0 when it cannot be re-cropped): the smallest of
 /// the setting, the cell-diameter bound and the room left inside the source image.</param>
-public sealed record CellTile(CellImage Cell, RgbImage Tile, int Margin, int MaxShift, CropSource Source, string Bound)
+/// <param name="Reach">How far a crop centre can physically move inside the tile and the source image (≥
+/// <paramref name="MaxShift"/>): the location-invariance analysis shifts test cells this far, beyond what
+/// oversampling used for training.</param>
+public sealed record CellTile(CellImage Cell, RgbImage Tile, int Margin, int MaxShift, CropSource Source, string Bound, int Reach)
 {
     private int _renders;
 
@@ -56,9 +59,16 @@ public sealed record CellTile(CellImage Cell, RgbImage Tile, int Margin, int Max
     public RgbImage Patch(int dx, int dy)
     {
         Interlocked.Increment(ref _renders);
-        if (Math.Abs(dx) > MaxShift || Math.Abs(dy) > MaxShift)
-            throw new ArgumentOutOfRangeException(nameof(dx), $"shift ({dx},{dy}) exceeds ±{MaxShift} px for {Cell.Path}");
+        Check(dx, dy);
         return Tile.Crop(Margin + dx, Margin + dy, OversamplingSettings.PatchSize, OversamplingSettings.PatchSize);
+    }
+
+    // Oversampling keeps to MaxShift (SampleSet.Offsets draws within it); anything up to Reach is a real crop of the
+    // source, and beyond it the patch would show padding that is not in the image.
+    private void Check(int dx, int dy)
+    {
+        if (Math.Abs(dx) > Reach || Math.Abs(dy) > Reach)
+            throw new ArgumentOutOfRangeException(nameof(dx), $"shift ({dx},{dy}) exceeds the ±{Reach} px the source image allows around {Cell.Path}");
     }
 
     /// <summary>Writes the patch shifted by (dx, dy) and transformed by <paramref name="g"/> into 3 network input
@@ -66,6 +76,7 @@ public sealed record CellTile(CellImage Cell, RgbImage Tile, int Margin, int Max
     internal void FillPlanes(int dx, int dy, D4 g, Span<float> chw)
     {
         Interlocked.Increment(ref _renders);
+        Check(dx, dy);
         const int n = OversamplingSettings.PatchSize;
         const float scale = 1f / 255f;
         byte[] p = Tile.Pixels;
@@ -148,7 +159,7 @@ public sealed class CellTiles
                     throw new InvalidDataException($"{c.Path}: centre ({cx},{cy}) lies outside its field {field.Key} ({image.Width}x{image.Height})");
                 int room = new[] { cx - patch / 2, image.Width - (cx + patch / 2), cy - patch / 2, image.Height - (cy + patch / 2) }.Min();
                 int shift = BoundByCell(c, room, out string bound);
-                tiles[i] = new CellTile(c, image.CropCentred(cx, cy, size), margin, shift, CropSource.Field, bound);
+                tiles[i] = new CellTile(c, image.CropCentred(cx, cy, size), margin, shift, CropSource.Field, bound, Math.Clamp(room, 0, margin));
                 Tick();
             }
         }
@@ -162,7 +173,7 @@ public sealed class CellTiles
             RgbImage image = reader.Read(c.Path);
             if (image.Width == patch && image.Height == patch)
             {
-                tiles[i] = new CellTile(c, image.CropCentred(patch / 2, patch / 2, size), margin, 0, CropSource.BarePatch, "bare 96x96 patch, no image around it");
+                tiles[i] = new CellTile(c, image.CropCentred(patch / 2, patch / 2, size), margin, 0, CropSource.BarePatch, "bare 96x96 patch, no image around it", 0);
                 bare++;
             }
             else
@@ -172,7 +183,7 @@ public sealed class CellTiles
                 // one size, so a cell's size stays comparable between cells of the same source.
                 int side = Math.Min(image.Width, image.Height);
                 RgbImage square = image.CropCentred(image.Width / 2, image.Height / 2, side);
-                tiles[i] = new CellTile(c, square.Resize(size, size), margin, BoundByCell(c, margin, out string bound), CropSource.SourceCrop, bound);
+                tiles[i] = new CellTile(c, square.Resize(size, size), margin, BoundByCell(c, margin, out string bound), CropSource.SourceCrop, bound, margin);
                 sourceSizes.Add($"{image.Width}x{image.Height}");
                 crops++;
             }

@@ -177,8 +177,7 @@ public sealed class DataPreparation
     /// <summary><see cref="AugmentationFigure"/> for inline display.</summary>
     public HtmlView AugmentationExamples(CellClass k = CellClass.BandNeutrophil) => Inline(AugmentationFigure(k), "the 8 D4 images of one training cell");
 
-    private static HtmlView Inline(RgbImage image, string text) =>
-        new($"<img src=\"{image.ToDataUri()}\" alt=\"{HtmlView.Encode(text)}\"/>", $"[{image.Width}x{image.Height} image: {text}]");
+    private static HtmlView Inline(RgbImage image, string text) => Figures.Inline(image, text);
 
     /// <summary>Fig 2B: the 8 D4 images of one training cell of class <paramref name="k"/> (default: band
     /// neutrophil, whose bent nucleus makes every rotation visible), with the duplicate check on them.</summary>

@@ -21,11 +21,21 @@ public sealed class SampleSet
     private readonly Sample[] _samples;
     private readonly int[] _labels;
 
-    private SampleSet(TrainingVariant variant, CellTiles tiles, Sample[] samples, IReadOnlyList<ClassPreparation> classes, IReadOnlyList<string> notes, string side)
+    private SampleSet(TrainingVariant variant, CellTiles tiles, Sample[] samples, IReadOnlyList<ClassPreparation> classes, IReadOnlyList<string> notes, string side,
+                      IReadOnlyList<CellClass>? outputs = null)
     {
         Variant = variant; Tiles = tiles; _samples = samples; Classes = classes; Notes = notes; Side = side;
-        _labels = samples.Select(s => tiles.Tiles[s.Tile].Cell.Label.Class!.Value.Index()).ToArray();
+        Outputs = outputs ?? CellTaxonomy.All;
+        var position = Outputs.Select((k, i) => (k, i)).ToDictionary(p => p.k, p => p.i);
+        _labels = samples.Select(s =>
+        {
+            CellClass k = tiles.Tiles[s.Tile].Cell.Label.Class!.Value;
+            return position.TryGetValue(k, out int i) ? i : throw new InvalidOperationException($"{tiles.Tiles[s.Tile].Cell.Path}: {k.Label()} is not one of this set's classes");
+        }).ToArray();
     }
+
+    /// <summary>The class each label stands for: C1…C10 for the 10-class task, two classes for a local model.</summary>
+    public IReadOnlyList<CellClass> Outputs { get; }
 
     public TrainingVariant Variant { get; }
     public CellTiles Tiles { get; }
@@ -42,7 +52,8 @@ public sealed class SampleSet
 
     public Sample this[int index] => _samples[index];
 
-    /// <summary>Class index 0…9 (C1…C10) of sample <paramref name="index"/>.</summary>
+    /// <summary>Label of sample <paramref name="index"/>: its class's position in <see cref="Outputs"/> (0…9 = C1…C10
+    /// for the 10-class task).</summary>
     public int Label(int index) => _labels[index];
 
     public CellImage CellOf(int index) => Tiles.Tiles[_samples[index].Tile].Cell;
@@ -77,6 +88,44 @@ public sealed class SampleSet
         var images = _samples.GroupBy(s => (s.Tile, s.Dx, s.Dy))
                              .Select(g => (Tiles.Tiles[g.Key.Tile].Patch(g.Key.Dx, g.Key.Dy), g.Count()));
         return ColourNormalisation.Compute(images, $"{Variant.Name}, {Side}, {Count} images; data: {data}");
+    }
+
+    /// <summary>
+    /// The samples of two (or more) classes only, labelled by their position in <paramref name="classes"/>: the
+    /// training set of the dual-stage network's local model (band C9 against segmented C10 in the paper) is the
+    /// global model's training set restricted this way, so both stages saw the same images of those cells.
+    /// </summary>
+    public SampleSet Restrict(IReadOnlyList<CellClass> classes)
+    {
+        if (classes.Count < 2 || classes.Distinct().Count() != classes.Count)
+            throw new ArgumentException($"a restricted set needs at least two different classes, got {string.Join(", ", classes.Select(c => c.Label()))}", nameof(classes));
+        var keep = _samples.Where(s => classes.Contains(Tiles.Tiles[s.Tile].Cell.Label.Class!.Value)).ToArray();
+        string names = string.Join("/", classes.Select(c => c.Code()));
+        if (keep.Length == 0) throw new InvalidOperationException($"{Variant.Name} ({Side}) has no image of {names}");
+        return new SampleSet(Variant, Tiles, keep, Classes.Where(c => classes.Contains(c.Class)).ToList(),
+                             Notes.Append($"restricted to {names}: {keep.Length} of {Count} images").ToList(), $"{Side}, {names} only", classes);
+    }
+
+    /// <summary>The samples at <paramref name="indices"/>, in that order (same classes and labels).</summary>
+    public SampleSet Subset(IReadOnlyList<int> indices, string side) =>
+        new(Variant, Tiles, indices.Select(i => _samples[i]).ToArray(), Classes, Notes, side, Outputs);
+
+    /// <summary>A set of explicitly chosen crops (cell, shift, D4 element): the invariance analyses re-crop and turn
+    /// test cells this way. Every shift must lie within the cell's <see cref="CellTile.Reach"/>.</summary>
+    public static SampleSet FromSamples(CellTiles tiles, IReadOnlyList<Sample> samples, string side)
+    {
+        foreach (var s in samples)
+        {
+            var tile = tiles.Tiles[s.Tile];
+            if (Math.Abs(s.Dx) > tile.Reach || Math.Abs(s.Dy) > tile.Reach)
+                throw new ArgumentOutOfRangeException(nameof(samples), $"shift ({s.Dx},{s.Dy}) exceeds the ±{tile.Reach} px the source image allows around {tile.Cell.Path}");
+        }
+        var classes = CellTaxonomy.All.Select(k =>
+        {
+            int n = samples.Count(s => tiles.Tiles[s.Tile].Cell.Label.Class == k);
+            return new ClassPreparation(k, n, n, 0, 0, n, n, 0, "");
+        }).ToList();
+        return new SampleSet(TrainingVariant.OG, tiles, [.. samples], classes, [], side);
     }
 
     /// <summary>The original crop of each cell, untransformed: how validation and test cells are seen.</summary>

@@ -73,4 +73,8 @@ public static class Figures
         new Torch.Rng((ulong)seed ^ 0xC0FFEEUL).Shuffle(list);
         return list.Take(max).OrderBy(c => c.Path, StringComparer.Ordinal).ToList();
     }
+
+    /// <summary>A PNG for inline display in a notebook or an HTML page (a data URI: the page stays one file).</summary>
+    public static HtmlView Inline(RgbImage image, string text) =>
+        new($"<img src=\"{image.ToDataUri()}\" alt=\"{HtmlView.Encode(text)}\" style=\"max-width:100%\"/>", $"[{image.Width}x{image.Height} image: {text}]");
 }

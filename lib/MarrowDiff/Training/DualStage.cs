@@ -1,3 +1,6 @@
+using MarrowDiff.Data;
+using MarrowDiff.Preparation;
+
 namespace MarrowDiff.Training;
 
 /// <summary>
@@ -67,5 +70,51 @@ public sealed record McNemarResult(int FirstOnlyCorrect, int SecondOnlyCorrect, 
         double r = t * Math.Exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
                    t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
         return x >= 0 ? r : 2 - r;
+    }
+}
+
+/// <summary>
+/// The dual-stage CNN as a classifier: the global model's probabilities, with the pair's mass re-split by the local
+/// model wherever the global top class is one of the pair (<see cref="DualStage.Combine"/>). The local model only
+/// sees the cells it decides, as in the paper's Fig 3B.
+/// </summary>
+public sealed class DualStageClassifier : ICellClassifier
+{
+    public DualStageClassifier(TrainedModel global, TrainedModel local)
+    {
+        if (global.Outputs.Count != CellTaxonomy.All.Count) throw new ArgumentException($"the global model {global.Folder} must have the 10 outputs C1…C10, it has {global.Outputs.Count}", nameof(global));
+        if (local.Outputs.Count != 2) throw new ArgumentException($"the local model {local.Folder} must have 2 outputs, it has {local.Outputs.Count}", nameof(local));
+        Global = global; Local = local;
+    }
+
+    public TrainedModel Global { get; }
+    public TrainedModel Local { get; }
+
+    public (CellClass First, CellClass Second) Pair => (Local.Outputs[0], Local.Outputs[1]);
+
+    public string Name => $"dual-stage ({Global.Card.Variant} + local {Pair.First.Code()}/{Pair.Second.Code()})";
+
+    public IReadOnlyList<CellClass> Outputs => CellTaxonomy.All;
+
+    /// <summary>How many cells of the last <see cref="Probabilities"/> call the local model decided.</summary>
+    public int LocalDecisions { get; private set; }
+
+    public float[,] Probabilities(SampleSet set)
+    {
+        float[,] global = Global.Probabilities(set);
+        int first = Pair.First.Index(), second = Pair.Second.Index(), k = global.GetLength(1);
+        int[] top = Trainer.ArgMax(global);
+        var routed = Enumerable.Range(0, set.Count).Where(i => top[i] == first || top[i] == second).ToList();
+        LocalDecisions = routed.Count;
+        if (routed.Count == 0) return global;
+        float[,] local = Local.Probabilities(set.Subset(routed, $"{set.Side}, routed to the local model"));
+        var combined = (float[,])global.Clone();
+        for (int r = 0; r < routed.Count; r++)
+        {
+            int i = routed[r];
+            float[] row = DualStage.Combine(Enumerable.Range(0, k).Select(c => global[i, c]).ToArray(), [local[r, 0], local[r, 1]], first, second);
+            for (int c = 0; c < k; c++) combined[i, c] = row[c];
+        }
+        return combined;
     }
 }

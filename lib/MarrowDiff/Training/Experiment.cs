@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using MarrowDiff.Analysis;
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
 using MarrowDiff.Preparation;
@@ -95,17 +96,98 @@ public sealed class Experiment
         }
         SampleSet train = Prep.Build(variant, Profile.ValidationFold);
         SampleSet validation = SampleSet.Original(Prep.Tiles, Prep.Split.Sides(Profile.ValidationFold).Validation, $"fold {Profile.ValidationFold}");
+        return TrainAndSave(variant.Name, folder, config, train, validation, outputs: null);
+    }
+
+    // Trains from the checkpoint (if any), saves the model folder atomically, then drops the checkpoint.
+    private TrainedModel TrainAndSave(string name, string folder, TrainingConfig config, SampleSet train, SampleSet? validation, IReadOnlyList<CellClass>? outputs)
+    {
         var normalisation = train.Normalisation(Prep.Provenance.Data);
         Directory.CreateDirectory(ModelsRoot);
         string checkpoint = folder + ".checkpoint";
-        var (network, history) = new Trainer(config).Train(train, normalisation, validation, checkpoint, variant.Name, Progress);
-        var card = new ModelCard(variant.Name, config, Profile.Name, Prep.Provenance.Data, _dataFingerprint, Prep.Split.File ?? "", train.Count,
-                                 Profile.ValidationFold, Prep.Provenance.Commit, Prep.Provenance.Synthetic);
+        var (network, history) = new Trainer(config).Train(train, normalisation, validation, checkpoint, name, Progress);
+        var card = new ModelCard(train.Variant.Name, config, Profile.Name, Prep.Provenance.Data, _dataFingerprint, Prep.Split.File ?? "", train.Count,
+                                 Profile.ValidationFold, Prep.Provenance.Commit, Prep.Provenance.Synthetic, outputs);
         var model = new TrainedModel(network, normalisation, card, history);
         model.Save(folder, Profile.ToJson());
         File.Delete(checkpoint);
-        Log.Add($"{variant.Name}: trained {config.Epochs} epochs on {train.Count} images in {history.Sum(h => h.Seconds):0} s → {folder}");
+        Log.Add($"{name}: trained {config.Epochs} epochs on {train.Count} images in {history.Sum(h => h.Seconds):0} s → {folder}");
         return model;
+    }
+
+    /// <summary>
+    /// The dual-stage network's local model (the paper's Fig 3B): the same architecture with a 2-way last layer,
+    /// trained on <paramref name="variant"/>'s training images of <paramref name="first"/> and <paramref name="second"/>
+    /// only (AG+OS600's band C9 and segmented C10 in the paper), with the global model's hyper-parameters and held-out
+    /// fold (the paper does not say it tuned the local model separately) for the profile's local epochs. Cached like
+    /// the global models.
+    /// </summary>
+    public TrainedModel TrainLocal(TrainingVariant variant, Hyperparameters hyper, CellClass first, CellClass second)
+    {
+        CellClass[] pair = [first, second];
+        var global = Profile.Training(hyper, Seed, Profile.LocalModelEpochs);
+        var config = global with { Network = global.Network with { Classes = 2 } };
+        string name = $"local-{first.Code()}-{second.Code()}-{variant.Name}";
+        string key = Hash("local", variant.Name, config, Profile.ValidationFold, (int)first, (int)second);
+        string folder = Path.Combine(ModelsRoot, $"{name}-{key}");
+        if (Directory.Exists(folder))
+        {
+            Log.Add($"{name}: cached model {folder}");
+            return TrainedModel.Load(folder);
+        }
+        SampleSet train = Prep.Build(variant, Profile.ValidationFold).Restrict(pair);
+        var validationCells = Prep.Split.Sides(Profile.ValidationFold).Validation.Where(cell => pair.Contains(cell.Label.Class!.Value)).ToList();
+        SampleSet? validation = validationCells.Count == 0 ? null
+            : SampleSet.Original(Prep.Tiles, validationCells, $"fold {Profile.ValidationFold}").Restrict(pair);
+        return TrainAndSave(name, folder, config, train, validation, pair);
+    }
+
+    /// <summary>The local model of the pair for the paper's dual stage: trained on the largest training set's images
+    /// of the pair with the hyper-parameters the cross-validation chose.</summary>
+    public TrainedModel TrainLocal(CellClass first, CellClass second, CrossValidationResult? cv = null) =>
+        TrainLocal(Largest, (cv ?? CrossValidate()).Chosen, first, second);
+
+    /// <summary>The three models the paper compares for invariance (Fig 5B/C): AG (rotations only), OS at the higher
+    /// count (re-crops only) and AG+OS at the higher count (both), picked from the six of <see cref="TrainAll"/>.</summary>
+    public IReadOnlyList<TrainedModel> InvarianceModels(IReadOnlyList<TrainedModel> models)
+    {
+        var variants = Profile.Variants;
+        string[] names = [variants[1].Name, variants[3].Name, variants[5].Name];
+        return names.Select(n => models.FirstOrDefault(m => m.Card.Variant == n) ?? throw new ArgumentException($"no {n} model among {string.Join(", ", models.Select(m => m.Card.Variant))}")).ToList();
+    }
+
+    /// <summary>The error analysis of a classifier (a model or a dual stage) on the test set.</summary>
+    public ErrorAnalysis Errors(ICellClassifier classifier)
+    {
+        TrainedModel network = classifier switch
+        {
+            TrainedModel m => m,
+            DualStageClassifier d => d.Global,
+            _ => throw new ArgumentException($"{classifier.Name}: occlusion needs a TrainedModel or a DualStageClassifier"),
+        };
+        Predictions p = TestPredictions(classifier);
+        var cells = Enumerable.Range(0, p.Count).Select(p.Set.CellOf).ToList();
+        return new ErrorAnalysis(p, network, Prep.Tiles, cells, Prep.Provenance, Profile.Caveat);
+    }
+
+    /// <summary>The largest training set of the profile (AG+OS600 for the paper): the dual stage's global model and
+    /// the one the error analysis looks at, as in the paper.</summary>
+    public TrainingVariant Largest => Profile.Variants[^1];
+
+    /// <summary>A classifier's predictions on the test set. Only for analysis after training: nothing computed from
+    /// it goes back into a model or a choice of model.</summary>
+    public Predictions TestPredictions(ICellClassifier classifier)
+    {
+        SampleSet test = Prep.TestSet();
+        if (classifier.Outputs.Count != CellTaxonomy.All.Count) test = test.Restrict(classifier.Outputs);
+        return new Predictions(classifier.Name, test, classifier.Probabilities(test));
+    }
+
+    /// <summary>Fig 7: the global model against the dual-stage model on the same test cells, with McNemar's test.</summary>
+    public DualStageComparison CompareDualStage(TrainedModel global, TrainedModel local)
+    {
+        var dual = new DualStageClassifier(global, local);
+        return new DualStageComparison(TestPredictions(global), TestPredictions(dual), local, Profile, Prep.Provenance);
     }
 
     /// <summary>Cross-validation, then the six models of Table 1.</summary>
@@ -115,18 +197,12 @@ public sealed class Experiment
         return Profile.Variants.Select(v => Train(v, cv.Chosen)).ToList();
     }
 
-    /// <summary>The final evaluation: every model scored on the test set, once. This is the only place the test
-    /// set's images are read.</summary>
+    /// <summary>The final evaluation: every model scored on the test set, once. The test set's images are read only
+    /// here and by the analyses after it (<see cref="TestPredictions"/>), never during training or model choice.</summary>
     public Table1 Evaluate(IReadOnlyList<TrainedModel> models)
     {
-        SampleSet test = Prep.TestSet();
-        int[] truth = Enumerable.Range(0, test.Count).Select(test.Label).ToArray();
-        var rows = models.Select(m =>
-        {
-            int[] predicted = Trainer.ArgMax(m.Probabilities(test));
-            return new Table1Row(m.Card.Variant, m.Card.TrainingImages, ClassificationMetrics.From(truth, predicted, TrainedModel.ClassNames));
-        }).ToList();
-        return new Table1(rows, test.Count, Profile, Prep.Provenance, Prep.Split.Options);
+        var rows = models.Select(m => new Table1Row(m.Card.Variant, m.Card.TrainingImages, TestPredictions(m).Metrics)).ToList();
+        return new Table1(rows, Prep.Split.Test.Count, Profile, Prep.Provenance, Prep.Split.Options);
     }
 
     // ---------------------------------------------------------------- cache keys

@@ -8,8 +8,24 @@ namespace MarrowDiff.Training;
 
 /// <summary>What a saved model says about how it was made.</summary>
 /// <param name="DataFingerprint">SHA-256 over the training data's cells and labels (and the split).</param>
+/// <param name="Outputs">The class of each network output; absent for the 10-class task (C1…C10), two classes for a
+/// dual-stage local model.</param>
 public sealed record ModelCard(string Variant, TrainingConfig Config, string Profile, string Data, string DataFingerprint, string Split,
-                               int TrainingImages, int? ValidationFold, string Commit, bool Synthetic);
+                               int TrainingImages, int? ValidationFold, string Commit, bool Synthetic, IReadOnlyList<CellClass>? Outputs = null);
+
+/// <summary>Anything that gives softmax probabilities for a set of cell images: a trained model, or the dual-stage
+/// combination of two. The error analyses take this, so they work on either, and on models built for tests.</summary>
+public interface ICellClassifier
+{
+    /// <summary>Short name for tables and legends (the training set, or "dual-stage …").</summary>
+    string Name { get; }
+
+    /// <summary>The class of each output column.</summary>
+    IReadOnlyList<CellClass> Outputs { get; }
+
+    /// <summary>Softmax probabilities [samples, outputs] of every sample of <paramref name="set"/>, in order.</summary>
+    float[,] Probabilities(SampleSet set);
+}
 
 /// <summary>
 /// A trained network with everything needed to use it on new images: weights (MarrowDiff's archive, and
@@ -17,7 +33,7 @@ public sealed record ModelCard(string Variant, TrainingConfig Config, string Pro
 /// training set, the class list, and the per-epoch history. Saved as a folder written under a temporary name and
 /// renamed, so a folder that exists is complete.
 /// </summary>
-public sealed class TrainedModel : IDisposable
+public sealed class TrainedModel : ICellClassifier, IDisposable
 {
     public const string WeightsFile = "model.bin", SafetensorsFile = "model.safetensors", CardFile = "model.json",
                         NormalisationFile = "normalisation.json", ClassesFile = "classes.json", HistoryFile = "history.csv", ProfileFile = "profile.json";
@@ -36,6 +52,14 @@ public sealed class TrainedModel : IDisposable
     /// <summary>The class each output stands for, in output order (C1…C10 for the 10-class task).</summary>
     public static IReadOnlyList<string> ClassNames => CellTaxonomy.All.Select(c => c.Label()).ToList();
 
+    public string Name => Card.Outputs is null ? Card.Variant : $"local {string.Join("/", Outputs.Select(c => c.Code()))} ({Card.Variant})";
+
+    /// <summary>The class of each output: C1…C10, or a local model's two.</summary>
+    public IReadOnlyList<CellClass> Outputs => Card.Outputs ?? CellTaxonomy.All;
+
+    /// <summary>The class names of the outputs, as written to classes.json.</summary>
+    public IReadOnlyList<string> OutputNames => Outputs.Select(c => c.Label()).ToList();
+
     /// <summary>Softmax probabilities of every sample of <paramref name="set"/>.</summary>
     public float[,] Probabilities(SampleSet set) => Trainer.Probabilities(Network, set, Normalisation);
 
@@ -50,10 +74,10 @@ public sealed class TrainedModel : IDisposable
         Directory.CreateDirectory(temp);
         TensorArchive.Save(Path.Combine(temp, WeightsFile), Network.state_dict(), JsonSerializer.Serialize(Card, Json));
         Safetensors.Save(Path.Combine(temp, SafetensorsFile), Network.state_dict(),
-                         new Dictionary<string, string> { ["format"] = "pt", ["variant"] = Card.Variant, ["classes"] = string.Join(";", ClassNames) });
+                         new Dictionary<string, string> { ["format"] = "pt", ["variant"] = Card.Variant, ["classes"] = string.Join(";", OutputNames) });
         AtomicFile.WriteAllText(Path.Combine(temp, CardFile), JsonSerializer.Serialize(Card, Json));
         Normalisation.Save(Path.Combine(temp, NormalisationFile));
-        AtomicFile.WriteAllText(Path.Combine(temp, ClassesFile), JsonSerializer.Serialize(ClassNames, Json));
+        AtomicFile.WriteAllText(Path.Combine(temp, ClassesFile), JsonSerializer.Serialize(OutputNames, Json));
         AtomicFile.WriteAllText(Path.Combine(temp, HistoryFile), Trainer.HistoryCsv(History));
         AtomicFile.WriteAllText(Path.Combine(temp, ProfileFile), profileJson);
         if (Directory.Exists(full)) Directory.Delete(full, true);
@@ -71,7 +95,8 @@ public sealed class TrainedModel : IDisposable
         }
         var card = JsonSerializer.Deserialize<ModelCard>(File.ReadAllText(F(CardFile)), Json) ?? throw new InvalidDataException($"{F(CardFile)}: empty");
         var classes = JsonSerializer.Deserialize<List<string>>(File.ReadAllText(F(ClassesFile))) ?? [];
-        if (!classes.SequenceEqual(ClassNames.Take(classes.Count)) || classes.Count != card.Config.Network.Classes)
+        var outputs = (card.Outputs ?? CellTaxonomy.All).Select(c => c.Label()).ToList();
+        if (!classes.SequenceEqual(outputs) || classes.Count != card.Config.Network.Classes)
             throw new InvalidDataException($"{F(ClassesFile)}: classes {string.Join(", ", classes)} do not match the network's {card.Config.Network.Classes} outputs");
         var normalisation = ColourNormalisation.Load(F(NormalisationFile));
         var network = new VggNet(card.Config.Network);

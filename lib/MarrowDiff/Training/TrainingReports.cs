@@ -74,13 +74,15 @@ public static class TrainingReports
 
     /// <summary>Fig 4B as a PNG for figures/: counts in each cell, shaded by the share of the true class (the
     /// diagonal is the recall), true classes top to bottom, stamped with the caveat and provenance.</summary>
-    public static RgbImage ConfusionPng(Table1Row row, Provenance provenance, ExperimentProfile profile)
+    /// <param name="highlight">Two classes whose 2x2 block gets a red dashed box (Fig 7's dotted boxes).</param>
+    /// <param name="figure">The paper's figure this regenerates, for the title.</param>
+    public static RgbImage ConfusionPng(Table1Row row, Provenance provenance, ExperimentProfile profile, (int First, int Second)? highlight = null, string figure = "FIG 4B")
     {
         var m = row.Metrics;
         int k = m.Classes.Count;
         const int cell = 44, left = 70, top = 96, gap = 1;
         (byte, byte, byte) ink = (30, 30, 40), white = (255, 255, 255);
-        string title = $"CONFUSION MATRIX OF {row.Variant} ON THE TEST SET (FIG 4B)";
+        string title = $"CONFUSION MATRIX OF {row.Variant} ON THE TEST SET ({figure})";
         string caveat = profile.Caveat.ToUpperInvariant();
         int width = Math.Max(left + k * cell + 40, Math.Max(StampFont.Measure(provenance.Stamp, 1), StampFont.Measure(title, 2)) + 20);
         var img = new RgbImage(width, top + k * cell + 70);
@@ -113,6 +115,16 @@ public static class TrainingReports
                     StampFont.Draw(img, text, x + (cell - StampFont.Measure(text, 2)) / 2, y + cell / 2 - 7, share > 0.6 ? white : ink, 2);
                 }
             }
+        }
+        if (highlight is var (f, s2))
+        {
+            int a = Math.Min(f, s2), b = Math.Max(f, s2);
+            int x0 = left + a * cell - 3, y0 = top + a * cell - 3, x1 = left + (b + 1) * cell + 1, y1 = top + (b + 1) * cell + 1;
+            (byte, byte, byte) red = (220, 30, 30);
+            Analysis.AnalysisFigures.Line(img, x0, y0, x1, y0, red, dashed: true);
+            Analysis.AnalysisFigures.Line(img, x0, y1, x1, y1, red, dashed: true);
+            Analysis.AnalysisFigures.Line(img, x0, y0, x0, y1, red, dashed: true);
+            Analysis.AnalysisFigures.Line(img, x1, y0, x1, y1, red, dashed: true);
         }
         StampFont.Draw(img, $"ACCURACY {100 * m.Accuracy:0.0}% OF {m.PerClass.Sum(p => p.Support)} TEST CELLS", 10, img.Height - 46, ink, 1);
         StampFont.Draw(img, provenance.Stamp, 10, img.Height - 24, ink, 1);

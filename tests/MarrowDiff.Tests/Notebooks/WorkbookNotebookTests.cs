@@ -35,6 +35,13 @@ public class WorkbookNotebookTests
                 await new NotebookRunner().RunAsync(notebook, Path.Combine(outDir, name), new Dictionary<string, string> { ["profile"] = "smoke" });
             }
             Assert.True(File.Exists(Path.Combine(outDir, name)), "no executed copy was written");
+            string executed = File.ReadAllText(Path.Combine(outDir, name));
+            if (name.StartsWith("05-", StringComparison.Ordinal))
+                foreach (string shown in new[] { "McNemar", "dual-stage (AG+OS60 + local C9/C10)", "05-dual-stage-confusion.png", "data:image/png" })
+                    Assert.Contains(shown, executed);
+            if (name.StartsWith("06-", StringComparison.Ordinal))
+                foreach (string shown in new[] { "misclassified cells of AG+OS60", "Location invariance", "Rotation invariance", "ECE", "06-wrong-cells-AG+OS60.png", "data:image/png", "plotly" })
+                    Assert.Contains(shown, executed);
         }
         finally { Directory.Delete(outDir, recursive: true); }
     }

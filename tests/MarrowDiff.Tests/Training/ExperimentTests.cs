@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MarrowDiff.Data;
 using MarrowDiff.Preparation;
 using MarrowDiff.Tests.Preparation;
 using MarrowDiff.Training;
@@ -8,7 +9,7 @@ namespace MarrowDiff.Tests.Training;
 public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<PreparedPhantomFixture>
 {
     /// <summary>The smoke profile cut to seconds: one epoch, one learning rate, N = 5 and 10.</summary>
-    private static ExperimentProfile Tiny => ExperimentProfile.Smoke.With("epochs", "1").With("cv_epochs", "1").With("lr", "0.01")
+    private static ExperimentProfile Tiny => ExperimentProfile.Smoke.With("epochs", "1").With("local_epochs", "1").With("cv_epochs", "1").With("lr", "0.01")
                                                                     .With("oversample", "5,10").With("cv_variant", "OS10");
 
     [Fact]
@@ -24,6 +25,18 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
         var trained = experiment.TrainAll(cv);
         Assert.Equal(["OG", "AG", "OS5", "OS10", "AG+OS5", "AG+OS10"], trained.Select(m => m.Card.Variant));
         Assert.All(testTiles, t => Assert.True(t.Renders == 0, $"test cell {t.Cell.CellId} was read before the final evaluation"));
+
+        // The dual stage's local model: 2 outputs, trained on AG+OS10's band and segmented images only, and it
+        // does not read the test set either.
+        CellClass band = CellClass.BandNeutrophil, seg = CellClass.SegmentedNeutrophil;
+        using (var local = experiment.TrainLocal(fx.Prep.Variant("AG+OS10"), cv.Chosen, band, seg))
+        {
+            Assert.Equal(2, local.Network.Config.Classes);
+            Assert.Equal([band, seg], local.Outputs);
+            var global = fx.Prep.Build("AG+OS10", Tiny.ValidationFold);
+            Assert.Equal(Enumerable.Range(0, global.Count).Count(i => global.Label(i) >= 8), local.Card.TrainingImages);
+        }
+        Assert.All(testTiles, t => Assert.True(t.Renders == 0, $"test cell {t.Cell.CellId} was read by the local model's training"));
 
         var table = experiment.Evaluate(trained);
         Assert.All(testTiles, t => Assert.True(t.Renders > 0));
@@ -51,6 +64,38 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
         foreach (string key in new[] { "accuracy", "macro_precision", "macro_recall", "macro_f1", "weighted_precision", "weighted_recall", "weighted_f1", "per_class", "confusion" })
             Assert.True(doc.RootElement.TryGetProperty(key, out _), key);
         Assert.Equal(table.Rows[0].Metrics.Accuracy, doc.RootElement.GetProperty("accuracy").GetDouble(), 9);
+
+        // The dual stage (Fig 7): the local model comes from the cache; only cells the global model put in the pair
+        // can change, and only within the pair; McNemar counts the discordant cells.
+        using var localAgain = experiment.TrainLocal(fx.Prep.Variant("AG+OS10"), cv.Chosen, band, seg);
+        Assert.Contains(experiment.Log, l => l.Contains("local-C9-C10-AG+OS10: cached", StringComparison.Ordinal));
+        var comparison = experiment.CompareDualStage(trained[5], localAgain);
+        Assert.Equal(table.Rows[5].Metrics.Accuracy, comparison.Global.Metrics.Accuracy, 12);
+        for (int i = 0; i < comparison.Global.Count; i++)
+        {
+            if (comparison.Global.Predicted[i] < 8) Assert.Equal(comparison.Global.Predicted[i], comparison.Dual.Predicted[i]);
+            else Assert.InRange(comparison.Dual.Predicted[i], 8, 9);
+            float sum = Enumerable.Range(0, 10).Sum(c => comparison.Dual.Probabilities[i, c]);
+            Assert.Equal(1f, sum, 4);
+        }
+        int firstOnly = Enumerable.Range(0, comparison.Global.Count).Count(i => comparison.Global.Correct(i) && !comparison.Dual.Correct(i));
+        Assert.Equal(firstOnly, comparison.McNemar.FirstOnlyCorrect);
+        Assert.Contains("McNemar", comparison.McNemarSummary().ToString());
+
+        // `marrow evaluate` scores a local model on its two classes; `marrow errors` writes one page for the dual stage.
+        string localJson = Path.Combine(fx.Root, "local-metrics.json");
+        Assert.Equal(0, await MarrowDiff.Cli.Program.Main(["evaluate", "--model", localAgain.Folder!, "--data", fx.Dataset.Root, "--part", "test", "--out", localJson]));
+        using (var localDoc = JsonDocument.Parse(File.ReadAllText(localJson)))
+            Assert.Equal(2, localDoc.RootElement.GetProperty("per_class").EnumerateObject().Count());
+        string report = Path.Combine(fx.Root, "errors");
+        Assert.Equal(0, await MarrowDiff.Cli.Program.Main(["errors", "--model", trained[5].Folder!, "--model", trained[1].Folder!, "--local", localAgain.Folder!,
+                                                           "--data", fx.Dataset.Root, "--out", report, "--occlusions", "2"]));
+        string page = File.ReadAllText(Path.Combine(report, "index.html"));
+        Assert.Contains("dual-stage (AG+OS10 + local C9/C10)", page);
+        Assert.Contains("Location invariance", page);
+        Assert.Contains("ECE", page);
+        Assert.True(File.Exists(Path.Combine(report, "wrong-cells.png")));
+        Assert.False(Directory.Exists(report + ".writing"));
         foreach (var m in trained) m.Dispose();
     }
 

@@ -1,0 +1,178 @@
+using MarrowDiff.Analysis;
+using MarrowDiff.Data;
+using MarrowDiff.Imaging;
+using MarrowDiff.Preparation;
+using MarrowDiff.Tests.Preparation;
+using MarrowDiff.Training;
+
+namespace MarrowDiff.Tests.Analysis;
+
+/// <summary>
+/// Classifiers built to have a known invariance, so the curves have a known answer. Each sees the samples exactly as
+/// a network would receive them (cell, shift, D4 element, or the rendered pixels) and puts all its probability on one class.
+/// </summary>
+internal sealed class RuleClassifier(string name, Func<SampleSet, int, int> rule) : ICellClassifier
+{
+    public string Name => name;
+    public IReadOnlyList<CellClass> Outputs => CellTaxonomy.All;
+
+    public float[,] Probabilities(SampleSet set)
+    {
+        var p = new float[set.Count, 10];
+        for (int i = 0; i < set.Count; i++) p[i, rule(set, i)] = 1;
+        return p;
+    }
+
+    /// <summary>Right whatever the crop: it knows the cell. Shift- and rotation-invariant.</summary>
+    public static RuleClassifier Invariant => new("invariant", (s, i) => s.Label(i));
+
+    /// <summary>Right only on the centred crop: any shift changes its answer.</summary>
+    public static RuleClassifier ShiftSensitive => new("shift-sensitive", (s, i) => s[i] is { Dx: 0, Dy: 0 } ? s.Label(i) : (s.Label(i) + 1) % 10);
+
+    /// <summary>Keeps its answer within 6 px of the centre, changes it beyond.</summary>
+    public static RuleClassifier Within6Px => new("within 6 px", (s, i) => s[i].Dx * s[i].Dx + s[i].Dy * s[i].Dy <= 36 ? s.Label(i) : (s.Label(i) + 1) % 10);
+
+    /// <summary>From pixels only: the brighter half of the image, left/right and top/bottom (4 answers). Turning the
+    /// image by 180° swaps both halves, so the answer changes for every cell whose halves differ.</summary>
+    public static RuleClassifier BrighterHalf => new("brighter half", (s, i) =>
+    {
+        RgbImage img = s.Render(i);
+        double left = 0, right = 0, top = 0, bottom = 0;
+        for (int y = 0; y < img.Height; y++)
+            for (int x = 0; x < img.Width; x++)
+            {
+                var (r, g, b) = img[x, y];
+                double v = r + g + b;
+                if (x < img.Width / 2) left += v; else right += v;
+                if (y < img.Height / 2) top += v; else bottom += v;
+            }
+        return (left > right ? 1 : 0) + (top > bottom ? 2 : 0);
+    });
+
+    /// <summary>From pixels only: the mean brightness, binned. A D4 element only moves pixels, so it cannot change.</summary>
+    public static RuleClassifier MeanBrightness => new("mean brightness", (s, i) => (int)(s.Render(i).Pixels.Average(b => (double)b) / 25.6));
+}
+
+public class ErrorAnalysisTests(PreparedPhantomFixture fx) : IClassFixture<PreparedPhantomFixture>
+{
+    private IReadOnlyList<CellImage> Cells => fx.Prep.Split.Test;
+
+    [Fact]
+    public void LocationCurve_IsFlatForAnInvariantModel_AndFallsForAShiftSensitiveOne()
+    {
+        int[] distances = [0, 2, 4, 6, 8, 10];
+        var invariant = Invariance.Location(RuleClassifier.Invariant, fx.Prep.Tiles, Cells, distances);
+        var sensitive = Invariance.Location(RuleClassifier.ShiftSensitive, fx.Prep.Tiles, Cells, distances);
+        var within = Invariance.Location(RuleClassifier.Within6Px, fx.Prep.Tiles, Cells, distances);
+
+        Assert.Equal(distances, invariant.Points.Select(p => p.Distance));
+        Assert.All(invariant.Points, p => { Assert.Equal(1.0, p.SamePrediction); Assert.Equal(1.0, p.Correct); });
+        Assert.Equal(1.0, sensitive.Points[0].SamePrediction);
+        Assert.All(sensitive.Points.Skip(1), p => Assert.Equal(0.0, p.SamePrediction));
+        // Diagonal shifts are as long as axial ones: at 6 px the diagonal crop moves (4, 4), inside the 6-px disc.
+        Assert.Equal([1.0, 1.0, 1.0, 1.0, 0.0, 0.0], within.Points.Select(p => p.SamePrediction));
+        // Every point is over the same cells: one crop per cell at 0 px, eight per distance beyond.
+        Assert.Equal(invariant.Cells, invariant.Points[0].Crops);
+        Assert.All(invariant.Points.Skip(1), p => Assert.Equal(8 * invariant.Cells, p.Crops));
+        Assert.Equal(Cells.Count, invariant.Cells + invariant.CellsLeftOut);
+    }
+
+    [Fact]
+    public void LocationCurve_LeavesOutCellsWhoseImageIsTooSmall_AndRefusesDistancesBeyondEveryCell()
+    {
+        int reach = Cells.Min(c => fx.Prep.Tiles[c].Reach);
+        var curve = Invariance.Location(RuleClassifier.Invariant, fx.Prep.Tiles, Cells, [0, fx.Prep.Tiles.Settings.MaxShiftPx]);
+        Assert.Equal(Cells.Count(c => fx.Prep.Tiles[c].Reach >= fx.Prep.Tiles.Settings.MaxShiftPx), curve.Cells);
+        Assert.Throws<InvalidOperationException>(() => Invariance.Location(RuleClassifier.Invariant, fx.Prep.Tiles, Cells, [0, 40]));
+        Assert.Throws<ArgumentException>(() => Invariance.Location(RuleClassifier.Invariant, fx.Prep.Tiles, Cells, [2, 4]));
+        Assert.True(reach >= 0);
+    }
+
+    [Fact]
+    public void RotationAgreement_IsOneForAPixelMultisetModel_AndFallsForAnOrientedOne()
+    {
+        var mean = Invariance.Rotation(RuleClassifier.MeanBrightness, fx.Prep.Tiles, Cells);
+        Assert.Equal(1.0, mean.Agreement);
+        Assert.Equal(1.0, mean.AllEight);
+        Assert.All(mean.AgreementPerElement, a => Assert.Equal(1.0, a));
+
+        var oriented = Invariance.Rotation(RuleClassifier.BrighterHalf, fx.Prep.Tiles, Cells);
+        Assert.Equal(1.0, oriented.AgreementPerElement[0]); // the identity agrees with itself
+        Assert.True(oriented.AgreementPerElement[2] < 0.1, $"rot180 swaps both halves, yet {oriented.AgreementPerElement[2]:P0} kept the answer");
+        Assert.True(oriented.Agreement < 0.6 && oriented.AllEight < 0.1, $"agreement {oriented.Agreement:P0}, all eight {oriented.AllEight:P0}");
+        Assert.Equal(Cells.Count, oriented.Cells);
+    }
+
+    [Fact]
+    public void Calibration_HandComputedCase()
+    {
+        // 10 test cells, each given 0.9 for one class: the first 5 right, the last 5 wrong.
+        var set = SampleSet.Original(fx.Prep.Tiles, Cells.Take(10).ToList(), "ten cells");
+        var p = new float[10, 10];
+        for (int i = 0; i < 10; i++)
+        {
+            int predicted = i < 5 ? set.Label(i) : (set.Label(i) + 1) % 10;
+            p[i, predicted] = 0.9f;
+            p[i, (predicted + 5) % 10] = 0.1f;
+        }
+        var predictions = new Predictions("hand-made", set, p);
+        var calibration = Calibration.Of(predictions);
+        var bin = Assert.Single(calibration.Bins, b => b.Count > 0);
+        Assert.Equal(10, bin.Count);
+        Assert.Equal(0.9, bin.MeanConfidence, 6);
+        Assert.Equal(0.5, bin.Accuracy, 9);
+        Assert.Equal(0.4, calibration.ExpectedCalibrationError, 6); // |0.5 − 0.9|, all cells in one bin
+        Assert.Equal([5, 6, 7, 8, 9], predictions.Wrong.OrderBy(i => i));
+        Assert.Equal(0.5, predictions.Metrics.Accuracy);
+    }
+
+    [Fact]
+    public void Wrong_IsSortedByConfidence_MostConfidentFirst()
+    {
+        var set = SampleSet.Original(fx.Prep.Tiles, Cells.Take(4).ToList(), "four cells");
+        var p = new float[4, 10];
+        float[] confidence = [0.6f, 0.95f, 0.7f, 0.99f];
+        for (int i = 0; i < 4; i++) { p[i, (set.Label(i) + 1) % 10] = confidence[i]; p[i, set.Label(i)] = 1 - confidence[i]; }
+        var predictions = new Predictions("hand-made", set, p);
+        Assert.Equal([3, 1, 2, 0], predictions.Wrong);
+        var gallery = AnalysisFigures.GalleryHtml(predictions, predictions.Wrong, "test");
+        Assert.Equal(4, System.Text.RegularExpressions.Regex.Matches(gallery.Html, "<img ").Count);
+    }
+
+    [Fact]
+    public void Restrict_RelabelsThePairAndKeepsOnlyItsImages()
+    {
+        var set = fx.Prep.Build("AG+OS10");
+        var pair = set.Restrict([CellClass.BandNeutrophil, CellClass.SegmentedNeutrophil]);
+        int bands = Enumerable.Range(0, set.Count).Count(i => set.Label(i) == 8), segs = Enumerable.Range(0, set.Count).Count(i => set.Label(i) == 9);
+        Assert.Equal(bands + segs, pair.Count);
+        Assert.Equal(bands, Enumerable.Range(0, pair.Count).Count(i => pair.Label(i) == 0));
+        Assert.Equal(segs, Enumerable.Range(0, pair.Count).Count(i => pair.Label(i) == 1));
+        Assert.All(Enumerable.Range(0, pair.Count), i => Assert.Contains(pair.CellOf(i).Label.Class!.Value, new[] { CellClass.BandNeutrophil, CellClass.SegmentedNeutrophil }));
+        Assert.Throws<ArgumentException>(() => set.Restrict([CellClass.BandNeutrophil, CellClass.BandNeutrophil]));
+        Assert.Equal((CellClass.Myelocyte, CellClass.Metamyelocyte), CellTaxonomy.ParsePair("C7/c8"));
+        Assert.Throws<ArgumentException>(() => CellTaxonomy.ParsePair("C9"));
+        Assert.Throws<ArgumentException>(() => CellTaxonomy.ParsePair("C9/C11"));
+    }
+
+    [Fact]
+    public void Occlusion_BaselineIsTheModelsOwnProbability()
+    {
+        // An untrained 1/8-width network is enough: the occlusion path (edited inputs) must see the image exactly as
+        // the normal path (rendered samples) does.
+        var config = new TrainingConfig(new NetworkConfig(Width: 0.125, InputSize: 48, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0), new Hyperparameters(0.01, 0.9, 0, 0), 1);
+        MarrowDiff.Torch.TorchRuntime.Initialise();
+        MarrowDiff.Torch.TorchRuntime.Seed(3);
+        using var network = new VggNet(config.Network);
+        var set = SampleSet.Original(fx.Prep.Tiles, Cells.Take(3).ToList(), "three cells");
+        var normalisation = set.Normalisation("test");
+        using var model = new TrainedModel(network, normalisation, new ModelCard("OG", config, "smoke", "phantom", "", "", 3, null, "", true), []);
+        float[,] direct = model.Probabilities(set);
+        var map = OcclusionMap.Compute(model, set, 1, window: 32, stride: 16);
+        int predicted = Enumerable.Range(0, 10).MaxBy(c => direct[1, c]);
+        Assert.Equal(direct[1, predicted], map.Baseline, 5);
+        Assert.Equal(CellTaxonomy.FromIndex(predicted), map.Class);
+        Assert.Equal(96, map.Drop.GetLength(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => OcclusionMap.Compute(model, set, 0, window: 200));
+    }
+}
