@@ -25,13 +25,17 @@ public static class Program
               streams N epochs (default 1) through the batch loader into tensors, as training would, and reports the
               rate and peak resident memory.
           train --data DIR|phantom --variant AG+OS600 [--pair C9/C10] [--profile smoke|laptop|paper] [--seed N]
-                [--group-by cell|subject] [--set KEY=VALUE ...] --out DIR
+                [--group-by cell|subject] [--set KEY=VALUE ...] [--pitch SOURCE=UM_PER_PX;...] --out DIR
               Five-fold cross-validation picks the hyper-parameters (cached), then trains the variant on the saved
               split's training side and saves the model to DIR: weights (model.bin and model.safetensors), model.json,
               profile.json, normalisation.json, classes.json, history.csv. --set overrides a profile value
               (epochs, local_epochs, width, input, batch, oversample=LOW,HIGH, cv_epochs, cv_variant, lr, validation_fold).
               --pair trains the dual stage's local 2-class model on the variant's images of those two classes only.
-          evaluate --model DIR --data DIR|phantom [--part all|test] [--profile P] [--seed N] --out metrics.json
+              DIR may be a manifest dataset, folder-per-class, Matek's BM_cytomorphology_data or PBC's
+              PBC_dataset_normal_DIB as downloaded. Their crops are resampled to the project's 0.16 um/px: each source's
+              pitch is estimated from its red cells (or its segmented neutrophils against another source) unless
+              --pitch gives it; evaluate and errors do the same on their data.
+          evaluate --model DIR --data DIR|phantom [--part all|test] [--profile P] [--seed N] [--pitch ...] --out metrics.json
               Scores a saved model on a dataset (all its cells of the 10 classes, or only the test part of the split the
               model was trained with) and writes accuracy, macro and weighted precision/recall/F1, per-class metrics
               and the confusion matrix as JSON.
@@ -41,6 +45,9 @@ public static class Program
               part of its split (or all cells): DIR/index.html, one self-contained page with the misclassified cells and
               their softmax outputs (most confident first), occlusion maps, location and rotation invariance (of every
               --model given, for comparison) and the reliability diagram with its ECE; the PNGs beside it.
+          scale --data DIR|phantom [--images 60] [--overlay DIR]
+              Estimates each source's pixel pitch from its red cells (7.5 um across), as the preparation does for
+              sources without a given pitch; --overlay writes a few images with the red cells found boxed.
           bench [--width 1] [--input 96] [--batch 40] [--steps 5] [--dropout P]
               Times training steps of the paper's network (or a narrower one) on this machine.
           doctor
@@ -60,6 +67,7 @@ public static class Program
                 ["train", .. var rest] => Train(new Options(rest)),
                 ["evaluate", .. var rest] => Evaluate(new Options(rest)),
                 ["errors", .. var rest] => Errors(new Options(rest)),
+                ["scale", .. var rest] => Scale(new Options(rest)),
                 ["doctor", ..] => Doctor(),
                 ["--help" or "-h" or "help"] => Help(0),
                 _ => Help(2),
@@ -174,6 +182,7 @@ public static class Program
         int seed = int.Parse(o.Value("seed") ?? "2017", CultureInfo.InvariantCulture);
         string variantName = o.Value("variant") ?? throw new ArgumentException("train needs --variant (OG, AG, OS<N>, AG+OS<N>)");
         string outDir = o.Value("out") ?? throw new ArgumentException("train needs --out DIR");
+        string? pitch = o.Value("pitch");
         var pair = o.Value("pair") is { } pairText ? CellTaxonomy.ParsePair(pairText) : ((CellClass, CellClass)?)null;
         var profile = ExperimentProfile.Parse(profileName);
         foreach (string set in o.Values("set"))
@@ -182,7 +191,8 @@ public static class Program
 
         var progress = new ConsoleProgress();
         CellDataset dataset = Workbook.OpenData(data, profileName, seed, BadFilePolicy.Stop, progress);
-        var prep = Workbook.Prepare(dataset, profileName, seed, groupBy, progress);
+        var prep = Workbook.Prepare(dataset, profileName, seed, groupBy, progress, pitch);
+        foreach (string note in prep.Tiles.Notes) Console.WriteLine(note);
         var experiment = new MarrowDiff.Training.Experiment(prep, profile, Workbook.ModelsRoot) { Progress = new Progress<MarrowDiff.Training.TrainingProgress>(p => progress.Report(p.AsWork())) };
         Console.WriteLine($"{profile.Caveat}; {prep.Split.Options}; data {prep.Provenance.Data}");
         var cv = experiment.CrossValidate();
@@ -205,13 +215,14 @@ public static class Program
         string data = o.Value("data") ?? throw new ArgumentException("evaluate needs --data DIR");
         string outFile = o.Value("out") ?? throw new ArgumentException("evaluate needs --out FILE.json");
         string part = o.Value("part") ?? "all";
+        string? pitch = o.Value("pitch");
         string profileName = o.Value("profile") ?? "smoke";
         int seed = int.Parse(o.Value("seed") ?? "2017", CultureInfo.InvariantCulture);
         o.RejectUnknown();
 
         using var model = MarrowDiff.Training.TrainedModel.Load(modelDir);
         var progress = new ConsoleProgress();
-        var (dataset, tiles, cells) = CellsToScore(model, data, part, profileName, seed, progress);
+        var (dataset, tiles, cells) = CellsToScore(model, data, part, profileName, seed, progress, pitch);
         var set = SampleSet.Original(tiles, cells, part == "test" ? "test set" : "all cells");
         // A dual stage's local model is scored on its own two classes.
         if (model.Outputs.Count != CellTaxonomy.All.Count) set = set.Restrict(model.Outputs);
@@ -232,7 +243,7 @@ public static class Program
     /// <summary>The cells a saved model is scored on: every cell of the 10 classes, or the test part of the split the
     /// model was trained with (read from the path in its model.json).</summary>
     private static (CellDataset Dataset, CellTiles Tiles, List<CellImage> Cells) CellsToScore(MarrowDiff.Training.TrainedModel model, string data, string part,
-                                                                                            string profileName, int seed, ConsoleProgress progress)
+                                                                                            string profileName, int seed, ConsoleProgress progress, string? pitch)
     {
         if (part is not ("all" or "test")) throw new ArgumentException($"--part {part}: use all or test");
         CellDataset dataset = Workbook.OpenData(data, profileName, seed, BadFilePolicy.Stop, progress);
@@ -244,7 +255,10 @@ public static class Program
             cells = DatasetSplit.Load(model.Card.Split, cells, options).Test.ToList();
         }
         if (cells.Count == 0) throw new ArgumentException($"{dataset.Root}: no images of the paper's 10 classes to evaluate");
-        return (dataset, CellTiles.Build(cells, new OversamplingSettings(), progress: progress), cells);
+        // The same physical scale as training: this dataset's crops resampled to the project's pitch.
+        var tiles = CellTiles.Build(cells, new OversamplingSettings(), progress: progress, scales: SourceScales.ForCrops(dataset, SourceScales.Parse(pitch)));
+        foreach (string note in tiles.Notes) Console.WriteLine(note);
+        return (dataset, tiles, cells);
     }
 
     private static int Errors(Options o)
@@ -254,6 +268,7 @@ public static class Program
         string data = o.Value("data") ?? throw new ArgumentException("errors needs --data DIR");
         string outDir = o.Value("out") ?? throw new ArgumentException("errors needs --out DIR");
         string? localDir = o.Value("local");
+        string? pitch = o.Value("pitch");
         string part = o.Value("part") ?? "test";
         string profileName = o.Value("profile") ?? "smoke";
         int seed = int.Parse(o.Value("seed") ?? "2017", CultureInfo.InvariantCulture);
@@ -268,7 +283,7 @@ public static class Program
             if (main.Outputs.Count != CellTaxonomy.All.Count) throw new ArgumentException($"{modelDirs[0]} is a local model; give the global model as --model and this one as --local");
             MarrowDiff.Training.ICellClassifier analysed = local is null ? main : new MarrowDiff.Training.DualStageClassifier(main, local);
             var progress = new ConsoleProgress();
-            var (dataset, tiles, cells) = CellsToScore(main, data, part, profileName, seed, progress);
+            var (dataset, tiles, cells) = CellsToScore(main, data, part, profileName, seed, progress, pitch);
             var set = SampleSet.Original(tiles, cells, part == "test" ? "test set" : "all cells");
             Console.WriteLine($"scoring {set.Count} cells with {analysed.Name} …");
             var predictions = new MarrowDiff.Analysis.Predictions(analysed.Name, set, analysed.Probabilities(set));
@@ -284,6 +299,27 @@ public static class Program
             return 0;
         }
         finally { foreach (var m in models) m.Dispose(); }
+    }
+
+    private static int Scale(Options o)
+    {
+        string data = o.Value("data") ?? throw new ArgumentException("scale needs --data DIR");
+        int images = int.Parse(o.Value("images") ?? "60", CultureInfo.InvariantCulture);
+        string? overlay = o.Value("overlay");
+        o.RejectUnknown();
+        CellDataset dataset = Workbook.OpenData(data, "smoke", 2017, BadFilePolicy.Stop, new ConsoleProgress());
+        var reader = new CellImageReader();
+        foreach (var scale in SourceScales.Estimate(dataset, images, reader))
+            Console.WriteLine(scale);
+        if (overlay is not null)
+        {
+            Directory.CreateDirectory(overlay);
+            foreach (var group in SourceScales.Sample(dataset, 4))
+                foreach (var (path, i) in group.Value.Select((p, i) => (p, i)))
+                    MarrowDiff.Imaging.RedCellScale.Overlay(reader.Read(path)).SavePng(Path.Combine(overlay, $"{group.Key}-{i}.png"));
+            Console.WriteLine($"overlays → {Path.GetFullPath(overlay)}");
+        }
+        return 0;
     }
 
     private static int Bench(Options o)

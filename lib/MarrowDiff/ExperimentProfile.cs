@@ -73,7 +73,19 @@ public sealed record ExperimentProfile(
         CrossValidationEpochs = 3, CrossValidationVariant = "OS200", ComparableToPaper = false,
     };
 
-    public static IReadOnlyList<ExperimentProfile> All { get; } = [Smoke, Laptop, Paper];
+    /// <summary>Notebook 07's CPU budget on the real development subset: the smoke network, N = 75/150 (the PBC stages
+    /// have about 100 training cells each), 10 epochs, the local model as many steps as the global one (25 epochs for
+    /// two of five classes). No hyper-parameter search on real images: the first smoke grid point is used.</summary>
+    public static ExperimentProfile Real { get; } = Smoke with
+    {
+        Name = "real",
+        Description = "real profile: not comparable to the paper. Real development subset, 1/8-width network without dropout on patches average-pooled to 48x48, 10 epochs (local model 25), OS 75/150, fixed lr 0.01 (no search).",
+        OversampleTo = (75, 150), LocalEpochs = 25,
+        Grid = [new Hyperparameters(0.01, 0.9, 1e-4, 5e-4)],
+        CrossValidationVariant = "OS150",
+    };
+
+    public static IReadOnlyList<ExperimentProfile> All { get; } = [Smoke, Laptop, Paper, Real];
 
     public static ExperimentProfile Parse(string name) =>
         All.FirstOrDefault(p => p.Name.Equals(name.Trim(), StringComparison.OrdinalIgnoreCase))

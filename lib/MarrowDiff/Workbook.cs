@@ -77,12 +77,15 @@ public static class Workbook
     }
 
     /// <summary>The data preparation of notebooks 02 and 03: the saved split (made on first use), the cell tiles and
-    /// the profile's six training sets. <paramref name="groupBy"/> is "cell" (default) or "subject".</summary>
-    public static DataPreparation Prepare(CellDataset dataset, string profile, int seed, string groupBy = "cell", IProgress<WorkProgress>? progress = null)
+    /// the profile's six training sets. <paramref name="groupBy"/> is "cell" (default) or "subject". Single-cell crops
+    /// of public datasets are resampled to the project's pitch first: <paramref name="pitch"/> gives a source's pitch
+    /// ("PBC=0.1;Matek=0.08", µm per px); any source not given is estimated (<see cref="SourceScales"/>).</summary>
+    public static DataPreparation Prepare(CellDataset dataset, string profile, int seed, string groupBy = "cell", IProgress<WorkProgress>? progress = null, string? pitch = null)
     {
         ExperimentProfile p = ExperimentProfile.Parse(profile);
         var options = new SplitOptions(seed, SplitOptions.ParseGrouping(groupBy));
-        return DataPreparation.Create(dataset, options, SplitsFolder(dataset.Root), p.Variants, Provenance.For(profile, dataset.Root, seed), progress: progress);
+        var scales = SourceScales.ForCrops(dataset, SourceScales.Parse(pitch));
+        return DataPreparation.Create(dataset, options, SplitsFolder(dataset.Root), p.Variants, Provenance.For(profile, dataset.Root, seed), progress: progress, scales: scales);
     }
 
     /// <summary>Trained models and cross-validation results are cached here (git ignores data/).</summary>

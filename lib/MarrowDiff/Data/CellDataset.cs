@@ -12,10 +12,11 @@ namespace MarrowDiff.Data;
 /// <param name="CentreY">Cell centre in the field image, px.</param>
 /// <param name="DiameterPx">Cell diameter in pixels of the image it was cropped from, when known (bounds how far
 /// an oversampled crop may shift, as a fraction of the cell).</param>
+/// <param name="Specimen">bone_marrow or peripheral_blood, when known (per-source reporting).</param>
 public sealed record CellImage(
     string Path, CellLabel Label, string CellId, string Source,
     string? Subject = null, string? Slide = null, string? FieldPath = null, int? CentreX = null, int? CentreY = null,
-    double? DiameterPx = null);
+    double? DiameterPx = null, string? Specimen = null);
 
 /// <summary>A whole microscope field (1080×1330 in the paper) listed by a manifest.</summary>
 public sealed record FieldImage(string Path, string? Subject, string? Slide, string FieldId);

@@ -61,6 +61,8 @@ public static class CellDatasetLoader
     private static List<CellImage> ReadFolders(string root, Action<string, string> bad, List<string> notes)
     {
         var cells = new List<CellImage>();
+        var folders = Directory.EnumerateDirectories(root).Select(Path.GetFileName).Where(n => n is not null && !n.StartsWith('.')).Select(n => n!).ToList();
+        PublicLayout? layout = PublicLayout.Detect(root, folders);
         foreach (string file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             string rel = Path.GetRelativePath(root, file);
@@ -76,10 +78,14 @@ public static class CellDatasetLoader
                 bad(file, $"not an image file (extension '{Path.GetExtension(file)}'; PNG, JPEG, BMP, TIFF are read)");
                 continue;
             }
-            CellLabel label = CellLabel.Parse(parts[0]);
-            cells.Add(new CellImage(file, label, CellId: rel, Source: Path.GetFileName(root)));
+            CellLabel label;
+            try { label = layout?.LabelOf(rel) ?? CellLabel.Parse(parts[0]); }
+            catch (FormatException e) { bad(file, e.Message); continue; }
+            cells.Add(new CellImage(file, label, CellId: rel, Source: layout?.Name ?? Path.GetFileName(root), Specimen: layout?.Specimen));
         }
-        notes.Add("labels from the first folder below the root (folder-per-class); each file is its own cell");
+        notes.Add(layout is null
+            ? "labels from the first folder below the root (folder-per-class); each file is its own cell"
+            : $"{layout.Description}; each file is its own cell. Cite: {layout.Citation}");
         return cells;
     }
 
@@ -99,7 +105,7 @@ public static class CellDatasetLoader
         int path = Col("path", "patch_path", "file"), label = Col("class", "mapped_class", "label");
         if (path < 0 || label < 0)
             throw new InvalidDataException($"{manifest}: needs a 'path' column and a 'class' (or 'mapped_class', 'label') column; found: {string.Join(", ", header)}");
-        int kind = Col("kind"), id = Col("cell_id", "id"), source = Col("source", "dataset"), subject = Col("subject", "patient"),
+        int kind = Col("kind"), id = Col("cell_id", "id"), source = Col("source", "dataset"), subject = Col("subject", "patient"), specimen = Col("specimen"),
             slide = Col("slide"), field = Col("field_path"), fieldId = Col("field", "field_id"), cx = Col("centre_x", "center_x"), cy = Col("centre_y", "center_y"),
             diameterPx = Col("diameter_px"), diameterUm = Col("diameter_um");
         // A diameter in µm becomes pixels through the dataset's pitch, when the dataset states it (the phantom does).
@@ -129,9 +135,9 @@ public static class CellDatasetLoader
             }
             if (Get(label).Length == 0) { bad(file, $"no label in {ManifestName} (line {r + 1})"); continue; }
             string? fieldPath = Opt(field) is { } fp ? Path.GetFullPath(Path.Combine(root, fp)) : null;
-            cells.Add(new CellImage(file, CellLabel.Parse(Get(label)), Opt(id) ?? rel, Opt(source) ?? defaultSource,
+            cells.Add(new CellImage(file, CellLabel.Parse(Get(label)), Opt(id) ?? rel, Opt(source) is { } src ? PublicLayout.SourceName(src) : defaultSource,
                                     Opt(subject), Opt(slide), fieldPath, Int(cx), Int(cy),
-                                    Real(diameterPx) ?? (Real(diameterUm) is { } um && pitch is { } p ? um / p : null)));
+                                    Real(diameterPx) ?? (Real(diameterUm) is { } um && pitch is { } p ? um / p : null), Opt(specimen)));
         }
         int unlisted = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
                                 .Count(f => CellImageReader.Extensions.Contains(Path.GetExtension(f)) && !listed.Contains(f));

@@ -111,5 +111,18 @@ public readonly record struct CellLabel
         ["NIF"] = "not identifiable",
         ["ART"] = "artefact",
         ["OTH"] = "other cell",
+        // Matek et al. 2021 codes outside the ten classes.
+        ["ABE"] = "abnormal eosinophil (Matek)",
+        ["FGC"] = "faggot cell (Matek)",
+        ["HAC"] = "hairy cell (Matek)",
+        ["KSC"] = "smudge cell (Matek)",
+        // PBC prefixes outside the ten classes.
+        ["BA"] = "basophil (PBC)",
+        ["EO"] = "eosinophil (PBC)",
+        ["LY"] = "lymphocyte (PBC)",
+        ["MO"] = "monocyte (PBC)",
+        ["PLATELET"] = "platelet (PBC)",
+        ["IG"] = "immature granulocyte, stage not given (PBC)",
+        ["NEUTROPHIL"] = "neutrophil, band or segmented not given (PBC)",
     };
 }

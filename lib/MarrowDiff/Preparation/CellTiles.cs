@@ -97,9 +97,9 @@ public sealed class CellTiles
 {
     private readonly Dictionary<CellImage, int> _index;
 
-    private CellTiles(IReadOnlyList<CellTile> tiles, OversamplingSettings settings, IReadOnlyList<string> notes)
+    private CellTiles(IReadOnlyList<CellTile> tiles, OversamplingSettings settings, IReadOnlyList<string> notes, IReadOnlyDictionary<string, SourceScale> scales)
     {
-        Tiles = tiles; Settings = settings; Notes = notes;
+        Tiles = tiles; Settings = settings; Notes = notes; Scales = scales;
         _index = new Dictionary<CellImage, int>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < tiles.Count; i++) _index[tiles[i].Cell] = i;
     }
@@ -107,6 +107,9 @@ public sealed class CellTiles
     public IReadOnlyList<CellTile> Tiles { get; }
 
     public OversamplingSettings Settings { get; }
+
+    /// <summary>The pitch of each source that was resampled to the project's (given or estimated), by source.</summary>
+    public IReadOnlyDictionary<string, SourceScale> Scales { get; }
 
     /// <summary>How each kind of source was turned into tiles (scales, bounds), for the reader.</summary>
     public IReadOnlyList<string> Notes { get; }
@@ -119,9 +122,13 @@ public sealed class CellTiles
     /// <summary>Bytes held by the tiles.</summary>
     public long Bytes => Tiles.Sum(t => (long)t.Tile.Pixels.Length);
 
-    /// <summary>Builds tiles for <paramref name="cells"/>. Unreadable images stop the build with the file and the reason.</summary>
-    public static CellTiles Build(IReadOnlyList<CellImage> cells, OversamplingSettings settings, CellImageReader? reader = null, IProgress<WorkProgress>? progress = null)
+    /// <summary>Builds tiles for <paramref name="cells"/>. Unreadable images stop the build with the file and the reason.
+    /// Source crops of a source in <paramref name="scales"/> are first resampled from its pitch to the project's
+    /// (<see cref="SourceScales.ProjectPitchUm"/>), so a cell is as many pixels across whichever dataset it came from.</summary>
+    public static CellTiles Build(IReadOnlyList<CellImage> cells, OversamplingSettings settings, CellImageReader? reader = null, IProgress<WorkProgress>? progress = null,
+                                  IReadOnlyDictionary<string, SourceScale>? scales = null)
     {
+        scales ??= new Dictionary<string, SourceScale>();
         settings.Validate();
         reader ??= new CellImageReader();
         int margin = settings.MaxShiftPx, size = settings.TileSize;
@@ -166,6 +173,7 @@ public sealed class CellTiles
 
         int crops = 0, bare = 0;
         var sourceSizes = new SortedSet<string>(StringComparer.Ordinal);
+        var resampled = new SortedDictionary<string, (int Cells, SortedSet<string> Sizes)>(StringComparer.Ordinal);
         for (int i = 0; i < cells.Count; i++)
         {
             if (tiles[i] is not null) continue;
@@ -175,6 +183,23 @@ public sealed class CellTiles
             {
                 tiles[i] = new CellTile(c, image.CropCentred(patch / 2, patch / 2, size), margin, 0, CropSource.BarePatch, "bare 96x96 patch, no image around it", 0);
                 bare++;
+            }
+            else if (scales.TryGetValue(c.Source, out SourceScale? scale))
+            {
+                // One physical scale: the whole crop resampled to the project's pitch, then the tile cut at its centre.
+                // Re-crops move within what the crop really shows, never into padding.
+                double f = scale.PitchUm / SourceScales.ProjectPitchUm;
+                int w2 = (int)Math.Round(image.Width * f), h2 = (int)Math.Round(image.Height * f);
+                if (Math.Min(w2, h2) < patch)
+                    throw new InvalidDataException($"{c.Path}: at the project's pitch ({SourceScales.ProjectPitchUm} µm/px) this {image.Width}x{image.Height} crop of source " +
+                                                   $"{c.Source} ({scale.PitchUm:0.###} µm/px) is only {w2}x{h2} px, smaller than a {patch}-px patch");
+                RgbImage scaled = image.Resize(w2, h2);
+                int room = (Math.Min(w2, h2) - patch) / 2;
+                int shift = BoundByCell(c, room, out string bound);
+                tiles[i] = new CellTile(c, scaled.CropCentred(w2 / 2, h2 / 2, size), margin, shift, CropSource.SourceCrop, bound, Math.Clamp(room, 0, margin));
+                if (!resampled.TryGetValue(c.Source, out var r)) resampled[c.Source] = r = (0, new SortedSet<string>(StringComparer.Ordinal));
+                resampled[c.Source] = (r.Cells + 1, r.Sizes);
+                r.Sizes.Add($"{image.Width}x{image.Height}");
             }
             else
             {
@@ -194,7 +219,13 @@ public sealed class CellTiles
         if (fieldCount > 0) notes.Add($"{cells.Count - crops - bare} cells cut from {fieldCount} field images at their native scale; {settings}");
         if (crops > 0) notes.Add($"{crops} cells from source crops ({string.Join(", ", sourceSizes)}): the central square of each is resampled to {size}x{size} px, " +
                                  $"so a 96-px patch shows its central {100.0 * patch / size:0}%; shifts ≤ {margin} px (no cell diameter is known for them)");
+        foreach (var (source, (n, sizes)) in resampled)
+        {
+            var sc = scales[source];
+            notes.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{n} cells of {source} ({string.Join(", ", sizes)}) resampled from {sc.PitchUm:0.###} to {SourceScales.ProjectPitchUm} µm/px (x{sc.PitchUm / SourceScales.ProjectPitchUm:0.###}; pitch {sc.How}); shifts ≤ {margin} px within the crop"));
+        }
         if (bare > 0) notes.Add($"{bare} cells are bare 96x96 patches: they can be used as they are, but not re-cropped");
-        return new CellTiles(tiles, settings, notes);
+        return new CellTiles(tiles, settings, notes, scales);
     }
 }

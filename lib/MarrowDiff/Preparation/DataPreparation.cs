@@ -36,10 +36,11 @@ public sealed class DataPreparation
 
     /// <summary>Makes (or reads) the split and cuts the tiles of every cell of the 10-class task.</summary>
     public static DataPreparation Create(CellDataset dataset, SplitOptions options, string splitsFolder, IReadOnlyList<TrainingVariant> variants,
-                                         Provenance provenance, OversamplingSettings? settings = null, IProgress<WorkProgress>? progress = null)
+                                         Provenance provenance, OversamplingSettings? settings = null, IProgress<WorkProgress>? progress = null,
+                                         IReadOnlyDictionary<string, SourceScale>? scales = null)
     {
         var split = DatasetSplit.Ensure(dataset, options, splitsFolder);
-        var tiles = CellTiles.Build(split.Cells, settings ?? new OversamplingSettings(), progress: progress);
+        var tiles = CellTiles.Build(split.Cells, settings ?? new OversamplingSettings(), progress: progress, scales: scales);
         return new DataPreparation(dataset, split, tiles, variants, provenance);
     }
 

@@ -222,6 +222,8 @@ public sealed class Experiment
         foreach (var c in prep.Split.Cells.OrderBy(c => c.Path, StringComparer.Ordinal))
             text.Append(CultureInfo.InvariantCulture, $"{c.CellId}|{c.Label.ToManifestValue()}|{Path.GetFileName(c.Path)}|{new FileInfo(c.Path).Length}|{prep.Split.PartOf(c)}\n");
         text.Append(prep.Tiles.Settings);
+        foreach (var scale in prep.Tiles.Scales.Values.OrderBy(s => s.Source, StringComparer.Ordinal))
+            text.Append(CultureInfo.InvariantCulture, $"\n{scale.Source}={scale.PitchUm:R}");
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()))).ToLowerInvariant();
     }
 }

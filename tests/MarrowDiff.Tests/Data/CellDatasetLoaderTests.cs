@@ -45,6 +45,68 @@ public sealed class CellDatasetLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Load_PbcLayout_LabelsByFilePrefix_NotByGroupFolder()
+    {
+        // The PBC download: group folders, the stage in the file name (ig/ holds three stages).
+        string root = Path.Combine(_root, "PBC_dataset_normal_DIB");
+        foreach (string rel in new[] { "ig/PMY_1.jpg", "ig/MY_2.jpg", "ig/MMY_3.jpg", "neutrophil/BNE_4.jpg", "neutrophil/SNE_5.jpg",
+                                       "erythroblast/ERB_6.jpg", "lymphocyte/LY_7.jpg", "platelet/PLATELET_8.jpg" })
+            Write(Path.Combine("PBC_dataset_normal_DIB", rel), Png());
+        CellDataset ds = CellDatasetLoader.Load(root);
+        Assert.Equal([CellClass.Promyelocyte, CellClass.Myelocyte, CellClass.Metamyelocyte, CellClass.BandNeutrophil, CellClass.SegmentedNeutrophil],
+                     ds.PaperCells.Select(c => c.Label.Class!.Value).Order());
+        Assert.Equal(new Dictionary<string, int> { ["ERB"] = 1, ["LY"] = 1, ["PLATELET"] = 1 }, ds.OtherCounts);
+        Assert.All(ds.Cells, c => { Assert.Equal("PBC", c.Source); Assert.Equal("peripheral_blood", c.Specimen); });
+        Assert.Contains(ds.Notes, n => n.Contains("Acevedo", StringComparison.Ordinal)); // what to cite
+
+        // Detected by its group folders too, under any root name; a file without its prefix is named, not guessed.
+        string renamed = Path.Combine(_root, "my-pbc");
+        Write("my-pbc/neutrophil/SNE_9.jpg", Png());
+        string bad = Write("my-pbc/neutrophil/IMG0001.jpg", Png());
+        var e = Assert.Throws<CellImageException>(() => CellDatasetLoader.Load(renamed));
+        Assert.Equal(bad, e.Path);
+        Assert.Contains("prefix", e.Reason);
+    }
+
+    [Fact]
+    public void Load_MatekLayout_LabelsByFolderCode_AndKeepsItsSource()
+    {
+        string root = Path.Combine(_root, "BM_cytomorphology_data");
+        foreach (string code in new[] { "BLA", "PMO", "NGS", "EBO", "NIF" })
+            Write(Path.Combine("BM_cytomorphology_data", code, "0001-1000", $"{code}_00001.jpg"), Png());
+        CellDataset ds = CellDatasetLoader.Load(root);
+        Assert.Equal([CellClass.Myeloblast, CellClass.Promyelocyte, CellClass.SegmentedNeutrophil], ds.PaperCells.Select(c => c.Label.Class!.Value).Order());
+        Assert.Equal(new Dictionary<string, int> { ["EBO"] = 1, ["NIF"] = 1 }, ds.OtherCounts);
+        Assert.All(ds.Cells, c => { Assert.Equal("Matek", c.Source); Assert.Equal("bone_marrow", c.Specimen); });
+    }
+
+    [Fact]
+    public void EveryCodeOfBothLayouts_MapsToAPaperClassOrADescribedOther()
+    {
+        var expected = new Dictionary<string, CellClass?>
+        {
+            // Matek et al. 2021
+            ["PEB"] = CellClass.Pronormoblast, ["BLA"] = CellClass.Myeloblast, ["PMO"] = CellClass.Promyelocyte, ["MYB"] = CellClass.Myelocyte,
+            ["MMZ"] = CellClass.Metamyelocyte, ["NGB"] = CellClass.BandNeutrophil, ["NGS"] = CellClass.SegmentedNeutrophil,
+            ["ABE"] = null, ["ART"] = null, ["BAS"] = null, ["EBO"] = null, ["EOS"] = null, ["FGC"] = null, ["HAC"] = null, ["KSC"] = null,
+            ["LYI"] = null, ["LYT"] = null, ["MON"] = null, ["NIF"] = null, ["OTH"] = null, ["PLM"] = null,
+            // PBC prefixes
+            ["PMY"] = CellClass.Promyelocyte, ["MY"] = CellClass.Myelocyte, ["MMY"] = CellClass.Metamyelocyte, ["BNE"] = CellClass.BandNeutrophil,
+            ["SNE"] = CellClass.SegmentedNeutrophil, ["ERB"] = null, ["BA"] = null, ["EO"] = null, ["LY"] = null, ["MO"] = null,
+            ["PLATELET"] = null, ["IG"] = null, ["NEUTROPHIL"] = null,
+        };
+        Assert.True(PublicLayout.MatekCodes.All(expected.ContainsKey), "a Matek code is missing from the table");
+        foreach (var (code, cls) in expected)
+        {
+            CellLabel label = CellLabel.Parse(code);
+            Assert.Equal(cls, label.Class);
+            if (cls is null) Assert.False(string.IsNullOrEmpty(label.OtherDescription), $"{code}: an Other code without a description");
+        }
+        Assert.Equal("Matek", PublicLayout.SourceName("Matek et al. 2021 bone marrow cytomorphology (TCIA …)"));
+        Assert.Equal("PBC", PublicLayout.SourceName("Acevedo et al. 2020 peripheral blood cells (Mendeley …)"));
+    }
+
+    [Fact]
     public void Load_CorruptFile_StopNamesTheFileAndReason()
     {
         Write("C1/good.png", Png());

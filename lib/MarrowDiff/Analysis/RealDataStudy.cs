@@ -1,0 +1,186 @@
+using System.Globalization;
+using MarrowDiff.Data;
+using MarrowDiff.Imaging;
+using MarrowDiff.Phantom;
+using MarrowDiff.Preparation;
+using MarrowDiff.Reports;
+using MarrowDiff.Training;
+
+namespace MarrowDiff.Analysis;
+
+/// <summary>One task on real images: its preparation, the trained model and its predictions on the task's test cells.</summary>
+public sealed record RealTask(string Name, DataPreparation Prep, Experiment Experiment, TrainedModel Model, Predictions Test)
+{
+    /// <summary>The paper's classes the task has cells of (the macro averages run over these).</summary>
+    public IReadOnlyList<CellClass> Classes => Prep.Split.Cells.Select(c => c.Label.Class!.Value).Distinct().Order().ToList();
+}
+
+/// <summary>
+/// Notebook 07: the paper's method on real public images (the development subset, or a folder of the user's), with the
+/// caveats in view. The sources are put on one physical scale (<see cref="SourceScales"/>); results are reported per
+/// source and for the cleanest within-source task, PBC's five-stage neutrophil series (C6 promyelocyte → C10
+/// segmented), with its band/segmented dual stage. Every task shares the whole dataset's saved split, so a cell is on
+/// the same side in every task. When the data folder is absent, every view says so and how to get the data.
+/// </summary>
+public sealed class RealDataStudy
+{
+    /// <summary>The five stages of the neutrophil series that the PBC dataset labels separately.</summary>
+    public static readonly CellClass[] NeutrophilSeries =
+        [CellClass.Promyelocyte, CellClass.Myelocyte, CellClass.Metamyelocyte, CellClass.BandNeutrophil, CellClass.SegmentedNeutrophil];
+
+    private readonly string? _pitch;
+    private readonly IProgress<WorkProgress>? _progress;
+
+    private RealDataStudy(string data, CellDataset? dataset, ExperimentProfile profile, int seed, string? pitch, IProgress<WorkProgress>? progress)
+    {
+        Data = data; Dataset = dataset; Profile = profile; Seed = seed; _pitch = pitch; _progress = progress;
+        if (dataset is not null)
+        {
+            Provenance = Provenance.For(profile.Name, dataset.Root, seed);
+            Scales = SourceScales.ForCrops(dataset, SourceScales.Parse(pitch));
+        }
+    }
+
+    /// <summary>Opens <paramref name="data"/> (a folder in any layout MarrowDiff reads); an absent folder gives a
+    /// study whose views explain how to get the data instead of failing.</summary>
+    public static RealDataStudy Open(string data, string profile = "real", int seed = 2017, string? pitch = null, IProgress<WorkProgress>? progress = null)
+    {
+        var p = ExperimentProfile.Parse(profile);
+        string root = Path.GetFullPath(data);
+        var dataset = Directory.Exists(root) ? CellDatasetLoader.Load(root, BadFilePolicy.Stop) : null;
+        return new RealDataStudy(data, dataset, p, seed, pitch, progress);
+    }
+
+    public string Data { get; }
+    public CellDataset? Dataset { get; }
+    public bool Present => Dataset is not null;
+    public ExperimentProfile Profile { get; }
+    public int Seed { get; }
+    public Provenance? Provenance { get; }
+
+    /// <summary>Each resampled source's pitch (given or estimated), by source.</summary>
+    public IReadOnlyDictionary<string, SourceScale> Scales { get; } = new Dictionary<string, SourceScale>();
+
+    private string Caveat => $"{Profile.Caveat}; real images";
+
+    /// <summary>Where to get the two public datasets and how to point the notebook at them.</summary>
+    public HtmlView HowToGetTheData() => new(
+        $"<p><b>No data at <code>{HtmlView.Encode(Path.GetFullPath(Data))}</code>.</b> This notebook needs real labelled cell images. Download either or both "
+        + "public datasets (both CC BY 4.0; cite them with any result):</p><ul>"
+        + $"<li>Matek et al. 2021, bone marrow: TCIA collection Bone-Marrow-Cytomorphology_MLL_Helmholtz_Fraunhofer (doi:10.7937/TCIA.AXH3-T579); point <code>data</code> at its <code>BM_cytomorphology_data</code> folder.</li>"
+        + $"<li>Acevedo et al. 2020, peripheral blood (PBC): Mendeley Data doi:10.17632/snkd93bnjr.1; point <code>data</code> at its <code>PBC_dataset_normal_DIB</code> folder.</li>"
+        + "<li>Or a folder holding both in their own layouts with a <code>manifest.csv</code> (columns path, mapped_class, dataset, specimen), like the development subset in <code>../shared/real-cells</code>.</li></ul>"
+        + "<p>Images are read where they are and never copied into the project.</p>",
+        $"No data at {Path.GetFullPath(Data)}: download Matek et al. 2021 (TCIA doi:10.7937/TCIA.AXH3-T579) and/or PBC (Mendeley doi:10.17632/snkd93bnjr.1) and set data to the folder.");
+
+    private HtmlView Skipped(string what) => new($"<p><i>{HtmlView.Encode(what)}: skipped, no data (see above).</i></p>", $"{what}: skipped, no data");
+
+    /// <summary>What was read: images per source and class, and the Other labels left out of the 10-class task.</summary>
+    public HtmlView Sources()
+    {
+        if (Dataset is null) return HowToGetTheData();
+        var sources = Dataset.Cells.Select(c => c.Source).Distinct().Order(StringComparer.Ordinal).ToList();
+        var rows = CellTaxonomy.All.Select(k => (IReadOnlyList<object?>)[k.Label(), .. sources.Select(s => (object?)Dataset.Cells.Count(c => c.Source == s && c.Label.Class == k))]).ToList();
+        rows.Add(["Other (excluded, by code)", .. sources.Select(s => (object?)string.Join(", ", Dataset.Cells.Where(c => c.Source == s && c.Label.IsOther)
+            .GroupBy(c => c.Label.OtherCode!).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}")))]);
+        rows.Add(["specimen", .. sources.Select(s => (object?)(Dataset.Cells.FirstOrDefault(c => c.Source == s)?.Specimen ?? ""))]);
+        return HtmlView.Table($"Images per source and class - {Dataset.Layout} - {Provenance!.Stamp}", ["class", .. sources], rows);
+    }
+
+    /// <summary>Which of the paper's classes cannot be evaluated on these images, and why.</summary>
+    public HtmlView NotEvaluable()
+    {
+        if (Dataset is null) return Skipped("classes that cannot be evaluated");
+        var rows = CellTaxonomy.All.Where(k => Dataset.ClassCounts[k] == 0).Select(k => (IReadOnlyList<object?>)[k.Label(), Reason(k)]).ToList();
+        var sourceBound = CellTaxonomy.All.Where(k => Dataset.ClassCounts[k] > 0)
+            .Select(k => (k, Sources: Dataset.Cells.Where(c => c.Label.Class == k).Select(c => c.Source).Distinct().ToList()))
+            .Where(x => x.Sources.Count == 1).Select(x => (IReadOnlyList<object?>)[x.k.Label(), $"only from {x.Sources[0]}: a mixed-source model can learn the source (scale, stain) instead of the stage; compare within a source"]);
+        return HtmlView.Table($"Classes that cannot be evaluated, or only with care - {Provenance!.Stamp}", ["class", "why"], rows.Concat(sourceBound));
+
+        string Reason(CellClass k) => k.Series() == Series.Erythroid
+            ? k == CellClass.Pronormoblast ? "no image in these data (Matek's PEB maps here; PBC has no pronormoblast)"
+              : "neither dataset separates basophilic / polychromatic / orthochromatic normoblasts (PBC's ERB and Matek's EBO are unstaged erythroblasts, kept as Other)"
+            : "no image of this class in the data";
+    }
+
+    /// <summary>Each source's pitch, how it was obtained, and the factor its crops are resampled by.</summary>
+    public HtmlView ScaleTable()
+    {
+        if (Dataset is null) return Skipped("pixel pitch per source");
+        return HtmlView.Table($"One physical scale: each source resampled to {SourceScales.ProjectPitchUm} µm/px (a 96-px patch spans {96 * SourceScales.ProjectPitchUm:0.#} µm) - {Provenance!.Stamp}",
+            ["source", "µm per px", "resampled by", "how"],
+            Scales.Values.Select(s => (IReadOnlyList<object?>)[s.Source, Math.Round(s.PitchUm, 4), Math.Round(s.PitchUm / SourceScales.ProjectPitchUm, 3), s.How]));
+    }
+
+    /// <summary>One image of each source whose red cells were measured, with the red cells found boxed: what the
+    /// estimate rests on (shown inline only; nothing is written into the project).</summary>
+    public HtmlView ScaleEvidence()
+    {
+        if (Dataset is null) return Skipped("red cells found");
+        var reader = new CellImageReader();
+        var views = new List<HtmlView>();
+        foreach (var (source, files) in SourceScales.Sample(Dataset, 12))
+        {
+            if (!Scales.TryGetValue(source, out var scale) || scale.RedCells == 0) continue;
+            string? file = files.FirstOrDefault(f => RedCellScale.Find(reader.Read(f)).Count > 0);
+            if (file is not null) views.Add(Figures.Inline(RedCellScale.Overlay(reader.Read(file)), $"{source}: red cells found (green boxes) in {Path.GetFileName(file)}"));
+        }
+        return views.Count == 0 ? Skipped("red cells found") : HtmlView.Concat([.. views]);
+    }
+
+    /// <summary>
+    /// A task: the dataset's cells for which <paramref name="keep"/> holds, on the whole dataset's split (made first, so
+    /// a cell is on the same side in every task), one training set, trained with the profile's first grid point.
+    /// </summary>
+    public RealTask Train(string name, Func<CellImage, bool> keep, string variant, IProgress<TrainingProgress>? progress = null)
+    {
+        if (Dataset is null) throw new InvalidOperationException($"no data at {Path.GetFullPath(Data)}");
+        var options = new SplitOptions(Seed);
+        string folder = Workbook.SplitsFolder(Dataset.Root);
+        DatasetSplit.Ensure(Dataset, options, folder);
+        var cells = Dataset.Cells.Where(c => c.Label.IsOther || keep(c)).ToList();
+        var subset = new CellDataset(Dataset.Root, Dataset.Layout, cells, Dataset.Fields, Dataset.Skipped, [.. Dataset.Notes, $"task: {name}"]);
+        var provenance = Provenance! with { Data = $"{Provenance.Data}, {name}" };
+        var prep = DataPreparation.Create(subset, options, folder, Profile.Variants, provenance, progress: _progress, scales: Scales.Count == 0 ? null : Scales);
+        var experiment = new Experiment(prep, Profile, Workbook.ModelsRoot) { Progress = progress };
+        TrainedModel model = experiment.Train(prep.Variant(variant), Profile.Grid[0]);
+        var test = experiment.TestPredictions(model);
+        return new RealTask(name, prep, experiment, model, new Predictions($"{variant}, {name}", test.Set, test.Probabilities));
+    }
+
+    /// <summary>The main within-source task: PBC's promyelocyte → myelocyte → metamyelocyte → band → segmented.</summary>
+    public RealTask TrainNeutrophilSeries(IProgress<TrainingProgress>? progress = null) =>
+        Train("PBC five-stage neutrophil series", c => c.Source == PublicLayout.Pbc.Name && NeutrophilSeries.Contains(c.Label.Class!.Value),
+              $"AG+OS{Profile.OversampleTo.High}", progress);
+
+    /// <summary>Every paper class of every source in one model (oversampling without augmentation, to keep the CPU
+    /// budget), to be read per source.</summary>
+    public RealTask TrainAllSources(IProgress<TrainingProgress>? progress = null) =>
+        Train("all sources", _ => true, $"OS{Profile.OversampleTo.High}", progress);
+
+    /// <summary>Accuracy and macro-F1 of a task's test predictions, per class and per source.</summary>
+    public HtmlView Results(RealTask task)
+    {
+        var p = task.Test;
+        var rows = new List<IReadOnlyList<object?>>();
+        foreach (var group in Enumerable.Range(0, p.Count).GroupBy(i => p.Set.CellOf(i).Source).OrderBy(g => g.Key, StringComparer.Ordinal).Append(null))
+        {
+            var idx = group?.ToList() ?? Enumerable.Range(0, p.Count).ToList();
+            var m = ClassificationMetrics.From(idx.Select(i => p.Truth[i]).ToList(), idx.Select(i => p.Predicted[i]).ToList(), p.Classes.Select(c => c.Label()).ToList());
+            var present = Enumerable.Range(0, p.Classes.Count).Where(c => m.PerClass[c].Support > 0).ToList();
+            rows.Add([group?.Key ?? "all test cells", idx.Count, P(m.Accuracy), Table1.Wilson(m.Accuracy, idx.Count), P(m.MacroF1),
+                      string.Join(", ", present.Select(c => $"{p.Classes[c].Code()} {P(m.PerClass[c].F1)}"))]);
+        }
+        return HtmlView.Table($"{task.Name}: {task.Model.Card.Variant} ({task.Model.Card.TrainingImages} training images), test cells of the shared split - {Caveat} - {task.Prep.Provenance.Stamp}",
+            ["source", "test cells", "accuracy %", "95% CI", "macro F1 % (classes present)", "F1 % per class"], rows);
+    }
+
+    /// <summary>The band/segmented dual stage on a task (PBC's five-stage series): local model and McNemar.</summary>
+    public DualStageComparison DualStage(RealTask task)
+    {
+        var local = task.Experiment.TrainLocal(task.Prep.Variant(task.Model.Card.Variant), Profile.Grid[0], CellClass.BandNeutrophil, CellClass.SegmentedNeutrophil);
+        return task.Experiment.CompareDualStage(task.Model, local);
+    }
+
+    private static string P(double v) => (100 * v).ToString("0.0", CultureInfo.InvariantCulture);
+}
