@@ -75,6 +75,15 @@ public sealed class RealDataStudy
 
     private HtmlView Skipped(string what) => new($"<p><i>{HtmlView.Encode(what)}: skipped, no data (see above).</i></p>", $"{what}: skipped, no data");
 
+    /// <summary>Notebook 01's audit of these images (null without data): summary, example cells per class, colour per
+    /// source, duplicates by content, unreadable files.</summary>
+    public DataAudit? Audit => Dataset is null ? null : new DataAudit(Dataset, Provenance!);
+
+    /// <summary>The audit's tables and example cells in one view (shown inline; nothing is written).</summary>
+    public HtmlView AuditView() => Audit is { } a
+        ? HtmlView.Concat(a.Summary(), a.ExampleCells(6), a.ColourStatistics(), a.Duplicates(), a.Unreadable())
+        : HowToGetTheData();
+
     /// <summary>What was read: images per source and class, and the Other labels left out of the 10-class task.</summary>
     public HtmlView Sources()
     {
