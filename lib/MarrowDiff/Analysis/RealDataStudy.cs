@@ -172,12 +172,14 @@ public sealed class RealDataStudy
     {
         var p = task.Test;
         var rows = new List<IReadOnlyList<object?>>();
-        foreach (var group in Enumerable.Range(0, p.Count).GroupBy(i => p.Set.CellOf(i).Source).OrderBy(g => g.Key, StringComparer.Ordinal).Append(null))
+        // One row per source, then one for every test cell.
+        var parts = Enumerable.Range(0, p.Count).GroupBy(i => p.Set.CellOf(i).Source).OrderBy(g => g.Key, StringComparer.Ordinal)
+                              .Select(g => (Name: g.Key, Cells: g.ToList())).Append(("all test cells", Enumerable.Range(0, p.Count).ToList()));
+        foreach (var (name, idx) in parts)
         {
-            var idx = group?.ToList() ?? Enumerable.Range(0, p.Count).ToList();
             var m = ClassificationMetrics.From(idx.Select(i => p.Truth[i]).ToList(), idx.Select(i => p.Predicted[i]).ToList(), p.Classes.Select(c => c.Label()).ToList());
             var present = Enumerable.Range(0, p.Classes.Count).Where(c => m.PerClass[c].Support > 0).ToList();
-            rows.Add([group?.Key ?? "all test cells", idx.Count, P(m.Accuracy), Table1.Wilson(m.Accuracy, idx.Count), P(m.MacroF1),
+            rows.Add([name, idx.Count, P(m.Accuracy), Table1.Wilson(m.Accuracy, idx.Count), P(m.MacroF1),
                       string.Join(", ", present.Select(c => $"{p.Classes[c].Code()} {P(m.PerClass[c].F1)}"))]);
         }
         return HtmlView.Table($"{task.Name}: {task.Model.Card.Variant} ({task.Model.Card.TrainingImages} training images), test cells of the shared split - {Caveat} - {task.Prep.Provenance.Stamp}",

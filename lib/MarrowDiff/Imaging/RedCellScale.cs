@@ -49,33 +49,15 @@ public static class RedCellScale
         FillHoles(red, w, h);
 
         var cells = new List<RedCell>();
-        var seen = new bool[n];
-        var queue = new Queue<int>();
-        for (int start = 0; start < n; start++)
+        foreach (var blob in Blobs(red, w, h, nucleus))
         {
-            if (!red[start] || seen[start]) continue;
-            int area = 0, nucleusPx = 0, x0 = w, y0 = h, x1 = -1, y1 = -1;
-            bool border = false;
-            seen[start] = true;
-            queue.Enqueue(start);
-            while (queue.Count > 0)
-            {
-                int i = queue.Dequeue(), x = i % w, y = i / w;
-                area++;
-                if (nucleus[i]) nucleusPx++;
-                if (x == 0 || y == 0 || x == w - 1 || y == h - 1) border = true;
-                x0 = Math.Min(x0, x); x1 = Math.Max(x1, x); y0 = Math.Min(y0, y); y1 = Math.Max(y1, y);
-                if (x > 0) Visit(i - 1); if (x < w - 1) Visit(i + 1); if (y > 0) Visit(i - w); if (y < h - 1) Visit(i + w);
-            }
-            void Visit(int j) { if (red[j] && !seen[j]) { seen[j] = true; queue.Enqueue(j); } }
-
-            int bw = x1 - x0 + 1, bh = y1 - y0 + 1;
-            if (border || area < 60) continue;
+            int bw = blob.X1 - blob.X0 + 1, bh = blob.Y1 - blob.Y0 + 1;
+            if (blob.TouchesBorder || blob.Area < 60) continue;
             double aspect = (double)Math.Max(bw, bh) / Math.Min(bw, bh);
-            double fill = area / (Math.PI / 4 * bw * bh);          // 1 for a disc filling its box
+            double fill = blob.Area / (Math.PI / 4 * bw * bh);      // 1 for a disc filling its box
             if (aspect > 1.25 || fill < 0.8 || fill > 1.15) continue; // clumps, fragments and cut cells
-            if (nucleusPx > 0.03 * area) continue;                   // a white cell (nucleus inside)
-            cells.Add(new RedCell(2 * Math.Sqrt(area / Math.PI), x0, y0, x1, y1));
+            if (blob.Marked > 0.03 * blob.Area) continue;             // a white cell (nucleus inside)
+            cells.Add(new RedCell(2 * Math.Sqrt(blob.Area / Math.PI), blob.X0, blob.Y0, blob.X1, blob.Y1));
         }
         return cells;
     }
@@ -125,26 +107,12 @@ public static class RedCellScale
         byte[] p = image.Pixels;
         var nucleus = new bool[n];
         for (int i = 0; i < n; i++) nucleus[i] = p[3 * i + 1] < 110 && p[3 * i + 2] > p[3 * i + 1] + 40;
-        var seen = new bool[n];
-        var queue = new Queue<int>();
         int total = 0, minimum = Math.Max(10, n / 1000);
         double radius = 0.25 * Math.Min(w, h);
-        for (int start = 0; start < n; start++)
+        foreach (var blob in Blobs(nucleus, w, h))
         {
-            if (!nucleus[start] || seen[start]) continue;
-            long sx = 0, sy = 0;
-            int area = 0;
-            seen[start] = true;
-            queue.Enqueue(start);
-            while (queue.Count > 0)
-            {
-                int i = queue.Dequeue(), x = i % w, y = i / w;
-                area++; sx += x; sy += y;
-                if (x > 0) Visit(i - 1); if (x < w - 1) Visit(i + 1); if (y > 0) Visit(i - w); if (y < h - 1) Visit(i + w);
-            }
-            void Visit(int j) { if (nucleus[j] && !seen[j]) { seen[j] = true; queue.Enqueue(j); } }
-            double cx = (double)sx / area - w / 2.0, cy = (double)sy / area - h / 2.0;
-            if (area >= minimum && cx * cx + cy * cy <= radius * radius) total += area;
+            double cx = (double)blob.SumX / blob.Area - w / 2.0, cy = (double)blob.SumY / blob.Area - h / 2.0;
+            if (blob.Area >= minimum && cx * cx + cy * cy <= radius * radius) total += blob.Area;
         }
         return total;
     }
@@ -164,6 +132,38 @@ public static class RedCellScale
         return new SourceScale(source, pitch, string.Create(CultureInfo.InvariantCulture,
             $"estimated from {cellType}: median nucleus area {median:0} px in {areas.Count} images against {referenceMedian:0} px in {referenceAreas.Count} images of {reference.Source} ({reference.PitchUm:0.###} µm/px from its red cells)"),
             0, areas.Count, 0, default);
+    }
+
+    /// <summary>A 4-connected piece of a mask: area, bounding box, coordinate sums (for the centroid), whether it
+    /// touches the image border, and how many of its pixels are set in a second mask.</summary>
+    private readonly record struct Blob(int Area, int X0, int Y0, int X1, int Y1, long SumX, long SumY, bool TouchesBorder, int Marked);
+
+    // Both the red-cell and the nucleus measurement label the connected pieces of a mask the same way.
+    private static IEnumerable<Blob> Blobs(bool[] mask, int w, int h, bool[]? marked = null)
+    {
+        var seen = new bool[mask.Length];
+        var queue = new Queue<int>();
+        for (int start = 0; start < mask.Length; start++)
+        {
+            if (!mask[start] || seen[start]) continue;
+            int area = 0, count = 0, x0 = w, y0 = h, x1 = -1, y1 = -1;
+            long sx = 0, sy = 0;
+            bool border = false;
+            seen[start] = true;
+            queue.Enqueue(start);
+            while (queue.Count > 0)
+            {
+                int i = queue.Dequeue(), x = i % w, y = i / w;
+                area++; sx += x; sy += y;
+                if (marked is not null && marked[i]) count++;
+                if (x == 0 || y == 0 || x == w - 1 || y == h - 1) border = true;
+                x0 = Math.Min(x0, x); x1 = Math.Max(x1, x); y0 = Math.Min(y0, y); y1 = Math.Max(y1, y);
+                if (x > 0) Visit(i - 1); if (x < w - 1) Visit(i + 1); if (y > 0) Visit(i - w); if (y < h - 1) Visit(i + w);
+            }
+            yield return new Blob(area, x0, y0, x1, y1, sx, sy, border, count);
+
+            void Visit(int j) { if (mask[j] && !seen[j]) { seen[j] = true; queue.Enqueue(j); } }
+        }
     }
 
     private static int Percentile(int[] histogram, int total, double q)
