@@ -25,12 +25,14 @@ public static class Program
               streams N epochs (default 1) through the batch loader into tensors, as training would, and reports the
               rate and peak resident memory.
           train --data DIR|phantom --variant AG+OS600 [--pair C9/C10] [--profile smoke|laptop|paper] [--seed N]
-                [--group-by cell|subject] [--set KEY=VALUE ...] [--pitch SOURCE=UM_PER_PX;...] --out DIR
+                [--group-by cell|subject] [--set KEY=VALUE ...] [--pitch SOURCE=UM_PER_PX;...] [--models DIR] --out DIR
               Five-fold cross-validation picks the hyper-parameters (cached), then trains the variant on the saved
               split's training side and saves the model to DIR: weights (model.bin and model.safetensors), model.json,
               profile.json, normalisation.json, classes.json, history.csv. --set overrides a profile value
               (epochs, local_epochs, width, input, batch, oversample=LOW,HIGH, cv_epochs, cv_variant, lr, validation_fold).
               --pair trains the dual stage's local 2-class model on the variant's images of those two classes only.
+              --models is where models, cross-validation results and checkpoints are cached (default data/models); an
+              interrupted run resumes from its checkpoint there.
               DIR may be a manifest dataset, folder-per-class, Matek's BM_cytomorphology_data or PBC's
               PBC_dataset_normal_DIB as downloaded. Their crops are resampled to the project's 0.16 um/px: each source's
               pitch is estimated from its red cells (or its segmented neutrophils against another source) unless
@@ -48,10 +50,14 @@ public static class Program
           scale --data DIR|phantom [--images 60] [--overlay DIR]
               Estimates each source's pixel pitch from its red cells (7.5 um across), as the preparation does for
               sources without a given pitch; --overlay writes a few images with the red cells found boxed.
-          bench [--width 1] [--input 96] [--batch 40] [--steps 5] [--dropout P]
-              Times training steps of the paper's network (or a narrower one) on this machine.
-          doctor
-              Shows which libtorch was loaded, from where, on which device.
+          bench [--width 1] [--input 96] [--patch N] [--batch 40] [--steps 5] [--dropout P]
+              Times training steps of the paper's network (or a narrower one) on this machine. --patch feeds larger
+              patches that the network average-pools to --input (the smoke profile: --input 48 --patch 96).
+          doctor [--selftest] [--iterations 300]
+              Shows which libtorch was loaded, from where, on which device, and the CPU. --selftest checks this CPU's
+              convolution gradients against float64 (issue 11): exit 0 when all pass; 3 when only plain nn.Conv2d's
+              narrow (8-channel) convolution is faulty, which MarrowDiff never runs, so training is safe; 1 when a
+              convolution as MarrowDiff runs it fails.
         """;
 
     public static async Task<int> Main(string[] args)
@@ -68,7 +74,7 @@ public static class Program
                 ["evaluate", .. var rest] => Evaluate(new Options(rest)),
                 ["errors", .. var rest] => Errors(new Options(rest)),
                 ["scale", .. var rest] => Scale(new Options(rest)),
-                ["doctor", ..] => Doctor(),
+                ["doctor", .. var rest] => Doctor(new Options(rest)),
                 ["--help" or "-h" or "help"] => Help(0),
                 _ => Help(2),
             };
@@ -183,6 +189,7 @@ public static class Program
         string variantName = o.Value("variant") ?? throw new ArgumentException("train needs --variant (OG, AG, OS<N>, AG+OS<N>)");
         string outDir = o.Value("out") ?? throw new ArgumentException("train needs --out DIR");
         string? pitch = o.Value("pitch");
+        string modelsRoot = Path.GetFullPath(o.Value("models") ?? Workbook.ModelsRoot);
         var pair = o.Value("pair") is { } pairText ? CellTaxonomy.ParsePair(pairText) : ((CellClass, CellClass)?)null;
         var profile = ExperimentProfile.Parse(profileName);
         foreach (string set in o.Values("set"))
@@ -193,7 +200,7 @@ public static class Program
         CellDataset dataset = Workbook.OpenData(data, profileName, seed, BadFilePolicy.Stop, progress);
         var prep = Workbook.Prepare(dataset, profileName, seed, groupBy, progress, pitch);
         foreach (string note in prep.Tiles.Notes) Console.WriteLine(note);
-        var experiment = new MarrowDiff.Training.Experiment(prep, profile, Workbook.ModelsRoot) { Progress = new Progress<MarrowDiff.Training.TrainingProgress>(p => progress.Report(p.AsWork())) };
+        var experiment = new MarrowDiff.Training.Experiment(prep, profile, modelsRoot) { Progress = new Progress<MarrowDiff.Training.TrainingProgress>(p => progress.Report(p.AsWork())) };
         Console.WriteLine($"{profile.Caveat}; {prep.Split.Options}; data {prep.Provenance.Data}");
         var cv = experiment.CrossValidate();
         Console.WriteLine(MarrowDiff.Training.TrainingReports.CrossValidationTable(cv, prep.Provenance, profile));
@@ -334,16 +341,45 @@ public static class Program
         }
         int batch = int.Parse(o.Value("batch") ?? "40", CultureInfo.InvariantCulture);
         int steps = int.Parse(o.Value("steps") ?? "5", CultureInfo.InvariantCulture);
+        int patch = int.Parse(o.Value("patch") ?? network.InputSize.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
         o.RejectUnknown();
-        var (mean, parameters, threads) = MarrowDiff.Training.StepBenchmark.Measure(network, batch, steps);
+        var (mean, parameters, threads) = MarrowDiff.Training.StepBenchmark.Measure(network, batch, steps, patch);
+        string fed = patch == network.InputSize ? "" : $" (fed {patch}-px patches, pooled)";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"width {network.Width}, input {network.InputSize}, batch {batch}: {parameters:N0} parameters, {mean:0.000} s per training step ({steps} steps, {threads} threads, {TorchRuntime.Device.type})"));
+            $"width {network.Width}, input {network.InputSize}{fed}, batch {batch}: {parameters:N0} parameters, {mean:0.000} s per training step ({steps} steps, {threads} threads, {TorchRuntime.Device.type}) on {CpuInfo.Current()}"));
         return 0;
     }
 
-    private static int Doctor()
+    private static int Doctor(Options o)
     {
+        bool selfTest = o.Flag("selftest");
+        int iterations = int.Parse(o.Value("iterations") ?? "300", CultureInfo.InvariantCulture);
+        o.RejectUnknown();
         Console.WriteLine(TorchRuntime.Report());
+        Console.WriteLine($"CPU: {CpuInfo.Current()}");
+        if (!selfTest) return 0;
+
+        Console.WriteLine($"Self-test: two 3x3 convolutions, {iterations} backward passes each; the gradient through the second against float64 " +
+                          $"(tolerance {NumericalSelfTest.Tolerance:0e+0}), the first layer's gradients finite. oneDNN channel block here: {TorchRuntime.ConvolutionChannelBlock}.");
+        var checks = NumericalSelfTest.RunAll(iterations, new ConsoleProgress());
+        foreach (var check in checks) Console.WriteLine("  " + check);
+        var projectFailures = checks.Where(c => c.UsedByProject && !c.Passed).ToList();
+        if (projectFailures.Count > 0)
+        {
+            Console.WriteLine($"FAILED: convolutions as MarrowDiff runs them ({string.Join(", ", projectFailures.Select(c => c.Channels))} channels) gave non-finite " +
+                              "or wrong gradients on this CPU. Training here cannot be trusted. Try the AVX2 kernels (ONEDNN_MAX_CPU_ISA=AVX2 set in the shell " +
+                              "before starting marrow) and report this output with the CPU line above.");
+            return 1;
+        }
+        if (checks.Any(c => !c.Passed))
+        {
+            Console.WriteLine($"This CPU has the narrow-convolution fault (issue 11): a convolution whose channels oneDNN pads to a " +
+                              $"{TorchRuntime.ConvolutionChannelBlock}-channel block gave non-finite or wrong gradients. MarrowDiff never runs such a " +
+                              "convolution (it hands oneDNN whole channel blocks), and its own convolutions passed: training here is not affected. " +
+                              "Code of your own that runs narrow convolutions with LibTorch on this CPU is.");
+            return 3;
+        }
+        Console.WriteLine("All passed: this CPU computes the convolutions' gradients correctly, the narrow case included.");
         return 0;
     }
 
@@ -360,13 +396,19 @@ public static class Program
             {
                 if (!args[i].StartsWith("--", StringComparison.Ordinal)) { Positional.Add(args[i]); continue; }
                 string key = args[i][2..];
+                if (FlagNames.Contains(key)) { _values[key] = "true"; continue; }
                 if (i + 1 >= args.Count) throw new ArgumentException($"--{key} needs a value");
                 _values[key] = args[++i];
                 (_all.TryGetValue(key, out var list) ? list : _all[key] = []).Add(args[i]);
             }
         }
 
+        /// <summary>Options that take no value.</summary>
+        private static readonly HashSet<string> FlagNames = new(StringComparer.Ordinal) { "selftest" };
+
         public List<string> Positional { get; } = [];
+
+        public bool Flag(string key) => Value(key) is not null;
 
         public string? Value(string key) { _read.Add(key); return _values.GetValueOrDefault(key); }
 

@@ -53,6 +53,13 @@ public static class TorchRuntime
         }
     }
 
+    /// <summary>
+    /// Channels per block of oneDNN's widest CPU kernels here: 16 floats fill an AVX-512 register, 8 an AVX2 one.
+    /// <see cref="Training.BlockAlignedConv2d"/> gives oneDNN only whole blocks of this size (issue 11). Decided from
+    /// what the CPU reports, not from a self-test outcome: the fault comes and goes, a clean self-test proves nothing.
+    /// </summary>
+    public static int ConvolutionChannelBlock { get; } = CpuInfo.Current().Avx512 ? 16 : 8;
+
     /// <summary>Folder holding TorchSharp.dll and, with a RuntimeIdentifier build, the native libraries.</summary>
     public static string NativeDirectory => Path.GetDirectoryName(typeof(torch).Assembly.Location)!;
 

@@ -101,7 +101,16 @@ public sealed class TrainedModel : ICellClassifier, IDisposable
         var normalisation = ColourNormalisation.Load(F(NormalisationFile));
         var network = new VggNet(card.Config.Network);
         var (_, tensors) = TensorArchive.Load(F(WeightsFile));
-        try { network.load_state_dict(tensors); }
+        try
+        {
+            var expected = network.state_dict();
+            foreach (var (key, tensor) in tensors)
+                if (expected.TryGetValue(key, out var want) && !want.shape.SequenceEqual(tensor.shape))
+                    throw new InvalidDataException(
+                        $"{F(WeightsFile)}: {key} has shape [{string.Join(", ", tensor.shape)}] where the network of {F(CardFile)} " +
+                        $"({card.Config.Network}) has [{string.Join(", ", want.shape)}]: the weights belong to another network.");
+            network.load_state_dict(tensors);
+        }
         finally { foreach (var t in tensors.Values) t.Dispose(); }
         network.to(Torch.TorchRuntime.Device);
         network.eval();

@@ -58,13 +58,12 @@ public sealed record TrainingProgress(string Model, int Epoch, int Epochs, int S
         }
     }
 
-    public WorkProgress AsWork() => new($"{Model} epoch {Epoch}/{Epochs} loss {Loss:0.000}", (Epoch - 1) * StepsPerEpoch + Step, Epochs * StepsPerEpoch, Elapsed);
+    /// <summary>As a job's progress: the model is the stage (one log line per 10% of it), epoch and loss the detail.</summary>
+    public WorkProgress AsWork() => new(Model, (Epoch - 1) * StepsPerEpoch + Step, Epochs * StepsPerEpoch, Elapsed,
+                                        string.Create(CultureInfo.InvariantCulture, $"epoch {Epoch}/{Epochs}, loss {Loss:0.000}"));
 
     public override string ToString() => AsWork().ToString();
 }
-
-/// <summary>Training stopped because the loss became NaN or infinite.</summary>
-public sealed class TrainingDivergedException(string message) : Exception(message);
 
 /// <summary>
 /// SGD as the paper's Torch7 ran it (optim.sgd): weight decay added to the gradient, momentum without dampening,
@@ -82,19 +81,25 @@ internal sealed class TorchSgd(IReadOnlyList<(string Name, Tensor Parameter)> pa
     public void Update()
     {
         using var _ = no_grad();
-        double rate = Rate;
+        // Every Scalar this step hands to libtorch is made here, once, and disposed at the end of the method, so each is
+        // reachable until after the last native call that reads it. Why: TorchSharp 0.107 turns a double (and the
+        // implicit 1 of add_(Tensor)) into a temporary Scalar and passes only its handle; once the handle is read the
+        // temporary is garbage, and a collection during the native call lets its finalizer free it mid-use ("Unknown
+        // scalar type", "alpha must not be a floating point number" in long runs). Holding them here fixes it where it
+        // starts, whatever the collector does (tested with a thread collecting in a loop).
+        using Scalar negativeRate = (-Rate).ToScalar(), weightDecay = hyper.WeightDecay.ToScalar(), momentum = hyper.Momentum.ToScalar(), one = 1.ToScalar();
         foreach (var (name, p) in parameters)
         {
             if (p.grad is not { } g) continue;
-            using var grad = hyper.WeightDecay != 0 ? g.add(p, alpha: hyper.WeightDecay) : g.clone();
+            using var grad = hyper.WeightDecay != 0 ? g.add(p, weightDecay) : g.clone();
             if (hyper.Momentum != 0)
             {
-                if (_velocity.TryGetValue(name, out var v)) v.mul_(hyper.Momentum).add_(grad);
+                if (_velocity.TryGetValue(name, out var v)) v.mul_(momentum).add_(grad, one);
                 // The buffers outlive the step's dispose scope: they are the optimiser's state.
                 else _velocity[name] = grad.clone().DetachFromDisposeScope();
-                p.add_(_velocity[name], alpha: -rate);
+                p.add_(_velocity[name], negativeRate);
             }
-            else p.add_(grad, alpha: -rate);
+            else p.add_(grad, negativeRate);
         }
         Step++;
     }
@@ -112,7 +117,8 @@ internal sealed class TorchSgd(IReadOnlyList<(string Name, Tensor Parameter)> pa
 
 /// <summary>
 /// Trains a <see cref="VggNet"/> on a training set, recording loss and accuracies per epoch, writing a checkpoint
-/// after every epoch (atomically), resuming from it, and stopping with a clear message on a NaN or infinite loss.
+/// after every epoch (atomically), resuming from it, and stopping with a diagnosis on a NaN or infinite loss or
+/// gradient (<see cref="NonFiniteReport"/>: divergence, a numerical fault or a bad input, and the first bad tensor).
 /// Everything random is drawn from the seed and the epoch number (data order, dropout masks), so a run resumed
 /// from epoch k reaches the same weights as one that never stopped.
 /// </summary>
@@ -132,7 +138,7 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
         Config.Validate();
         TorchRuntime.Initialise();
         TorchRuntime.Seed(Config.Seed);
-        var model = new VggNet(Config.Network);
+        var model = new VggNet(Config.Network, (ulong)Config.Seed);
         model.to(Device);
         var named = model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList();
         using var sgd = new TorchSgd(named, Config.Hyper);
@@ -141,6 +147,7 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
         if (checkpoint is not null && File.Exists(checkpoint))
             start = RestoreCheckpoint(checkpoint, model, sgd, history);
 
+        var monitor = new StepMonitor(named);
         var loader = new BatchLoader(train, normalisation, Config.BatchSize, Config.Seed);
         var clock = Stopwatch.StartNew();
         int ran = 0;
@@ -160,29 +167,35 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
                 using (batch)
                 {
                     var stepClock = Stopwatch.StartNew();
-                    var (lossValue, batchCorrect) = TorchRuntime.Step(() =>
+                    var outcome = TorchRuntime.Step(() =>
                     {
                         using var scope = NewDisposeScope();
                         var (x, y) = batch.ToTensors(Device);
                         Tensor logits = model.forward(x);
                         Tensor loss = nn.functional.cross_entropy(logits, y);
                         double value = loss.item<float>();
-                        if (!double.IsFinite(value)) return (value, 0L);
+                        if (!double.IsFinite(value))
+                            return new StepOutcome(value, 0, 0, monitor.Diagnose(name, epoch + 1, step + 1, sgd.Rate, value, x, named, model.named_buffers(), null));
                         model.zero_grad();
                         loss.backward();
+                        AfterBackward?.Invoke(sgd.Step, model);
+                        // The guard: every gradient checked before the update, so a faulty kernel's NaN stops training
+                        // here, named, instead of reaching the weights (issue 11).
+                        float[] norms = GradientNorms(named);
+                        if (!norms.All(float.IsFinite))
+                            return new StepOutcome(value, 0, 0, monitor.Diagnose(name, epoch + 1, step + 1, sgd.Rate, value, x, named, model.named_buffers(), norms));
                         sgd.Update();
-                        return (value, logits.argmax(1).eq(y).sum().item<long>());
+                        return new StepOutcome(value, logits.argmax(1).eq(y).sum().item<long>(), norms.Max(), null);
                     });
-                    if (!double.IsFinite(lossValue))
-                        throw new TrainingDivergedException($"{name}: the training loss became {lossValue} at epoch {epoch + 1}, step {step + 1} " +
-                            $"(learning rate {sgd.Rate:G3}); stopped. {(checkpoint is null ? "" : $"The last good checkpoint (after epoch {epoch}) is kept in {checkpoint}. ")}" +
-                            "Lower the learning rate or raise its decay.");
+                    if (outcome.Fault is { } fault)
+                        throw new NonFiniteTrainingException(fault, checkpoint is null ? null : $"The last good checkpoint (after epoch {epoch}) is kept in {checkpoint}.");
+                    monitor.Record(outcome.Loss, outcome.GradientNorm);
                     stepSeconds += stepClock.Elapsed.TotalSeconds;
-                    lossSum += lossValue * batch.Count;
-                    correct += batchCorrect;
+                    lossSum += outcome.Loss * batch.Count;
+                    correct += outcome.Correct;
                     seen += batch.Count;
                     step++;
-                    progress?.Report(new TrainingProgress(name, epoch + 1, Config.Epochs, step, loader.BatchesPerEpoch, lossValue, clock.Elapsed));
+                    progress?.Report(new TrainingProgress(name, epoch + 1, Config.Epochs, step, loader.BatchesPerEpoch, outcome.Loss, clock.Elapsed));
                 }
             }
             double trainSeconds = epochClock.Elapsed.TotalSeconds; // the epoch's training loop, validation excluded
@@ -193,6 +206,23 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
         }
         model.eval();
         return (model, history);
+    }
+
+    /// <summary>For tests: called after each backward pass, before the gradient check and the update, with the
+    /// optimiser's step count and the model (e.g. to plant a NaN in a gradient as a faulty kernel would).</summary>
+    internal Action<long, VggNet>? AfterBackward { get; init; }
+
+    private readonly record struct StepOutcome(double Loss, long Correct, double GradientNorm, NonFiniteReport? Fault);
+
+    /// <summary>The largest |g| of every parameter's gradient (NaN where a gradient holds a NaN, ∞ where it holds an
+    /// ∞), in one copy from the device: the guard against non-finite gradients and the gradient history of the
+    /// diagnosis. The largest magnitude, not the L2 norm: it cannot overflow where the gradient itself is finite, and
+    /// it passes no Scalar to native code.</summary>
+    private static float[] GradientNorms(IReadOnlyList<(string Name, Tensor Parameter)> parameters)
+    {
+        using var scope = NewDisposeScope();
+        var norms = parameters.Select(p => p.Parameter.grad is { } g ? g.abs().max() : zeros(1, device: p.Parameter.device).squeeze()).ToArray();
+        return stack(norms).cpu().data<float>().ToArray();
     }
 
     /// <summary>Softmax probabilities [n, classes] of every sample of <paramref name="set"/>, in order.</summary>

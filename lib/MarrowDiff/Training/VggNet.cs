@@ -46,7 +46,10 @@ public sealed class VggNet : Module<Tensor, Tensor>
     private readonly Sequential features;
     private readonly Sequential classifier;
 
-    public VggNet(NetworkConfig config) : base("VggNet")
+    /// <param name="initialisationSeed">Seeds the MSRA initialisation. It is drawn from a generator of its own, never
+    /// from libtorch's global one, so the same seed gives the same starting weights whatever else draws random numbers
+    /// in the process (another training, a test running beside it).</param>
+    public VggNet(NetworkConfig config, ulong initialisationSeed = 0) : base("VggNet")
     {
         config.Validate();
         Config = config;
@@ -63,8 +66,9 @@ public sealed class VggNet : Module<Tensor, Tensor>
             }
             int outChannels = config.Channels(plan);
             conv++; inBlock++;
-            layers.Add(($"conv{conv}", Conv2d(inChannels, outChannels, 3, padding: 1)));
-            layers.Add(($"bn{conv}", BatchNorm2d(outChannels)));
+            // Block-aligned for oneDNN: the same convolution, routed around the padded AVX-512 kernels (issue 11).
+            layers.Add(($"conv{conv}", new BlockAlignedConv2d(inChannels, outChannels)));
+            layers.Add(($"bn{conv}", new BatchNorm2d(outChannels)));
             layers.Add(($"relu{conv}", ReLU(inplace: true)));
             // Dropout between convolutions: after every convolution that another convolution follows, none
             // right before a pooling (the pooling and the next block's first dropout regularise there).
@@ -84,7 +88,7 @@ public sealed class VggNet : Module<Tensor, Tensor>
             ("relu_fc2", ReLU(inplace: true)),
             ("fc3", Linear(config.ClassifierWidth, config.Classes)));
         RegisterComponents();
-        InitialiseMsra();
+        InitialiseMsra(initialisationSeed);
     }
 
     public NetworkConfig Config { get; }
@@ -107,24 +111,32 @@ public sealed class VggNet : Module<Tensor, Tensor>
         return classifier.forward(x).MoveToOuterDisposeScope();
     }
 
-    /// <summary>MSRA (Kaiming) initialisation, fan-in, for the ReLU network; zero biases; BN scale 1, shift 0.</summary>
-    private void InitialiseMsra()
+    /// <summary>MSRA (Kaiming) initialisation, fan-in, for the ReLU network: weights ~ N(0, 2 / fan-in), zero biases;
+    /// BN scale 1, shift 0. Drawn in module order from one generator seeded by <paramref name="seed"/>.</summary>
+    private void InitialiseMsra(ulong seed)
     {
         using var _ = no_grad();
+        using var generator = new Generator(seed);
+        void Msra(Tensor weight, long fanIn)
+        {
+            using Scalar std = Math.Sqrt(2.0 / fanIn).ToScalar(); // held past the call: no temporary Scalar reaches native code
+            using var draw = randn(weight.shape, generator: generator);
+            weight.copy_(draw.mul_(std));
+        }
         foreach (var (_, module) in named_modules())
         {
             switch (module)
             {
-                case Conv2d c:
-                    init.kaiming_normal_(c.weight, mode: init.FanInOut.FanIn, nonlinearity: init.NonlinearityType.ReLU);
-                    if (c.bias is { } cb) init.zeros_(cb);
+                case BlockAlignedConv2d c:
+                    Msra(c.Weight, c.InChannels * 3 * 3);
+                    init.zeros_(c.Bias);
                     break;
                 case Linear l:
-                    init.kaiming_normal_(l.weight, mode: init.FanInOut.FanIn, nonlinearity: init.NonlinearityType.ReLU);
+                    Msra(l.weight!, l.in_features);
                     if (l.bias is { } lb) init.zeros_(lb);
                     break;
                 case BatchNorm2d b:
-                    init.ones_(b.weight); init.zeros_(b.bias);
+                    init.ones_(b.Weight); init.zeros_(b.Bias);
                     break;
             }
         }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using MarrowDiff.Torch;
 using static TorchSharp.torch;
 
@@ -30,24 +29,17 @@ public class TorchRuntimeTests
     /// <summary>A foreign libtorch earlier on the search path (a conda or pip PyTorch on LD_LIBRARY_PATH, or
     /// Debian's python3-torch in /usr/lib) must not be bound. The decoys here are not even libtorch: if the
     /// loader picked them, loading would fail.</summary>
-    [Fact]
+    [SkippableFact]
     public void Doctor_WithDecoyLibTorchOnLibraryPath_StillLoadsThePackage()
     {
-        if (!OperatingSystem.IsLinux()) return;
+        Skip.IfNot(OperatingSystem.IsLinux(), "LD_LIBRARY_PATH and /proc/self/maps are Linux's");
         string decoys = Directory.CreateTempSubdirectory("marrow-decoy-libtorch-").FullName;
         try
         {
             string someLibrary = new[] { "/usr/lib/x86_64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib64/libz.so.1" }.First(File.Exists);
             foreach (string name in new[] { "libtorch.so", "libc10.so", "libtorch_cpu.so" }) File.Copy(someLibrary, Path.Combine(decoys, name));
-            string cli = Path.Combine(AppContext.BaseDirectory, "marrow.dll");
-            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            psi.ArgumentList.Add(cli);
-            psi.ArgumentList.Add("doctor");
-            psi.Environment["LD_LIBRARY_PATH"] = decoys;
-            using Process p = Process.Start(psi)!;
-            string output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
-            Assert.True(p.WaitForExit(120_000));
-            Assert.True(p.ExitCode == 0, output);
+            var (code, output) = MarrowProcess.Run(["doctor"], TimeSpan.FromMinutes(2), new Dictionary<string, string> { ["LD_LIBRARY_PATH"] = decoys });
+            Assert.True(code == 0, output);
             Assert.Contains("libtorch 2.10", output);
             Assert.DoesNotContain(decoys, output);
             Assert.Contains(Path.Combine(AppContext.BaseDirectory, "libtorch_cpu.so"), output);

@@ -93,11 +93,68 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
     }
 
     [Fact]
-    public void DivergingLoss_StopsWithAClearMessage()
+    public void DivergingLoss_StopsAndSaysDivergence_AdvisingTheLearningRate()
     {
-        var e = Assert.Throws<TrainingDivergedException>(() => new Trainer(Config(20, lr: 1e12)).Train(fx.Set, fx.Normalisation, null, name: "divergent"));
-        Assert.Contains("divergent: the training loss became", e.Message);
+        var e = Assert.Throws<NonFiniteTrainingException>(() => new Trainer(Config(20, lr: 1e12)).Train(fx.Set, fx.Normalisation, null, name: "divergent"));
+        Assert.Equal(NonFiniteCause.Divergence, e.Report.Cause);
+        Assert.StartsWith("divergent: ", e.Message);
+        Assert.Contains("Divergence: ", e.Message);
+        Assert.Contains("grew", e.Message);
         Assert.Contains("Lower the learning rate", e.Message);
+        Assert.DoesNotContain("doctor", e.Message);
+    }
+
+    /// <summary>What issue 11's faulty kernel did: a NaN in the first layer's gradient while the loss was healthy.
+    /// The guard stops before the update, names the gradient and its layer, calls it a numerical fault and points to
+    /// the self-test instead of the learning rate.</summary>
+    [Fact]
+    public void NaNGradientFromHealthyValues_StopsAsANumericalFault_NamingTheLayer()
+    {
+        string dir = Directory.CreateTempSubdirectory("marrow-fault-").FullName;
+        try
+        {
+            string checkpoint = Path.Combine(dir, "checkpoint.bin");
+            var trainer = new Trainer(Config(6))
+            {
+                // Two steps per epoch (20 images, batch 10): step 9 is in epoch 5, after four epochs of healthy training.
+                AfterBackward = (step, model) =>
+                {
+                    if (step != 8) return;
+                    var grad = model.named_parameters().Single(p => p.name == "features.conv1.weight").parameter.grad!;
+                    grad[0, 0, 1, 1] = tensor(float.NaN);
+                },
+            };
+            var e = Assert.Throws<NonFiniteTrainingException>(() => trainer.Train(fx.Set, fx.Normalisation, null, checkpoint, name: "faulty"));
+            Assert.Equal(NonFiniteCause.NumericalFault, e.Report.Cause);
+            Assert.Equal("gradient", e.Report.Where);
+            Assert.Equal("gradient of features.conv1.weight", e.Report.FirstNonFinite);
+            Assert.Equal("conv1", e.Report.Layer);
+            Assert.Equal((5, 1), (e.Report.Epoch, e.Report.Step));
+            Assert.Contains("A numerical fault, not divergence", e.Message);
+            Assert.Contains("marrow doctor --selftest", e.Message);
+            Assert.Contains("after epoch 4", e.Message);
+            Assert.DoesNotContain("Lower the learning rate", e.Message);
+
+            // The NaN never reached the weights: the checkpoint of epoch 4 resumes and finishes cleanly.
+            var (model, history) = new Trainer(Config(6)).Train(fx.Set, fx.Normalisation, null, checkpoint);
+            using (model)
+            {
+                Assert.Equal(6, history.Count);
+                Assert.All(model.parameters(), p => Assert.True(p.isfinite().all().item<bool>()));
+            }
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void NonFiniteInput_IsNamedAsTheInput()
+    {
+        // A record built by hand (Compute refuses a constant channel): Y divided by zero spread gives ±∞.
+        var broken = fx.Normalisation with { Std = [0, 1, 1] };
+        var e = Assert.Throws<NonFiniteTrainingException>(() => new Trainer(Config(2)).Train(fx.Set, broken, null, name: "bad input"));
+        Assert.Equal(NonFiniteCause.NonFiniteInput, e.Report.Cause);
+        Assert.Equal("input batch", e.Report.FirstNonFinite);
+        Assert.Contains("colour normalisation", e.Message);
     }
 
     [Fact]
