@@ -80,12 +80,32 @@ public class ErrorAnalysisTests(PreparedPhantomFixture fx) : IClassFixture<Prepa
     [Fact]
     public void LocationCurve_LeavesOutCellsWhoseImageIsTooSmall_AndRefusesDistancesBeyondEveryCell()
     {
-        int reach = Cells.Min(c => fx.Prep.Tiles[c].Reach);
         var curve = Invariance.Location(RuleClassifier.Invariant, fx.Prep.Tiles, Cells, [0, fx.Prep.Tiles.Settings.MaxShiftPx]);
         Assert.Equal(Cells.Count(c => fx.Prep.Tiles[c].Reach >= fx.Prep.Tiles.Settings.MaxShiftPx), curve.Cells);
         Assert.Throws<InvalidOperationException>(() => Invariance.Location(RuleClassifier.Invariant, fx.Prep.Tiles, Cells, [0, 40]));
         Assert.Throws<ArgumentException>(() => Invariance.Location(RuleClassifier.Invariant, fx.Prep.Tiles, Cells, [2, 4]));
-        Assert.True(reach >= 0);
+
+        // Every phantom test cell reaches the full 12 px, so the leave-out rule is seen on other cells: a bare 96x96
+        // patch cannot move at all (reach 0), a larger crop can move the full 12 px. At 4 px the bare patches are left out.
+        string root = Directory.CreateTempSubdirectory("marrow-reach-").FullName;
+        try
+        {
+            var rng = new MarrowDiff.Torch.Rng(9);
+            foreach (var (size, n) in new[] { (96, 3), (124, 4) })
+                for (int i = 0; i < n; i++)
+                {
+                    var img = new RgbImage(size, size);
+                    for (int k = 0; k < img.Pixels.Length; k++) img.Pixels[k] = (byte)rng.Next(0, 256);
+                    img.SavePng(Path.Combine(root, "promyelocyte", $"s{size}-{i}.png"));
+                }
+            var crops = CellDatasetLoader.Load(root).PaperCells.ToList();
+            var tiles = CellTiles.Build(crops, new OversamplingSettings());
+            Assert.Equal([0, 0, 0, 12, 12, 12, 12], crops.Select(c => tiles[c].Reach).Order());
+            var partial = Invariance.Location(RuleClassifier.Invariant, tiles, crops, [0, 4]);
+            Assert.Equal(3, partial.CellsLeftOut);
+            Assert.Equal(4, partial.Cells);
+        }
+        finally { Directory.Delete(root, true); }
     }
 
     [Fact]
