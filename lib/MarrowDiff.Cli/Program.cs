@@ -47,6 +47,16 @@ public static class Program
               part of its split (or all cells): DIR/index.html, one self-contained page with the misclassified cells and
               their softmax outputs (most confident first), occlusion maps, location and rotation invariance (of every
               --model given, for comparison) and the reliability diagram with its ECE; the PNGs beside it.
+          audit --data DIR|phantom [--out DIR] [--profile P] [--seed N]
+              Notebook 01's data audit as a command, on any layout the loader reads (phantom, manifest, folder-per-class,
+              Matek, PBC): images per class and per source, duplicate files by content hash, and every file that could not
+              be read with its path and reason. Prints it and writes audit.json (to --out, default the current folder).
+              Exit 0 when every file loads, 3 when some are bad (named), 2 on a usage error.
+          fuzz [--data DIR|phantom] [--files 5000] [--seed 1] [--seeds 8]
+              Fuzzes the image loader: --files mutated copies of --seeds cells of the dataset (truncated, bits flipped, runs
+              zeroed, random bytes, headers claiming 100,000 x 100,000 px, grey, 16-bit, palette, CMYK, wrong extension,
+              empty; a folder named like an image, an unreadable file, link loops, a named pipe), then reads them all.
+              Prints files tried, loaded, reported, crashes and peak resident memory; exit 0 only with no crash.
           scale --data DIR|phantom [--images 60] [--overlay DIR]
               Estimates each source's pixel pitch from its red cells (7.5 um across), as the preparation does for
               sources without a given pitch; --overlay writes a few images with the red cells found boxed.
@@ -74,10 +84,17 @@ public static class Program
                 ["evaluate", .. var rest] => Evaluate(new Options(rest)),
                 ["errors", .. var rest] => Errors(new Options(rest)),
                 ["scale", .. var rest] => Scale(new Options(rest)),
+                ["audit", .. var rest] => Audit(new Options(rest)),
+                ["fuzz", .. var rest] => Fuzz(new Options(rest)),
                 ["doctor", .. var rest] => Doctor(new Options(rest)),
                 ["--help" or "-h" or "help"] => Help(0),
                 _ => Help(2),
             };
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"marrow: {e.Message} (marrow --help lists the commands and their options)");
+            return 2;
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotebookFailedException or CellImageException or IOException or InvalidDataException)
         {
@@ -124,7 +141,7 @@ public static class Program
     {
         PhantomSize size = PhantomSize.Parse(o.Value("size") ?? "smoke");
         int seed = int.Parse(o.Value("seed") ?? "2017", CultureInfo.InvariantCulture);
-        string outDir = o.Value("out") ?? throw new ArgumentException("synth needs --out DIR");
+        string outDir = o.Value("out") ?? throw new UsageException("synth needs --out DIR");
         o.RejectUnknown();
         Console.WriteLine($"Rendering the synthetic marrow phantom: {size.Name} size ({size.Subjects} subjects × {size.SlidesPerSubject} slides, {size.Fields} fields, {size.Cells} cells), seed {seed}");
         MarrowPhantom.Write(outDir, size, seed, new ConsoleProgress());
@@ -186,8 +203,8 @@ public static class Program
     {
         string profileName = o.Value("profile") ?? "smoke", data = o.Value("data") ?? Workbook.PhantomData, groupBy = o.Value("group-by") ?? "cell";
         int seed = int.Parse(o.Value("seed") ?? "2017", CultureInfo.InvariantCulture);
-        string variantName = o.Value("variant") ?? throw new ArgumentException("train needs --variant (OG, AG, OS<N>, AG+OS<N>)");
-        string outDir = o.Value("out") ?? throw new ArgumentException("train needs --out DIR");
+        string variantName = o.Value("variant") ?? throw new UsageException("train needs --variant (OG, AG, OS<N>, AG+OS<N>)");
+        string outDir = o.Value("out") ?? throw new UsageException("train needs --out DIR");
         string? pitch = o.Value("pitch");
         string modelsRoot = Path.GetFullPath(o.Value("models") ?? Workbook.ModelsRoot);
         var pair = o.Value("pair") is { } pairText ? CellTaxonomy.ParsePair(pairText) : ((CellClass, CellClass)?)null;
@@ -218,9 +235,9 @@ public static class Program
 
     private static int Evaluate(Options o)
     {
-        string modelDir = o.Value("model") ?? throw new ArgumentException("evaluate needs --model DIR");
-        string data = o.Value("data") ?? throw new ArgumentException("evaluate needs --data DIR");
-        string outFile = o.Value("out") ?? throw new ArgumentException("evaluate needs --out FILE.json");
+        string modelDir = o.Value("model") ?? throw new UsageException("evaluate needs --model DIR");
+        string data = o.Value("data") ?? throw new UsageException("evaluate needs --data DIR");
+        string outFile = o.Value("out") ?? throw new UsageException("evaluate needs --out FILE.json");
         string part = o.Value("part") ?? "all";
         string? pitch = o.Value("pitch");
         string profileName = o.Value("profile") ?? "smoke";
@@ -271,9 +288,9 @@ public static class Program
     private static int Errors(Options o)
     {
         var modelDirs = o.Values("model");
-        if (modelDirs.Count == 0) throw new ArgumentException("errors needs --model DIR (repeat --model to compare invariance with other models)");
-        string data = o.Value("data") ?? throw new ArgumentException("errors needs --data DIR");
-        string outDir = o.Value("out") ?? throw new ArgumentException("errors needs --out DIR");
+        if (modelDirs.Count == 0) throw new UsageException("errors needs --model DIR (repeat --model to compare invariance with other models)");
+        string data = o.Value("data") ?? throw new UsageException("errors needs --data DIR");
+        string outDir = o.Value("out") ?? throw new UsageException("errors needs --out DIR");
         string? localDir = o.Value("local");
         string? pitch = o.Value("pitch");
         string part = o.Value("part") ?? "test";
@@ -308,9 +325,54 @@ public static class Program
         finally { foreach (var m in models) m.Dispose(); }
     }
 
+    private static int Audit(Options o)
+    {
+        string data = o.Value("data") ?? throw new UsageException("audit needs --data DIR (or phantom)");
+        string outDir = Path.GetFullPath(o.Value("out") ?? ".");
+        string profile = o.Value("profile") ?? "smoke";
+        int seed = o.Int("seed", 2017);
+        o.RejectUnknown();
+        var progress = new ConsoleProgress();
+        // Every file is read (and decoded) once; a bad one is listed with its reason, never thrown or dropped.
+        CellDataset dataset = Workbook.OpenData(data, profile, seed, BadFilePolicy.Skip, progress);
+        var audit = DatasetAudit.Of(dataset, progress);
+        Console.Write(audit.Text());
+        string file = audit.Save(outDir, MarrowDiff.Reports.Provenance.For(profile, dataset.Root, seed).Stamp);
+        Console.WriteLine($"{(audit.AllReadable ? "every file loads" : $"{audit.BadFiles.Count} bad file(s)")} → {file}");
+        return audit.AllReadable ? 0 : 3;
+    }
+
+    private static int Fuzz(Options o)
+    {
+        string shared = Path.GetFullPath(Path.Combine(Workbook.RepositoryRoot, "..", "shared", "real-cells"));
+        string data = o.Value("data") ?? (Directory.Exists(shared) ? shared : Workbook.PhantomData);
+        int files = o.Int("files", 5000), seed = o.Int("seed", 1), seeds = o.Int("seeds", 8);
+        o.RejectUnknown();
+        CellDataset dataset = Workbook.OpenData(data, "smoke", 2017, BadFilePolicy.Stop, new ConsoleProgress());
+        var reader = new CellImageReader();
+        // Seed cells spread over the dataset's classes and sources, the same ones for the same dataset.
+        var seedImages = dataset.Cells.GroupBy(c => (c.Source, c.Label.ToString())).OrderBy(g => g.Key.ToString(), StringComparer.Ordinal)
+                                .Select(g => g.First()).Take(seeds).Select(c => reader.Read(c.Path)).ToList();
+        string root = Directory.CreateTempSubdirectory("marrow-fuzz-").FullName;
+        try
+        {
+            Console.WriteLine($"fuzzing the loader: {files} files from {seedImages.Count} cells of {dataset.Root}, seed {seed}, in {root}");
+            var cases = LoaderFuzzer.Write(root, seedImages, files, seed);
+            var report = LoaderFuzzer.Run(root, cases, reader);
+            Console.Write(report);
+            return report.Crashes == 0 && report.Unaccounted.Count == 0 ? 0 : 1;
+        }
+        finally
+        {
+            foreach (string f in Directory.EnumerateFiles(root, "*", new EnumerationOptions { RecurseSubdirectories = false }))
+                File.Delete(f);
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     private static int Scale(Options o)
     {
-        string data = o.Value("data") ?? throw new ArgumentException("scale needs --data DIR");
+        string data = o.Value("data") ?? throw new UsageException("scale needs --data DIR");
         int images = int.Parse(o.Value("images") ?? "60", CultureInfo.InvariantCulture);
         string? overlay = o.Value("overlay");
         o.RejectUnknown();
@@ -397,7 +459,7 @@ public static class Program
                 if (!args[i].StartsWith("--", StringComparison.Ordinal)) { Positional.Add(args[i]); continue; }
                 string key = args[i][2..];
                 if (FlagNames.Contains(key)) { _values[key] = "true"; continue; }
-                if (i + 1 >= args.Count) throw new ArgumentException($"--{key} needs a value");
+                if (i + 1 >= args.Count) throw new UsageException($"--{key} needs a value");
                 _values[key] = args[++i];
                 (_all.TryGetValue(key, out var list) ? list : _all[key] = []).Add(args[i]);
             }
@@ -410,6 +472,11 @@ public static class Program
 
         public bool Flag(string key) => Value(key) is not null;
 
+        /// <summary>An integer option; a value that is not one is a usage error naming the option.</summary>
+        public int Int(string key, int fallback) => Value(key) is not { } v ? fallback
+            : int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n
+            : throw new UsageException($"--{key} {v}: not a whole number");
+
         public string? Value(string key) { _read.Add(key); return _values.GetValueOrDefault(key); }
 
         /// <summary>Every value of a repeatable option (e.g. several --set).</summary>
@@ -418,7 +485,10 @@ public static class Program
         public void RejectUnknown()
         {
             var unknown = _values.Keys.Where(k => !_read.Contains(k)).ToList();
-            if (unknown.Count > 0) throw new ArgumentException($"unknown option(s): {string.Join(", ", unknown.Select(k => "--" + k))}");
+            if (unknown.Count > 0) throw new UsageException($"unknown option(s): {string.Join(", ", unknown.Select(k => "--" + k))}");
         }
     }
 }
+
+/// <summary>The command line itself is wrong (an unknown option, a missing or malformed value): exit code 2.</summary>
+public sealed class UsageException(string message) : Exception(message);

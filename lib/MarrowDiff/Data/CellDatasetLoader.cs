@@ -63,7 +63,7 @@ public static class CellDatasetLoader
         var cells = new List<CellImage>();
         var folders = Directory.EnumerateDirectories(root).Select(Path.GetFileName).Where(n => n is not null && !n.StartsWith('.')).Select(n => n!).ToList();
         PublicLayout? layout = PublicLayout.Detect(root, folders);
-        foreach (string file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        foreach (string file in Walk(root, bad).Order(StringComparer.Ordinal))
         {
             string rel = Path.GetRelativePath(root, file);
             string[] parts = rel.Split(Path.DirectorySeparatorChar);
@@ -87,6 +87,43 @@ public static class CellDatasetLoader
             ? "labels from the first folder below the root (folder-per-class); each file is its own cell"
             : $"{layout.Description}; each file is its own cell. Cite: {layout.Citation}");
         return cells;
+    }
+
+    /// <summary>
+    /// Every file below <paramref name="root"/>, hidden folders skipped. Symbolic links to folders are not followed (a
+    /// link to a parent would loop forever) and are reported; a folder that cannot be listed is reported. Links to files
+    /// are files: the reader follows them, or says why it cannot.
+    /// </summary>
+    internal static IEnumerable<string> Walk(string root, Action<string, string> bad)
+    {
+        var pending = new Stack<string>();
+        pending.Push(root);
+        while (pending.Count > 0)
+        {
+            string dir = pending.Pop();
+            string[] files, folders;
+            try
+            {
+                files = Directory.GetFiles(dir);
+                folders = Directory.GetDirectories(dir);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                bad(dir, $"folder cannot be listed: {e.Message}");
+                continue;
+            }
+            foreach (string f in files) yield return f;
+            foreach (string d in folders.Order(StringComparer.Ordinal))
+            {
+                if (Path.GetFileName(d).StartsWith('.')) continue; // hidden folders (.git) are not data
+                if (new DirectoryInfo(d).LinkTarget is { } target)
+                {
+                    bad(d, $"symbolic link to the folder '{target}': not followed (links between folders can loop)");
+                    continue;
+                }
+                pending.Push(d);
+            }
+        }
     }
 
     private static bool IsRootDocument(string name)
@@ -139,8 +176,7 @@ public static class CellDatasetLoader
                                     Opt(subject), Opt(slide), fieldPath, Int(cx), Int(cy),
                                     Real(diameterPx) ?? (Real(diameterUm) is { } um && pitch is { } p ? um / p : null), Opt(specimen)));
         }
-        int unlisted = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
-                                .Count(f => CellImageReader.Extensions.Contains(Path.GetExtension(f)) && !listed.Contains(f));
+        int unlisted = Walk(root, (_, _) => { }).Count(f => CellImageReader.Extensions.Contains(Path.GetExtension(f)) && !listed.Contains(f));
         notes.Add($"labels from {ManifestName}");
         if (unlisted > 0) notes.Add($"{unlisted} image file(s) under the root are not listed in {ManifestName} and were not read");
         return cells;

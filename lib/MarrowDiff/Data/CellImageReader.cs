@@ -41,10 +41,21 @@ public sealed class CellImageReader
     public RgbImage Read(string path)
     {
         var info = new FileInfo(path);
-        if (!info.Exists) throw new CellImageException(path, "file not found");
-        if (info.Length == 0) throw new CellImageException(path, "empty file (0 bytes)");
+        if (!info.Exists)
+            throw new CellImageException(path, info.LinkTarget is { } target
+                ? $"symbolic link to '{target}' that does not resolve (a missing target or a loop)"
+                : Directory.Exists(path) ? "a folder, not an image file" : "file not found");
+        // A pipe, socket or device stats as 0 bytes too: refused here, before a read that could block forever.
+        if (info.Length == 0) throw new CellImageException(path, "empty file (0 bytes), or not a regular file (a pipe, socket or device)");
         if (info.Length > MaxFileBytes) throw new CellImageException(path, $"file too large ({info.Length:N0} bytes, limit {MaxFileBytes:N0})");
-        byte[] bytes = File.ReadAllBytes(path);
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CellImageException(path, info.LinkTarget is { } target
+                ? $"symbolic link to '{target}' that does not resolve (a missing target or a loop): {e.Message}"
+                : $"cannot be read: {e.Message}");
+        }
         return Decode(bytes, path);
     }
 
@@ -53,10 +64,12 @@ public sealed class CellImageReader
         IImageFormat? format = Image.DetectFormat(Formats, bytes);
         if (format is null) throw new CellImageException(path, "not an image: no PNG, JPEG, BMP or TIFF signature");
 
+        if (Truncated(format, bytes) is { } cut) throw new CellImageException(path, cut);
+
         IImageInfo? header;
         try { header = Image.Identify(Formats, bytes, out _); }
-        catch (Exception e) when (e is ImageFormatException or NotSupportedException or InvalidOperationException or ArgumentException)
-        { throw new CellImageException(path, $"corrupt {format.Name} header: {e.Message}"); }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        { throw new CellImageException(path, $"corrupt {format.Name} header ({e.GetType().Name}): {e.Message}"); }
         if (header is null) throw new CellImageException(path, $"corrupt {format.Name} header");
         long pixels = (long)header.Width * header.Height;
         if (header.Width <= 0 || header.Height <= 0) throw new CellImageException(path, $"invalid size {header.Width}×{header.Height}");
@@ -71,10 +84,38 @@ public sealed class CellImageReader
             image.CopyPixelDataTo(rgb);
             return new RgbImage(image.Width, image.Height, rgb);
         }
-        catch (Exception e) when (e is ImageFormatException or NotSupportedException or InvalidOperationException or ArgumentException or IndexOutOfRangeException or EndOfStreamException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw new CellImageException(path, $"corrupt or truncated {format.Name}: {e.Message}");
+            // Whatever a decoder throws on a damaged file (its own format exceptions, or an index or arithmetic error
+            // of a decoder bug) means this file cannot be used: it is reported with the reason, never let through.
+            // The pixel cap above keeps a decode from running out of memory.
+            throw new CellImageException(path, $"corrupt or truncated {format.Name} ({e.GetType().Name}): {e.Message}");
         }
+    }
+
+    /// <summary>
+    /// A file cut short (an interrupted copy or download) still decodes in ImageSharp, the missing rows filled with
+    /// grey: a half-grey cell would then be trained on as if it were whole. A complete JPEG ends its last scan with the
+    /// end-of-image marker FFD9 (which byte stuffing keeps out of the scan data, and which an embedded thumbnail's own
+    /// marker, earlier in the file, does not stand in for); a complete PNG has its IEND chunk.
+    /// </summary>
+    private static string? Truncated(IImageFormat format, byte[] b)
+    {
+        if (format.Name == "JPEG")
+        {
+            int scan = LastMarker(b, 0xDA);
+            if (scan < 0) return "truncated JPEG: no image data (no start-of-scan marker)";
+            if (LastMarker(b, 0xD9) < scan) return "truncated JPEG: no end-of-image marker after the image data (the file was cut short)";
+        }
+        if (format.Name == "PNG" && b.AsSpan().LastIndexOf("IEND"u8) < 0) return "truncated PNG: no IEND chunk (the file was cut short)";
+        return null;
+    }
+
+    private static int LastMarker(byte[] b, byte marker)
+    {
+        for (int i = b.Length - 2; i >= 0; i--)
+            if (b[i] == 0xFF && b[i + 1] == marker) return i;
+        return -1;
     }
 
     /// <summary>Wright-Giemsa morphology is read from colour; a grey-scale file is almost certainly a

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
 using Plotly.NET;
@@ -123,18 +122,13 @@ public sealed class DataAudit
             ["slide", "images", "sizes (count)", "R", "G", "B"], rows);
     }
 
-    /// <summary>Files whose bytes are identical (SHA-256). A duplicate across classes is a labelling error;
-    /// across a later train/test split it would be a leak.</summary>
+    /// <summary>Files whose bytes are identical (SHA-256; <see cref="DatasetAudit"/>). A duplicate across classes is a
+    /// labelling error; across a later train/test split it would be a leak.</summary>
     public HtmlView Duplicates()
     {
-        var groups = Dataset.Cells
-            .GroupBy(c => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(c.Path))))
-            .Where(g => g.Count() > 1)
-            .Select(g => (IReadOnlyList<object?>)new object?[]
-            {
-                g.Key[..12], g.Count(), string.Join(", ", g.Select(c => c.Label.ToString()).Distinct()),
-                string.Join("; ", g.Select(c => Path.GetRelativePath(Dataset.Root, c.Path))),
-            }).ToList();
+        var groups = DatasetAudit.Of(Dataset).Duplicates
+            .Select(g => (IReadOnlyList<object?>)new object?[] { g.Sha256[..12], g.Files.Count, string.Join(", ", g.Labels), string.Join("; ", g.Files) })
+            .ToList();
         return HtmlView.Table(groups.Count == 0
                 ? $"Duplicates by content hash: none among {Dataset.Cells.Count} images - {Provenance.Stamp}"
                 : $"Duplicates by content hash: {groups.Count} groups - {Provenance.Stamp}",

@@ -116,7 +116,7 @@ public sealed class CellDatasetLoaderTests : IDisposable
         var e = Assert.Throws<CellImageException>(() => CellDatasetLoader.Load(_root, BadFilePolicy.Stop));
         Assert.Equal(bad, e.Path);
         Assert.Contains("truncated.png", e.Message);
-        Assert.Contains("corrupt", e.Reason);
+        Assert.Contains("truncated PNG", e.Reason);
     }
 
     [Fact]
