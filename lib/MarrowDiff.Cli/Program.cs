@@ -214,8 +214,10 @@ public static class Program
         o.RejectUnknown();
 
         var progress = new ConsoleProgress();
-        CellDataset dataset = Workbook.OpenData(data, profileName, seed, BadFilePolicy.Stop, progress);
-        var prep = Workbook.Prepare(dataset, profileName, seed, groupBy, progress, pitch);
+        // The resolved profile (with every --set) travels on: its name stamps the split summary, the cross-validation
+        // table and the model; profile.json holds all of it.
+        CellDataset dataset = Workbook.OpenData(data, profile, seed, BadFilePolicy.Stop, progress);
+        var prep = Workbook.Prepare(dataset, profile, seed, groupBy, progress, pitch);
         foreach (string note in prep.Tiles.Notes) Console.WriteLine(note);
         var experiment = new MarrowDiff.Training.Experiment(prep, profile, modelsRoot) { Progress = new Progress<MarrowDiff.Training.TrainingProgress>(p => progress.Report(p.AsWork())) };
         Console.WriteLine($"{profile.Caveat}; {prep.Split.Options}; data {prep.Provenance.Data}");

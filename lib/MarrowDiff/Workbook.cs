@@ -40,16 +40,24 @@ public static class Workbook
     /// directory, which is the notebook's folder). Bad files are skipped and listed in Skipped by default: the
     /// audit shows them; pass <see cref="BadFilePolicy.Stop"/> to fail at the first.
     /// </summary>
-    public static CellDataset OpenData(string data, string profile, int seed, BadFilePolicy policy = BadFilePolicy.Skip, IProgress<WorkProgress>? progress = null)
+    public static CellDataset OpenData(string data, string profile, int seed, BadFilePolicy policy = BadFilePolicy.Skip, IProgress<WorkProgress>? progress = null) =>
+        OpenData(data, ExperimentProfile.Parse(profile), seed, policy, progress);
+
+    /// <summary><see cref="OpenData(string, string, int, BadFilePolicy, IProgress{WorkProgress})"/> with a resolved profile
+    /// (e.g. one with <c>--set</c> overrides), whose name then stamps everything made from it.</summary>
+    public static CellDataset OpenData(string data, ExperimentProfile profile, int seed, BadFilePolicy policy = BadFilePolicy.Skip, IProgress<WorkProgress>? progress = null)
     {
         string root = ResolveData(data, profile, seed, progress);
         return CellDatasetLoader.Load(root, policy);
     }
 
     /// <summary>The folder behind a <c>data</c> value (rendering the phantom if needed).</summary>
-    public static string ResolveData(string data, string profile, int seed, IProgress<WorkProgress>? progress = null)
+    public static string ResolveData(string data, string profile, int seed, IProgress<WorkProgress>? progress = null) =>
+        ResolveData(data, ExperimentProfile.Parse(profile), seed, progress);
+
+    /// <summary>The folder behind a <c>data</c> value for a resolved profile.</summary>
+    public static string ResolveData(string data, ExperimentProfile p, int seed, IProgress<WorkProgress>? progress = null)
     {
-        ExperimentProfile p = ExperimentProfile.Parse(profile);
         if (data.Equals(PhantomData, StringComparison.OrdinalIgnoreCase))
             return MarrowPhantom.Ensure(DataRoot, p.PhantomSize, seed, progress);
         string root = Path.GetFullPath(data);
@@ -59,8 +67,11 @@ public static class Workbook
     }
 
     /// <summary>The data audit of notebook 01.</summary>
-    public static DataAudit Audit(CellDataset dataset, string profile, int seed) =>
-        new(dataset, Provenance.For(profile, dataset.Root, seed));
+    public static DataAudit Audit(CellDataset dataset, string profile, int seed) => Audit(dataset, ExperimentProfile.Parse(profile), seed);
+
+    /// <summary>The data audit for a resolved profile.</summary>
+    public static DataAudit Audit(CellDataset dataset, ExperimentProfile profile, int seed) =>
+        new(dataset, Provenance.For(profile.Name, dataset.Root, seed));
 
     /// <summary>
     /// Where the split of a dataset is saved. A dataset the workbook made (under <see cref="DataRoot"/>) keeps its
@@ -80,18 +91,23 @@ public static class Workbook
     /// the profile's six training sets. <paramref name="groupBy"/> is "cell" (default) or "subject". Single-cell crops
     /// of public datasets are resampled to the project's pitch first: <paramref name="pitch"/> gives a source's pitch
     /// ("PBC=0.1;Matek=0.08", µm per px); any source not given is estimated (<see cref="SourceScales"/>).</summary>
-    public static DataPreparation Prepare(CellDataset dataset, string profile, int seed, string groupBy = "cell", IProgress<WorkProgress>? progress = null, string? pitch = null)
+    public static DataPreparation Prepare(CellDataset dataset, string profile, int seed, string groupBy = "cell", IProgress<WorkProgress>? progress = null, string? pitch = null) =>
+        Prepare(dataset, ExperimentProfile.Parse(profile), seed, groupBy, progress, pitch);
+
+    /// <summary>The data preparation for a resolved profile: its training sets, and its name on every stamp.</summary>
+    public static DataPreparation Prepare(CellDataset dataset, ExperimentProfile p, int seed, string groupBy = "cell", IProgress<WorkProgress>? progress = null, string? pitch = null)
     {
-        ExperimentProfile p = ExperimentProfile.Parse(profile);
         var options = new SplitOptions(seed, SplitOptions.ParseGrouping(groupBy));
         var scales = SourceScales.ForCrops(dataset, SourceScales.Parse(pitch));
-        return DataPreparation.Create(dataset, options, SplitsFolder(dataset.Root), p.Variants, Provenance.For(profile, dataset.Root, seed), progress: progress, scales: scales);
+        return DataPreparation.Create(dataset, options, SplitsFolder(dataset.Root), p.Variants, Provenance.For(p.Name, dataset.Root, seed), progress: progress, scales: scales);
     }
 
     /// <summary>Trained models and cross-validation results are cached here (git ignores data/).</summary>
     public static string ModelsRoot => Path.Combine(DataRoot, "models");
 
     /// <summary>The experiment of notebook 04 on a prepared dataset: cross-validation, six models, Table 1.</summary>
-    public static Training.Experiment Experiment(DataPreparation prep, string profile) =>
-        new(prep, ExperimentProfile.Parse(profile), ModelsRoot);
+    public static Training.Experiment Experiment(DataPreparation prep, string profile) => Experiment(prep, ExperimentProfile.Parse(profile));
+
+    /// <summary>The experiment for a resolved profile.</summary>
+    public static Training.Experiment Experiment(DataPreparation prep, ExperimentProfile profile) => new(prep, profile, ModelsRoot);
 }

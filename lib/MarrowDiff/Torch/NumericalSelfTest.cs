@@ -129,5 +129,5 @@ public static class NumericalSelfTest
         return new ConvolutionCheck(name, channels, usedByProject, iterations, nonFinite, wrong, maxRelative, clock.Elapsed);
     }
 
-    private static Tensor Loss(nn.Module<Tensor, Tensor> conv, Tensor h) => nn.functional.relu(conv.forward(h)).pow(2).mean();
+    private static Tensor Loss(nn.Module<Tensor, Tensor> conv, Tensor h) => nn.functional.relu(conv.forward(h)).square().mean();
 }

@@ -10,8 +10,8 @@ namespace MarrowDiff.Training;
 /// <para>Why not TorchSharp's own: in training it counts batches with <c>num_batches_tracked.add_(1)</c>, which turns
 /// the 1 into a temporary Scalar whose handle goes to libtorch while the Scalar itself is already garbage; a
 /// collection during that call lets its finalizer free it mid-use (the hazard behind "Unknown scalar type" failures of
-/// long runs). Here the 1 is a Scalar the module owns, alive as long as the module; the rest is the functional
-/// batch norm, which takes plain doubles.</para>
+/// long runs). Here the 1 is a Scalar the module owns, alive as long as the module, passed as both the value and the
+/// alpha; the rest is the functional batch norm, which takes plain doubles.</para>
 /// </summary>
 public sealed class BatchNorm2d : nn.Module<Tensor, Tensor>
 {
@@ -45,8 +45,10 @@ public sealed class BatchNorm2d : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         if (input.dim() != 4) throw new ArgumentException($"BatchNorm2d expects a 4-D input (N, C, H, W), not {input.dim()}-D");
+        // add_(value, alpha) with both Scalars owned: TorchSharp's add_(value) would make alpha = 1 a temporary itself
+        // (found by the garbage-collection stress test: "alpha must not be a floating point number").
         if (training)
-            using (no_grad()) num_batches_tracked.add_(_one);
+            using (no_grad()) num_batches_tracked.add_(_one, _one);
         return nn.functional.batch_norm(input, running_mean, running_var, weight, bias, training, Momentum, Epsilon);
     }
 

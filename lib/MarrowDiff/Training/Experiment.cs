@@ -107,6 +107,7 @@ public sealed class Experiment
         var normalisation = train.Normalisation(Prep.Provenance.Data);
         Directory.CreateDirectory(ModelsRoot);
         string checkpoint = folder + ".checkpoint";
+        if (File.Exists(checkpoint)) Log.Add($"{name}: resumed from {checkpoint}");
         var (network, history) = new Trainer(config).Train(train, normalisation, validation, checkpoint, name, Progress);
         var card = new ModelCard(train.Variant.Name, config, Profile.Name, Prep.Provenance.Data, _dataFingerprint, Prep.Split.File ?? "", train.Count,
                                  Profile.ValidationFold, Prep.Provenance.Commit, Prep.Provenance.Synthetic, outputs);

@@ -156,7 +156,7 @@ internal sealed class StepMonitor
         double sum = 0;
         foreach (var (_, p) in parameters)
         {
-            using var n = p.detach().to(ScalarType.Float64).pow(2).sum();
+            using var n = p.detach().to(ScalarType.Float64).square().sum(); // square(), not pow(2): no temporary Scalar
             sum += n.item<double>();
         }
         return Math.Sqrt(sum);

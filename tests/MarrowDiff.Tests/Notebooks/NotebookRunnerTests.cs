@@ -85,4 +85,24 @@ public sealed class NotebookRunnerTests : IDisposable
         Assert.Contains("did not finish within 20 s", e.Error);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), $"took {clock.Elapsed}");
     }
+
+    /// <summary>`marrow notebooks --cell-timeout` on a cell that sleeps forever: the command fails naming the notebook
+    /// and the cell, and the worker process that ran the cell (its id written by the first cell) is gone.</summary>
+    [Fact]
+    public void CellTimeout_OnTheCommandLine_NamesNotebookAndCell_AndLeavesNoWorkerBehind()
+    {
+        string pidFile = Path.Combine(_dir, "worker.pid");
+        string nb = Notebook("sleeps.ipynb",
+            ($"System.IO.File.WriteAllText(@\"{pidFile}\", System.Environment.ProcessId.ToString());", []),
+            ("System.Threading.Thread.Sleep(System.Threading.Timeout.Infinite);", []));
+        var (code, output) = MarrowProcess.Run(["notebooks", nb, "--cell-timeout", "15", "--out", Path.Combine(_dir, "out")], TimeSpan.FromMinutes(3));
+        Assert.True(code == 1, output);
+        Assert.Contains("sleeps.ipynb: cell 3 (code cell 2) failed: did not finish within 15 s", output);
+        Assert.Contains("Thread.Sleep", output); // the hung cell's source is shown
+
+        int worker = int.Parse(File.ReadAllText(pidFile));
+        Assert.NotEqual(Environment.ProcessId, worker);
+        Assert.False(Directory.Exists($"/proc/{worker}") && !File.ReadAllText($"/proc/{worker}/stat").Contains(") Z ", StringComparison.Ordinal),
+                     $"the worker {worker} that ran the hung cell is still running");
+    }
 }

@@ -45,12 +45,23 @@ public sealed class ReferenceTrainingRun : IDisposable
         return (Path.Combine(Root, run, "out"), output);
     }
 
+    /// <summary>The reference run's weights.</summary>
+    public byte[] Weights => File.ReadAllBytes(Path.Combine(Folder, TrainedModel.SafetensorsFile));
+
     public void Dispose() => Directory.Delete(Root, recursive: true);
+}
+
+/// <summary>The tests that compare against one reference run share it, and run one after another (each trains).</summary>
+[CollectionDefinition(Name)]
+public sealed class ReferenceTrainingCollection : ICollectionFixture<ReferenceTrainingRun>
+{
+    public const string Name = "reference training run";
 }
 
 /// <summary>Issue 11: determinism is a tested property. The same training command, run twice in two processes, gives
 /// byte-equal weights and cross-validation tables, and every one of its 2,000+ steps has a finite loss.</summary>
-public class DeterminismTests(ReferenceTrainingRun reference) : IClassFixture<ReferenceTrainingRun>
+[Collection(ReferenceTrainingCollection.Name)]
+public class DeterminismTests(ReferenceTrainingRun reference)
 {
     [Fact]
     public void SameTrainingTwice_GivesByteEqualWeightsAndTables_OverTwoThousandFiniteSteps()

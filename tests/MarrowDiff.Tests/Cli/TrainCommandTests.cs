@@ -1,0 +1,72 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using MarrowDiff.Cli;
+using MarrowDiff.Phantom;
+using MarrowDiff.Training;
+
+namespace MarrowDiff.Tests.Cli;
+
+/// <summary>`marrow train` as a user runs it: the resolved profile on every stamp, and a log a person can read.</summary>
+public sealed class SmokePhantomFixture : IDisposable
+{
+    public SmokePhantomFixture()
+    {
+        Root = Directory.CreateTempSubdirectory("marrow-train-command-").FullName;
+        Phantom = Path.Combine(Root, "phantom");
+        MarrowPhantom.Write(Phantom, PhantomSize.Smoke, 2017);
+    }
+
+    public string Root { get; }
+    public string Phantom { get; }
+
+    public void Dispose() => Directory.Delete(Root, recursive: true);
+}
+
+public class TrainCommandTests(SmokePhantomFixture fx) : IClassFixture<SmokePhantomFixture>
+{
+    [Fact]
+    public void SetOverrides_StampEveryTableAndTheModel_WithTheResolvedProfile_AndTheLogStaysShort()
+    {
+        string outDir = Path.Combine(fx.Root, "out");
+        var (code, output) = MarrowProcess.Run(["train", "--data", fx.Phantom, "--variant", "OG", "--profile", "smoke", "--set", "epochs=3", "--set", "cv_epochs=1",
+                                                "--models", Path.Combine(fx.Root, "models"), "--out", outDir], TimeSpan.FromMinutes(10));
+        Assert.True(code == 0, output);
+        const string resolved = "smoke+epochs=3+cv_epochs=1";
+
+        // Every stamp names the resolved profile; none the bare name it started from.
+        var stamps = Regex.Matches(output, @"\| profile: (\S+) \|").Select(m => m.Groups[1].Value).ToList();
+        Assert.NotEmpty(stamps);
+        Assert.All(stamps, s => Assert.Equal(resolved, s));
+        using (var card = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, TrainedModel.CardFile))))
+            Assert.Equal(resolved, card.RootElement.GetProperty("Profile").GetString());
+        using (var profile = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, TrainedModel.ProfileFile))))
+        {
+            Assert.Equal(resolved, profile.RootElement.GetProperty("name").GetString());
+            Assert.Equal(3, profile.RootElement.GetProperty("epochs").GetInt32());
+            Assert.Equal(1, profile.RootElement.GetProperty("cross_validation_epochs").GetInt32());
+        }
+
+        // Redirected output (as in CI): at most one line per 10% of each model (11 with the 0% line), the loss in it.
+        var progress = output.Split('\n').Where(l => l.Contains(" elapsed", StringComparison.Ordinal) && l.Contains("loss", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(progress);
+        foreach (var model in progress.GroupBy(l => l[..l.IndexOf(" [", StringComparison.Ordinal)]))
+            Assert.True(model.Count() <= 11, $"{model.Key}: {model.Count()} progress lines\n{string.Join("\n", model)}");
+    }
+
+    [Fact]
+    public void ConsoleProgress_OnALog_WritesOneLinePerTenthOfAModel_WithTheLoss()
+    {
+        var log = new StringWriter();
+        var console = new ConsoleProgress(log, redirected: true);
+        // A smoke training run: 10 epochs of 600 steps, the loss changing every step.
+        for (int epoch = 1; epoch <= 10; epoch++)
+            for (int step = 1; step <= 600; step++)
+                console.Report(new TrainingProgress("AG+OS300", epoch, 10, step, 600, 1.0 / (epoch * step), TimeSpan.FromSeconds(epoch * step)).AsWork());
+        string[] lines = log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(11, lines.Length); // the first step (0%), then 10%, 20% … 100%
+        Assert.All(lines, l => Assert.Contains("loss", l));
+        Assert.StartsWith("AG+OS300 [", lines[0]);
+        Assert.StartsWith("AG+OS300 [###", lines[1]);
+        Assert.Contains("epoch 10/10", lines[^1]);
+    }
+}
