@@ -424,8 +424,8 @@ public static class Program
         if (!selfTest) return 0;
 
         Console.WriteLine($"Self-test: two 3x3 convolutions, {iterations} backward passes each; the gradient through the second against float64 " +
-                          $"(tolerance {NumericalSelfTest.Tolerance:0e+0}), the first layer's gradients finite. oneDNN channel block here: {TorchRuntime.ConvolutionChannelBlock}.");
-        var checks = NumericalSelfTest.RunAll(iterations, new ConsoleProgress());
+                          $"(tolerance {MarrowDiff.Training.NumericalSelfTest.Tolerance:0e+0}), the first layer's gradients finite. oneDNN channel block here: {TorchRuntime.ConvolutionChannelBlock}.");
+        var checks = MarrowDiff.Training.NumericalSelfTest.RunAll(iterations, new ConsoleProgress());
         foreach (var check in checks) Console.WriteLine("  " + check);
         var projectFailures = checks.Where(c => c.UsedByProject && !c.Passed).ToList();
         if (projectFailures.Count > 0)

@@ -27,8 +27,8 @@ public sealed record CrossValidationResult(string Variant, int Epochs, IReadOnly
 /// </summary>
 public sealed class Experiment
 {
-    // trainer-2: convolutions run block-aligned (BlockAlignedConv2d, issue 11) and are initialised without nn.Conv2d's
-    // own draw first: same network and shapes, other bytes; models cached by trainer-1 are not reused.
+    // trainer-2: convolutions run block-aligned (BlockAlignedConv2d, issue 11) and the MSRA initialisation is drawn from
+    // a generator of its own: same network and shapes, other bytes; models cached by trainer-1 are not reused.
     private const string TrainerVersion = "trainer-2";
     private readonly string _dataFingerprint;
 

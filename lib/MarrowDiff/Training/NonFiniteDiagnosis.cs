@@ -80,16 +80,16 @@ internal sealed class StepMonitor
     /// less within 50 steps (its loss falls; its gradient norm stays within a factor of a few).</summary>
     public const double LossGrowth = 10, GradientGrowth = 100, WeightGrowth = 10;
 
-    private readonly Queue<double> _losses = new(), _gradientNorms = new();
+    private readonly Queue<double> _losses = new(), _largestGradients = new();
     private readonly double _startWeightNorm;
 
     public StepMonitor(IReadOnlyList<(string Name, Tensor Parameter)> parameters) => _startWeightNorm = WeightNorm(parameters);
 
     /// <summary>Records a finite step: its loss and its largest gradient magnitude.</summary>
-    public void Record(double loss, double gradientNorm)
+    public void Record(double loss, double largestGradient)
     {
         Push(_losses, loss);
-        Push(_gradientNorms, gradientNorm);
+        Push(_largestGradients, largestGradient);
     }
 
     private static void Push(Queue<double> q, double v)
@@ -99,16 +99,16 @@ internal sealed class StepMonitor
     }
 
     /// <summary>
-    /// Diagnoses a step whose loss (<paramref name="gradientNorms"/> null) or gradients went non-finite. Looks for the
+    /// Diagnoses a step whose loss (<paramref name="largestGradients"/> null) or gradients went non-finite. Looks for the
     /// first non-finite tensor (input, then weights, buffers, gradients) and decides the cause from the growth of loss,
     /// gradients and weights before it.
     /// </summary>
     public NonFiniteReport Diagnose(string model, int epoch, int step, double rate, double loss, Tensor input,
                                     IReadOnlyList<(string Name, Tensor Parameter)> parameters, IEnumerable<(string Name, Tensor Buffer)> buffers,
-                                    float[]? gradientNorms)
+                                    float[]? largestGradients)
     {
-        string where = gradientNorms is null ? "loss" : "gradient";
-        double lossMedian = Median(_losses), gradientMedian = Median(_gradientNorms);
+        string where = largestGradients is null ? "loss" : "gradient";
+        double lossMedian = Median(_losses), gradientMedian = Median(_largestGradients);
         if (!Finite(input))
             return new(NonFiniteCause.NonFiniteInput, model, epoch, step, rate, where, loss, "input batch", null, lossMedian,
                        $"{input.isfinite().logical_not().sum().item<long>()} of {input.numel()} input values are not finite");
@@ -119,16 +119,16 @@ internal sealed class StepMonitor
         if (first is null)
             foreach (var (name, b) in buffers)
                 if (b.is_floating_point() && !Finite(b)) { first = $"buffer {name}"; layer = LayerOf(name); break; }
-        if (first is null && gradientNorms is not null)
+        if (first is null && largestGradients is not null)
             for (int i = 0; i < parameters.Count; i++)
-                if (!float.IsFinite(gradientNorms[i])) { first = $"gradient of {parameters[i].Name}"; layer = LayerOf(parameters[i].Name); break; }
+                if (!float.IsFinite(largestGradients[i])) { first = $"gradient of {parameters[i].Name}"; layer = LayerOf(parameters[i].Name); break; }
 
         double weightGrowth = WeightNorm(parameters) / Math.Max(_startWeightNorm, 1e-30);
         double lastLoss = _losses.Count > 0 ? _losses.Last() : double.NaN;
         double lossNow = double.IsFinite(loss) ? loss : lastLoss;
         double lossGrowth = _losses.Count > 0 ? lossNow / Math.Max(lossMedian, 1e-30) : 1;
-        double lastGradient = _gradientNorms.Count > 0 ? _gradientNorms.Last() : double.NaN;
-        double gradientGrowth = _gradientNorms.Count > 0 ? lastGradient / Math.Max(gradientMedian, 1e-30) : 1;
+        double lastGradient = _largestGradients.Count > 0 ? _largestGradients.Last() : double.NaN;
+        double gradientGrowth = _largestGradients.Count > 0 ? lastGradient / Math.Max(gradientMedian, 1e-30) : 1;
 
         var growing = new List<string>();
         if (lossGrowth > LossGrowth) growing.Add($"the loss grew to {G(lossNow)}, {G(lossGrowth)}x its median of the last {_losses.Count} steps ({G(lossMedian)})");

@@ -181,15 +181,15 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
                         AfterBackward?.Invoke(sgd.Step, model);
                         // The guard: every gradient checked before the update, so a faulty kernel's NaN stops training
                         // here, named, instead of reaching the weights (issue 11).
-                        float[] norms = GradientNorms(named);
-                        if (!norms.All(float.IsFinite))
-                            return new StepOutcome(value, 0, 0, monitor.Diagnose(name, epoch + 1, step + 1, sgd.Rate, value, x, named, model.named_buffers(), norms));
+                        float[] largest = LargestGradients(named);
+                        if (!largest.All(float.IsFinite))
+                            return new StepOutcome(value, 0, 0, monitor.Diagnose(name, epoch + 1, step + 1, sgd.Rate, value, x, named, model.named_buffers(), largest));
                         sgd.Update();
-                        return new StepOutcome(value, logits.argmax(1).eq(y).sum().item<long>(), norms.Max(), null);
+                        return new StepOutcome(value, logits.argmax(1).eq(y).sum().item<long>(), largest.Max(), null);
                     });
                     if (outcome.Fault is { } fault)
                         throw new NonFiniteTrainingException(fault, checkpoint is null ? null : $"The last good checkpoint (after epoch {epoch}) is kept in {checkpoint}.");
-                    monitor.Record(outcome.Loss, outcome.GradientNorm);
+                    monitor.Record(outcome.Loss, outcome.LargestGradient);
                     stepSeconds += stepClock.Elapsed.TotalSeconds;
                     lossSum += outcome.Loss * batch.Count;
                     correct += outcome.Correct;
@@ -212,13 +212,13 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
     /// optimiser's step count and the model (e.g. to plant a NaN in a gradient as a faulty kernel would).</summary>
     internal Action<long, VggNet>? AfterBackward { get; init; }
 
-    private readonly record struct StepOutcome(double Loss, long Correct, double GradientNorm, NonFiniteReport? Fault);
+    private readonly record struct StepOutcome(double Loss, long Correct, double LargestGradient, NonFiniteReport? Fault);
 
     /// <summary>The largest |g| of every parameter's gradient (NaN where a gradient holds a NaN, ∞ where it holds an
     /// ∞), in one copy from the device: the guard against non-finite gradients and the gradient history of the
     /// diagnosis. The largest magnitude, not the L2 norm: it cannot overflow where the gradient itself is finite, and
     /// it passes no Scalar to native code.</summary>
-    private static float[] GradientNorms(IReadOnlyList<(string Name, Tensor Parameter)> parameters)
+    private static float[] LargestGradients(IReadOnlyList<(string Name, Tensor Parameter)> parameters)
     {
         using var scope = NewDisposeScope();
         var norms = parameters.Select(p => p.Parameter.grad is { } g ? g.abs().max() : zeros(1, device: p.Parameter.device).squeeze()).ToArray();

@@ -1,34 +1,19 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using MarrowDiff.Cli;
-using MarrowDiff.Phantom;
+using MarrowDiff.Tests.Preparation;
 using MarrowDiff.Training;
 
 namespace MarrowDiff.Tests.Cli;
 
 /// <summary>`marrow train` as a user runs it: the resolved profile on every stamp, and a log a person can read.</summary>
-public sealed class SmokePhantomFixture : IDisposable
-{
-    public SmokePhantomFixture()
-    {
-        Root = Directory.CreateTempSubdirectory("marrow-train-command-").FullName;
-        Phantom = Path.Combine(Root, "phantom");
-        MarrowPhantom.Write(Phantom, PhantomSize.Smoke, 2017);
-    }
-
-    public string Root { get; }
-    public string Phantom { get; }
-
-    public void Dispose() => Directory.Delete(Root, recursive: true);
-}
-
-public class TrainCommandTests(SmokePhantomFixture fx) : IClassFixture<SmokePhantomFixture>
+public class TrainCommandTests(PreparedPhantomFixture fx) : IClassFixture<PreparedPhantomFixture>
 {
     [Fact]
     public void SetOverrides_StampEveryTableAndTheModel_WithTheResolvedProfile_AndTheLogStaysShort()
     {
         string outDir = Path.Combine(fx.Root, "out");
-        var (code, output) = MarrowProcess.Run(["train", "--data", fx.Phantom, "--variant", "OG", "--profile", "smoke", "--set", "epochs=3", "--set", "cv_epochs=1",
+        var (code, output) = MarrowProcess.Run(["train", "--data", fx.Dataset.Root, "--variant", "OG", "--profile", "smoke", "--set", "epochs=3", "--set", "cv_epochs=1",
                                                 "--models", Path.Combine(fx.Root, "models"), "--out", outDir], TimeSpan.FromMinutes(10));
         Assert.True(code == 0, output);
         const string resolved = "smoke+epochs=3+cv_epochs=1";

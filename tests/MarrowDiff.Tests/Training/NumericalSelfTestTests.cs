@@ -3,7 +3,7 @@ using MarrowDiff.Torch;
 using MarrowDiff.Training;
 using static TorchSharp.torch;
 
-namespace MarrowDiff.Tests.Torch;
+namespace MarrowDiff.Tests.Training;
 
 /// <summary>Issue 11: the minimal reproduction of the AVX-512 narrow-convolution fault, run on this CPU as the project
 /// runs its convolutions, and the detector itself shown to catch what a faulty kernel does.</summary>

@@ -1,15 +1,16 @@
 using System.Diagnostics;
 using System.Globalization;
 using MarrowDiff.Phantom;
+using MarrowDiff.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MarrowDiff.Torch;
+namespace MarrowDiff.Training;
 
 /// <summary>One configuration of the convolution self-test and what it found.</summary>
 /// <param name="Channels">Channels of both convolutions (input 3 → C → C).</param>
 /// <param name="UsedByProject">True when the convolution runs as MarrowDiff's network runs it
-/// (<see cref="Training.BlockAlignedConv2d"/>); false for a plain <c>nn.Conv2d</c>, kept only to detect the fault.</param>
+/// (<see cref="BlockAlignedConv2d"/>); false for a plain <c>nn.Conv2d</c>, kept only to detect the fault.</param>
 /// <param name="NonFinite">Iterations in which a gradient (of the second convolution's input, or of the first
 /// convolution's weight or bias) held NaN or ±∞.</param>
 /// <param name="Wrong">Iterations in which the gradient of the second convolution's input, finite, differed from
@@ -36,7 +37,7 @@ public sealed record ConvolutionCheck(string Name, int Channels, bool UsedByProj
 /// runs on its own reference kernels (oneDNN has no float64 path), so the reference never shares the suspect code;
 /// each element of it sums only 9·C products, so a correct kernel agrees to about 1e-6 and anything else is a fault;
 /// and (2) that the first convolution's weight and bias gradients, which training would apply, are finite.</para>
-/// <para>The project never runs the narrow case as plain <c>nn.Conv2d</c> runs it: <see cref="Training.BlockAlignedConv2d"/>
+/// <para>The project never runs the narrow case as plain <c>nn.Conv2d</c> runs it: <see cref="BlockAlignedConv2d"/>
 /// hands oneDNN whole channel blocks. The self-test runs both, the plain one to tell a user whether their CPU has the
 /// fault, the project's to show that what trains is correct, at the widths of the 1/8-width network's first blocks.</para>
 /// </summary>
@@ -79,7 +80,7 @@ public static class NumericalSelfTest
         var clock = Stopwatch.StartNew();
         using var generator = new Generator((ulong)seed);
         nn.Module<Tensor, Tensor> Convolution(int inChannels) => usedByProject
-            ? new Training.BlockAlignedConv2d(inChannels, channels)
+            ? new BlockAlignedConv2d(inChannels, channels)
             : nn.Conv2d(inChannels, channels, 3, padding: 1);
         using var conv1 = Convolution(3);
         using var conv2 = Convolution(channels);
