@@ -364,12 +364,7 @@ public static class Program
             Console.Write(report);
             return report.Crashes == 0 && report.Unaccounted.Count == 0 ? 0 : 1;
         }
-        finally
-        {
-            foreach (string f in Directory.EnumerateFiles(root, "*", new EnumerationOptions { RecurseSubdirectories = false }))
-                File.Delete(f);
-            Directory.Delete(root, recursive: true);
-        }
+        finally { Directory.Delete(root, recursive: true); } // links are removed, not followed
     }
 
     private static int Scale(Options o)
