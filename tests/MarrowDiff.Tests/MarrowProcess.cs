@@ -9,6 +9,11 @@ public static class MarrowProcess
 {
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "marrow.dll");
 
+    /// <summary>Hang guards, not speed targets (those are benchmarks): a command that has not ended by then never will.
+    /// Generous because CI machines differ (with and without AVX-512) and are shared: a short command (doctor, audit, a
+    /// one-step bench) runs in seconds; a training command (2,000+ smoke steps) in minutes.</summary>
+    public static readonly TimeSpan ShortCommand = TimeSpan.FromMinutes(10), TrainingCommand = TimeSpan.FromMinutes(60);
+
     /// <summary>Starts `dotnet marrow.dll ARGS` with output captured (read asynchronously, so a chatty process never
     /// blocks on a full pipe).</summary>
     public static (Process Process, StringBuilder Output) Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)

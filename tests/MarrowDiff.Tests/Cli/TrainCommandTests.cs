@@ -14,7 +14,7 @@ public class TrainCommandTests(PreparedPhantomFixture fx) : IClassFixture<Prepar
     {
         string outDir = Path.Combine(fx.Root, "out");
         var (code, output) = MarrowProcess.Run(["train", "--data", fx.Dataset.Root, "--variant", "OG", "--profile", "smoke", "--set", "epochs=3", "--set", "cv_epochs=1",
-                                                "--models", Path.Combine(fx.Root, "models"), "--out", outDir], TimeSpan.FromMinutes(10));
+                                                "--models", Path.Combine(fx.Root, "models"), "--out", outDir], MarrowProcess.TrainingCommand);
         Assert.True(code == 0, output);
         const string resolved = "smoke+epochs=3+cv_epochs=1";
 

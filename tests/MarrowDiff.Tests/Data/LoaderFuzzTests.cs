@@ -33,8 +33,8 @@ public class LoaderFuzzTests
         {
             var cases = LoaderFuzzer.Write(root, Seeds(), count: 600, seed: 12);
             var run = Task.Run(() => LoaderFuzzer.Run(root, cases));
-            var first = await Task.WhenAny(run, Task.Delay(TimeSpan.FromMinutes(2)));
-            Assert.True(first == run, "the loader did not finish in 2 minutes: a hang");
+            var first = await Task.WhenAny(run, Task.Delay(MarrowProcess.ShortCommand));
+            Assert.True(first == run, $"the loader did not finish in {MarrowProcess.ShortCommand}: a hang");
             FuzzReport report = await run;
             Assert.True(report.Crashes == 0 && report.Unaccounted.Count == 0, report.ToString());
             Assert.Equal(report.Tried, report.Loaded + report.Reported);
@@ -95,12 +95,12 @@ public class LoaderFuzzTests
             seeds[0].SavePng(Path.Combine(data, "band_neutrophil", "a.png"));
             seeds[0].SavePng(Path.Combine(data, "segmented_neutrophil", "a-copy.png")); // a duplicate across classes
             seeds[1].SavePng(Path.Combine(data, "myelocyte", "b.png"));
-            var (clean, cleanOut) = MarrowProcess.Run(["audit", "--data", data, "--out", outDir], TimeSpan.FromMinutes(2));
+            var (clean, cleanOut) = MarrowProcess.Run(["audit", "--data", data, "--out", outDir], MarrowProcess.ShortCommand);
             Assert.True(clean == 0, cleanOut);
 
             File.WriteAllBytes(Path.Combine(data, "myelocyte", "broken.png"), File.ReadAllBytes(Path.Combine(data, "myelocyte", "b.png"))[..200]);
             File.WriteAllText(Path.Combine(data, "myelocyte", "notes.txt"), "not an image");
-            var (code, output) = MarrowProcess.Run(["audit", "--data", data, "--out", outDir], TimeSpan.FromMinutes(2));
+            var (code, output) = MarrowProcess.Run(["audit", "--data", data, "--out", outDir], MarrowProcess.ShortCommand);
             Assert.True(code == 3, output);
             Assert.Contains("broken.png", output);
 
@@ -115,7 +115,7 @@ public class LoaderFuzzTests
             Assert.Equal(2, dup.GetProperty("labels").GetArrayLength()); // band and segmented: a labelling error, shown
             Assert.Equal(1, root.GetProperty("per_class").GetProperty("C7 Myelocyte").GetInt32());
 
-            var (usage, usageOut) = MarrowProcess.Run(["audit", "--out", outDir], TimeSpan.FromMinutes(1));
+            var (usage, usageOut) = MarrowProcess.Run(["audit", "--out", outDir], MarrowProcess.ShortCommand);
             Assert.True(usage == 2, usageOut);
         }
         finally { Directory.Delete(dir, recursive: true); }

@@ -83,7 +83,7 @@ public sealed class NotebookRunnerTests : IDisposable
 
         Assert.Equal(3, e.CellNumber);
         Assert.Contains("did not finish within 20 s", e.Error);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), $"took {clock.Elapsed}");
+        Assert.True(clock.Elapsed < TimeSpan.FromMinutes(5), $"took {clock.Elapsed}: the timeout did not stop the cell"); // a hang guard
     }
 
     /// <summary>`marrow notebooks --cell-timeout` on a cell that sleeps forever: the command fails naming the notebook
@@ -95,7 +95,7 @@ public sealed class NotebookRunnerTests : IDisposable
         string nb = Notebook("sleeps.ipynb",
             ($"System.IO.File.WriteAllText(@\"{pidFile}\", System.Environment.ProcessId.ToString());", []),
             ("System.Threading.Thread.Sleep(System.Threading.Timeout.Infinite);", []));
-        var (code, output) = MarrowProcess.Run(["notebooks", nb, "--cell-timeout", "15", "--out", Path.Combine(_dir, "out")], TimeSpan.FromMinutes(3));
+        var (code, output) = MarrowProcess.Run(["notebooks", nb, "--cell-timeout", "15", "--out", Path.Combine(_dir, "out")], MarrowProcess.ShortCommand);
         Assert.True(code == 1, output);
         Assert.Contains("sleeps.ipynb: cell 3 (code cell 2) failed: did not finish within 15 s", output);
         Assert.Contains("Thread.Sleep", output); // the hung cell's source is shown

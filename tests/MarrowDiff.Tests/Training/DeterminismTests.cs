@@ -40,7 +40,7 @@ public sealed class ReferenceTrainingRun : IDisposable
     /// <summary>Runs the command to the end under the name <paramref name="run"/>; fails with its output if it fails.</summary>
     public (string Folder, string Output) Train(string run)
     {
-        var (code, output) = MarrowProcess.Run(Arguments(run), TimeSpan.FromMinutes(15));
+        var (code, output) = MarrowProcess.Run(Arguments(run), MarrowProcess.TrainingCommand);
         Assert.True(code == 0, $"marrow train ({run}) exited {code}:\n{output}");
         return (Path.Combine(Root, run, "out"), output);
     }

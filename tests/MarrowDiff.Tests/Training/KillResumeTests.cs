@@ -72,7 +72,7 @@ public class KillResumeTests(ReferenceTrainingRun reference)
         ? Directory.GetDirectories(Models(run)).Where(d => !d.EndsWith(".writing", StringComparison.Ordinal)).ToArray() : [];
 
     private (int Code, string Output) Train(string run, string killWhileWriting) =>
-        MarrowProcess.Run(reference.Arguments(run), TimeSpan.FromMinutes(15),
+        MarrowProcess.Run(reference.Arguments(run), MarrowProcess.TrainingCommand,
                           new Dictionary<string, string> { [AtomicFile.KillWhileWritingVariable] = killWhileWriting });
 
     /// <summary>Starts the command and SIGKILLs it as soon as <paramref name="when"/> (given its output so far) says so.</summary>
@@ -83,7 +83,7 @@ public class KillResumeTests(ReferenceTrainingRun reference)
         {
             var clock = Stopwatch.StartNew();
             string text = "";
-            while (!p.HasExited && clock.Elapsed < TimeSpan.FromMinutes(10))
+            while (!p.HasExited && clock.Elapsed < MarrowProcess.TrainingCommand)
             {
                 lock (output) text = output.ToString();
                 if (when(text)) break;
