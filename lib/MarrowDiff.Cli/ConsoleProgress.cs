@@ -1,4 +1,5 @@
 using MarrowDiff.Phantom;
+using MarrowDiff.Core;
 
 namespace MarrowDiff.Cli;
 

@@ -4,6 +4,10 @@ using MarrowDiff.Notebooks;
 using MarrowDiff.Phantom;
 using MarrowDiff.Preparation;
 using MarrowDiff.Torch;
+using MarrowDiff.Workbooks;
+using MarrowDiff.Core;
+using MarrowDiff.Experiments;
+using MarrowDiff.Reports;
 
 namespace MarrowDiff.Cli;
 
@@ -161,8 +165,7 @@ public static class Program
 
         var progress = new ConsoleProgress();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        CellDataset dataset = Workbook.OpenData(data, profile, seed, BadFilePolicy.Stop, progress);
-        var prep = Workbook.Prepare(dataset, profile, seed, groupBy, progress);
+        var (_, dataset, prep) = Workbook.Open(data, Workbook.Resolve(profile, seed), groupBy, progress, policy: BadFilePolicy.Stop);
         Console.WriteLine(prep.SplitSummary());
         Console.WriteLine(prep.SourceSummary());
         var variant = prep.Variant(variantName);
@@ -208,21 +211,18 @@ public static class Program
         string? pitch = o.Value("pitch");
         string modelsRoot = Path.GetFullPath(o.Value("models") ?? Workbook.ModelsRoot);
         var pair = o.Value("pair") is { } pairText ? CellTaxonomy.ParsePair(pairText) : ((CellClass, CellClass)?)null;
-        var profile = ExperimentProfile.Parse(profileName);
-        foreach (string set in o.Values("set"))
-            profile = set.Split('=', 2) is [var k, var v] ? profile.With(k, v) : throw new ArgumentException($"--set {set}: use KEY=VALUE");
+        var profile = Workbook.Resolve(profileName, seed, o.Values("set"));
         o.RejectUnknown();
 
         var progress = new ConsoleProgress();
         // The resolved profile (with every --set) travels on: its name stamps the split summary, the cross-validation
         // table and the model; profile.json holds all of it.
-        CellDataset dataset = Workbook.OpenData(data, profile, seed, BadFilePolicy.Stop, progress);
-        var prep = Workbook.Prepare(dataset, profile, seed, groupBy, progress, pitch);
+        var (_, dataset, prep) = Workbook.Open(data, profile, groupBy, progress, pitch, BadFilePolicy.Stop);
         foreach (string note in prep.Tiles.Notes) Console.WriteLine(note);
-        var experiment = new MarrowDiff.Training.Experiment(prep, profile, modelsRoot) { Progress = new Progress<MarrowDiff.Training.TrainingProgress>(p => progress.Report(p.AsWork())) };
+        var experiment = new MarrowDiff.Experiments.Experiment(prep, profile, modelsRoot) { Progress = new Progress<MarrowDiff.Training.TrainingProgress>(p => progress.Report(p.AsWork())) };
         Console.WriteLine($"{profile.Caveat}; {prep.Split.Options}; data {prep.Provenance.Data}");
         var cv = experiment.CrossValidate();
-        Console.WriteLine(MarrowDiff.Training.TrainingReports.CrossValidationTable(cv, prep.Provenance, profile));
+        Console.WriteLine(MarrowDiff.Reports.TrainingReports.CrossValidationTable(cv, prep.Provenance, profile));
         using var model = pair is var (first, second)
             ? experiment.TrainLocal(prep.Variant(variantName), cv.Chosen, first, second)
             : experiment.Train(prep.Variant(variantName), cv.Chosen);
@@ -246,13 +246,13 @@ public static class Program
         int seed = int.Parse(o.Value("seed") ?? "2017", CultureInfo.InvariantCulture);
         o.RejectUnknown();
 
-        using var model = MarrowDiff.Training.TrainedModel.Load(modelDir);
+        using var model = MarrowDiff.Model.TrainedModel.Load(modelDir);
         var progress = new ConsoleProgress();
         var (dataset, tiles, cells) = CellsToScore(model, data, part, profileName, seed, progress, pitch);
         var set = SampleSet.Original(tiles, cells, part == "test" ? "test set" : "all cells");
         // A dual stage's local model is scored on its own two classes.
         if (model.Outputs.Count != CellTaxonomy.All.Count) set = set.Restrict(model.Outputs);
-        var predictions = new MarrowDiff.Analysis.Predictions(model.Name, set, model.Probabilities(set));
+        var predictions = new MarrowDiff.Evaluation.Predictions(model.Name, set, model.Probabilities(set));
         var metrics = predictions.Metrics;
         var json = metrics.ToJsonObject();
         json["model"] = Path.GetFullPath(modelDir);
@@ -260,7 +260,7 @@ public static class Program
         json["part"] = part;
         json["images"] = set.Count;
         json["excluded_other_labels"] = dataset.OtherCounts;
-        MarrowDiff.Imaging.AtomicFile.WriteAllText(outFile, System.Text.Json.JsonSerializer.Serialize(json, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        MarrowDiff.Core.AtomicFile.WriteAllText(outFile, System.Text.Json.JsonSerializer.Serialize(json, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{set.Count} images: accuracy {100 * metrics.Accuracy:0.00}%, macro F1 {100 * metrics.MacroF1:0.00}%, weighted F1 {100 * metrics.WeightedF1:0.00}% → {Path.GetFullPath(outFile)}"));
         return 0;
@@ -268,11 +268,11 @@ public static class Program
 
     /// <summary>The cells a saved model is scored on: every cell of the 10 classes, or the test part of the split the
     /// model was trained with (read from the path in its model.json).</summary>
-    private static (CellDataset Dataset, CellTiles Tiles, List<CellImage> Cells) CellsToScore(MarrowDiff.Training.TrainedModel model, string data, string part,
+    private static (CellDataset Dataset, CellTiles Tiles, List<CellImage> Cells) CellsToScore(MarrowDiff.Model.TrainedModel model, string data, string part,
                                                                                             string profileName, int seed, ConsoleProgress progress, string? pitch)
     {
         if (part is not ("all" or "test")) throw new ArgumentException($"--part {part}: use all or test");
-        CellDataset dataset = Workbook.OpenData(data, profileName, seed, BadFilePolicy.Stop, progress);
+        CellDataset dataset = Workbook.OpenData(data, Workbook.Resolve(profileName, seed), BadFilePolicy.Stop, progress);
         var cells = dataset.PaperCells.ToList();
         if (part == "test")
         {
@@ -301,22 +301,22 @@ public static class Program
         int occlusions = int.Parse(o.Value("occlusions") ?? "4", CultureInfo.InvariantCulture);
         o.RejectUnknown();
 
-        var models = modelDirs.Select(MarrowDiff.Training.TrainedModel.Load).ToList();
-        using var local = localDir is null ? null : MarrowDiff.Training.TrainedModel.Load(localDir);
+        var models = modelDirs.Select(MarrowDiff.Model.TrainedModel.Load).ToList();
+        using var local = localDir is null ? null : MarrowDiff.Model.TrainedModel.Load(localDir);
         try
         {
             var main = models[0];
             if (main.Outputs.Count != CellTaxonomy.All.Count) throw new ArgumentException($"{modelDirs[0]} is a local model; give the global model as --model and this one as --local");
-            MarrowDiff.Training.ICellClassifier analysed = local is null ? main : new MarrowDiff.Training.DualStageClassifier(main, local);
+            MarrowDiff.Model.ICellClassifier analysed = local is null ? main : new MarrowDiff.Model.DualStageClassifier(main, local);
             var progress = new ConsoleProgress();
             var (dataset, tiles, cells) = CellsToScore(main, data, part, profileName, seed, progress, pitch);
             var set = SampleSet.Original(tiles, cells, part == "test" ? "test set" : "all cells");
             Console.WriteLine($"scoring {set.Count} cells with {analysed.Name} …");
-            var predictions = new MarrowDiff.Analysis.Predictions(analysed.Name, set, analysed.Probabilities(set));
-            var provenance = MarrowDiff.Reports.Provenance.For(main.Card.Profile, dataset.Root, main.Card.Config.Seed);
+            var predictions = new MarrowDiff.Evaluation.Predictions(analysed.Name, set, analysed.Probabilities(set));
+            var provenance = MarrowDiff.Core.Provenance.For(main.Card.Profile, dataset.Root, main.Card.Config.Seed);
             string caveat = main.Card.Profile == "paper" ? "paper profile" : $"{main.Card.Profile} profile: not comparable to the paper";
             var analysis = new MarrowDiff.Analysis.ErrorAnalysis(predictions, main, tiles, cells, provenance, caveat);
-            var compare = new List<MarrowDiff.Training.ICellClassifier> { analysed };
+            var compare = new List<MarrowDiff.Model.ICellClassifier> { analysed };
             compare.AddRange(models.Skip(1));
             Console.WriteLine($"occlusion, invariance and calibration of {string.Join(", ", compare.Select(c => c.Name))} …");
             string page = analysis.WriteReport(outDir, compare, occlusions);
@@ -336,10 +336,10 @@ public static class Program
         o.RejectUnknown();
         var progress = new ConsoleProgress();
         // Every file is read (and decoded) once; a bad one is listed with its reason, never thrown or dropped.
-        CellDataset dataset = Workbook.OpenData(data, profile, seed, BadFilePolicy.Skip, progress);
+        CellDataset dataset = Workbook.OpenData(data, Workbook.Resolve(profile, seed), BadFilePolicy.Skip, progress);
         var audit = DatasetAudit.Of(dataset, progress);
         Console.Write(audit.Text());
-        string file = audit.Save(outDir, MarrowDiff.Reports.Provenance.For(profile, dataset.Root, seed).Stamp);
+        string file = audit.Save(outDir, MarrowDiff.Core.Provenance.For(profile, dataset.Root, seed).Stamp);
         Console.WriteLine($"{(audit.AllReadable ? "every file loads" : $"{audit.BadFiles.Count} bad file(s)")} → {file}");
         return audit.AllReadable ? 0 : 3;
     }
@@ -350,7 +350,7 @@ public static class Program
         string data = o.Value("data") ?? (Directory.Exists(shared) ? shared : Workbook.PhantomData);
         int files = o.Int("files", 5000), seed = o.Int("seed", 1), seeds = o.Int("seeds", 8);
         o.RejectUnknown();
-        CellDataset dataset = Workbook.OpenData(data, "smoke", 2017, BadFilePolicy.Stop, new ConsoleProgress());
+        CellDataset dataset = Workbook.OpenData(data, ExperimentProfile.Smoke, BadFilePolicy.Stop, new ConsoleProgress());
         var reader = new CellImageReader();
         // Seed cells spread over the dataset's classes and sources, the same ones for the same dataset.
         var seedImages = dataset.Cells.GroupBy(c => (c.Source, c.Label.ToString())).OrderBy(g => g.Key.ToString(), StringComparer.Ordinal)
@@ -373,7 +373,7 @@ public static class Program
         int images = int.Parse(o.Value("images") ?? "60", CultureInfo.InvariantCulture);
         string? overlay = o.Value("overlay");
         o.RejectUnknown();
-        CellDataset dataset = Workbook.OpenData(data, "smoke", 2017, BadFilePolicy.Stop, new ConsoleProgress());
+        CellDataset dataset = Workbook.OpenData(data, ExperimentProfile.Smoke, BadFilePolicy.Stop, new ConsoleProgress());
         var reader = new CellImageReader();
         foreach (var scale in SourceScales.Estimate(dataset, images, reader))
             Console.WriteLine(scale);
@@ -390,7 +390,7 @@ public static class Program
 
     private static int Bench(Options o)
     {
-        var network = new MarrowDiff.Training.NetworkConfig(
+        var network = new MarrowDiff.Model.NetworkConfig(
             Width: double.Parse(o.Value("width") ?? "1", CultureInfo.InvariantCulture),
             InputSize: int.Parse(o.Value("input") ?? "96", CultureInfo.InvariantCulture));
         if (o.Value("dropout") is { } d)
@@ -419,8 +419,8 @@ public static class Program
         if (!selfTest) return 0;
 
         Console.WriteLine($"Self-test: two 3x3 convolutions, {iterations} backward passes each; the gradient through the second against float64 " +
-                          $"(tolerance {MarrowDiff.Training.NumericalSelfTest.Tolerance:0e+0}), the first layer's gradients finite. oneDNN channel block here: {TorchRuntime.ConvolutionChannelBlock}.");
-        var checks = MarrowDiff.Training.NumericalSelfTest.RunAll(iterations, new ConsoleProgress());
+                          $"(tolerance {MarrowDiff.Model.NumericalSelfTest.Tolerance:0e+0}), the first layer's gradients finite. oneDNN channel block here: {TorchRuntime.ConvolutionChannelBlock}.");
+        var checks = MarrowDiff.Model.NumericalSelfTest.RunAll(iterations, new ConsoleProgress());
         foreach (var check in checks) Console.WriteLine("  " + check);
         var projectFailures = checks.Where(c => c.UsedByProject && !c.Passed).ToList();
         if (projectFailures.Count > 0)

@@ -2,6 +2,7 @@ using MarrowDiff.Data;
 using MarrowDiff.Imaging;
 using MarrowDiff.Preparation;
 using MarrowDiff.Training;
+using MarrowDiff.Model;
 
 namespace MarrowDiff.Analysis;
 
@@ -57,7 +58,7 @@ public static class Invariance
                     samples.Add(new Sample(t, (sbyte)Math.Round(d * x), (sbyte)Math.Round(d * y), D4.Identity));
         }
         var set = Restricted(classifier, SampleSet.FromSamples(tiles, samples, "shifted test crops"));
-        int[] predicted = Trainer.ArgMax(classifier.Probabilities(set));
+        int[] predicted = Inference.ArgMax(classifier.Probabilities(set));
         int per = 1 + 8 * (distances.Count - 1);
         var points = new List<ShiftPoint>();
         for (int di = 0; di < distances.Count; di++)
@@ -85,7 +86,7 @@ public static class Invariance
         if (usable.Count == 0) throw new InvalidOperationException($"no cell of {classifier.Name}'s classes to turn");
         var samples = usable.SelectMany(c => D4.All.Select(g => new Sample(tiles.IndexOf(c), 0, 0, g))).ToList();
         var set = Restricted(classifier, SampleSet.FromSamples(tiles, samples, "turned test crops"));
-        int[] predicted = Trainer.ArgMax(classifier.Probabilities(set));
+        int[] predicted = Inference.ArgMax(classifier.Probabilities(set));
         double[] perElement = new double[8];
         int allEight = 0, correct = 0;
         for (int ci = 0; ci < usable.Count; ci++)
@@ -110,34 +111,4 @@ public static class Invariance
 
     private static SampleSet Restricted(ICellClassifier classifier, SampleSet set) =>
         classifier.Outputs.Count == CellTaxonomy.All.Count ? set : set.Restrict(classifier.Outputs);
-}
-
-/// <summary>One bin of a reliability diagram.</summary>
-public sealed record ReliabilityBin(double Low, double High, int Count, double MeanConfidence, double Accuracy);
-
-/// <summary>
-/// Calibration of the top-class probability: cells binned by confidence, each bin's accuracy against its mean
-/// confidence (a calibrated model lies on the diagonal), and the expected calibration error, ECE = Σ (n_b / N) ·
-/// |accuracy_b − confidence_b|. With a few dozen test cells most bins are nearly empty: the counts are shown so the
-/// diagram is not over-read.
-/// </summary>
-public sealed record Calibration(string Model, IReadOnlyList<ReliabilityBin> Bins, double ExpectedCalibrationError, int Cells)
-{
-    public static Calibration Of(Predictions p, int bins = 10)
-    {
-        if (bins < 1) throw new ArgumentOutOfRangeException(nameof(bins), "at least one bin");
-        var result = new List<ReliabilityBin>();
-        double ece = 0;
-        for (int b = 0; b < bins; b++)
-        {
-            double low = (double)b / bins, high = (double)(b + 1) / bins;
-            // Bins are (low, high], the first [0, high]: a confidence of exactly 1 falls in the last bin.
-            var members = Enumerable.Range(0, p.Count).Where(i => (p.Confidence(i) > low || b == 0) && p.Confidence(i) <= high).ToList();
-            if (members.Count == 0) { result.Add(new ReliabilityBin(low, high, 0, double.NaN, double.NaN)); continue; }
-            double confidence = members.Average(i => (double)p.Confidence(i)), accuracy = members.Count(p.Correct) / (double)members.Count;
-            ece += members.Count / (double)p.Count * Math.Abs(accuracy - confidence);
-            result.Add(new ReliabilityBin(low, high, members.Count, confidence, accuracy));
-        }
-        return new Calibration(p.Model, result, ece, p.Count);
-    }
 }

@@ -1,6 +1,8 @@
 using MarrowDiff.Data;
 using MarrowDiff.Preparation;
 using MarrowDiff.Training;
+using MarrowDiff.Model;
+using MarrowDiff.Core;
 
 namespace MarrowDiff.Analysis;
 
@@ -18,11 +20,11 @@ public sealed record OcclusionMap(int Index, CellClass Class, float Baseline, fl
     /// of <paramref name="model"/> (its predicted class when null). One forward pass per window position.</summary>
     public static OcclusionMap Compute(TrainedModel model, SampleSet set, int index, int? output = null, int window = 16, int stride = 8)
     {
-        const int n = OversamplingSettings.PatchSize, per = 3 * n * n;
+        const int n = CellPatch.Size, per = 3 * n * n;
         if (window < 1 || window > n || stride < 1) throw new ArgumentOutOfRangeException(nameof(window), $"window {window} and stride {stride}: use 1…{n} and ≥ 1");
         var original = new float[per];
         set.Fill(index, original, model.Normalisation);
-        float[,] baseline = Trainer.ProbabilitiesOf(model.Network, original, 1);
+        float[,] baseline = Inference.ProbabilitiesOf(model.Network, original, 1);
         int target = output ?? Enumerable.Range(0, baseline.GetLength(1)).MaxBy(c => baseline[0, c]);
 
         var positions = new List<(int X, int Y)>();
@@ -37,7 +39,7 @@ public sealed record OcclusionMap(int Index, CellClass Class, float Baseline, fl
             for (int ch = 0; ch < 3; ch++)
                 for (int y = y0; y < y0 + window; y++) span.Slice(ch * n * n + y * n + x0, window).Clear();
         }
-        float[,] occluded = Trainer.ProbabilitiesOf(model.Network, inputs, positions.Count);
+        float[,] occluded = Inference.ProbabilitiesOf(model.Network, inputs, positions.Count);
         var sum = new float[n, n];
         var cover = new int[n, n];
         for (int p = 0; p < positions.Count; p++)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using MarrowDiff.Core;
 
 namespace MarrowDiff.Data;
 

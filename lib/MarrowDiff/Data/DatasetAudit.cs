@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MarrowDiff.Imaging;
+using MarrowDiff.Core;
 
 namespace MarrowDiff.Data;
 
@@ -23,7 +24,7 @@ public sealed record DatasetAudit(
 
     /// <summary>Audits a loaded dataset (load it with <see cref="BadFilePolicy.Skip"/> so that bad files are listed,
     /// not thrown). Hashes every image once; a file that vanished or became unreadable since loading is reported too.</summary>
-    public static DatasetAudit Of(CellDataset dataset, IProgress<Phantom.WorkProgress>? progress = null)
+    public static DatasetAudit Of(CellDataset dataset, IProgress<WorkProgress>? progress = null)
     {
         var bad = new List<BadFile>(dataset.Skipped);
         var byHash = new Dictionary<string, List<CellImage>>(StringComparer.Ordinal);
@@ -41,7 +42,7 @@ public sealed record DatasetAudit(
                 bad.Add(new BadFile(c.Path, $"unreadable while hashing: {e.Message}"));
             }
             if (++done % 200 == 0 || done == dataset.Cells.Count)
-                progress?.Report(new Phantom.WorkProgress("hashing images", done, dataset.Cells.Count, clock.Elapsed));
+                progress?.Report(new WorkProgress("hashing images", done, dataset.Cells.Count, clock.Elapsed));
         }
         var duplicates = byHash.Where(kv => kv.Value.Count > 1).OrderBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(kv => new DuplicateGroup(kv.Key, kv.Value.Select(c => Path.GetRelativePath(dataset.Root, c.Path)).ToList(),

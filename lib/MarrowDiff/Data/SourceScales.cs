@@ -1,5 +1,5 @@
 using MarrowDiff.Imaging;
-using MarrowDiff.Phantom;
+using MarrowDiff.Core;
 
 namespace MarrowDiff.Data;
 
@@ -9,9 +9,6 @@ namespace MarrowDiff.Data;
 /// </summary>
 public static class SourceScales
 {
-    /// <summary>The project's pixel pitch: the phantom's, 0.16 µm/px (a 96-px patch spans 15.4 µm).</summary>
-    public const double ProjectPitchUm = FieldRenderer.PitchUm;
-
     /// <summary>Up to <paramref name="perSource"/> images of each source, spread evenly over its files (whole fields
     /// where a source has them: they hold more red cells than crops).</summary>
     public static IReadOnlyDictionary<string, IReadOnlyList<string>> Sample(CellDataset dataset, int perSource)
@@ -62,7 +59,7 @@ public static class SourceScales
 
     /// <summary>
     /// The pitches the preparation needs: those of the sources whose cells are single-cell crops larger than a patch
-    /// (public datasets), which are resampled to <see cref="ProjectPitchUm"/> before cutting. Sources of whole fields
+    /// (public datasets), which are resampled to <see cref="CellPatch.PitchUm"/> before cutting. Sources of whole fields
     /// (the phantom) are at the project's pitch by construction, and bare 96×96 patches cannot be resampled.
     /// </summary>
     public static IReadOnlyDictionary<string, SourceScale> ForCrops(CellDataset dataset, IReadOnlyDictionary<string, double>? given = null,
@@ -70,13 +67,12 @@ public static class SourceScales
     {
         reader ??= new CellImageReader();
         var crops = dataset.Cells.Where(c => c.FieldPath is null).GroupBy(c => c.Source)
-            .Where(g => reader.Read(g.First().Path) is var first && (first.Width != PatchSize || first.Height != PatchSize))
+            .Where(g => reader.Read(g.First().Path) is var first && (first.Width != CellPatch.Size || first.Height != CellPatch.Size))
             .Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
         return crops.Count == 0 ? new Dictionary<string, SourceScale>()
             : Estimate(dataset, perSource, reader, given, crops).ToDictionary(s => s.Source, StringComparer.Ordinal);
     }
 
-    private const int PatchSize = MarrowPhantom.PatchSize;
 
     /// <summary>Parses "PBC=0.1;Matek=0.12" (µm per px by source).</summary>
     public static IReadOnlyDictionary<string, double> Parse(string? text)

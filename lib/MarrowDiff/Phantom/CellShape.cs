@@ -1,5 +1,6 @@
 using MarrowDiff.Data;
 using MarrowDiff.Torch;
+using MarrowDiff.Core;
 
 namespace MarrowDiff.Phantom;
 

@@ -1,6 +1,7 @@
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
 using MarrowDiff.Torch;
+using MarrowDiff.Core;
 
 namespace MarrowDiff.Phantom;
 
@@ -25,9 +26,6 @@ public static class FieldRenderer
 {
     public const int Width = 1330, Height = 1080;
 
-    /// <summary>Pixel pitch at ×1000 with a typical camera: 0.16 µm/px, so the paper's 96 px patch spans 15.4 µm.</summary>
-    public const double PitchUm = 0.16;
-
     /// <summary>White-cell centres stay this far from the edge: a 96 px patch plus room to re-crop at shifted centres.</summary>
     public const int Margin = 80;
 
@@ -40,16 +38,16 @@ public static class FieldRenderer
         var od = new float[3][];
         for (int c = 0; c < 3; c++) od[c] = new float[Width * Height];
 
-        var shapes = classes.Select(c => new CellShape(c, PitchUm, rng)).ToList();
+        var shapes = classes.Select(c => new CellShape(c, CellPatch.PitchUm, rng)).ToList();
         var centres = Place(shapes, rng);
         AddRedCells(od, shapes, centres, rng);
         var placed = new List<PlacedCell>(shapes.Count);
         for (int i = 0; i < shapes.Count; i++)
         {
             var (cellPx, nucleusPx) = DrawCell(od, shapes[i], centres[i].X, centres[i].Y);
-            double um2 = PitchUm * PitchUm;
+            double um2 = CellPatch.PitchUm * CellPatch.PitchUm;
             placed.Add(new PlacedCell(shapes[i].M.Class, (int)Math.Round(centres[i].X), (int)Math.Round(centres[i].Y),
-                                      Math.Round(2 * shapes[i].Radius * PitchUm, 2), Math.Round(cellPx * um2, 2), Math.Round(nucleusPx * um2, 2)));
+                                      Math.Round(2 * shapes[i].Radius * CellPatch.PitchUm, 2), Math.Round(cellPx * um2, 2), Math.Round(nucleusPx * um2, 2)));
         }
         return (Develop(od, stain, rng), placed);
     }
@@ -94,7 +92,7 @@ public static class FieldRenderer
         int target = (int)(Width * Height * rng.Uniform(0.30, 0.42) / (Math.PI * 24 * 24));
         for (int attempt = 0; attempt < target * 12 && rbcs.Count < target; attempt++)
         {
-            double r = rng.Uniform(7.0, 8.2) / 2 / PitchUm;
+            double r = rng.Uniform(7.0, 8.2) / 2 / CellPatch.PitchUm;
             double x = rng.Uniform(-r, Width + r), y = rng.Uniform(-r, Height + r);
             bool ok = rbcs.All(o => Dist(x, y, o.X, o.Y) >= (r + o.R) * 0.8);
             for (int k = 0; ok && k < wbc.Count; k++) ok = Dist(x, y, centres[k].X, centres[k].Y) >= wbc[k].Radius + r * 0.75;

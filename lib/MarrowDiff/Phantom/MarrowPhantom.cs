@@ -4,26 +4,9 @@ using System.Text.Json;
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
 using MarrowDiff.Torch;
+using MarrowDiff.Core;
 
 namespace MarrowDiff.Phantom;
-
-/// <summary>Progress of a long job: <paramref name="Done"/> of <paramref name="Total"/> units, with elapsed time.</summary>
-/// <param name="Stage">What is being done, the same for every report of one job (a log keys its 10% lines on it).</param>
-/// <param name="Detail">What changes as it goes (a model's epoch and loss), shown after the bar.</param>
-public sealed record WorkProgress(string Stage, int Done, int Total, TimeSpan Elapsed, string? Detail = null)
-{
-    public TimeSpan? Remaining => Done == 0 ? null : TimeSpan.FromTicks(Elapsed.Ticks * (Total - Done) / Done);
-
-    /// <summary>"rendering fields [#######.............] 70/200  0:21 elapsed, ETA 0:39"</summary>
-    public override string ToString()
-    {
-        const int width = 30;
-        int filled = Total == 0 ? width : Done * width / Total;
-        string eta = Remaining is { } r ? $", ETA {r:m\\:ss}" : "";
-        string detail = Detail is null ? "" : $"  {Detail}";
-        return $"{Stage} [{new string('#', filled)}{new string('.', width - filled)}] {Done}/{Total}  {Elapsed:m\\:ss} elapsed{eta}{detail}";
-    }
-}
 
 /// <summary>
 /// The synthetic marrow phantom: MarrowDiff's built-in data, because the paper's 2,174 images are not public.
@@ -36,8 +19,6 @@ public static class MarrowPhantom
     /// <summary>Bumped whenever the renderer changes a pixel: cached phantoms of another version are re-rendered.</summary>
     public const int GeneratorVersion = 1;
 
-    public const int PatchSize = 96;
-
     /// <summary>Where a phantom of this size and seed lives below <paramref name="dataRoot"/>.</summary>
     public static string FolderFor(string dataRoot, PhantomSize size, int seed) =>
         Path.Combine(dataRoot, $"phantom-{size.Name}-seed{seed}");
@@ -46,7 +27,7 @@ public static class MarrowPhantom
     public static string Ensure(string dataRoot, PhantomSize size, int seed, IProgress<WorkProgress>? progress = null)
     {
         string dir = FolderFor(dataRoot, size, seed);
-        string meta = Path.Combine(dir, "phantom.json");
+        string meta = Path.Combine(dir, Provenance.SyntheticDataCard);
         if (File.Exists(meta))
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(meta));
@@ -113,7 +94,7 @@ public static class MarrowPhantom
                 PlacedCell cell = cells[c];
                 string id = $"{plan.FieldId}-cell{c + 1:00}";
                 string rel = $"patches/{cell.Class.SnakeName()}/{id}.png";
-                field.CropCentred(cell.CentreX, cell.CentreY, PatchSize).SavePng(Path.Combine(temp, rel));
+                field.CropCentred(cell.CentreX, cell.CentreY, CellPatch.Size).SavePng(Path.Combine(temp, rel));
                 lines.Add(Csv.Line("patch", rel, id, cell.Class.SnakeName(), $"s{plan.Subject:00}", $"s{plan.Subject:00}-slide{plan.Slide}",
                                    plan.FieldId, cell.CentreX, cell.CentreY, fieldRel, cell.DiameterUm, cell.CellAreaUm2, cell.NucleusAreaUm2));
             }
@@ -126,17 +107,17 @@ public static class MarrowPhantom
         manifest.AppendLine("kind,path,cell_id,class,subject,slide,field,centre_x,centre_y,field_path,diameter_um,cell_area_um2,nucleus_area_um2");
         foreach (string[] lines in rows) foreach (string l in lines) manifest.AppendLine(l);
         AtomicFile.WriteAllText(Path.Combine(temp, CellDatasetLoader.ManifestName), manifest.ToString());
-        AtomicFile.WriteAllText(Path.Combine(temp, "phantom.json"), JsonSerializer.Serialize(new Dictionary<string, object>
+        AtomicFile.WriteAllText(Path.Combine(temp, Provenance.SyntheticDataCard), JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["synthetic"] = true,
             ["description"] = "MarrowDiff synthetic marrow phantom: rendered Wright-Giemsa-like fields, not real cells",
             ["size"] = size.Name,
             ["seed"] = seed,
             ["generator_version"] = GeneratorVersion,
-            ["pitch_um_per_px"] = FieldRenderer.PitchUm,
+            ["pitch_um_per_px"] = CellPatch.PitchUm,
             ["field_width_px"] = FieldRenderer.Width,
             ["field_height_px"] = FieldRenderer.Height,
-            ["patch_px"] = PatchSize,
+            ["patch_px"] = CellPatch.Size,
             ["subjects"] = size.Subjects,
             ["slides"] = size.Subjects * size.SlidesPerSubject,
             ["fields"] = size.Fields,
@@ -146,13 +127,5 @@ public static class MarrowPhantom
     }
 
     /// <summary>Reads the phantom's <c>phantom.json</c> when <paramref name="datasetRoot"/> is a phantom, else null.</summary>
-    public static IReadOnlyDictionary<string, string>? Describe(string datasetRoot)
-    {
-        string meta = Path.Combine(datasetRoot, "phantom.json");
-        if (!File.Exists(meta)) return null;
-        using var doc = JsonDocument.Parse(File.ReadAllText(meta));
-        return doc.RootElement.EnumerateObject()
-                  .Where(p => p.Value.ValueKind is not JsonValueKind.Object)
-                  .ToDictionary(p => p.Name, p => p.Value.ToString(), StringComparer.Ordinal);
-    }
+    public static IReadOnlyDictionary<string, string>? Describe(string datasetRoot) => Provenance.SyntheticCard(datasetRoot);
 }

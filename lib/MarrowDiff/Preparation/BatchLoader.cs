@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using MarrowDiff.Torch;
 using TorchSharp;
+using MarrowDiff.Core;
 using static TorchSharp.torch;
 
 namespace MarrowDiff.Preparation;
@@ -29,7 +30,7 @@ public sealed class Batch : IDisposable
     /// The caller disposes them.</summary>
     public (Tensor Images, Tensor Labels) ToTensors(Device? device = null)
     {
-        const int size = OversamplingSettings.PatchSize;
+        const int size = CellPatch.Size;
         // Copied straight into the tensor's own memory: no 4.4 MB managed array per batch, so the garbage collector
         // runs rarely during training (see TorchRuntime.Step for why that matters).
         var x = torch.empty([Count, 3, size, size], ScalarType.Float32);
@@ -119,7 +120,7 @@ public sealed class BatchLoader
 
     private Batch Render(int[] order, int start, int count)
     {
-        const int size = OversamplingSettings.PatchSize, per = 3 * size * size;
+        const int size = CellPatch.Size, per = 3 * size * size;
         if (!_pool.TryTake(out float[]? inputs) || inputs.Length < BatchSize * per) inputs = new float[BatchSize * per];
         var labels = new long[count];
         var samples = new int[count];

@@ -1,6 +1,6 @@
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
-using MarrowDiff.Phantom;
+using MarrowDiff.Core;
 
 namespace MarrowDiff.Preparation;
 
@@ -23,10 +23,8 @@ public enum CropSource
 /// recognisably in the patch while moving its context.</summary>
 public sealed record OversamplingSettings(int MaxShiftPx = 12, double MaxShiftCellFraction = 0.2)
 {
-    public const int PatchSize = MarrowPhantom.PatchSize;
-
     /// <summary>Side of a cell's tile: the patch plus the largest shift on every side.</summary>
-    public int TileSize => PatchSize + 2 * MaxShiftPx;
+    public int TileSize => CellPatch.Size + 2 * MaxShiftPx;
 
     public void Validate()
     {
@@ -60,7 +58,7 @@ public sealed record CellTile(CellImage Cell, RgbImage Tile, int Margin, int Max
     {
         Interlocked.Increment(ref _renders);
         Check(dx, dy);
-        return Tile.Crop(Margin + dx, Margin + dy, OversamplingSettings.PatchSize, OversamplingSettings.PatchSize);
+        return Tile.Crop(Margin + dx, Margin + dy, CellPatch.Size, CellPatch.Size);
     }
 
     // Oversampling keeps to MaxShift (SampleSet.Offsets draws within it); anything up to Reach is a real crop of the
@@ -77,7 +75,7 @@ public sealed record CellTile(CellImage Cell, RgbImage Tile, int Margin, int Max
     {
         Interlocked.Increment(ref _renders);
         Check(dx, dy);
-        const int n = OversamplingSettings.PatchSize;
+        const int n = CellPatch.Size;
         const float scale = 1f / 255f;
         byte[] p = Tile.Pixels;
         int w = Tile.Width, x0 = Margin + dx, y0 = Margin + dy;
@@ -124,7 +122,7 @@ public sealed class CellTiles
 
     /// <summary>Builds tiles for <paramref name="cells"/>. Unreadable images stop the build with the file and the reason.
     /// Source crops of a source in <paramref name="scales"/> are first resampled from its pitch to the project's
-    /// (<see cref="SourceScales.ProjectPitchUm"/>), so a cell is as many pixels across whichever dataset it came from.</summary>
+    /// (<see cref="CellPatch.PitchUm"/>), so a cell is as many pixels across whichever dataset it came from.</summary>
     public static CellTiles Build(IReadOnlyList<CellImage> cells, OversamplingSettings settings, CellImageReader? reader = null, IProgress<WorkProgress>? progress = null,
                                   IReadOnlyDictionary<string, SourceScale>? scales = null)
     {
@@ -132,7 +130,7 @@ public sealed class CellTiles
         settings.Validate();
         reader ??= new CellImageReader();
         int margin = settings.MaxShiftPx, size = settings.TileSize;
-        const int patch = OversamplingSettings.PatchSize;
+        const int patch = CellPatch.Size;
         var tiles = new CellTile[cells.Count];
         var clock = System.Diagnostics.Stopwatch.StartNew();
         int done = 0;
@@ -188,10 +186,10 @@ public sealed class CellTiles
             {
                 // One physical scale: the whole crop resampled to the project's pitch, then the tile cut at its centre.
                 // Re-crops move within what the crop really shows, never into padding.
-                double f = scale.PitchUm / SourceScales.ProjectPitchUm;
+                double f = scale.PitchUm / CellPatch.PitchUm;
                 int w2 = (int)Math.Round(image.Width * f), h2 = (int)Math.Round(image.Height * f);
                 if (Math.Min(w2, h2) < patch)
-                    throw new InvalidDataException($"{c.Path}: at the project's pitch ({SourceScales.ProjectPitchUm} µm/px) this {image.Width}x{image.Height} crop of source " +
+                    throw new InvalidDataException($"{c.Path}: at the project's pitch ({CellPatch.PitchUm} µm/px) this {image.Width}x{image.Height} crop of source " +
                                                    $"{c.Source} ({scale.PitchUm:0.###} µm/px) is only {w2}x{h2} px, smaller than a {patch}-px patch");
                 RgbImage scaled = image.Resize(w2, h2);
                 int room = (Math.Min(w2, h2) - patch) / 2;
@@ -223,7 +221,7 @@ public sealed class CellTiles
         {
             var sc = scales[source];
             notes.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"{n} cells of {source} ({string.Join(", ", sizes)}) resampled from {sc.PitchUm:0.###} to {SourceScales.ProjectPitchUm} µm/px (x{sc.PitchUm / SourceScales.ProjectPitchUm:0.###}; pitch {sc.How}); shifts ≤ {margin} px within the crop"));
+                $"{n} cells of {source} ({string.Join(", ", sizes)}) resampled from {sc.PitchUm:0.###} to {CellPatch.PitchUm} µm/px (x{sc.PitchUm / CellPatch.PitchUm:0.###}; pitch {sc.How}); shifts ≤ {margin} px within the crop"));
         }
         if (bare > 0) notes.Add($"{bare} cells are bare 96x96 patches: they can be used as they are, but not re-cropped");
         return new CellTiles(tiles, settings, notes, scales);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MarrowDiff.Imaging;
+using MarrowDiff.Core;
 
 namespace MarrowDiff.Preparation;
 

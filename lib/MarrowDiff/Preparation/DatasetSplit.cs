@@ -4,8 +4,8 @@ using System.Text;
 using System.Text.Json;
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
-using MarrowDiff.Reports;
 using MarrowDiff.Torch;
+using MarrowDiff.Core;
 
 namespace MarrowDiff.Preparation;
 
@@ -300,28 +300,5 @@ public sealed class DatasetSplit
         int gone = partOf.Keys.Except(task.Select(c => c.CellId)).Count();
         if (gone > 0) notes.Add($"{gone} cell(s) in the saved split are no longer in the dataset (left out)");
         return new DatasetSplit(options, task, partOf, notes, file);
-    }
-
-    // ---------------------------------------------------------------- reporting
-
-    /// <summary>Cells per class in the test set and each fold, with the grouping named.</summary>
-    public HtmlView Summary(Provenance provenance)
-    {
-        var header = new List<string> { "class", "all", "test" };
-        header.AddRange(Enumerable.Range(1, SplitOptions.Folds).Select(f => $"fold {f}"));
-        header.Add("test share");
-        var rows = new List<IReadOnlyList<object?>>();
-        foreach (var k in CellTaxonomy.All.Append((CellClass)0))
-        {
-            var cells = k == 0 ? Cells : Cells.Where(c => c.Label.Class == k).ToList();
-            if (cells.Count == 0) continue;
-            var row = new List<object?> { k == 0 ? "all classes" : k.Label(), cells.Count };
-            for (int p = 0; p <= SplitOptions.Folds; p++) row.Add(cells.Count(c => PartOf(c) == p));
-            row.Add($"{100.0 * cells.Count(c => PartOf(c) == TestPart) / cells.Count:0.0}%");
-            rows.Add(row);
-        }
-        string caption = $"Split ({Options}) - {provenance.Stamp}";
-        return HtmlView.Concat(HtmlView.Table(caption, header, rows),
-                               HtmlView.Table("How the split was made", ["note"], Notes.Select(n => (IReadOnlyList<object?>)[n])));
     }
 }

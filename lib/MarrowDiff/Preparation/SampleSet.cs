@@ -1,7 +1,7 @@
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
-using MarrowDiff.Phantom;
 using MarrowDiff.Torch;
+using MarrowDiff.Core;
 
 namespace MarrowDiff.Preparation;
 

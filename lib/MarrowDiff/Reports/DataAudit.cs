@@ -2,6 +2,7 @@ using MarrowDiff.Data;
 using MarrowDiff.Imaging;
 using Plotly.NET;
 using Plotly.NET.CSharp;
+using MarrowDiff.Core;
 using Chart = Plotly.NET.CSharp.Chart;
 
 namespace MarrowDiff.Reports;

@@ -1,5 +1,6 @@
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
+using MarrowDiff.Core;
 
 namespace MarrowDiff.Reports;
 
@@ -15,7 +16,7 @@ public static class Figures
     public static RgbImage ContactSheet(IReadOnlyList<CellImage> cells, string title, Provenance provenance, int max = 48, int columns = 8, CellImageReader? reader = null)
     {
         reader ??= new CellImageReader();
-        const int tile = 96, gap = 4, header = 34, footer = 26;
+        const int tile = CellPatch.Size, gap = 4, header = 34, footer = 26;
         var chosen = Sample(cells, max, provenance.Seed);
         int rows = Math.Max(1, (chosen.Count + columns - 1) / columns);
         int width = columns * (tile + gap) + gap;
@@ -70,7 +71,7 @@ public static class Figures
     {
         var list = cells.OrderBy(c => c.Path, StringComparer.Ordinal).ToList();
         if (list.Count <= max) return list;
-        new Torch.Rng((ulong)seed ^ 0xC0FFEEUL).Shuffle(list);
+        new Rng((ulong)seed ^ 0xC0FFEEUL).Shuffle(list);
         return list.Take(max).OrderBy(c => c.Path, StringComparer.Ordinal).ToList();
     }
 

@@ -55,7 +55,7 @@ public static class TorchRuntime
 
     /// <summary>
     /// Channels per block of oneDNN's widest CPU kernels here: 16 floats fill an AVX-512 register, 8 an AVX2 one.
-    /// <see cref="Training.BlockAlignedConv2d"/> gives oneDNN only whole blocks of this size (issue 11). Decided from
+    /// <c>Model.BlockAlignedConv2d</c> gives oneDNN only whole blocks of this size (issue 11). Decided from
     /// what the CPU reports, not from a self-test outcome: the fault comes and goes, a clean self-test proves nothing.
     /// </summary>
     public static int ConvolutionChannelBlock { get; } = CpuInfo.Current().Avx512 ? 16 : 8;
@@ -64,7 +64,7 @@ public static class TorchRuntime
     public static string NativeDirectory => Path.GetDirectoryName(typeof(torch).Assembly.Location)!;
 
     /// <summary>Seeds torch (CPU and CUDA generators) for a run. MarrowDiff's own randomness (phantom, splits,
-    /// shuffling) never uses a global generator: it derives <see cref="Rng"/> streams from the same seed.</summary>
+    /// shuffling) never uses a global generator: it derives <see cref="Core.Rng"/> streams from the same seed.</summary>
     public static void Seed(int seed)
     {
         Initialise();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using MarrowDiff.Torch;
 using TorchSharp;
+using MarrowDiff.Model;
 using static TorchSharp.torch;
 
 namespace MarrowDiff.Training;

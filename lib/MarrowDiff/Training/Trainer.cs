@@ -3,48 +3,14 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using MarrowDiff.Imaging;
-using MarrowDiff.Phantom;
 using MarrowDiff.Preparation;
 using MarrowDiff.Torch;
 using TorchSharp;
+using MarrowDiff.Model;
+using MarrowDiff.Core;
 using static TorchSharp.torch;
 
 namespace MarrowDiff.Training;
-
-/// <summary>The four hyper-parameters the paper tuned by cross-validation, with Torch7's SGD semantics.</summary>
-/// <param name="LearningRateDecay">Torch7 optim.sgd's decay: the rate at step t is lr / (1 + t·decay).</param>
-public sealed record Hyperparameters(double LearningRate, double Momentum, double LearningRateDecay, double WeightDecay)
-{
-    public void Validate()
-    {
-        if (!(LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), $"{LearningRate}: must be > 0");
-        if (Momentum is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(Momentum), $"{Momentum}: use [0, 1)");
-        if (LearningRateDecay < 0) throw new ArgumentOutOfRangeException(nameof(LearningRateDecay), $"{LearningRateDecay}: must be ≥ 0");
-        if (WeightDecay < 0) throw new ArgumentOutOfRangeException(nameof(WeightDecay), $"{WeightDecay}: must be ≥ 0");
-    }
-
-    public double RateAt(long step) => LearningRate / (1 + step * LearningRateDecay);
-
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"lr {LearningRate:G3}, momentum {Momentum:G3}, lr decay {LearningRateDecay:G3}, weight decay {WeightDecay:G3}");
-}
-
-/// <summary>Everything that decides a trained model's weights (with the data): network, hyper-parameters,
-/// epochs, batch size, seed. Hashed for the model cache and saved beside every model.</summary>
-public sealed record TrainingConfig(NetworkConfig Network, Hyperparameters Hyper, int Epochs, int BatchSize = 40, int Seed = 2017)
-{
-    public void Validate()
-    {
-        Network.Validate(); Hyper.Validate();
-        if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), "at least 1 epoch");
-        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), "batch size at least 1");
-    }
-}
-
-/// <summary>One epoch of training (the paper's Fig 4A plots these).</summary>
-/// <param name="StepSeconds">Sum of the time spent inside training steps (forward, backward, update): compared
-/// with <paramref name="Seconds"/> it shows whether data loading ever made training wait.</param>
-public sealed record EpochRecord(int Epoch, double TrainLoss, double TrainAccuracy, double? ValidationAccuracy, double LearningRate, double Seconds, double StepSeconds);
 
 /// <summary>Where training is: for a console bar or an updating notebook display.</summary>
 public sealed record TrainingProgress(string Model, int Epoch, int Epochs, int Step, int StepsPerEpoch, double Loss, TimeSpan Elapsed)
@@ -225,64 +191,9 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
         return stack(norms).cpu().data<float>().ToArray();
     }
 
-    /// <summary>Softmax probabilities [n, classes] of every sample of <paramref name="set"/>, in order.</summary>
-    public static float[,] Probabilities(VggNet model, SampleSet set, ColourNormalisation normalisation, int batchSize = 100)
-    {
-        model.eval();
-        int k = model.Config.Classes;
-        var result = new float[set.Count, k];
-        var loader = new BatchLoader(set, normalisation, batchSize, seed: 0, shuffle: false);
-        var device = model.parameters().First().device;
-        using var _ = no_grad();
-        foreach (Batch batch in loader.Epoch(0))
-            using (batch)
-            {
-                float[] p = TorchRuntime.Step(() =>
-                {
-                    using var scope = NewDisposeScope();
-                    var (x, _) = batch.ToTensors(device);
-                    return nn.functional.softmax(model.forward(x), 1).cpu().data<float>().ToArray();
-                });
-                for (int i = 0; i < batch.Count; i++)
-                    for (int c = 0; c < k; c++) result[batch.Samples[i], c] = p[i * k + c];
-            }
-        return result;
-    }
-
-    /// <summary>Softmax probabilities of <paramref name="count"/> inputs already normalised (count × 3 × 96 × 96
-    /// floats, channel-first): for analyses that edit the input itself, such as occlusion.</summary>
-    public static float[,] ProbabilitiesOf(VggNet model, float[] inputs, int count, int batchSize = 100)
-    {
-        const int per = 3 * OversamplingSettings.PatchSize * OversamplingSettings.PatchSize;
-        if (inputs.Length < (long)count * per) throw new ArgumentException($"{inputs.Length} floats cannot hold {count} images of {per}", nameof(inputs));
-        model.eval();
-        int k = model.Config.Classes;
-        var result = new float[count, k];
-        var device = model.parameters().First().device;
-        using var _ = no_grad();
-        for (int start = 0; start < count; start += batchSize)
-        {
-            int n = Math.Min(batchSize, count - start), first = start;
-            float[] p = TorchRuntime.Step(() =>
-            {
-                using var scope = NewDisposeScope();
-                var x = torch.empty([n, 3, OversamplingSettings.PatchSize, OversamplingSettings.PatchSize], ScalarType.Float32);
-                inputs.AsSpan(first * per, n * per).CopyTo(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(x.bytes));
-                return nn.functional.softmax(model.forward(x.to(device)), 1).cpu().data<float>().ToArray();
-            });
-            for (int i = 0; i < n; i++)
-                for (int c = 0; c < k; c++) result[start + i, c] = p[i * k + c];
-        }
-        return result;
-    }
-
-    /// <summary>Index of the largest probability of each row.</summary>
-    public static int[] ArgMax(float[,] probabilities) =>
-        Enumerable.Range(0, probabilities.GetLength(0)).Select(i => Enumerable.Range(0, probabilities.GetLength(1)).MaxBy(c => probabilities[i, c])).ToArray();
-
     private static double Accuracy(VggNet model, SampleSet set, ColourNormalisation normalisation)
     {
-        int[] predicted = ArgMax(Probabilities(model, set, normalisation));
+        int[] predicted = Inference.ArgMax(Inference.Probabilities(model, set, normalisation));
         return (double)Enumerable.Range(0, set.Count).Count(i => predicted[i] == set.Label(i)) / set.Count;
     }
 
@@ -315,13 +226,4 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
     }
 
     private sealed record CheckpointHeader(int Epochs, long Step, TrainingConfig Config, List<EpochRecord> History);
-
-    /// <summary>The history as CSV (the paper's Fig 4A data).</summary>
-    public static string HistoryCsv(IEnumerable<EpochRecord> history)
-    {
-        var csv = new StringBuilder("epoch,train_loss,train_accuracy,validation_accuracy,learning_rate,seconds,step_seconds\n");
-        foreach (var e in history)
-            csv.Append(string.Create(CultureInfo.InvariantCulture, $"{e.Epoch},{e.TrainLoss:R},{e.TrainAccuracy:R},{e.ValidationAccuracy?.ToString("R", CultureInfo.InvariantCulture) ?? ""},{e.LearningRate:R},{e.Seconds:0.###},{e.StepSeconds:0.###}\n"));
-        return csv.ToString();
-    }
 }

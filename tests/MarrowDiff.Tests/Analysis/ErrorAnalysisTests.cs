@@ -4,6 +4,9 @@ using MarrowDiff.Imaging;
 using MarrowDiff.Preparation;
 using MarrowDiff.Tests.Preparation;
 using MarrowDiff.Training;
+using MarrowDiff.Model;
+using MarrowDiff.Evaluation;
+using MarrowDiff.Reports;
 
 namespace MarrowDiff.Tests.Analysis;
 
@@ -90,7 +93,7 @@ public class ErrorAnalysisTests(PreparedPhantomFixture fx) : IClassFixture<Prepa
         string root = Directory.CreateTempSubdirectory("marrow-reach-").FullName;
         try
         {
-            var rng = new MarrowDiff.Torch.Rng(9);
+            var rng = new MarrowDiff.Core.Rng(9);
             foreach (var (size, n) in new[] { (96, 3), (124, 4) })
                 for (int i = 0; i < n; i++)
                 {

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using MarrowDiff.Cli;
 using MarrowDiff.Tests.Preparation;
 using MarrowDiff.Training;
+using MarrowDiff.Model;
 
 namespace MarrowDiff.Tests.Cli;
 

@@ -1,5 +1,6 @@
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
+using MarrowDiff.Workbooks;
 
 namespace MarrowDiff.Tests.Data;
 

@@ -2,6 +2,8 @@ using System.Text.Json;
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
 using MarrowDiff.Torch;
+using MarrowDiff.Workbooks;
+using MarrowDiff.Core;
 
 namespace MarrowDiff.Tests.Data;
 

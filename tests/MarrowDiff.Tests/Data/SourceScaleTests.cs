@@ -2,6 +2,7 @@ using MarrowDiff.Data;
 using MarrowDiff.Imaging;
 using MarrowDiff.Phantom;
 using MarrowDiff.Tests.Preparation;
+using MarrowDiff.Core;
 
 namespace MarrowDiff.Tests.Data;
 
@@ -18,7 +19,7 @@ public class SourceScaleTests(PreparedPhantomFixture fx) : IClassFixture<Prepare
     {
         var scale = RedCellScale.Estimate("phantom", Fields());
         Assert.NotNull(scale);
-        Assert.InRange(scale!.PitchUm, 0.9 * FieldRenderer.PitchUm, 1.1 * FieldRenderer.PitchUm);
+        Assert.InRange(scale!.PitchUm, 0.9 * CellPatch.PitchUm, 1.1 * CellPatch.PitchUm);
         Assert.True(scale.RedCells >= 100, $"only {scale.RedCells} red cells found");
         Assert.Contains("median diameter", scale.How);
     }
@@ -30,7 +31,7 @@ public class SourceScaleTests(PreparedPhantomFixture fx) : IClassFixture<Prepare
         var smaller = Fields().Select(f => f.Resize(f.Width * 5 / 8, f.Height * 5 / 8)).ToList();
         var scale = RedCellScale.Estimate("phantom at 5/8", smaller);
         Assert.NotNull(scale);
-        double truth = FieldRenderer.PitchUm * 8 / 5;
+        double truth = CellPatch.PitchUm * 8 / 5;
         Assert.InRange(scale!.PitchUm, 0.9 * truth, 1.1 * truth);
     }
 

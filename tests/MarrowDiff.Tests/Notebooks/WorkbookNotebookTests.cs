@@ -1,4 +1,5 @@
 using MarrowDiff.Notebooks;
+using MarrowDiff.Workbooks;
 
 namespace MarrowDiff.Tests.Notebooks;
 

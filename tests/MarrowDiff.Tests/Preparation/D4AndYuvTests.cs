@@ -1,5 +1,6 @@
 using MarrowDiff.Imaging;
 using MarrowDiff.Torch;
+using MarrowDiff.Core;
 
 namespace MarrowDiff.Tests.Preparation;
 

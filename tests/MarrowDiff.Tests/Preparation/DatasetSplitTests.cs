@@ -2,6 +2,7 @@ using MarrowDiff.Data;
 using MarrowDiff.Imaging;
 using MarrowDiff.Preparation;
 using MarrowDiff.Torch;
+using MarrowDiff.Core;
 
 namespace MarrowDiff.Tests.Preparation;
 

@@ -5,6 +5,7 @@ using MarrowDiff.Phantom;
 using MarrowDiff.Preparation;
 using MarrowDiff.Reports;
 using MarrowDiff.Torch;
+using MarrowDiff.Core;
 
 namespace MarrowDiff.Tests.Preparation;
 

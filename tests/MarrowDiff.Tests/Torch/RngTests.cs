@@ -1,4 +1,5 @@
 using MarrowDiff.Torch;
+using MarrowDiff.Core;
 
 namespace MarrowDiff.Tests.Torch;
 

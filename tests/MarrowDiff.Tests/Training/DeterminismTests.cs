@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using MarrowDiff.Phantom;
 using MarrowDiff.Training;
+using MarrowDiff.Model;
 
 namespace MarrowDiff.Tests.Training;
 

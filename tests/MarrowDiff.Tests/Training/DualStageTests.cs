@@ -1,4 +1,6 @@
 using MarrowDiff.Training;
+using MarrowDiff.Evaluation;
+using MarrowDiff.Model;
 
 namespace MarrowDiff.Tests.Training;
 

@@ -3,6 +3,8 @@ using MarrowDiff.Data;
 using MarrowDiff.Preparation;
 using MarrowDiff.Tests.Preparation;
 using MarrowDiff.Training;
+using MarrowDiff.Experiments;
+using MarrowDiff.Reports;
 
 namespace MarrowDiff.Tests.Training;
 

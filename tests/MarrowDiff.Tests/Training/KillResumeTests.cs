@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Text.Json;
 using MarrowDiff.Imaging;
 using MarrowDiff.Training;
+using MarrowDiff.Model;
+using MarrowDiff.Core;
 
 namespace MarrowDiff.Tests.Training;
 

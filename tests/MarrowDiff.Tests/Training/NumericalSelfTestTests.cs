@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using MarrowDiff.Torch;
 using MarrowDiff.Training;
+using MarrowDiff.Model;
 using static TorchSharp.torch;
 
 namespace MarrowDiff.Tests.Training;

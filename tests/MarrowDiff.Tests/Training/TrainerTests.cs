@@ -5,6 +5,8 @@ using MarrowDiff.Torch;
 using MarrowDiff.Training;
 using TorchSharp;
 using TorchSharp.PyBridge;
+using MarrowDiff.Model;
+using MarrowDiff.Core;
 using static TorchSharp.torch;
 
 namespace MarrowDiff.Tests.Training;
@@ -56,7 +58,7 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
         var (model, history) = new Trainer(Config(80)).Train(fx.Set, fx.Normalisation, null);
         using (model)
         {
-            int[] predicted = Trainer.ArgMax(Trainer.Probabilities(model, fx.Set, fx.Normalisation));
+            int[] predicted = Inference.ArgMax(Inference.Probabilities(model, fx.Set, fx.Normalisation));
             double accuracy = Enumerable.Range(0, fx.Set.Count).Count(i => predicted[i] == fx.Set.Label(i)) / (double)fx.Set.Count;
             Assert.True(accuracy >= 0.95, $"training accuracy {accuracy:P0} after 80 epochs; loss went {history[0].TrainLoss:0.00} → {history[^1].TrainLoss:0.00}");
             Assert.True(history[^1].TrainLoss < history[0].TrainLoss);
@@ -213,7 +215,7 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
             using var fresh = new VggNet(Config(2).Network);
             fresh.load_safetensors(Path.Combine(folder, TrainedModel.SafetensorsFile));
             fresh.eval();
-            float[,] p3 = Trainer.Probabilities(fresh, fx.Set, fx.Normalisation);
+            float[,] p3 = Inference.Probabilities(fresh, fx.Set, fx.Normalisation);
             for (int i = 0; i < fx.Set.Count; i++) for (int c = 0; c < 10; c++) Assert.Equal(p1[i, c], p3[i, c], 6);
 
             // A damaged model folder is named with its reason.

@@ -3,8 +3,9 @@ using MarrowDiff.Data;
 using MarrowDiff.Imaging;
 using MarrowDiff.Preparation;
 using TorchSharp;
+using MarrowDiff.Core;
 
-namespace MarrowDiff.Training;
+namespace MarrowDiff.Model;
 
 /// <summary>What a saved model says about how it was made.</summary>
 /// <param name="DataFingerprint">SHA-256 over the training data's cells and labels (and the split).</param>
@@ -61,7 +62,7 @@ public sealed class TrainedModel : ICellClassifier, IDisposable
     public IReadOnlyList<string> OutputNames => Outputs.Select(c => c.Label()).ToList();
 
     /// <summary>Softmax probabilities of every sample of <paramref name="set"/>.</summary>
-    public float[,] Probabilities(SampleSet set) => Trainer.Probabilities(Network, set, Normalisation);
+    public float[,] Probabilities(SampleSet set) => Inference.Probabilities(Network, set, Normalisation);
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
@@ -78,7 +79,7 @@ public sealed class TrainedModel : ICellClassifier, IDisposable
         AtomicFile.WriteAllText(Path.Combine(temp, CardFile), JsonSerializer.Serialize(Card, Json));
         Normalisation.Save(Path.Combine(temp, NormalisationFile));
         AtomicFile.WriteAllText(Path.Combine(temp, ClassesFile), JsonSerializer.Serialize(OutputNames, Json));
-        AtomicFile.WriteAllText(Path.Combine(temp, HistoryFile), Trainer.HistoryCsv(History));
+        AtomicFile.WriteAllText(Path.Combine(temp, HistoryFile), EpochRecord.Csv(History));
         AtomicFile.WriteAllText(Path.Combine(temp, ProfileFile), profileJson);
         if (Directory.Exists(full)) Directory.Delete(full, true);
         Directory.Move(temp, full);

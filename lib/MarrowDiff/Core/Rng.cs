@@ -1,4 +1,4 @@
-namespace MarrowDiff.Torch;
+namespace MarrowDiff.Core;
 
 /// <summary>
 /// A small, fast, seedable generator (xoshiro256**, seeded by SplitMix64) whose sequence is fixed by this code

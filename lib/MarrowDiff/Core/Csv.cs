@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace MarrowDiff.Data;
+namespace MarrowDiff.Core;
 
 /// <summary>Minimal RFC 4180 CSV: quoted fields, doubled quotes, commas and newlines inside quotes.</summary>
 public static class Csv

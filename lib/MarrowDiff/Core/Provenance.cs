@@ -1,20 +1,35 @@
 using System.Diagnostics;
-using MarrowDiff.Phantom;
+using System.Text.Json;
 
-namespace MarrowDiff.Reports;
+namespace MarrowDiff.Core;
 
 /// <summary>Where a figure or table came from: every output carries it (profile, data, seed, commit), and
 /// synthetic data says so.</summary>
 public sealed record Provenance(string Profile, string Data, int Seed, string Commit, bool Synthetic)
 {
+    /// <summary>The file a synthetic dataset carries at its root (the phantom writes it, with its size and seed): data
+    /// without it are real images.</summary>
+    public const string SyntheticDataCard = "phantom.json";
+
     /// <summary>Describes a dataset folder: the phantom by size and seed, anything else by folder name.</summary>
     public static Provenance For(string profile, string datasetRoot, int seed)
     {
-        var phantom = MarrowPhantom.Describe(datasetRoot);
+        var phantom = SyntheticCard(datasetRoot);
         string data = phantom is null
             ? Path.GetFileName(Path.TrimEndingDirectorySeparator(datasetRoot))
             : $"synthetic phantom ({phantom["size"]} size, phantom seed {phantom["seed"]})";
         return new Provenance(profile, data, seed, CurrentCommit(datasetRoot), phantom is not null);
+    }
+
+    /// <summary>The top-level values of a synthetic dataset's card, or null for real data.</summary>
+    public static IReadOnlyDictionary<string, string>? SyntheticCard(string datasetRoot)
+    {
+        string meta = Path.Combine(datasetRoot, SyntheticDataCard);
+        if (!File.Exists(meta)) return null;
+        using var doc = JsonDocument.Parse(File.ReadAllText(meta));
+        return doc.RootElement.EnumerateObject()
+                  .Where(p => p.Value.ValueKind is not JsonValueKind.Object)
+                  .ToDictionary(p => p.Name, p => p.Value.ToString(), StringComparer.Ordinal);
     }
 
     /// <summary>One line for a stamp or caption.</summary>

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
-using MarrowDiff.Phantom;
 using MarrowDiff.Torch;
 using TorchSharp;
+using MarrowDiff.Core;
 using static TorchSharp.torch;
 
-namespace MarrowDiff.Training;
+namespace MarrowDiff.Model;
 
 /// <summary>One configuration of the convolution self-test and what it found.</summary>
 /// <param name="Channels">Channels of both convolutions (input 3 → C → C).</param>

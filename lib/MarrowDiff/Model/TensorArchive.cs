@@ -1,9 +1,10 @@
 using System.Text;
 using MarrowDiff.Imaging;
 using TorchSharp;
+using MarrowDiff.Core;
 using static TorchSharp.torch;
 
-namespace MarrowDiff.Training;
+namespace MarrowDiff.Model;
 
 /// <summary>
 /// A small self-describing file of named tensors (float32 and int64) plus a JSON header: MarrowDiff's checkpoint and

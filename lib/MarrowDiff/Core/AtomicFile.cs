@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace MarrowDiff.Imaging;
+namespace MarrowDiff.Core;
 
 /// <summary>Writes files so that a crash never leaves half a file behind: write to a temp file in the same
 /// folder, then rename over the target (atomic on POSIX file systems). A temp file a crash leaves behind has a name

@@ -2,7 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace MarrowDiff.Training;
+namespace MarrowDiff.Model;
 
 /// <summary>
 /// Batch normalisation over the channels of a 4-D input, as <c>nn.BatchNorm2d</c> (momentum 0.1, eps 1e-5, affine,

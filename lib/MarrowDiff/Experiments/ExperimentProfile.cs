@@ -3,8 +3,9 @@ using System.Text.Json;
 using MarrowDiff.Phantom;
 using MarrowDiff.Preparation;
 using MarrowDiff.Training;
+using MarrowDiff.Model;
 
-namespace MarrowDiff;
+namespace MarrowDiff.Experiments;
 
 /// <summary>
 /// One record of every setting an experiment depends on. <c>paper</c> holds the paper's values (a GPU job);
@@ -32,6 +33,14 @@ public sealed record ExperimentProfile(
     public int? LocalEpochs { get; init; }
 
     public int LocalModelEpochs => LocalEpochs ?? Epochs;
+
+    /// <summary>The one seed of an experiment: it renders the phantom, draws the split and the re-crop centres, orders
+    /// the training images and initialises the weights. It travels with the profile (<see cref="WithSeed"/>), so a
+    /// table, a model and its data preparation cannot disagree about it.</summary>
+    public int Seed { get; init; } = 2017;
+
+    /// <summary>This profile with <paramref name="seed"/> (the name is unchanged: stamps give the seed beside it).</summary>
+    public ExperimentProfile WithSeed(int seed) => this with { Seed = seed };
 
     /// <summary>The paper's settings: full-width network on 96×96 patches, batch 40, 150 epochs, N = 300 and 600.
     /// The paper names the tuned hyper-parameters but not their values; the grid spans the usual range for SGD on
@@ -94,8 +103,8 @@ public sealed record ExperimentProfile(
     /// <summary>The six training sets of Table 1 for this profile.</summary>
     public IReadOnlyList<TrainingVariant> Variants => TrainingVariant.Six(OversampleTo.Low, OversampleTo.High);
 
-    /// <summary>Training configuration for one set of hyper-parameters.</summary>
-    public TrainingConfig Training(Hyperparameters hyper, int seed, int? epochs = null) => new(Network, hyper, epochs ?? Epochs, BatchSize, seed);
+    /// <summary>Training configuration for one set of hyper-parameters, with the profile's seed.</summary>
+    public TrainingConfig Training(Hyperparameters hyper, int? epochs = null) => new(Network, hyper, epochs ?? Epochs, BatchSize, Seed);
 
     /// <summary>Checks every value; a profile that fails never trains.</summary>
     public ExperimentProfile Validate()
@@ -152,6 +161,6 @@ public sealed record ExperimentProfile(
         ["network"] = Network, ["epochs"] = Epochs, ["local_epochs"] = LocalModelEpochs, ["batch_size"] = BatchSize,
         ["oversample_to"] = new[] { OversampleTo.Low, OversampleTo.High }, ["grid"] = Grid,
         ["cross_validation_epochs"] = CrossValidationEpochs, ["cross_validation_variant"] = CrossValidationVariant,
-        ["validation_fold"] = ValidationFold, ["comparable_to_paper"] = ComparableToPaper,
+        ["validation_fold"] = ValidationFold, ["comparable_to_paper"] = ComparableToPaper, ["seed"] = Seed,
     }, new JsonSerializerOptions { WriteIndented = true });
 }

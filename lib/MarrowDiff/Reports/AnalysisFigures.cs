@@ -2,9 +2,11 @@ using System.Globalization;
 using System.Text;
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
-using MarrowDiff.Reports;
+using MarrowDiff.Evaluation;
+using MarrowDiff.Core;
+using MarrowDiff.Analysis;
 
-namespace MarrowDiff.Analysis;
+namespace MarrowDiff.Reports;
 
 /// <summary>A named line of a chart.</summary>
 public sealed record ChartSeries(string Name, IReadOnlyList<(double X, double Y)> Points, bool Dashed = false);
@@ -23,7 +25,7 @@ public static class AnalysisFigures
     public static readonly (byte R, byte G, byte B)[] Palette =
         [(31, 119, 180), (214, 39, 40), (44, 160, 44), (255, 127, 14), (148, 103, 189), (140, 86, 75), (227, 119, 194), (23, 190, 207)];
 
-    private const int Patch = 96, Zoom = 2;
+    private const int Patch = CellPatch.Size, Zoom = 2;
 
     /// <summary>
     /// The paper's Fig 6 for every given cell: the image, and beside it the softmax distribution over the classes as

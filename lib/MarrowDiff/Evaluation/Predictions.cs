@@ -1,8 +1,8 @@
 using MarrowDiff.Data;
 using MarrowDiff.Preparation;
-using MarrowDiff.Training;
+using MarrowDiff.Model;
 
-namespace MarrowDiff.Analysis;
+namespace MarrowDiff.Evaluation;
 
 /// <summary>
 /// One classifier's softmax outputs on a set of cells, with the truth: what every error view reads. Column c of
@@ -15,7 +15,7 @@ public sealed class Predictions
         if (probabilities.GetLength(0) != set.Count || probabilities.GetLength(1) != set.Outputs.Count)
             throw new ArgumentException($"{model}: {probabilities.GetLength(0)}x{probabilities.GetLength(1)} probabilities for {set.Count} images of {set.Outputs.Count} classes");
         Model = model; Set = set; Probabilities = probabilities;
-        Predicted = Trainer.ArgMax(probabilities);
+        Predicted = Inference.ArgMax(probabilities);
         Truth = Enumerable.Range(0, set.Count).Select(set.Label).ToArray();
     }
 

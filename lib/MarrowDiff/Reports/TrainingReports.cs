@@ -1,11 +1,13 @@
 using System.Globalization;
 using MarrowDiff.Imaging;
-using MarrowDiff.Reports;
 using Plotly.NET;
 using Plotly.NET.CSharp;
+using MarrowDiff.Experiments;
+using MarrowDiff.Core;
+using MarrowDiff.Model;
 using Chart = Plotly.NET.CSharp.Chart;
 
-namespace MarrowDiff.Training;
+namespace MarrowDiff.Reports;
 
 /// <summary>The tables and charts of notebook 04: the hyper-parameter search, the training curves (Fig 4A) and the
 /// confusion matrix (Fig 4B). Each carries the provenance and the profile's caveat.</summary>
@@ -76,14 +78,14 @@ public static class TrainingReports
     /// diagonal is the recall), true classes top to bottom, stamped with the caveat and provenance.</summary>
     /// <param name="highlight">Two classes whose 2x2 block gets a red dashed box (Fig 7's dotted boxes).</param>
     /// <param name="figure">The paper's figure this regenerates, for the title.</param>
-    public static RgbImage ConfusionPng(Table1Row row, Provenance provenance, ExperimentProfile profile, (int First, int Second)? highlight = null, string figure = "FIG 4B")
+    public static RgbImage ConfusionPng(Table1Row row, Provenance provenance, string profileCaveat, (int First, int Second)? highlight = null, string figure = "FIG 4B")
     {
         var m = row.Metrics;
         int k = m.Classes.Count;
         const int cell = 44, left = 70, top = 96, gap = 1;
         (byte, byte, byte) ink = (30, 30, 40), white = (255, 255, 255);
         string title = $"CONFUSION MATRIX OF {row.Variant} ON THE TEST SET ({figure})";
-        string caveat = profile.Caveat.ToUpperInvariant();
+        string caveat = profileCaveat.ToUpperInvariant();
         int width = Math.Max(left + k * cell + 40, Math.Max(StampFont.Measure(provenance.Stamp, 1), StampFont.Measure(title, 2)) + 20);
         var img = new RgbImage(width, top + k * cell + 70);
         img.Fill(white);
@@ -121,10 +123,10 @@ public static class TrainingReports
             int a = Math.Min(f, s2), b = Math.Max(f, s2);
             int x0 = left + a * cell - 3, y0 = top + a * cell - 3, x1 = left + (b + 1) * cell + 1, y1 = top + (b + 1) * cell + 1;
             (byte, byte, byte) red = (220, 30, 30);
-            Analysis.AnalysisFigures.Line(img, x0, y0, x1, y0, red, dashed: true);
-            Analysis.AnalysisFigures.Line(img, x0, y1, x1, y1, red, dashed: true);
-            Analysis.AnalysisFigures.Line(img, x0, y0, x0, y1, red, dashed: true);
-            Analysis.AnalysisFigures.Line(img, x1, y0, x1, y1, red, dashed: true);
+            AnalysisFigures.Line(img, x0, y0, x1, y0, red, dashed: true);
+            AnalysisFigures.Line(img, x0, y1, x1, y1, red, dashed: true);
+            AnalysisFigures.Line(img, x0, y0, x0, y1, red, dashed: true);
+            AnalysisFigures.Line(img, x1, y0, x1, y1, red, dashed: true);
         }
         StampFont.Draw(img, $"ACCURACY {100 * m.Accuracy:0.0}% OF {m.PerClass.Sum(p => p.Support)} TEST CELLS", 10, img.Height - 46, ink, 1);
         StampFont.Draw(img, provenance.Stamp, 10, img.Height - 24, ink, 1);

@@ -1,7 +1,7 @@
 using MarrowDiff.Data;
 using MarrowDiff.Preparation;
 
-namespace MarrowDiff.Training;
+namespace MarrowDiff.Model;
 
 /// <summary>
 /// The paper's dual-stage rule (its Fig 3B): the global 10-class model predicts; when its top class is one of a pair
@@ -28,48 +28,6 @@ public static class DualStage
         combined[first] = mass * local[0] / localSum;
         combined[second] = mass * local[1] / localSum;
         return combined;
-    }
-}
-
-/// <summary>
-/// McNemar's test on paired predictions of two classifiers over the same test cells: only the discordant cells count
-/// (b: first right and second wrong; c: the reverse). Exact two-sided binomial p-value when b + c &lt; 25, otherwise the
-/// chi-square statistic with continuity correction (1 degree of freedom).
-/// </summary>
-public sealed record McNemarResult(int FirstOnlyCorrect, int SecondOnlyCorrect, double Statistic, double PValue, bool Exact)
-{
-    public static McNemarResult Test(IReadOnlyList<bool> firstCorrect, IReadOnlyList<bool> secondCorrect)
-    {
-        if (firstCorrect.Count != secondCorrect.Count) throw new ArgumentException($"{firstCorrect.Count} against {secondCorrect.Count} predictions: they must be paired");
-        int b = 0, c = 0;
-        for (int i = 0; i < firstCorrect.Count; i++)
-        {
-            if (firstCorrect[i] && !secondCorrect[i]) b++;
-            else if (!firstCorrect[i] && secondCorrect[i]) c++;
-        }
-        int n = b + c;
-        if (n == 0) return new McNemarResult(b, c, 0, 1, true);
-        if (n < 25)
-        {
-            // P(X ≤ min(b, c)) for X ~ Binomial(n, 1/2), doubled, capped at 1.
-            double tail = 0, term = Math.Pow(0.5, n);
-            for (int i = 0; i <= Math.Min(b, c); i++) { tail += term; term = term * (n - i) / (i + 1); }
-            return new McNemarResult(b, c, Math.Min(b, c), Math.Min(1, 2 * tail), true);
-        }
-        double chi = Math.Pow(Math.Abs(b - c) - 1, 2) / n;
-        return new McNemarResult(b, c, chi, ChiSquare1Tail(chi), false);
-    }
-
-    /// <summary>Upper tail of the chi-square distribution with 1 degree of freedom: erfc(√(x/2)).</summary>
-    private static double ChiSquare1Tail(double x) => Erfc(Math.Sqrt(x / 2));
-
-    /// <summary>Complementary error function (Numerical Recipes' erfc, relative error below 1.2e-7).</summary>
-    private static double Erfc(double x)
-    {
-        double z = Math.Abs(x), t = 1 / (1 + 0.5 * z);
-        double r = t * Math.Exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
-                   t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
-        return x >= 0 ? r : 2 - r;
     }
 }
 
@@ -103,7 +61,7 @@ public sealed class DualStageClassifier : ICellClassifier
     {
         float[,] global = Global.Probabilities(set);
         int first = Pair.First.Index(), second = Pair.Second.Index(), k = global.GetLength(1);
-        int[] top = Trainer.ArgMax(global);
+        int[] top = Inference.ArgMax(global);
         var routed = Enumerable.Range(0, set.Count).Where(i => top[i] == first || top[i] == second).ToList();
         LocalDecisions = routed.Count;
         if (routed.Count == 0) return global;

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace MarrowDiff.Training;
+namespace MarrowDiff.Evaluation;
 
 /// <summary>Precision, recall, F1 and support of one class.</summary>
 public sealed record ClassMetrics(

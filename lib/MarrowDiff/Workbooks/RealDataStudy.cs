@@ -5,8 +5,13 @@ using MarrowDiff.Phantom;
 using MarrowDiff.Preparation;
 using MarrowDiff.Reports;
 using MarrowDiff.Training;
+using MarrowDiff.Experiments;
+using MarrowDiff.Model;
+using MarrowDiff.Evaluation;
+using MarrowDiff.Core;
+using MarrowDiff.Analysis;
 
-namespace MarrowDiff.Analysis;
+namespace MarrowDiff.Workbooks;
 
 /// <summary>One task on real images: its preparation, the trained model and its predictions on the task's test cells.</summary>
 public sealed record RealTask(string Name, DataPreparation Prep, Experiment Experiment, TrainedModel Model, Predictions Test)
@@ -31,12 +36,12 @@ public sealed class RealDataStudy
     private readonly string? _pitch;
     private readonly IProgress<WorkProgress>? _progress;
 
-    private RealDataStudy(string data, CellDataset? dataset, ExperimentProfile profile, int seed, string? pitch, IProgress<WorkProgress>? progress)
+    private RealDataStudy(string data, CellDataset? dataset, ExperimentProfile profile, string? pitch, IProgress<WorkProgress>? progress)
     {
-        Data = data; Dataset = dataset; Profile = profile; Seed = seed; _pitch = pitch; _progress = progress;
+        Data = data; Dataset = dataset; Profile = profile; _pitch = pitch; _progress = progress;
         if (dataset is not null)
         {
-            Provenance = Provenance.For(profile.Name, dataset.Root, seed);
+            Provenance = Provenance.For(profile.Name, dataset.Root, profile.Seed);
             Scales = SourceScales.ForCrops(dataset, SourceScales.Parse(pitch));
         }
     }
@@ -45,17 +50,17 @@ public sealed class RealDataStudy
     /// study whose views explain how to get the data instead of failing.</summary>
     public static RealDataStudy Open(string data, string profile = "real", int seed = 2017, string? pitch = null, IProgress<WorkProgress>? progress = null)
     {
-        var p = ExperimentProfile.Parse(profile);
+        var p = Workbook.Resolve(profile, seed);
         string root = Path.GetFullPath(data);
         var dataset = Directory.Exists(root) ? CellDatasetLoader.Load(root, BadFilePolicy.Stop) : null;
-        return new RealDataStudy(data, dataset, p, seed, pitch, progress);
+        return new RealDataStudy(data, dataset, p, pitch, progress);
     }
 
     public string Data { get; }
     public CellDataset? Dataset { get; }
     public bool Present => Dataset is not null;
     public ExperimentProfile Profile { get; }
-    public int Seed { get; }
+    public int Seed => Profile.Seed;
     public Provenance? Provenance { get; }
 
     /// <summary>Each resampled source's pitch (given or estimated), by source.</summary>
@@ -116,9 +121,9 @@ public sealed class RealDataStudy
     public HtmlView ScaleTable()
     {
         if (Dataset is null) return Skipped("pixel pitch per source");
-        return HtmlView.Table($"One physical scale: each source resampled to {SourceScales.ProjectPitchUm} µm/px (a 96-px patch spans {96 * SourceScales.ProjectPitchUm:0.#} µm) - {Provenance!.Stamp}",
+        return HtmlView.Table($"One physical scale: each source resampled to {CellPatch.PitchUm} µm/px (a {CellPatch.Size}-px patch spans {CellPatch.SideUm:0.#} µm) - {Provenance!.Stamp}",
             ["source", "µm per px", "resampled by", "how"],
-            Scales.Values.Select(s => (IReadOnlyList<object?>)[s.Source, Math.Round(s.PitchUm, 4), Math.Round(s.PitchUm / SourceScales.ProjectPitchUm, 3), s.How]));
+            Scales.Values.Select(s => (IReadOnlyList<object?>)[s.Source, Math.Round(s.PitchUm, 4), Math.Round(s.PitchUm / CellPatch.PitchUm, 3), s.How]));
     }
 
     /// <summary>One image of each source whose red cells were measured, with the red cells found boxed: what the
@@ -179,7 +184,7 @@ public sealed class RealDataStudy
         {
             var m = ClassificationMetrics.From(idx.Select(i => p.Truth[i]).ToList(), idx.Select(i => p.Predicted[i]).ToList(), p.Classes.Select(c => c.Label()).ToList());
             var present = Enumerable.Range(0, p.Classes.Count).Where(c => m.PerClass[c].Support > 0).ToList();
-            rows.Add([name, idx.Count, P(m.Accuracy), Table1.Wilson(m.Accuracy, idx.Count), P(m.MacroF1),
+            rows.Add([name, idx.Count, P(m.Accuracy), Table1Views.WilsonText(m.Accuracy, idx.Count), P(m.MacroF1),
                       string.Join(", ", present.Select(c => $"{p.Classes[c].Code()} {P(m.PerClass[c].F1)}"))]);
         }
         return HtmlView.Table($"{task.Name}: {task.Model.Card.Variant} ({task.Model.Card.TrainingImages} training images), test cells of the shared split - {Caveat} - {task.Prep.Provenance.Stamp}",

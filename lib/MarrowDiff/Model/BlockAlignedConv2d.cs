@@ -3,7 +3,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace MarrowDiff.Training;
+namespace MarrowDiff.Model;
 
 /// <summary>
 /// A 3×3 convolution (stride 1, padding 1) with the parameters, names and arithmetic of <c>nn.Conv2d</c>, that hands

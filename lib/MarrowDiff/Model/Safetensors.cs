@@ -1,9 +1,10 @@
 using System.Text;
 using System.Text.Json;
 using MarrowDiff.Imaging;
+using MarrowDiff.Core;
 using static TorchSharp.torch;
 
-namespace MarrowDiff.Training;
+namespace MarrowDiff.Model;
 
 /// <summary>
 /// Writes a state dict in the safetensors format (an 8-byte little-endian header length, a JSON header of names,

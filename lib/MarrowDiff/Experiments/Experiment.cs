@@ -6,9 +6,12 @@ using MarrowDiff.Analysis;
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
 using MarrowDiff.Preparation;
-using MarrowDiff.Reports;
+using MarrowDiff.Training;
+using MarrowDiff.Model;
+using MarrowDiff.Evaluation;
+using MarrowDiff.Core;
 
-namespace MarrowDiff.Training;
+namespace MarrowDiff.Experiments;
 
 /// <summary>One row of the cross-validation: a hyper-parameter set and its validation accuracy on each fold.</summary>
 public sealed record CrossValidationRow(Hyperparameters Hyper, double[] FoldAccuracy)
@@ -34,6 +37,9 @@ public sealed class Experiment
 
     public Experiment(DataPreparation prep, ExperimentProfile profile, string modelsRoot)
     {
+        if (profile.Seed != prep.Provenance.Seed)
+            throw new ArgumentException($"profile {profile.Name} carries seed {profile.Seed} but the data were prepared with seed {prep.Provenance.Seed}: " +
+                                        "one seed makes the split and the training (ExperimentProfile.WithSeed)", nameof(profile));
         Prep = prep; Profile = profile.Validate(); ModelsRoot = Path.GetFullPath(modelsRoot);
         _dataFingerprint = Fingerprint(prep);
     }
@@ -48,7 +54,7 @@ public sealed class Experiment
     /// <summary>Lines saying what was trained and what came from the cache.</summary>
     public List<string> Log { get; } = [];
 
-    private int Seed => Prep.Provenance.Seed;
+    private int Seed => Profile.Seed;
 
     /// <summary>Five-fold cross-validation over the profile's grid on the training-validation side (the test set
     /// is not part of it). Cached.</summary>
@@ -70,7 +76,7 @@ public sealed class Experiment
             {
                 SampleSet train = Prep.Build(variant, fold);
                 SampleSet validation = SampleSet.Original(Prep.Tiles, Prep.Split.Sides(fold).Validation, $"fold {fold}");
-                var trainer = new Trainer(Profile.Training(hyper, Seed, Profile.CrossValidationEpochs));
+                var trainer = new Trainer(Profile.Training(hyper, Profile.CrossValidationEpochs));
                 var (model, history) = trainer.Train(train, train.Normalisation(Prep.Provenance.Data), validation, null,
                                                      $"CV {hyper.LearningRate:G3} fold {fold}", Progress);
                 using (model) accuracy[fold - 1] = history[^1].ValidationAccuracy ?? 0;
@@ -88,7 +94,7 @@ public sealed class Experiment
     /// from its checkpoint.</summary>
     public TrainedModel Train(TrainingVariant variant, Hyperparameters hyper)
     {
-        var config = Profile.Training(hyper, Seed);
+        var config = Profile.Training(hyper);
         string key = Hash("model", variant.Name, config, Profile.ValidationFold);
         string folder = Path.Combine(ModelsRoot, $"{variant.Name}-{key}");
         if (Directory.Exists(folder))
@@ -128,7 +134,7 @@ public sealed class Experiment
     public TrainedModel TrainLocal(TrainingVariant variant, Hyperparameters hyper, CellClass first, CellClass second)
     {
         CellClass[] pair = [first, second];
-        var global = Profile.Training(hyper, Seed, Profile.LocalModelEpochs);
+        var global = Profile.Training(hyper, Profile.LocalModelEpochs);
         var config = global with { Network = global.Network with { Classes = 2 } };
         string name = $"local-{first.Code()}-{second.Code()}-{variant.Name}";
         string key = Hash("local", variant.Name, config, Profile.ValidationFold, (int)first, (int)second);
@@ -190,7 +196,7 @@ public sealed class Experiment
     public DualStageComparison CompareDualStage(TrainedModel global, TrainedModel local)
     {
         var dual = new DualStageClassifier(global, local);
-        return new DualStageComparison(TestPredictions(global), TestPredictions(dual), local, Profile, Prep.Provenance);
+        return new DualStageComparison(TestPredictions(global), TestPredictions(dual), local, Profile.Caveat, Prep.Provenance);
     }
 
     /// <summary>Cross-validation, then the six models of Table 1.</summary>
@@ -228,81 +234,5 @@ public sealed class Experiment
         foreach (var scale in prep.Tiles.Scales.Values.OrderBy(s => s.Source, StringComparer.Ordinal))
             text.Append(CultureInfo.InvariantCulture, $"\n{scale.Source}={scale.PitchUm:R}");
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()))).ToLowerInvariant();
-    }
-}
-
-/// <summary>One row of Table 1.</summary>
-public sealed record Table1Row(string Variant, int TrainingImages, ClassificationMetrics Metrics);
-
-/// <summary>
-/// Table 1 regenerated: one row per training set with its size and test accuracy, precision, recall and F1
-/// (support-weighted, as the paper's; macro beside them), next to the paper's published accuracy. Only accuracy is
-/// given in the paper's text; its Table 1 image is not available to us, so the other paper columns stay empty.
-/// </summary>
-public sealed record Table1(IReadOnlyList<Table1Row> Rows, int TestImages, ExperimentProfile Profile, Provenance Provenance, SplitOptions Split)
-{
-    /// <summary>The paper's accuracies (Results text), by Table 1 position.</summary>
-    public static readonly (string Variant, int Images, double Accuracy)[] PaperRows =
-        [("OG", 2174, 0.578), ("AG", 17392, 0.719), ("OS300", 3000, 0.6562), ("OS600", 6000, 0.9057), ("AG+OS300", 24000, 0.8505), ("AG+OS600", 48000, 0.9568)];
-
-    public string Caption => $"Table 1 regenerated - {Profile.Caveat}{(Provenance.Synthetic ? "; synthetic data" : "")}. " +
-                             $"Test set: {TestImages} cells ({Split}). {Provenance.Stamp}";
-
-    private static string P(double v) => (100 * v).ToString("0.00", CultureInfo.InvariantCulture);
-
-    private IEnumerable<string[]> Cells() => Rows.Select((r, i) => new[]
-    {
-        r.Variant, r.TrainingImages.ToString(CultureInfo.InvariantCulture), P(r.Metrics.Accuracy), Wilson(r.Metrics.Accuracy, TestImages), P(r.Metrics.WeightedPrecision), P(r.Metrics.WeightedRecall),
-        P(r.Metrics.WeightedF1), P(r.Metrics.MacroF1),
-        i < PaperRows.Length ? $"{PaperRows[i].Variant} ({PaperRows[i].Images:N0})" : "", i < PaperRows.Length ? P(PaperRows[i].Accuracy) : "",
-    });
-
-    /// <summary>Wilson score 95% interval of an accuracy over <paramref name="n"/> test cells: with a few dozen test
-    /// cells a difference of ten points between two rows can be noise, and the table should say so.</summary>
-    public static string Wilson(double p, int n)
-    {
-        const double z = 1.959964;
-        double centre = (p + z * z / (2 * n)) / (1 + z * z / n);
-        double half = z * Math.Sqrt(p * (1 - p) / n + z * z / (4.0 * n * n)) / (1 + z * z / n);
-        return $"{P(Math.Max(0, centre - half))}-{P(Math.Min(1, centre + half))}";
-    }
-
-    private static readonly string[] Header = ["training set", "training images", "accuracy %", "accuracy 95% CI", "precision % (weighted)", "recall % (weighted)", "F1 % (weighted)", "F1 % (macro)", "paper's set (images)", "paper's accuracy %"];
-
-    public HtmlView Html() => HtmlView.Table(Caption, Header, Cells().Select(c => (IReadOnlyList<object?>)c));
-
-    public string Csv() => string.Join("\n", new[] { $"# {Caption}", MarrowDiff.Data.Csv.Line(Header) }
-        .Concat(Cells().Select(c => MarrowDiff.Data.Csv.Line(c)))) + "\n";
-
-    public string Markdown()
-    {
-        var md = new StringBuilder($"{Caption}\n\n| {string.Join(" | ", Header)} |\n|{string.Concat(Header.Select(_ => "---|"))}\n");
-        foreach (var c in Cells()) md.Append("| ").Append(string.Join(" | ", c)).Append(" |\n");
-        md.Append("\nThe paper's precision, recall and F1 per training set are in its Table 1 image, not in its text; only accuracies are quoted here.\n");
-        if (!Profile.ComparableToPaper) md.Append($"\n**{Profile.Caveat}.** The paper's column is shown for orientation only.\n");
-        return md.ToString();
-    }
-
-    /// <summary>Saves to <paramref name="folder"/> as <c>table1.*</c> for the phantom, <c>table1-&lt;data folder&gt;.*</c>
-    /// for other data (so a run on real images never overwrites the phantom's table), and lists what was written.</summary>
-    public HtmlView SaveFor(string folder, string datasetRoot)
-    {
-        string name = Provenance.Synthetic ? "table1" : $"table1-{Path.GetFileName(Path.TrimEndingDirectorySeparator(datasetRoot))}";
-        var files = Save(folder, name).ToList();
-        // Fig 4B of the largest training set as a PNG beside the table (numbers only: no image of a cell).
-        string png = Path.Combine(folder, $"{name}-confusion-{Rows[^1].Variant}.png");
-        TrainingReports.ConfusionPng(Rows[^1], Provenance, Profile).SavePng(png);
-        files.Add(png);
-        return HtmlView.Table($"Saved - {Provenance.Stamp}", ["file"], files.Select(f => (IReadOnlyList<object?>)[Path.GetFileName(f)]));
-    }
-
-    /// <summary>Writes <c>name.csv</c>, <c>name.md</c> and <c>name-profile.json</c> (the resolved profile) atomically.</summary>
-    public IReadOnlyList<string> Save(string folder, string name = "table1")
-    {
-        string csv = Path.Combine(folder, name + ".csv"), md = Path.Combine(folder, name + ".md"), profile = Path.Combine(folder, name + "-profile.json");
-        AtomicFile.WriteAllText(csv, Csv());
-        AtomicFile.WriteAllText(md, Markdown());
-        AtomicFile.WriteAllText(profile, Profile.ToJson());
-        return [csv, md, profile];
     }
 }

@@ -3,7 +3,7 @@ using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
-namespace MarrowDiff.Training;
+namespace MarrowDiff.Model;
 
 /// <summary>
 /// The shape of the paper's network. Defaults are the paper's: VGG-16 with batch normalisation for 96×96×3 input,

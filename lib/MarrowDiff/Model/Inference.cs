@@ -1,0 +1,67 @@
+using MarrowDiff.Core;
+using MarrowDiff.Preparation;
+using MarrowDiff.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MarrowDiff.Model;
+
+/// <summary>A network's softmax outputs on cells: the one forward pass that training's validation, the test-set
+/// evaluation and every analysis share.</summary>
+public static class Inference
+{
+    /// <summary>Softmax probabilities [n, classes] of every sample of <paramref name="set"/>, in order.</summary>
+    public static float[,] Probabilities(VggNet model, SampleSet set, ColourNormalisation normalisation, int batchSize = 100)
+    {
+        model.eval();
+        int k = model.Config.Classes;
+        var result = new float[set.Count, k];
+        var loader = new BatchLoader(set, normalisation, batchSize, seed: 0, shuffle: false);
+        var device = model.parameters().First().device;
+        using var _ = no_grad();
+        foreach (Batch batch in loader.Epoch(0))
+            using (batch)
+            {
+                float[] p = TorchRuntime.Step(() =>
+                {
+                    using var scope = NewDisposeScope();
+                    var (x, _) = batch.ToTensors(device);
+                    return nn.functional.softmax(model.forward(x), 1).cpu().data<float>().ToArray();
+                });
+                for (int i = 0; i < batch.Count; i++)
+                    for (int c = 0; c < k; c++) result[batch.Samples[i], c] = p[i * k + c];
+            }
+        return result;
+    }
+
+    /// <summary>Softmax probabilities of <paramref name="count"/> inputs already normalised (count × 3 × 96 × 96
+    /// floats, channel-first): for analyses that edit the input itself, such as occlusion.</summary>
+    public static float[,] ProbabilitiesOf(VggNet model, float[] inputs, int count, int batchSize = 100)
+    {
+        const int per = 3 * CellPatch.Size * CellPatch.Size;
+        if (inputs.Length < (long)count * per) throw new ArgumentException($"{inputs.Length} floats cannot hold {count} images of {per}", nameof(inputs));
+        model.eval();
+        int k = model.Config.Classes;
+        var result = new float[count, k];
+        var device = model.parameters().First().device;
+        using var _ = no_grad();
+        for (int start = 0; start < count; start += batchSize)
+        {
+            int n = Math.Min(batchSize, count - start), first = start;
+            float[] p = TorchRuntime.Step(() =>
+            {
+                using var scope = NewDisposeScope();
+                var x = torch.empty([n, 3, CellPatch.Size, CellPatch.Size], ScalarType.Float32);
+                inputs.AsSpan(first * per, n * per).CopyTo(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(x.bytes));
+                return nn.functional.softmax(model.forward(x.to(device)), 1).cpu().data<float>().ToArray();
+            });
+            for (int i = 0; i < n; i++)
+                for (int c = 0; c < k; c++) result[start + i, c] = p[i * k + c];
+        }
+        return result;
+    }
+
+    /// <summary>Index of the largest probability of each row.</summary>
+    public static int[] ArgMax(float[,] probabilities) =>
+        Enumerable.Range(0, probabilities.GetLength(0)).Select(i => Enumerable.Range(0, probabilities.GetLength(1)).MaxBy(c => probabilities[i, c])).ToArray();
+}

@@ -1,0 +1,178 @@
+using System.Globalization;
+using System.Text;
+using MarrowDiff.Analysis;
+using MarrowDiff.Core;
+using MarrowDiff.Data;
+using MarrowDiff.Evaluation;
+using MarrowDiff.Imaging;
+using MarrowDiff.Model;
+using MarrowDiff.Preparation;
+using Plotly.NET;
+using Plotly.NET.CSharp;
+using Chart = Plotly.NET.CSharp.Chart;
+
+namespace MarrowDiff.Reports;
+
+/// <summary>An error analysis as a person reads it (notebook 06, <c>marrow errors</c>): the summary, the gallery of
+/// wrong cells with their softmax bars (Fig 6), occlusion maps, the invariance curves and tables (Fig 5B/C), the
+/// reliability diagram, the figures saved for figures/ and the self-contained HTML report.</summary>
+public static class ErrorAnalysisViews
+{
+    private static string P(double v) => (100 * v).ToString("0.0", CultureInfo.InvariantCulture);
+
+    /// <summary>How many cells, how many wrong, and the most frequent confusions.</summary>
+    public static HtmlView Summary(this ErrorAnalysis e)
+    {
+        var p = e.Predictions;
+        var wrong = p.Wrong;
+        var pairs = wrong.GroupBy(i => (p.Truth[i], p.Predicted[i])).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).Take(5)
+                         .Select(g => $"{p.Classes[g.Key.Item1].Code()} as {p.Classes[g.Key.Item2].Code()}: {g.Count()}");
+        var calibration = Evaluation.Calibration.Of(p);
+        return HtmlView.Table($"Errors of {p.Model} on {p.Set.Side} - {e.Caveat} - {e.Provenance.Stamp}",
+            ["model", "cells", "wrong", "accuracy %", "mean confidence of wrong cells %", "ECE", "most frequent confusions (true as predicted)"],
+            [[p.Model, p.Count, wrong.Count, P(1 - (double)wrong.Count / p.Count), wrong.Count == 0 ? "" : P(wrong.Average(i => (double)p.Confidence(i))),
+              Math.Round(calibration.ExpectedCalibrationError, 4), string.Join("; ", pairs)]]);
+    }
+
+    /// <summary>Every misclassified cell (up to <paramref name="max"/>), most confident first, as HTML cards.</summary>
+    public static HtmlView Gallery(this ErrorAnalysis e, int max = 60)
+    {
+        var wrong = e.Predictions.Wrong;
+        return AnalysisFigures.GalleryHtml(e.Predictions, wrong.Take(max).ToList(),
+            $"{wrong.Count} misclassified cells of {e.Predictions.Model}{(wrong.Count > max ? $" (the {max} most confident shown)" : "")}, most confident first - {e.Caveat} - {e.Provenance.Stamp}");
+    }
+
+    /// <summary>The gallery as a PNG (the paper's Fig 6).</summary>
+    public static RgbImage GalleryPng(this ErrorAnalysis e, int max = 24)
+    {
+        var wrong = e.Predictions.Wrong;
+        return AnalysisFigures.Gallery(e.Predictions, wrong.Take(max).ToList(),
+            $"MISCLASSIFIED CELLS OF {e.Predictions.Model}: {wrong.Count} OF {e.Predictions.Count}{(wrong.Count > max ? $", {max} MOST CONFIDENT SHOWN" : "")} (FIG 6)",
+            e.Provenance, e.Caveat.ToUpperInvariant());
+    }
+
+    public static RgbImage OcclusionPng(this ErrorAnalysis e, IReadOnlyList<OcclusionMap> maps) => AnalysisFigures.OcclusionFigure(e.Predictions, maps, e.Provenance, e.Caveat.ToUpperInvariant());
+
+    // ------------------------------------------------------------------ notebook charts (Plotly)
+
+    /// <summary>Fig 5B as curves: share of shifted crops with the centred crop's prediction, per model.</summary>
+    public static GenericChart LocationChart(this ErrorAnalysis e, IReadOnlyList<LocationInvariance> curves, bool correct = false)
+    {
+        var lines = curves.Select(c => Chart.Line<int, double, string>(
+            x: c.Points.Select(p => p.Distance).ToArray(), y: c.Points.Select(p => 100 * (correct ? p.Correct : p.SamePrediction)).ToArray(), Name: c.Model, ShowMarkers: true));
+        string what = correct ? "Share of shifted crops still classified correctly" : "Share of shifted crops keeping the centred crop's prediction";
+        return Chart.Combine(lines)
+            .Titled($"{what} (Fig 5B) - {curves[0].Cells} test cells x 8 directions; training re-crops moved ≤ {curves[0].TrainingShift} px - {e.Caveat}<br><sub>{e.Provenance.Stamp}</sub>")
+            .WithXAxisStyle<double, double, string>(TitleText: "shift of the crop centre (px)")
+            .WithYAxisStyle<double, double, string>(TitleText: "%")
+            .WithSize(900, 420);
+    }
+
+    /// <summary>Fig 5C as bars: per D4 element, the share of cells whose turned image keeps the prediction, per model.</summary>
+    public static GenericChart RotationChart(this ErrorAnalysis e, IReadOnlyList<RotationInvariance> results)
+    {
+        string[] names = D4.All.Select(g => g.Name).ToArray();
+        var bars = results.Select(r => Chart.Column<double, string, string>(values: r.AgreementPerElement.Select(a => 100 * a).ToArray(), Keys: names, Name: r.Model));
+        return Chart.Combine(bars)
+            .Titled($"Rotation invariance (Fig 5C): share of {results[0].Cells} test cells whose turned image keeps the prediction - {e.Caveat}<br><sub>{e.Provenance.Stamp}</sub>")
+            .WithXAxisStyle<double, double, string>(TitleText: "D4 element (rotation, mirror)")
+            .WithYAxisStyle<double, double, string>(TitleText: "%")
+            .WithSize(900, 420);
+    }
+
+    public static HtmlView RotationTable(this ErrorAnalysis e, IReadOnlyList<RotationInvariance> results) =>
+        HtmlView.Table($"Rotation invariance on {results[0].Cells} test cells x 8 D4 images - {e.Caveat} - {e.Provenance.Stamp}",
+            ["model", "agreement with the untransformed image %", "cells with all 8 agreeing %", "accuracy over the 8 images %"],
+            results.Select(r => (IReadOnlyList<object?>)[r.Model, P(r.Agreement), P(r.AllEight), P(r.Accuracy)]));
+
+    public static HtmlView LocationTable(this ErrorAnalysis e, IReadOnlyList<LocationInvariance> curves) =>
+        HtmlView.Table($"Location invariance: same prediction % (correct %) by shift; {curves[0].Cells} test cells, {curves[0].CellsLeftOut} left out " +
+                       $"(source image too small for the largest shift) - {e.Caveat} - {e.Provenance.Stamp}",
+            ["model", .. curves[0].Points.Select(p => $"{p.Distance} px")],
+            curves.Select(c => (IReadOnlyList<object?>)[c.Model, .. c.Points.Select(p => $"{P(p.SamePrediction)} ({P(p.Correct)})")]));
+
+    /// <summary>Reliability diagram: per confidence bin, accuracy against mean confidence; the diagonal is perfect calibration.</summary>
+    public static GenericChart ReliabilityChart(this ErrorAnalysis e, IReadOnlyList<Calibration> calibrations)
+    {
+        var charts = calibrations.Select(c =>
+        {
+            var bins = c.Bins.Where(b => b.Count > 0).ToList();
+            return Chart.Line<double, double, string>(x: bins.Select(b => b.MeanConfidence).ToArray(), y: bins.Select(b => b.Accuracy).ToArray(),
+                Name: $"{c.Model} (ECE {c.ExpectedCalibrationError:0.000})", ShowMarkers: true,
+                MultiText: bins.Select(b => $"{b.Count} cells").ToArray());
+        }).Append(Chart.Line<double, double, string>(x: [0.0, 1.0], y: [0.0, 1.0], Name: "perfect calibration"));
+        return Chart.Combine(charts)
+            .Titled($"Reliability diagram, {calibrations[0].Cells} test cells in 10 confidence bins (empty bins left out) - {e.Caveat}<br><sub>{e.Provenance.Stamp}</sub>")
+            .WithXAxisStyle<double, double, string>(TitleText: "mean top-class probability in the bin")
+            .WithYAxisStyle<double, double, string>(TitleText: "accuracy in the bin")
+            .WithSize(700, 500);
+    }
+
+    public static HtmlView CalibrationTable(this ErrorAnalysis e, IReadOnlyList<Calibration> calibrations) =>
+        HtmlView.Table($"Calibration: expected calibration error (10 bins) and the bins - {e.Caveat} - {e.Provenance.Stamp}",
+            ["model", "ECE", .. calibrations[0].Bins.Select(b => $"{b.Low:0.0}-{b.High:0.0}")],
+            calibrations.Select(c => (IReadOnlyList<object?>)[c.Model, Math.Round(c.ExpectedCalibrationError, 4),
+                .. c.Bins.Select(b => b.Count == 0 ? "" : $"{b.Count}: {P(b.Accuracy)}%")]));
+
+    // ------------------------------------------------------------------ files
+
+    /// <summary>Writes the gallery and occlusion PNGs of the phantom to figures/ (<c>06-…</c>). Real images are never
+    /// written into the project (the gallery shows cells); for them use <see cref="WriteReport"/> to a folder of yours.</summary>
+    public static HtmlView SaveFiguresIfSynthetic(this ErrorAnalysis e, string folder, IReadOnlyList<OcclusionMap> maps, IReadOnlyList<LocationInvariance> location, IReadOnlyList<Calibration> calibrations)
+    {
+        if (!e.Provenance.Synthetic)
+            return new HtmlView("<p>Real images: no figure with cell images is written into the project. Use <code>marrow errors --out DIR</code> for a report in a folder of yours.</p>",
+                                "real images: nothing written to figures/");
+        string Name(string what) => Path.Combine(folder, $"06-{what}-{Safe(e.Predictions.Model)}.png");
+        var files = new List<string> { Name("wrong-cells"), Name("occlusion"), Name("location-invariance"), Name("reliability") };
+        e.GalleryPng().SavePng(files[0]);
+        e.OcclusionPng(maps).SavePng(files[1]);
+        AnalysisFigures.LocationChart(location, e.Provenance, e.Caveat.ToUpperInvariant()).SavePng(files[2]);
+        AnalysisFigures.ReliabilityChart(calibrations, e.Provenance, e.Caveat.ToUpperInvariant()).SavePng(files[3]);
+        return HtmlView.Table($"Saved - {e.Provenance.Stamp}", ["file"], files.Select(f => (IReadOnlyList<object?>)[Path.GetFileName(f)]));
+    }
+
+    private static string Safe(string name) => new(name.Select(c => char.IsLetterOrDigit(c) || c is '+' or '-' ? c : '_').ToArray());
+
+    /// <summary>
+    /// A self-contained HTML page (<c>index.html</c>, images inline) with the summary, the wrong-cell gallery, the
+    /// occlusion maps, the invariance curves of <paramref name="compare"/> and the reliability diagram, plus the
+    /// PNGs beside it. Written to a temporary folder and renamed, so a crash leaves no half report.
+    /// </summary>
+    public static string WriteReport(this ErrorAnalysis e, string folder, IReadOnlyList<ICellClassifier> compare, int occlusions = 4)
+    {
+        string full = Path.GetFullPath(folder), temp = full + ".writing";
+        if (Directory.Exists(temp)) Directory.Delete(temp, true);
+        Directory.CreateDirectory(temp);
+        var maps = e.Occlusions(occlusions);
+        var location = e.Location(compare);
+        var rotation = e.Rotation(compare);
+        var calibrations = compare.Select(c => ReferenceEquals(c, compare[0]) ? e.Calibration() : Evaluation.Calibration.Of(e.PredictionsOf(c))).ToList();
+        var pictures = new (string File, RgbImage Image, string Text)[]
+        {
+            ("wrong-cells.png", e.GalleryPng(), "misclassified cells and their softmax outputs"),
+            ("occlusion.png", e.OcclusionPng(maps), "occlusion sensitivity of the most confident wrong cells"),
+            ("location-invariance.png", AnalysisFigures.LocationChart(location, e.Provenance, e.Caveat.ToUpperInvariant()), "location invariance"),
+            ("reliability.png", AnalysisFigures.ReliabilityChart(calibrations, e.Provenance, e.Caveat.ToUpperInvariant()), "reliability diagram"),
+        };
+        foreach (var (file, image, _) in pictures) image.SavePng(Path.Combine(temp, file));
+        var html = new StringBuilder("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>MarrowDiff error analysis</title></head><body style=\"font:13px sans-serif;max-width:1400px;margin:auto\">");
+        html.Append($"<h1>Error analysis of {HtmlView.Encode(e.Predictions.Model)}</h1><p>{HtmlView.Encode(e.Caveat)}<br/>{HtmlView.Encode(e.Provenance.Stamp)}</p>");
+        void Section(string title, params HtmlView[] views)
+        {
+            html.Append($"<h2>{HtmlView.Encode(title)}</h2>");
+            foreach (var v in views) html.Append(v.Html).Append("<br/>");
+        }
+        Section("Summary", e.Summary());
+        Section("What the network thought about the cells it got wrong", e.Gallery());
+        Section("Where the decision came from", Figures.Inline(pictures[1].Image, pictures[1].Text));
+        Section("Location invariance (Fig 5B)", Figures.Inline(pictures[2].Image, pictures[2].Text), e.LocationTable(location));
+        Section("Rotation invariance (Fig 5C)", e.RotationTable(rotation));
+        Section("Calibration", Figures.Inline(pictures[3].Image, pictures[3].Text), e.CalibrationTable(calibrations));
+        html.Append("</body></html>");
+        AtomicFile.WriteAllText(Path.Combine(temp, "index.html"), html.ToString());
+        if (Directory.Exists(full)) Directory.Delete(full, true);
+        Directory.Move(temp, full);
+        return Path.Combine(full, "index.html");
+    }
+}

@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Text;
+using MarrowDiff.Core;
+using MarrowDiff.Evaluation;
+using MarrowDiff.Experiments;
+
+namespace MarrowDiff.Reports;
+
+/// <summary>Table 1 as a person reads it: an HTML table in a notebook, CSV and Markdown files, and Fig 4B beside them.</summary>
+public static class Table1Views
+{
+    private static string P(double v) => (100 * v).ToString("0.00", CultureInfo.InvariantCulture);
+
+    /// <summary>"60.40-76.70": the Wilson 95% interval of an accuracy over <paramref name="n"/> cells, in percent.</summary>
+    public static string WilsonText(double p, int n)
+    {
+        var (low, high) = Intervals.Wilson(p, n);
+        return $"{P(low)}-{P(high)}";
+    }
+
+    private static IEnumerable<string[]> Cells(Table1 table) => table.Rows.Select((r, i) => new[]
+    {
+        r.Variant, r.TrainingImages.ToString(CultureInfo.InvariantCulture), P(r.Metrics.Accuracy), WilsonText(r.Metrics.Accuracy, table.TestImages), P(r.Metrics.WeightedPrecision), P(r.Metrics.WeightedRecall),
+        P(r.Metrics.WeightedF1), P(r.Metrics.MacroF1),
+        i < Table1.PaperRows.Length ? $"{Table1.PaperRows[i].Variant} ({Table1.PaperRows[i].Images:N0})" : "", i < Table1.PaperRows.Length ? P(Table1.PaperRows[i].Accuracy) : "",
+    });
+
+    private static readonly string[] Header = ["training set", "training images", "accuracy %", "accuracy 95% CI", "precision % (weighted)", "recall % (weighted)", "F1 % (weighted)", "F1 % (macro)", "paper's set (images)", "paper's accuracy %"];
+
+    public static HtmlView Html(this Table1 table) => HtmlView.Table(table.Caption, Header, Cells(table).Select(c => (IReadOnlyList<object?>)c));
+
+    public static string Csv(this Table1 table) => string.Join("\n", new[] { $"# {table.Caption}", Core.Csv.Line(Header) }
+        .Concat(Cells(table).Select(c => Core.Csv.Line(c)))) + "\n";
+
+    public static string Markdown(this Table1 table)
+    {
+        var md = new StringBuilder($"{table.Caption}\n\n| {string.Join(" | ", Header)} |\n|{string.Concat(Header.Select(_ => "---|"))}\n");
+        foreach (var c in Cells(table)) md.Append("| ").Append(string.Join(" | ", c)).Append(" |\n");
+        md.Append("\nThe paper's precision, recall and F1 per training set are in its Table 1 image, not in its text; only accuracies are quoted here.\n");
+        if (!table.Profile.ComparableToPaper) md.Append($"\n**{table.Profile.Caveat}.** The paper's column is shown for orientation only.\n");
+        return md.ToString();
+    }
+
+    /// <summary>Saves to <paramref name="folder"/> as <c>table1.*</c> for the phantom, <c>table1-&lt;data folder&gt;.*</c>
+    /// for other data (so a run on real images never overwrites the phantom's table), and lists what was written.</summary>
+    public static HtmlView SaveFor(this Table1 table, string folder, string datasetRoot)
+    {
+        string name = table.Provenance.Synthetic ? "table1" : $"table1-{Path.GetFileName(Path.TrimEndingDirectorySeparator(datasetRoot))}";
+        var files = table.Save(folder, name).ToList();
+        // Fig 4B of the largest training set as a PNG beside the table (numbers only: no image of a cell).
+        string png = Path.Combine(folder, $"{name}-confusion-{table.Rows[^1].Variant}.png");
+        TrainingReports.ConfusionPng(table.Rows[^1], table.Provenance, table.Profile.Caveat).SavePng(png);
+        files.Add(png);
+        return HtmlView.Table($"Saved - {table.Provenance.Stamp}", ["file"], files.Select(f => (IReadOnlyList<object?>)[Path.GetFileName(f)]));
+    }
+
+    /// <summary>Writes <c>name.csv</c>, <c>name.md</c> and <c>name-profile.json</c> (the resolved profile) atomically.</summary>
+    public static IReadOnlyList<string> Save(this Table1 table, string folder, string name = "table1")
+    {
+        string csv = Path.Combine(folder, name + ".csv"), md = Path.Combine(folder, name + ".md"), profile = Path.Combine(folder, name + "-profile.json");
+        AtomicFile.WriteAllText(csv, table.Csv());
+        AtomicFile.WriteAllText(md, table.Markdown());
+        AtomicFile.WriteAllText(profile, table.Profile.ToJson());
+        return [csv, md, profile];
+    }
+}

@@ -1,0 +1,132 @@
+using MarrowDiff.Data;
+using MarrowDiff.Phantom;
+using MarrowDiff.Preparation;
+using MarrowDiff.Reports;
+using MarrowDiff.Core;
+using MarrowDiff.Experiments;
+
+namespace MarrowDiff.Workbooks;
+
+/// <summary>
+/// The few high-level entry points a notebook calls. Everything they do is also reachable through the smaller
+/// pieces (CellDatasetLoader, MarrowPhantom, DataAudit) for anyone who wants to compose differently.
+/// </summary>
+public static class Workbook
+{
+    /// <summary>The value of a notebook's <c>data</c> parameter that means "the built-in synthetic phantom".</summary>
+    public const string PhantomData = "phantom";
+
+    /// <summary>The MarrowDiff checkout: the nearest folder above the current directory (or this library) that
+    /// holds global.json and notebooks/.</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            foreach (string start in new[] { Environment.CurrentDirectory, Path.GetDirectoryName(typeof(Workbook).Assembly.Location)! })
+                for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                    if (File.Exists(Path.Combine(dir.FullName, "global.json")) && Directory.Exists(Path.Combine(dir.FullName, "notebooks")))
+                        return dir.FullName;
+            throw new DirectoryNotFoundException($"no MarrowDiff checkout (global.json + notebooks/) above {Environment.CurrentDirectory}");
+        }
+    }
+
+    /// <summary>Generated data (phantoms) live here; git ignores it.</summary>
+    public static string DataRoot => Path.Combine(RepositoryRoot, "data");
+
+    /// <summary>Figures and tables that are part of the project live here.</summary>
+    public static string FiguresRoot => Path.Combine(RepositoryRoot, "figures");
+
+    /// <summary>The profile a notebook or command names, resolved once: its settings, any <c>KEY=VALUE</c> overrides
+    /// (<see cref="ExperimentProfile.With"/>) and the seed. Everything made from it carries this one record.</summary>
+    public static ExperimentProfile Resolve(string profile, int seed, IEnumerable<string>? set = null)
+    {
+        var p = ExperimentProfile.Parse(profile);
+        foreach (string kv in set ?? [])
+            p = kv.Split('=', 2) is [var k, var v] ? p.With(k, v) : throw new ArgumentException($"--set {kv}: use KEY=VALUE");
+        return p.WithSeed(seed);
+    }
+
+    /// <summary>
+    /// Notebooks 02 to 06 open their work with this one call: the profile resolved once, the dataset read, the split
+    /// made (or read back) and the training sets ready to build, with one provenance for every stamp. Deconstructs as
+    /// <c>var (settings, dataset, prep) = Workbook.Open(...)</c>.
+    /// </summary>
+    public static WorkbookSession Open(string data, string profile, int seed, string groupBy = "cell", IProgress<WorkProgress>? progress = null, string? pitch = null) =>
+        Open(data, Resolve(profile, seed), groupBy, progress, pitch);
+
+    /// <summary><see cref="Open(string, string, int, string, IProgress{WorkProgress}, string)"/> for a resolved profile.</summary>
+    public static WorkbookSession Open(string data, ExperimentProfile profile, string groupBy = "cell", IProgress<WorkProgress>? progress = null, string? pitch = null,
+                                       BadFilePolicy policy = BadFilePolicy.Skip)
+    {
+        var dataset = OpenData(data, profile, policy, progress);
+        return new WorkbookSession(profile, dataset, Prepare(dataset, profile, groupBy, progress, pitch));
+    }
+
+    /// <summary>
+    /// The dataset a notebook works on: <c>"phantom"</c> renders (once, then reuses) the synthetic phantom of the
+    /// profile's size for its seed; anything else is a folder path (relative to the current directory, which is the
+    /// notebook's folder). Bad files are skipped and listed in Skipped by default: the audit shows them; pass
+    /// <see cref="BadFilePolicy.Stop"/> to fail at the first.
+    /// </summary>
+    public static CellDataset OpenData(string data, ExperimentProfile profile, BadFilePolicy policy = BadFilePolicy.Skip, IProgress<WorkProgress>? progress = null) =>
+        CellDatasetLoader.Load(ResolveData(data, profile, progress), policy);
+
+    /// <summary>The folder behind a <c>data</c> value (rendering the phantom of the profile's size and seed if needed).</summary>
+    public static string ResolveData(string data, ExperimentProfile p, IProgress<WorkProgress>? progress = null)
+    {
+        if (data.Equals(PhantomData, StringComparison.OrdinalIgnoreCase))
+            return MarrowPhantom.Ensure(DataRoot, p.PhantomSize, p.Seed, progress);
+        string root = Path.GetFullPath(data);
+        if (!Directory.Exists(root))
+            throw new DirectoryNotFoundException($"data folder '{data}' not found (resolved to {root}); give a dataset folder or \"{PhantomData}\"");
+        return root;
+    }
+
+    /// <summary>The data audit of notebook 01.</summary>
+    public static DataAudit Audit(CellDataset dataset, ExperimentProfile profile) =>
+        new(dataset, Provenance.For(profile.Name, dataset.Root, profile.Seed));
+
+    /// <summary>
+    /// Where the split of a dataset is saved. A dataset the workbook made (under <see cref="DataRoot"/>) keeps its
+    /// split beside it; a dataset elsewhere (real images, read where they are) is never written into: its split goes
+    /// to <c>data/splits/&lt;folder&gt;-&lt;hash of its path&gt;/</c>.
+    /// </summary>
+    public static string SplitsFolder(string datasetRoot)
+    {
+        string root = Path.GetFullPath(datasetRoot);
+        string data = Path.GetFullPath(DataRoot) + Path.DirectorySeparatorChar;
+        if (root.StartsWith(data, StringComparison.Ordinal)) return root;
+        string hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(root)))[..8].ToLowerInvariant();
+        return Path.Combine(DataRoot, "splits", $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(root))}-{hash}");
+    }
+
+    /// <summary>The data preparation of notebooks 02 and 03: the saved split (made on first use from the profile's
+    /// seed), the cell tiles and the profile's six training sets. <paramref name="groupBy"/> is "cell" (default) or
+    /// "subject". Single-cell crops of public datasets are resampled to the project's pitch first: <paramref name="pitch"/>
+    /// gives a source's pitch ("PBC=0.1;Matek=0.08", µm per px); any source not given is estimated
+    /// (<see cref="SourceScales"/>).</summary>
+    public static DataPreparation Prepare(CellDataset dataset, ExperimentProfile p, string groupBy = "cell", IProgress<WorkProgress>? progress = null, string? pitch = null)
+    {
+        var options = new SplitOptions(p.Seed, SplitOptions.ParseGrouping(groupBy));
+        var scales = SourceScales.ForCrops(dataset, SourceScales.Parse(pitch));
+        return DataPreparation.Create(dataset, options, SplitsFolder(dataset.Root), p.Variants, Provenance.For(p.Name, dataset.Root, p.Seed), progress: progress, scales: scales);
+    }
+
+    /// <summary>Trained models and cross-validation results are cached here (git ignores data/).</summary>
+    public static string ModelsRoot => Path.Combine(DataRoot, "models");
+
+    /// <summary>The experiment of notebook 04 on a prepared dataset: cross-validation, six models, Table 1.</summary>
+    public static Experiment Experiment(DataPreparation prep, ExperimentProfile profile) => new(prep, profile, ModelsRoot);
+}
+
+/// <summary>What <see cref="Workbook.Open(string, string, int, string, IProgress{WorkProgress}, string)"/> returns: the
+/// resolved profile (settings and seed), the dataset and its preparation (split, tiles, training sets, provenance).</summary>
+public sealed record WorkbookSession(ExperimentProfile Profile, CellDataset Dataset, DataPreparation Prep)
+{
+    public Provenance Provenance => Prep.Provenance;
+    public DatasetSplit Split => Prep.Split;
+
+    /// <summary>The experiment of notebooks 04 to 06 (cross-validation, the six models, Table 1), models cached under
+    /// <see cref="Workbook.ModelsRoot"/>.</summary>
+    public Experiment Experiment() => Workbook.Experiment(Prep, Profile);
+}
