@@ -1,4 +1,3 @@
-using MarrowDiff.Phantom;
 using MarrowDiff.Core;
 
 namespace MarrowDiff.Cli;

@@ -5,62 +5,7 @@ using MarrowDiff.Evaluation;
 using MarrowDiff.Model;
 using static TorchSharp.torch;
 
-namespace MarrowDiff.Tests.Training;
-
-public class NetworkTests
-{
-    [Fact]
-    public void FullNetwork_For96px_HasThePapersShapeAndParameterCount()
-    {
-        TorchRuntime.Initialise();
-        using var net = new VggNet(new NetworkConfig());
-        net.eval();
-        using var x = randn(2, 3, 96, 96);
-        using var y = net.forward(x);
-        Assert.Equal([2L, 10], y.shape);
-
-        // Counted by hand from the VGG-16 plan: 13 convolutions 3x3 with bias, 13 batch norms (scale and shift),
-        // then 3x3x512 → 512 → 512 → 10.
-        int[] plan = [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512];
-        long conv = 0, bn = 0;
-        int inC = 3;
-        foreach (int c in plan) { conv += 9L * inC * c + c; bn += 2L * c; inC = c; }
-        long fc = (3 * 3 * 512 * 512 + 512) + (512 * 512 + 512) + (512 * 10 + 10);
-        Assert.Equal(conv + bn + fc, net.ParameterCount);
-        Assert.Equal(17_350_730L, net.ParameterCount);
-    }
-
-    [Theory]
-    [InlineData(0.125, 48, 1)]
-    [InlineData(0.25, 64, 2)]
-    [InlineData(0.125, 128, 4)]
-    public void Classifier_IsSizedFromTheInput(double width, int input, int side)
-    {
-        TorchRuntime.Initialise();
-        var config = new NetworkConfig(Width: width, InputSize: input, Classes: 2);
-        Assert.Equal(side, config.FeatureSide);
-        using var net = new VggNet(config);
-        net.eval();
-        using var x = randn(3, 3, input, input);
-        using var y = net.forward(x);
-        Assert.Equal([3L, 2], y.shape);
-        // A 96-px patch is average-pooled to a smaller input size, never cropped.
-        if (96 % input == 0)
-        {
-            using var patch = randn(1, 3, 96, 96);
-            using var out96 = net.forward(patch);
-            Assert.Equal([1L, 2], out96.shape);
-        }
-    }
-
-    [Fact]
-    public void BadConfigs_AreRefused()
-    {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new NetworkConfig(InputSize: 16).Validate());
-        Assert.Throws<ArgumentOutOfRangeException>(() => new NetworkConfig(Width: 0).Validate());
-        Assert.Throws<ArgumentOutOfRangeException>(() => new NetworkConfig(Dropout: 1).Validate());
-    }
-}
+namespace MarrowDiff.Tests.Evaluation;
 
 public class MetricsTests
 {
@@ -110,13 +55,4 @@ public class MetricsTests
         Assert.Throws<ArgumentException>(() => ClassificationMetrics.From([0], [0, 1], Classes));
         Assert.Throws<ArgumentOutOfRangeException>(() => ClassificationMetrics.From([3], [0], Classes));
     }
-}
-
-public class Table1Tests
-{
-    [Theory]
-    [InlineData(0.5, 100, "40.38-59.62")]
-    [InlineData(1.0, 39, "91.03-100.00")]
-    public void WilsonInterval_MatchesHandComputedValues(double p, int n, string expected) =>
-        Assert.Equal(expected, Table1Views.WilsonText(p, n));
 }

@@ -6,7 +6,7 @@ using MarrowDiff.Training;
 using MarrowDiff.Experiments;
 using MarrowDiff.Reports;
 
-namespace MarrowDiff.Tests.Training;
+namespace MarrowDiff.Tests.Experiments;
 
 public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<PreparedPhantomFixture>
 {

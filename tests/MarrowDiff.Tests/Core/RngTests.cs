@@ -1,7 +1,7 @@
 using MarrowDiff.Torch;
 using MarrowDiff.Core;
 
-namespace MarrowDiff.Tests.Torch;
+namespace MarrowDiff.Tests.Core;
 
 /// <summary>
 /// Rng promises the same numbers for the same seed on every machine and runtime (the phantom's bytes, the splits,

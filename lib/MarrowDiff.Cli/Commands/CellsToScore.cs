@@ -1,0 +1,30 @@
+using MarrowDiff.Data;
+using MarrowDiff.Model;
+using MarrowDiff.Preparation;
+using MarrowDiff.Workbooks;
+
+namespace MarrowDiff.Cli.Commands;
+
+/// <summary>The cells a saved model is scored on by <c>evaluate</c> and <c>errors</c>: every cell of the 10 classes, or
+/// the test part of the split the model was trained with (read from the path in its model.json), cut at the project's
+/// pitch as in training.</summary>
+internal static class CellsToScore
+{
+    public static (CellDataset Dataset, CellTiles Tiles, List<CellImage> Cells) Read(TrainedModel model, string data, string part, string profile, int seed,
+                                                                                    ConsoleProgress progress, string? pitch)
+    {
+        CellDataset dataset = Workbook.OpenData(data, Workbook.Resolve(profile, seed), BadFilePolicy.Stop, progress);
+        var cells = dataset.PaperCells.ToList();
+        if (part == "test")
+        {
+            if (!File.Exists(model.Card.Split)) throw new FileNotFoundException($"--part test: the model's split file {model.Card.Split} is not here");
+            var options = new SplitOptions(model.Card.Config.Seed, model.Card.Split.Contains("by-subject", StringComparison.Ordinal) ? SplitGrouping.Subject : SplitGrouping.Cell);
+            cells = DatasetSplit.Load(model.Card.Split, cells, options).Test.ToList();
+        }
+        if (cells.Count == 0) throw new ArgumentException($"{dataset.Root}: no images of the paper's 10 classes to evaluate");
+        // The same physical scale as training: this dataset's crops resampled to the project's pitch.
+        var tiles = CellTiles.Build(cells, new OversamplingSettings(), progress: progress, scales: SourceScales.ForCrops(dataset, SourceScales.Parse(pitch)));
+        foreach (string note in tiles.Notes) Console.WriteLine(note);
+        return (dataset, tiles, cells);
+    }
+}

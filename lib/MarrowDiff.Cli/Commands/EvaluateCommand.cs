@@ -1,0 +1,53 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using MarrowDiff.Core;
+using MarrowDiff.Data;
+using MarrowDiff.Evaluation;
+using MarrowDiff.Model;
+using MarrowDiff.Preparation;
+
+namespace MarrowDiff.Cli.Commands;
+
+/// <summary><c>marrow evaluate</c>: a saved model scored on a dataset, metrics as JSON.</summary>
+internal static class EvaluateCommand
+{
+    public static Command Create()
+    {
+        var modelDir = new Option<string>("--model") { Description = "a saved model folder", Required = true, HelpName = "DIR" };
+        var data = CommonOptions.Data(required: true);
+        var part = CommonOptions.Part("all");
+        var profile = CommonOptions.Profile();
+        var seed = CommonOptions.Seed();
+        var pitch = CommonOptions.Pitch();
+        var outFile = CommonOptions.Out("the metrics file", helpName: "FILE.json");
+        var command = new Command("evaluate",
+            "Scores a saved model on a dataset (all its cells of the 10 classes, or only the test part of the split the model was trained with) and writes " +
+            "accuracy, macro and weighted precision/recall/F1, per-class metrics and the confusion matrix as JSON.")
+        {
+            modelDir, data, part, profile, seed, pitch, outFile,
+        };
+        command.SetAction(r =>
+        {
+            string folder = r.GetValue(modelDir)!, which = r.GetValue(part)!, file = r.GetValue(outFile)!;
+            using var model = TrainedModel.Load(folder);
+            var (dataset, tiles, cells) = CellsToScore.Read(model, r.GetValue(data)!, which, r.GetValue(profile)!, r.GetValue(seed), new ConsoleProgress(), r.GetValue(pitch));
+            var set = SampleSet.Original(tiles, cells, which == "test" ? "test set" : "all cells");
+            // A dual stage's local model is scored on its own two classes.
+            if (model.Outputs.Count != CellTaxonomy.All.Count) set = set.Restrict(model.Outputs);
+            var predictions = new Predictions(model.Name, set, model.Probabilities(set));
+            var metrics = predictions.Metrics;
+            var json = metrics.ToJsonObject();
+            json["model"] = Path.GetFullPath(folder);
+            json["data"] = dataset.Root;
+            json["part"] = which;
+            json["images"] = set.Count;
+            json["excluded_other_labels"] = dataset.OtherCounts;
+            AtomicFile.WriteAllText(file, JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{set.Count} images: accuracy {100 * metrics.Accuracy:0.00}%, macro F1 {100 * metrics.MacroF1:0.00}%, weighted F1 {100 * metrics.WeightedF1:0.00}% → {Path.GetFullPath(file)}"));
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,66 @@
+using System.CommandLine;
+using System.Globalization;
+using MarrowDiff.Data;
+using MarrowDiff.Experiments;
+using MarrowDiff.Reports;
+using MarrowDiff.Training;
+using MarrowDiff.Workbooks;
+
+namespace MarrowDiff.Cli.Commands;
+
+/// <summary><c>marrow train</c>: cross-validation, then one model of a training set (or a dual stage's local model).</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var data = CommonOptions.Data(required: true);
+        var variant = new Option<string>("--variant") { Description = "the training set: OG, AG, OS<N>, AG+OS<N>", Required = true };
+        var pair = new Option<string?>("--pair") { Description = "trains the dual stage's local 2-class model on the variant's images of these two classes only", HelpName = "C9/C10" };
+        var profile = CommonOptions.Profile();
+        var seed = CommonOptions.Seed();
+        var groupBy = CommonOptions.GroupBy();
+        var set = new Option<string[]>("--set")
+        {
+            Description = "overrides a profile value (epochs, local_epochs, width, input, batch, oversample=LOW,HIGH, cv_epochs, cv_variant, lr, validation_fold, dropout, conv_dropout); repeatable",
+            HelpName = "KEY=VALUE",
+        };
+        var pitch = CommonOptions.Pitch();
+        var models = new Option<string?>("--models") { Description = "where models, cross-validation results and checkpoints are cached (default data/models); an interrupted run resumes from its checkpoint there", HelpName = "DIR" };
+        var outDir = CommonOptions.Out("the model folder: model.safetensors, model.bin, model.json, profile.json, normalisation.json, classes.json, history.csv");
+        var command = new Command("train",
+            "Five-fold cross-validation picks the hyper-parameters (cached), then trains the variant on the saved split's training side and saves the model. " +
+            "Public datasets' crops are resampled to the project's 0.16 um/px first (each source's pitch estimated from its red cells unless --pitch gives it).")
+        {
+            data, variant, pair, profile, seed, groupBy, set, pitch, models, outDir,
+        };
+        command.SetAction(r =>
+        {
+            var localPair = r.GetValue(pair) is { } text ? CellTaxonomy.ParsePair(text) : ((CellClass, CellClass)?)null;
+            string folder = r.GetValue(outDir)!;
+            var progress = new ConsoleProgress();
+            // The resolved profile (with every --set and the seed) travels on: its name stamps the split summary, the
+            // cross-validation table and the model; profile.json holds all of it.
+            ExperimentProfile resolved = Workbook.Resolve(r.GetValue(profile)!, r.GetValue(seed), r.GetValue(set));
+            var (_, _, prep) = Workbook.Open(r.GetValue(data)!, resolved, r.GetValue(groupBy)!, progress, r.GetValue(pitch), BadFilePolicy.Stop);
+            foreach (string note in prep.Tiles.Notes) Console.WriteLine(note);
+            var experiment = new Experiment(prep, resolved, Path.GetFullPath(r.GetValue(models) ?? Workbook.ModelsRoot))
+            {
+                Progress = new Progress<TrainingProgress>(p => progress.Report(p.AsWork())),
+            };
+            Console.WriteLine($"{resolved.Caveat}; {prep.Split.Options}; data {prep.Provenance.Data}");
+            var cv = experiment.CrossValidate();
+            Console.WriteLine(TrainingReports.CrossValidationTable(cv, prep.Provenance, resolved));
+            using var model = localPair is var (first, second)
+                ? experiment.TrainLocal(prep.Variant(r.GetValue(variant)!), cv.Chosen, first, second)
+                : experiment.Train(prep.Variant(r.GetValue(variant)!), cv.Chosen);
+            model.Save(folder, resolved.ToJson());
+            foreach (string line in experiment.Log) Console.WriteLine(line);
+            var last = model.History[^1];
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{model.Name}: {model.Card.TrainingImages} training images, {last.Epoch} epochs, final training loss {last.TrainLoss:0.000}, " +
+                $"validation accuracy (fold {resolved.ValidationFold}) {100 * (last.ValidationAccuracy ?? 0):0.0}% → {Path.GetFullPath(folder)}"));
+            return 0;
+        });
+        return command;
+    }
+}

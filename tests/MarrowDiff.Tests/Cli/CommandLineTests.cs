@@ -1,0 +1,71 @@
+using MarrowDiff.Cli;
+
+namespace MarrowDiff.Tests.Cli;
+
+/// <summary>The command line's grammar (System.CommandLine): what it accepts, and what it refuses as a usage error
+/// (exit 2) before any work starts.</summary>
+public class CommandLineTests
+{
+    public static TheoryData<string> CommandNames => ["notebooks", "synth", "prepare", "train", "evaluate", "errors", "audit", "fuzz", "scale", "bench", "doctor"];
+
+    [Theory]
+    [MemberData(nameof(CommandNames))]
+    public void EveryCommand_HasADescription_AndDescribedOptions(string name)
+    {
+        var command = Program.Commands().Subcommands.Single(c => c.Name == name);
+        Assert.False(string.IsNullOrWhiteSpace(command.Description));
+        Assert.All(command.Options, o => Assert.False(string.IsNullOrWhiteSpace(o.Description), $"{name} {o.Name}: no description"));
+    }
+
+    [Theory]
+    [InlineData("train --data phantom --variant AG+OS60 --out /tmp/m --set epochs=3 --set cv_epochs=1")]
+    [InlineData("errors --model /a --model /b --local /c --data phantom --out /tmp/e")]
+    [InlineData("notebooks a.ipynb b.ipynb --profile smoke --seed 11 --cell-timeout 15")]
+    [InlineData("doctor --selftest --iterations 20")]
+    [InlineData("audit --data phantom")]
+    [InlineData("bench --width 0.125 --input 48 --patch 96 --dropout 0 --steps 1")]
+    public void ValidCommandLines_Parse(string line)
+    {
+        var parsed = Program.Commands().Parse(line.Split(' '));
+        Assert.True(parsed.Errors.Count == 0, string.Join("; ", parsed.Errors.Select(e => e.Message)));
+    }
+
+    [Fact]
+    public void RepeatedOptions_Accumulate()
+    {
+        var root = Program.Commands();
+        var parsed = root.Parse(["train", "--data", "phantom", "--variant", "OG", "--out", "o", "--set", "epochs=3", "--set", "cv_epochs=1"]);
+        Assert.Equal(["epochs=3", "cv_epochs=1"], parsed.GetValue<string[]>("--set")!);
+    }
+
+    [Theory]
+    [InlineData("doctor --selftets", "--selftets")]                  // a typo is not ignored
+    [InlineData("audit --out /tmp/x", "--data")]                     // a required option
+    [InlineData("synth --size big --out /tmp/x", "big")]             // a value outside its choices
+    [InlineData("train --data phantom --variant OG --out o --profile fast", "fast")]
+    [InlineData("bench --steps abc", "abc")]                         // not a number
+    [InlineData("evaluate --model m --data phantom --part some --out o.json", "some")]
+    [InlineData("frobnicate", "frobnicate")]
+    public async Task BadCommandLines_AreUsageErrors_NamingTheCulprit(string line, string named)
+    {
+        var parsed = Program.Commands().Parse(line.Split(' '));
+        Assert.Contains(parsed.Errors, e => e.Message.Contains(named, StringComparison.Ordinal));
+        var error = new StringWriter();
+        var saved = Console.Error;
+        Console.SetError(error);
+        try { Assert.Equal(Program.UsageError, await Program.Main(line.Split(' '))); }
+        finally { Console.SetError(saved); }
+        Assert.Contains(named, error.ToString());
+    }
+
+    [Fact]
+    public async Task Help_ExitsZero()
+    {
+        var output = new StringWriter();
+        var saved = Console.Out;
+        Console.SetOut(output);
+        try { Assert.Equal(0, await Program.Main(["train", "--help"])); }
+        finally { Console.SetOut(saved); }
+        Assert.Contains("--variant", output.ToString());
+    }
+}

@@ -1,0 +1,17 @@
+using MarrowDiff.Training;
+using MarrowDiff.Torch;
+using MarrowDiff.Reports;
+using MarrowDiff.Evaluation;
+using MarrowDiff.Model;
+using static TorchSharp.torch;
+
+namespace MarrowDiff.Tests.Reports;
+
+public class Table1ViewsTests
+{
+    [Theory]
+    [InlineData(0.5, 100, "40.38-59.62")]
+    [InlineData(1.0, 39, "91.03-100.00")]
+    public void WilsonInterval_MatchesHandComputedValues(double p, int n, string expected) =>
+        Assert.Equal(expected, Table1Views.WilsonText(p, n));
+}
