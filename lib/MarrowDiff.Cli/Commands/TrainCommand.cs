@@ -26,7 +26,7 @@ internal static class TrainCommand
         };
         var pitch = CommonOptions.Pitch();
         var models = new Option<string?>("--models") { Description = "where models, cross-validation results and checkpoints are cached (default data/models); an interrupted run resumes from its checkpoint there", HelpName = "DIR" };
-        var outDir = CommonOptions.Out("the model folder: model.safetensors, model.bin, model.json, profile.json, normalisation.json, classes.json, history.csv");
+        var outDir = CommonOptions.Out("the model folder: model.safetensors, model.json, profile.json, normalisation.json, classes.json, history.csv");
         var command = new Command("train",
             "Five-fold cross-validation picks the hyper-parameters (cached), then trains the variant on the saved split's training side and saves the model. " +
             "Public datasets' crops are resampled to the project's 0.16 um/px first (each source's pitch estimated from its red cells unless --pitch gives it).")

@@ -36,7 +36,7 @@ public interface ICellClassifier
 /// </summary>
 public sealed class TrainedModel : ICellClassifier, IDisposable
 {
-    public const string WeightsFile = "model.bin", SafetensorsFile = "model.safetensors", CardFile = "model.json",
+    public const string SafetensorsFile = "model.safetensors", CardFile = "model.json",
                         NormalisationFile = "normalisation.json", ClassesFile = "classes.json", HistoryFile = "history.csv", ProfileFile = "profile.json";
 
     public TrainedModel(VggNet network, ColourNormalisation normalisation, ModelCard card, IReadOnlyList<EpochRecord> history, string? folder = null)
@@ -73,7 +73,6 @@ public sealed class TrainedModel : ICellClassifier, IDisposable
         string temp = full + ".writing";
         if (Directory.Exists(temp)) Directory.Delete(temp, true);
         Directory.CreateDirectory(temp);
-        TensorArchive.Save(Path.Combine(temp, WeightsFile), Network.state_dict(), JsonSerializer.Serialize(Card, Json));
         Safetensors.Save(Path.Combine(temp, SafetensorsFile), Network.state_dict(),
                          new Dictionary<string, string> { ["format"] = "pt", ["variant"] = Card.Variant, ["classes"] = string.Join(";", OutputNames) });
         AtomicFile.WriteAllText(Path.Combine(temp, CardFile), JsonSerializer.Serialize(Card, Json));
@@ -101,14 +100,14 @@ public sealed class TrainedModel : ICellClassifier, IDisposable
             throw new InvalidDataException($"{F(ClassesFile)}: classes {string.Join(", ", classes)} do not match the network's {card.Config.Network.Classes} outputs");
         var normalisation = ColourNormalisation.Load(F(NormalisationFile));
         var network = new VggNet(card.Config.Network);
-        var (_, tensors) = TensorArchive.Load(F(WeightsFile));
+        var (_, tensors) = Safetensors.Load(F(SafetensorsFile));
         try
         {
             var expected = network.state_dict();
             foreach (var (key, tensor) in tensors)
                 if (expected.TryGetValue(key, out var want) && !want.shape.SequenceEqual(tensor.shape))
                     throw new InvalidDataException(
-                        $"{F(WeightsFile)}: {key} has shape [{string.Join(", ", tensor.shape)}] where the network of {F(CardFile)} " +
+                        $"{F(SafetensorsFile)}: {key} has shape [{string.Join(", ", tensor.shape)}] where the network of {F(CardFile)} " +
                         $"({card.Config.Network}) has [{string.Join(", ", want.shape)}]: the weights belong to another network.");
             network.load_state_dict(tensors);
         }

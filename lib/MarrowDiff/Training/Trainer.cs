@@ -203,15 +203,17 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
     {
         var tensors = model.state_dict().ToDictionary(kv => "model/" + kv.Key, kv => kv.Value, StringComparer.Ordinal);
         foreach (var (k, v) in sgd.State) tensors[k] = v;
+        // One safetensors file: the weights and momentum buffers as tensors, where training stood as metadata.
         string header = JsonSerializer.Serialize(new CheckpointHeader(history.Count, sgd.Step, Config, history), Json);
-        TensorArchive.Save(path, tensors, header);
+        Safetensors.Save(path, tensors, new Dictionary<string, string> { [CheckpointKey] = header });
     }
 
     private int RestoreCheckpoint(string path, VggNet model, TorchSgd sgd, List<EpochRecord> history)
     {
-        var (header, tensors) = TensorArchive.Load(path);
+        var (metadata, tensors) = Safetensors.Load(path);
         try
         {
+            string header = metadata.GetValueOrDefault(CheckpointKey) ?? throw new InvalidDataException($"{path}: a safetensors file without the '{CheckpointKey}' metadata of a checkpoint");
             var meta = JsonSerializer.Deserialize<CheckpointHeader>(header, Json) ?? throw new InvalidDataException($"{path}: empty checkpoint header");
             if (meta.Config != Config)
                 throw new InvalidDataException($"{path}: checkpoint of another configuration ({meta.Config}); delete it or train with that configuration");
@@ -224,6 +226,9 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
         }
         finally { foreach (var t in tensors.Values) t.Dispose(); }
     }
+
+    /// <summary>The metadata key of a checkpoint's state (epochs done, SGD step, configuration, history).</summary>
+    public const string CheckpointKey = "marrowdiff_checkpoint";
 
     private sealed record CheckpointHeader(int Epochs, long Step, TrainingConfig Config, List<EpochRecord> History);
 }

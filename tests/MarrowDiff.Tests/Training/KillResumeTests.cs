@@ -100,9 +100,9 @@ public class KillResumeTests(ReferenceTrainingRun reference)
 
     private static int CheckpointEpochs(string checkpoint)
     {
-        var (header, tensors) = TensorArchive.Load(checkpoint);
+        var (metadata, tensors) = Safetensors.Load(checkpoint);
         foreach (var t in tensors.Values) t.Dispose();
-        using var json = JsonDocument.Parse(header);
+        using var json = JsonDocument.Parse(metadata[Trainer.CheckpointKey]);
         return json.RootElement.GetProperty("Epochs").GetInt32();
     }
 
