@@ -88,10 +88,10 @@ public static class RedCellScale
         var copy = new RgbImage(image.Width, image.Height, (byte[])image.Pixels.Clone());
         foreach (var c in Find(image))
         {
-            StampFont.FillRect(copy, c.X0, c.Y0, c.X1 - c.X0 + 1, 2, (0, 200, 0));
-            StampFont.FillRect(copy, c.X0, c.Y1 - 1, c.X1 - c.X0 + 1, 2, (0, 200, 0));
-            StampFont.FillRect(copy, c.X0, c.Y0, 2, c.Y1 - c.Y0 + 1, (0, 200, 0));
-            StampFont.FillRect(copy, c.X1 - 1, c.Y0, 2, c.Y1 - c.Y0 + 1, (0, 200, 0));
+            copy.FillRect(c.X0, c.Y0, c.X1 - c.X0 + 1, 2, (0, 200, 0));
+            copy.FillRect(c.X0, c.Y1 - 1, c.X1 - c.X0 + 1, 2, (0, 200, 0));
+            copy.FillRect(c.X0, c.Y0, 2, c.Y1 - c.Y0 + 1, (0, 200, 0));
+            copy.FillRect(c.X1 - 1, c.Y0, 2, c.Y1 - c.Y0 + 1, (0, 200, 0));
         }
         return copy;
     }

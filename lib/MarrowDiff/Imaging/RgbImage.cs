@@ -88,6 +88,27 @@ public sealed class RgbImage
         }
     }
 
+    /// <summary>Dots per inch written into the PNG (pHYs): 96 for a screen image, 300 for a figure meant for print.</summary>
+    public int Dpi { get; init; } = 96;
+
+    /// <summary>Fills the rectangle (clipped to the image) with <paramref name="colour"/>.</summary>
+    public void FillRect(int x, int y, int w, int h, (byte R, byte G, byte B) colour)
+    {
+        for (int yy = Math.Max(0, y); yy < Math.Min(Height, y + h); yy++)
+            for (int xx = Math.Max(0, x); xx < Math.Min(Width, x + w); xx++)
+                this[xx, yy] = colour;
+    }
+
+    /// <summary>Decodes PNG bytes that this process made (a rendered chart); images from disk go through
+    /// <c>Data.CellImageReader</c>, which guards against hostile files.</summary>
+    public static RgbImage FromPng(byte[] png, int dpi = 96)
+    {
+        using var image = Image.Load<Rgb24>(png);
+        var pixels = new byte[image.Width * image.Height * 3];
+        image.CopyPixelDataTo(pixels);
+        return new RgbImage(image.Width, image.Height, pixels) { Dpi = dpi };
+    }
+
     public void Fill((byte R, byte G, byte B) colour)
     {
         for (int i = 0; i < Pixels.Length; i += 3) { Pixels[i] = colour.R; Pixels[i + 1] = colour.G; Pixels[i + 2] = colour.B; }
@@ -97,6 +118,8 @@ public sealed class RgbImage
     public byte[] ToPng()
     {
         using var image = Image.LoadPixelData<Rgb24>(Pixels, Width, Height);
+        image.Metadata.ResolutionUnits = SixLabors.ImageSharp.Metadata.PixelResolutionUnit.PixelsPerInch;
+        image.Metadata.HorizontalResolution = image.Metadata.VerticalResolution = Dpi;
         using var ms = new MemoryStream();
         image.Save(ms, new PngEncoder { ColorType = PngColorType.Rgb, BitDepth = PngBitDepth.Bit8, CompressionLevel = PngCompressionLevel.BestCompression });
         return ms.ToArray();

@@ -47,11 +47,11 @@ public static class ErrorAnalysisViews
     {
         var wrong = e.Predictions.Wrong;
         return AnalysisFigures.Gallery(e.Predictions, wrong.Take(max).ToList(),
-            $"MISCLASSIFIED CELLS OF {e.Predictions.Model}: {wrong.Count} OF {e.Predictions.Count}{(wrong.Count > max ? $", {max} MOST CONFIDENT SHOWN" : "")} (FIG 6)",
-            e.Provenance, e.Caveat.ToUpperInvariant());
+            $"Misclassified cells of {e.Predictions.Model}: {wrong.Count} of {e.Predictions.Count}{(wrong.Count > max ? $", the {max} most confident shown" : "")} (Fig 6)",
+            e.Provenance, e.Caveat);
     }
 
-    public static RgbImage OcclusionPng(this ErrorAnalysis e, IReadOnlyList<OcclusionMap> maps) => AnalysisFigures.OcclusionFigure(e.Predictions, maps, e.Provenance, e.Caveat.ToUpperInvariant());
+    public static RgbImage OcclusionPng(this ErrorAnalysis e, IReadOnlyList<OcclusionMap> maps) => AnalysisFigures.OcclusionFigure(e.Predictions, maps, e.Provenance, e.Caveat);
 
     // ------------------------------------------------------------------ notebook charts (Plotly)
 
@@ -127,8 +127,8 @@ public static class ErrorAnalysisViews
         var files = new List<string> { Name("wrong-cells"), Name("occlusion"), Name("location-invariance"), Name("reliability") };
         e.GalleryPng().SavePng(files[0]);
         e.OcclusionPng(maps).SavePng(files[1]);
-        AnalysisFigures.LocationChart(location, e.Provenance, e.Caveat.ToUpperInvariant()).SavePng(files[2]);
-        AnalysisFigures.ReliabilityChart(calibrations, e.Provenance, e.Caveat.ToUpperInvariant()).SavePng(files[3]);
+        AnalysisFigures.LocationChart(location, e.Provenance, e.Caveat).SavePng(files[2]);
+        AnalysisFigures.ReliabilityChart(calibrations, e.Provenance, e.Caveat).SavePng(files[3]);
         return HtmlView.Table($"Saved - {e.Provenance.Stamp}", ["file"], files.Select(f => (IReadOnlyList<object?>)[Path.GetFileName(f)]));
     }
 
@@ -152,8 +152,8 @@ public static class ErrorAnalysisViews
         {
             ("wrong-cells.png", e.GalleryPng(), "misclassified cells and their softmax outputs"),
             ("occlusion.png", e.OcclusionPng(maps), "occlusion sensitivity of the most confident wrong cells"),
-            ("location-invariance.png", AnalysisFigures.LocationChart(location, e.Provenance, e.Caveat.ToUpperInvariant()), "location invariance"),
-            ("reliability.png", AnalysisFigures.ReliabilityChart(calibrations, e.Provenance, e.Caveat.ToUpperInvariant()), "reliability diagram"),
+            ("location-invariance.png", AnalysisFigures.LocationChart(location, e.Provenance, e.Caveat), "location invariance"),
+            ("reliability.png", AnalysisFigures.ReliabilityChart(calibrations, e.Provenance, e.Caveat), "reliability diagram"),
         };
         foreach (var (file, image, _) in pictures) image.SavePng(Path.Combine(temp, file));
         var html = new StringBuilder("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>MarrowDiff error analysis</title></head><body style=\"font:13px sans-serif;max-width:1400px;margin:auto\">");

@@ -85,16 +85,16 @@ public static class PreparationViews
     {
         const int tile = CellPatch.Size, gap = 4, header = 34, footer = 26, labelW = 186, caption = 12;
         var rows = CellTaxonomy.All.Select(k => (k, e.ExampleCell(k))).Where(r => r.Item2 is not null).ToList();
-        int width = Math.Max(labelW + (recrops + 1) * (tile + gap) + gap, StampFont.Measure(e.Provenance.Stamp, 1) + 2 * gap);
+        int width = Math.Max(labelW + (recrops + 1) * (tile + gap) + gap, FigureText.Measure(e.Provenance.Stamp, 1) + 2 * gap);
         var img = new RgbImage(width, header + rows.Count * (tile + caption + gap) + footer);
         img.Fill(PaperWhite);
-        StampFont.FillRect(img, 0, 0, img.Width, header - 4, Band);
-        StampFont.Draw(img, $"OVERSAMPLING BY RE-CROPPING - ORIGINAL + {recrops} SHIFTED CENTRES ({e.Tiles.Settings.MaxShiftPx} PX MAX)", gap + 2, 8, Ink, 2);
+        img.FillRect(0, 0, img.Width, header - 4, Band);
+        FigureText.Draw(img, $"Oversampling by re-cropping: the original and {recrops} shifted centres ({e.Tiles.Settings.MaxShiftPx} px at most)", gap + 2, 8, Ink, 2);
         int y = header;
         foreach (var (k, cell) in rows)
         {
-            StampFont.Draw(img, k.Code(), gap, y + 30, Ink, 2);
-            StampFont.Draw(img, k.DisplayName().ToUpperInvariant(), gap, y + 52, Ink, 1);
+            FigureText.Draw(img, k.Code(), gap, y + 30, Ink, 2);
+            FigureText.Draw(img, k.DisplayName(), gap, y + 52, Ink, 1);
             int crops = cell!.MaxShift == 0 ? 1 : recrops + 1;
             var offsets = SampleSet.Offsets(cell, crops, e.Provenance.Seed, 0, "figure").ToList();
             for (int i = 0; i < offsets.Count; i++)
@@ -103,16 +103,16 @@ public static class PreparationViews
                 RgbImage patch = cell.Patch(dx, dy);
                 // Mark the cell's true centre: it sits at (48 - dx, 48 - dy) in a crop shifted by (dx, dy).
                 int mx = tile / 2 - dx, my = tile / 2 - dy;
-                StampFont.FillRect(patch, mx - 3, my, 7, 1, Cross);
-                StampFont.FillRect(patch, mx, my - 3, 1, 7, Cross);
+                patch.FillRect(mx - 3, my, 7, 1, Cross);
+                patch.FillRect(mx, my - 3, 1, 7, Cross);
                 int x = labelW + i * (tile + gap);
                 img.Paste(patch, x, y);
-                StampFont.Draw(img, i == 0 ? "ORIGINAL" : $"{dx:+0;-0;0},{dy:+0;-0;0}", x, y + tile + 2, Ink, 1);
+                FigureText.Draw(img, i == 0 ? "original" : $"{dx:+0;-0;0},{dy:+0;-0;0}", x, y + tile + 2, Ink, 1);
             }
-            if (crops == 1) StampFont.Draw(img, $"CANNOT BE RE-CROPPED: {cell.Bound.ToUpperInvariant()}", labelW + tile + 2 * gap, y + 40, Ink, 1);
+            if (crops == 1) FigureText.Draw(img, $"cannot be re-cropped: {cell.Bound}", labelW + tile + 2 * gap, y + 40, Ink, 1);
             y += tile + caption + gap;
         }
-        StampFont.Draw(img, e.Provenance.Stamp, gap, img.Height - footer + 8, Ink, 1);
+        FigureText.Draw(img, e.Provenance.Stamp, gap, img.Height - footer + 8, Ink, 1);
         return img;
     }
 
@@ -130,7 +130,7 @@ public static class PreparationViews
     {
         CellTile cell = e.ExampleCell(k) ?? e.ExampleCell(CellTaxonomy.All.First(c => e.ExampleCell(c) is not null))!;
         RgbImage patch = cell.Patch(0, 0);
-        return e.D4Figure(patch, $"AUGMENTATION (D4) - {cell.Cell.Label.ToString().ToUpperInvariant()} CELL {cell.Cell.CellId.ToUpperInvariant()}");
+        return e.D4Figure(patch, $"Augmentation (D4): {cell.Cell.Label} cell {cell.Cell.CellId}");
     }
 
     /// <summary>The 8 D4 images of <paramref name="patch"/>, each labelled; an image identical to an earlier one is
@@ -139,24 +139,24 @@ public static class PreparationViews
     {
         const int tile = CellPatch.Size, gap = 6, header = 34, footer = 26, caption = 14;
         var kept = D4.DistinctFor(patch);
-        int width = Math.Max(4 * (tile + gap) + gap, StampFont.Measure(e.Provenance.Stamp, 1) + 2 * gap);
-        width = Math.Max(width, StampFont.Measure(title, 2) + 2 * gap);
+        int width = Math.Max(4 * (tile + gap) + gap, FigureText.Measure(e.Provenance.Stamp, 1) + 2 * gap);
+        width = Math.Max(width, FigureText.Measure(title, 2) + 2 * gap);
         var img = new RgbImage(width, header + 2 * (tile + caption + gap) + 14 + footer);
         img.Fill(PaperWhite);
-        StampFont.FillRect(img, 0, 0, img.Width, header - 4, Band);
-        StampFont.Draw(img, title, gap, 8, Ink, 2);
+        img.FillRect(0, 0, img.Width, header - 4, Band);
+        FigureText.Draw(img, title, gap, 8, Ink, 2);
         foreach (D4 g in D4.All)
         {
             int x = gap + (g.Index % 4) * (tile + gap), y = header + (g.Index / 4) * (tile + caption + gap);
             RgbImage t = g.Apply(patch);
             bool duplicate = !kept.Contains(g);
             if (duplicate)
-                for (int i = 0; i < tile; i++) { StampFont.FillRect(t, i, i, 2, 2, (200, 0, 0)); StampFont.FillRect(t, tile - 2 - i, i, 2, 2, (200, 0, 0)); }
+                for (int i = 0; i < tile; i++) { t.FillRect(i, i, 2, 2, (200, 0, 0)); t.FillRect(tile - 2 - i, i, 2, 2, (200, 0, 0)); }
             img.Paste(t, x, y);
-            StampFont.Draw(img, (duplicate ? "DUPLICATE " : "") + g.Name.ToUpperInvariant(), x, y + tile + 3, Ink, 1);
+            FigureText.Draw(img, (duplicate ? "duplicate " : "") + g.Name, x, y + tile + 3, Ink, 1);
         }
-        StampFont.Draw(img, $"{kept.Count} DISTINCT OF 8 - {8 - kept.Count} DUPLICATE(S) DROPPED", gap, img.Height - footer - 12, Ink, 1);
-        StampFont.Draw(img, e.Provenance.Stamp, gap, img.Height - footer + 8, Ink, 1);
+        FigureText.Draw(img, $"{kept.Count} distinct of 8; {8 - kept.Count} duplicate(s) dropped", gap, img.Height - footer - 12, Ink, 1);
+        FigureText.Draw(img, e.Provenance.Stamp, gap, img.Height - footer + 8, Ink, 1);
         return img;
     }
 
@@ -175,7 +175,7 @@ public static class PreparationViews
             int crops = set.Classes.Sum(c => c.Crops);
             return (IReadOnlyList<object?>)[v.Name, crops, 8 * crops, set.DuplicatesDropped, set.Count];
         }).ToList();
-        var demo = e.D4Figure(mirrored, "SAME CELL MADE MIRROR-SYMMETRIC: FEWER DISTINCT IMAGES");
+        var demo = e.D4Figure(mirrored, "The same cell made mirror-symmetric: fewer distinct images");
         return HtmlView.Concat(
             HtmlView.Table($"Duplicate check on the augmented training sets - {e.Provenance.Stamp}", ["training set", "crops", "8 x crops", "identical D4 images dropped", "images kept"], rows),
             new HtmlView($"<img src=\"{demo.ToDataUri()}\"/>", $"symmetric demo: {D4.DistinctFor(mirrored).Count} distinct of 8"));

@@ -74,62 +74,60 @@ public static class TrainingReports
                 return (IReadOnlyList<object?>)[m.Card.Variant, m.History.Count, Math.Round(epoch, 1), Math.Round(steps, 1), P(1 - steps / epoch)];
             }));
 
-    /// <summary>Fig 4B as a PNG for figures/: counts in each cell, shaded by the share of the true class (the
-    /// diagonal is the recall), true classes top to bottom, stamped with the caveat and provenance.</summary>
+    /// <summary>Fig 4B as a PNG for figures/ (ScottPlot, 300 dpi): each true class's row shaded by the share of its
+    /// cells predicted as each class (so the diagonal is the recall), the number of cells written in every non-empty
+    /// square, framed with the caveat and the provenance.</summary>
     /// <param name="highlight">Two classes whose 2x2 block gets a red dashed box (Fig 7's dotted boxes).</param>
     /// <param name="figure">The paper's figure this regenerates, for the title.</param>
-    public static RgbImage ConfusionPng(Table1Row row, Provenance provenance, string profileCaveat, (int First, int Second)? highlight = null, string figure = "FIG 4B")
+    public static RgbImage ConfusionPng(Table1Row row, Provenance provenance, string profileCaveat, (int First, int Second)? highlight = null, string figure = "Fig 4B")
     {
         var m = row.Metrics;
         int k = m.Classes.Count;
-        const int cell = 44, left = 70, top = 96, gap = 1;
-        (byte, byte, byte) ink = (30, 30, 40), white = (255, 255, 255);
-        string title = $"CONFUSION MATRIX OF {row.Variant} ON THE TEST SET ({figure})";
-        string caveat = profileCaveat.ToUpperInvariant();
-        int width = Math.Max(left + k * cell + 40, Math.Max(StampFont.Measure(provenance.Stamp, 1), StampFont.Measure(title, 2)) + 20);
-        var img = new RgbImage(width, top + k * cell + 70);
-        img.Fill(white);
-        StampFont.Draw(img, title, 10, 10, ink, 2);
-        StampFont.Draw(img, caveat, 10, 34, ink, 1);
-        StampFont.Draw(img, "ROWS: TRUE CLASS - COLUMNS: PREDICTED - SHADE: SHARE OF THE TRUE CLASS", 10, 50, ink, 1);
-        for (int c = 0; c < k; c++)
-        {
-            string code = m.Classes[c].Split(' ')[0];
-            StampFont.Draw(img, code, left + c * cell + (cell - StampFont.Measure(code, 1)) / 2, top - 14, ink, 1);
-            StampFont.Draw(img, code, left - StampFont.Measure(code, 1) - 8, top + c * cell + cell / 2 - 3, ink, 1);
-        }
+        var share = new double[k, k];
         for (int r = 0; r < k; r++)
         {
             int total = Enumerable.Range(0, k).Sum(c => m.Confusion[r, c]);
+            for (int c = 0; c < k; c++) share[r, c] = total == 0 ? double.NaN : (double)m.Confusion[r, c] / total;
+        }
+        var plot = PaperCharts.NewPlot();
+        // The heatmap draws row 0 at the top (true C1 first, as the paper), column 0 at the left; cell (r, c) is
+        // centred on x = c, y = k - 1 - r.
+        var heatmap = plot.Add.Heatmap(share);
+        // Light for few cells, dark blue for many (Blues runs dark to light, hence reversed).
+        heatmap.Colormap = new ScottPlot.Colormaps.Reversed(new ScottPlot.Colormaps.Blues());
+        heatmap.ManualRange = new ScottPlot.Range(0, 1);
+        heatmap.NaNCellColor = new ScottPlot.Color(245, 245, 245);
+        for (int r = 0; r < k; r++)
             for (int c = 0; c < k; c++)
             {
-                int n = m.Confusion[r, c];
-                double share = total == 0 ? 0 : (double)n / total;
-                // White to deep blue; the diagonal in green so correct and wrong read apart at a glance.
-                (byte, byte, byte) colour = r == c
-                    ? ((byte)(255 - 200 * share), (byte)(255 - 90 * share), (byte)(255 - 170 * share))
-                    : ((byte)(255 - 215 * share), (byte)(255 - 190 * share), (byte)(255 - 60 * share));
-                int x = left + c * cell, y = top + r * cell;
-                StampFont.FillRect(img, x, y, cell - gap, cell - gap, total == 0 ? ((byte)245, (byte)245, (byte)245) : colour);
-                if (n > 0)
-                {
-                    string text = n.ToString(CultureInfo.InvariantCulture);
-                    StampFont.Draw(img, text, x + (cell - StampFont.Measure(text, 2)) / 2, y + cell / 2 - 7, share > 0.6 ? white : ink, 2);
-                }
+                if (m.Confusion[r, c] == 0) continue;
+                var text = plot.Add.Text(m.Confusion[r, c].ToString(CultureInfo.InvariantCulture), c, k - 1 - r);
+                text.LabelAlignment = ScottPlot.Alignment.MiddleCenter;
+                text.LabelFontSize = 13;
+                text.LabelBold = r == c;
+                text.LabelFontColor = share[r, c] > 0.6 ? ScottPlot.Colors.White : PaperCharts.ToColor(PaperCharts.Ink);
             }
-        }
         if (highlight is var (f, s2))
         {
             int a = Math.Min(f, s2), b = Math.Max(f, s2);
-            int x0 = left + a * cell - 3, y0 = top + a * cell - 3, x1 = left + (b + 1) * cell + 1, y1 = top + (b + 1) * cell + 1;
-            (byte, byte, byte) red = (220, 30, 30);
-            AnalysisFigures.Line(img, x0, y0, x1, y0, red, dashed: true);
-            AnalysisFigures.Line(img, x0, y1, x1, y1, red, dashed: true);
-            AnalysisFigures.Line(img, x0, y0, x0, y1, red, dashed: true);
-            AnalysisFigures.Line(img, x1, y0, x1, y1, red, dashed: true);
+            var box = plot.Add.Rectangle(a - 0.5, b + 0.5, k - 1 - b - 0.5, k - 1 - a + 0.5);
+            box.FillColor = ScottPlot.Colors.Transparent;
+            box.LineColor = PaperCharts.ToColor(PaperCharts.OkabeIto[1]);
+            box.LineWidth = 3;
+            box.LinePattern = ScottPlot.LinePattern.Dashed;
         }
-        StampFont.Draw(img, $"ACCURACY {100 * m.Accuracy:0.0}% OF {m.PerClass.Sum(p => p.Support)} TEST CELLS", 10, img.Height - 46, ink, 1);
-        StampFont.Draw(img, provenance.Stamp, 10, img.Height - 24, ink, 1);
-        return img;
+        string[] codes = [.. m.Classes.Select(name => name.Split(' ')[0])];
+        plot.Axes.Bottom.SetTicks([.. Enumerable.Range(0, k).Select(c => (double)c)], codes);
+        plot.Axes.Left.SetTicks([.. Enumerable.Range(0, k).Select(r => (double)(k - 1 - r))], codes);
+        plot.Axes.SetLimits(-0.5, k - 0.5, -0.5, k - 0.5);
+        plot.XLabel("predicted class");
+        plot.YLabel("true class");
+        plot.Grid.IsVisible = false;
+        var bar = plot.Add.ColorBar(heatmap);
+        bar.Label = "share of the true class";
+        bar.Axis.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(0.2);
+        return PaperCharts.Framed($"Confusion matrix of {row.Variant} on the test set ({figure})",
+            [profileCaveat, $"Accuracy {100 * m.Accuracy:0.0}% of {m.PerClass.Sum(p => p.Support)} test cells. Rows: true class; columns: predicted; numbers: cells."],
+            PaperCharts.Render(plot, 560, 500), provenance);
     }
 }

@@ -43,7 +43,7 @@ public class SourceScaleTests(PreparedPhantomFixture fx) : IClassFixture<Prepare
         {
             var img = new RgbImage(200, 200);
             img.Fill((220, 200, 210));
-            StampFont.FillRect(img, 90, 90, 20, 20, (80, 40, 140)); // a 20-px "nucleus" at the centre
+            img.FillRect(90, 90, 20, 20, (80, 40, 140)); // a 20-px "nucleus" at the centre
             Directory.CreateDirectory(Path.Combine(root, "C9"));
             img.SavePng(Path.Combine(root, "C9", "a.png"));
             var cells = CellDatasetLoader.Load(root).Cells;
