@@ -17,7 +17,7 @@ public static class Program
     public static RootCommand Commands() => new("marrow - MarrowDiff command line (Choi et al. 2017, bone-marrow WBC maturation stages)")
     {
         NotebooksCommand.Create(), SynthCommand.Create(), PrepareCommand.Create(), TrainCommand.Create(), EvaluateCommand.Create(),
-        ErrorsCommand.Create(), AuditCommand.Create(), FuzzCommand.Create(), ScaleCommand.Create(), BenchCommand.Create(), DoctorCommand.Create(),
+        ErrorsCommand.Create(), CountCommand.Create(), AuditCommand.Create(), FuzzCommand.Create(), ScaleCommand.Create(), BenchCommand.Create(), DoctorCommand.Create(),
     };
 
     public static async Task<int> Main(string[] args)

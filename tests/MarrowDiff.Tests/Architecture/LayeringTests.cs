@@ -13,8 +13,8 @@ public class LayeringTests
     /// <summary>The rooms, upstream first; rooms on one rank (Imaging, Torch) may not use each other either.</summary>
     public static readonly string[][] Rooms =
     [
-        ["Core"], ["Imaging", "Torch"], ["Data"], ["Phantom"], ["Preparation"], ["Model"], ["Training"], ["Evaluation"],
-        ["Analysis"], ["Experiments"], ["Reports"], ["Workbooks"],
+        ["Core"], ["Imaging", "Torch"], ["Data"], ["Phantom"], ["Detection"], ["Preparation"], ["Model"], ["Training"], ["Evaluation"],
+        ["Analysis"], ["Counting"], ["Experiments"], ["Reports"], ["Workbooks"],
     ];
 
     private static int Rank(string room) => Array.FindIndex(Rooms, r => r.Contains(room));

@@ -6,7 +6,7 @@ namespace MarrowDiff.Tests.Cli;
 /// (exit 2) before any work starts.</summary>
 public class CommandLineTests
 {
-    public static TheoryData<string> CommandNames => ["notebooks", "synth", "prepare", "train", "evaluate", "errors", "audit", "fuzz", "scale", "bench", "doctor"];
+    public static TheoryData<string> CommandNames => ["notebooks", "synth", "prepare", "train", "evaluate", "errors", "count", "audit", "fuzz", "scale", "bench", "doctor"];
 
     [Theory]
     [MemberData(nameof(CommandNames))]

@@ -48,6 +48,13 @@ public class WorkbookNotebookTests
                 foreach (string shown in present ? new[] { "PBC five-stage neutrophil series", "resampled by", "McNemar", "only from Matek" } : new[] { "No data at", "Mendeley" })
                     Assert.Contains(shown, executed);
             }
+            if (name.StartsWith("08-", StringComparison.Ordinal))
+            {
+                bool fields = Directory.Exists(Path.Combine(Workbook.RepositoryRoot, "..", "shared", "fields", "txl-pbc"));
+                foreach (string shown in new[] { "Finding nucleated cells", "true percentages inside", "Differential count of", "Exact 95% intervals", "data:image/png",
+                                                  fields ? "White-cell finding on TXL-PBC val" : "No fields at" })
+                    Assert.Contains(shown, executed);
+            }
             if (name.StartsWith("06-", StringComparison.Ordinal))
                 foreach (string shown in new[] { "misclassified cells of AG+OS60", "Location invariance", "Rotation invariance", "ECE", "06-wrong-cells-AG+OS60.png", "data:image/png", "plotly" })
                     Assert.Contains(shown, executed);

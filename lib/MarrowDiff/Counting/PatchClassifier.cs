@@ -1,0 +1,45 @@
+using MarrowDiff.Data;
+using MarrowDiff.Imaging;
+using MarrowDiff.Model;
+
+namespace MarrowDiff.Counting;
+
+/// <summary>
+/// Classifies the 96-px patches of cells found in fields: the global 10-class model, or the paper's dual stage when a
+/// local 2-class model is given (a cell whose global top class is one of the local model's pair is decided between the
+/// two by the local model, <see cref="DualStage.Combine"/>).
+/// </summary>
+public sealed class PatchClassifier
+{
+    public PatchClassifier(TrainedModel global, TrainedModel? local = null)
+    {
+        if (global.Outputs.Count != CellTaxonomy.All.Count) throw new ArgumentException($"{global.Folder}: the counting model must have the 10 outputs C1…C10, it has {global.Outputs.Count}");
+        if (local is not null && local.Outputs.Count != 2) throw new ArgumentException($"{local.Folder}: a local model has 2 outputs, it has {local.Outputs.Count}");
+        Global = global; Local = local;
+    }
+
+    public TrainedModel Global { get; }
+    public TrainedModel? Local { get; }
+
+    public string Name => Local is null ? Global.Name : $"dual-stage ({Global.Card.Variant} + local {Local.Outputs[0].Code()}/{Local.Outputs[1].Code()})";
+
+    /// <summary>Probabilities [patches, C1…C10].</summary>
+    public float[,] Probabilities(IReadOnlyList<RgbImage> patches)
+    {
+        float[,] global = Inference.PatchProbabilities(Global, patches);
+        if (Local is null || patches.Count == 0) return global;
+        int first = Local.Outputs[0].Index(), second = Local.Outputs[1].Index(), k = global.GetLength(1);
+        int[] top = Inference.ArgMax(global);
+        var routed = Enumerable.Range(0, patches.Count).Where(i => top[i] == first || top[i] == second).ToList();
+        if (routed.Count == 0) return global;
+        float[,] local = Inference.PatchProbabilities(Local, routed.Select(i => patches[i]).ToList());
+        var combined = (float[,])global.Clone();
+        for (int r = 0; r < routed.Count; r++)
+        {
+            int i = routed[r];
+            float[] row = DualStage.Combine(Enumerable.Range(0, k).Select(c => global[i, c]).ToArray(), [local[r, 0], local[r, 1]], first, second);
+            for (int c = 0; c < k; c++) combined[i, c] = row[c];
+        }
+        return combined;
+    }
+}
