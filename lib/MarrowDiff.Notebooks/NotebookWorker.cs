@@ -1,12 +1,12 @@
 using System.Reflection;
 using System.Runtime.Loader;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.DotNet.Interactive;
-using Microsoft.DotNet.Interactive.Commands;
+using System.Text.Json;
 using Microsoft.DotNet.Interactive.CSharp;
+using Microsoft.DotNet.Interactive.Commands;
 using Microsoft.DotNet.Interactive.Events;
 using Microsoft.DotNet.Interactive.PackageManagement;
+using Microsoft.DotNet.Interactive;
 
 namespace MarrowDiff.Notebooks;
 

@@ -1,8 +1,7 @@
+using MarrowDiff.Core;
 using MarrowDiff.Data;
-using MarrowDiff.Training;
 using MarrowDiff.Evaluation;
 using MarrowDiff.Model;
-using MarrowDiff.Core;
 
 namespace MarrowDiff.Analysis;
 

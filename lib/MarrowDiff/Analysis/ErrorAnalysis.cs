@@ -1,9 +1,8 @@
+using MarrowDiff.Core;
 using MarrowDiff.Data;
-using MarrowDiff.Imaging;
-using MarrowDiff.Preparation;
 using MarrowDiff.Evaluation;
 using MarrowDiff.Model;
-using MarrowDiff.Core;
+using MarrowDiff.Preparation;
 
 namespace MarrowDiff.Analysis;
 

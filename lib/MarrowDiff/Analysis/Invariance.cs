@@ -1,8 +1,7 @@
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
-using MarrowDiff.Preparation;
-using MarrowDiff.Training;
 using MarrowDiff.Model;
+using MarrowDiff.Preparation;
 
 namespace MarrowDiff.Analysis;
 

@@ -1,8 +1,7 @@
-using MarrowDiff.Data;
-using MarrowDiff.Preparation;
-using MarrowDiff.Training;
-using MarrowDiff.Model;
 using MarrowDiff.Core;
+using MarrowDiff.Data;
+using MarrowDiff.Model;
+using MarrowDiff.Preparation;
 
 namespace MarrowDiff.Analysis;
 

@@ -27,19 +27,8 @@ public sealed class PatchClassifier
     public float[,] Probabilities(IReadOnlyList<RgbImage> patches)
     {
         float[,] global = Inference.PatchProbabilities(Global, patches);
-        if (Local is null || patches.Count == 0) return global;
-        int first = Local.Outputs[0].Index(), second = Local.Outputs[1].Index(), k = global.GetLength(1);
-        int[] top = Inference.ArgMax(global);
-        var routed = Enumerable.Range(0, patches.Count).Where(i => top[i] == first || top[i] == second).ToList();
-        if (routed.Count == 0) return global;
-        float[,] local = Inference.PatchProbabilities(Local, routed.Select(i => patches[i]).ToList());
-        var combined = (float[,])global.Clone();
-        for (int r = 0; r < routed.Count; r++)
-        {
-            int i = routed[r];
-            float[] row = DualStage.Combine(Enumerable.Range(0, k).Select(c => global[i, c]).ToArray(), [local[r, 0], local[r, 1]], first, second);
-            for (int c = 0; c < k; c++) combined[i, c] = row[c];
-        }
-        return combined;
+        if (Local is not { } local || patches.Count == 0) return global;
+        return DualStage.Route(global, local.Outputs[0].Index(), local.Outputs[1].Index(),
+                               routed => Inference.PatchProbabilities(local, [.. routed.Select(i => patches[i])]), out _);
     }
 }

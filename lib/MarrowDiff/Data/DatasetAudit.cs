@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using MarrowDiff.Imaging;
+using System.Text.Json;
 using MarrowDiff.Core;
 
 namespace MarrowDiff.Data;

@@ -1,11 +1,10 @@
 using System.Diagnostics;
+using MarrowDiff.Core;
 using MarrowDiff.Imaging;
-using MarrowDiff.Torch;
-using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
-using MarrowDiff.Core;
+using SixLabors.ImageSharp;
 
 namespace MarrowDiff.Data;
 

@@ -1,5 +1,5 @@
-using MarrowDiff.Imaging;
 using MarrowDiff.Core;
+using MarrowDiff.Imaging;
 
 namespace MarrowDiff.Data;
 

@@ -39,7 +39,7 @@ public static class FieldRedCells
         for (int v = 0; v < 256; v++) { seen += greens[v]; if (seen >= 0.9 * n) { glass = v; break; } }
         var stained = new bool[n];
         for (int i = 0; i < n; i++) stained[i] = p[3 * i + 1] < glass * 0.9 && !nuclear[i];
-        FillHoles(stained, w, h);
+        RedCellScale.FillHoles(stained, w, h);
 
         var diameters = new List<double>();
         foreach (var region in Regions.Of(stained, w, h))
@@ -54,24 +54,5 @@ public static class FieldRedCells
             diameters.Add(2 * Math.Sqrt(region.Pixels.Length / Math.PI));
         }
         return diameters;
-    }
-
-    /// <summary>Marks as set every unset pixel that the border cannot reach through unset pixels (a cell's pale centre).</summary>
-    private static void FillHoles(bool[] mask, int w, int h)
-    {
-        var outside = new bool[mask.Length];
-        var stack = new Stack<int>();
-        void Seed(int i) { if (!mask[i] && !outside[i]) { outside[i] = true; stack.Push(i); } }
-        for (int x = 0; x < w; x++) { Seed(x); Seed((h - 1) * w + x); }
-        for (int y = 0; y < h; y++) { Seed(y * w); Seed(y * w + w - 1); }
-        while (stack.Count > 0)
-        {
-            int i = stack.Pop(), x = i % w, y = i / w;
-            if (x > 0) Seed(i - 1);
-            if (x < w - 1) Seed(i + 1);
-            if (y > 0) Seed(i - w);
-            if (y < h - 1) Seed(i + w);
-        }
-        for (int i = 0; i < mask.Length; i++) if (!outside[i]) mask[i] = true;
     }
 }

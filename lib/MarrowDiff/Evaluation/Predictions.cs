@@ -1,6 +1,6 @@
 using MarrowDiff.Data;
-using MarrowDiff.Preparation;
 using MarrowDiff.Model;
+using MarrowDiff.Preparation;
 
 namespace MarrowDiff.Evaluation;
 

@@ -1,15 +1,14 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using MarrowDiff.Analysis;
+using MarrowDiff.Core;
 using MarrowDiff.Data;
-using MarrowDiff.Imaging;
+using MarrowDiff.Evaluation;
+using MarrowDiff.Model;
 using MarrowDiff.Preparation;
 using MarrowDiff.Training;
-using MarrowDiff.Model;
-using MarrowDiff.Evaluation;
-using MarrowDiff.Core;
 
 namespace MarrowDiff.Experiments;
 

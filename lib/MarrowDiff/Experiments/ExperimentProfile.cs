@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
+using MarrowDiff.Model;
 using MarrowDiff.Phantom;
 using MarrowDiff.Preparation;
-using MarrowDiff.Training;
-using MarrowDiff.Model;
 
 namespace MarrowDiff.Experiments;
 

@@ -177,8 +177,9 @@ public static class RedCellScale
         return histogram.Length - 1;
     }
 
-    // The central pallor of a red cell is pale: fill every region of non-red pixels not connected to the border.
-    private static void FillHoles(bool[] mask, int w, int h)
+    /// <summary>Sets every unset pixel the border cannot reach through unset pixels: the pale central pallor of a red
+    /// cell (or a nucleus inside a cell's outline) becomes part of it.</summary>
+    public static void FillHoles(bool[] mask, int w, int h)
     {
         var outside = new bool[mask.Length];
         var queue = new Queue<int>();

@@ -1,8 +1,8 @@
-using SixLabors.ImageSharp;
+using MarrowDiff.Core;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
-using MarrowDiff.Core;
+using SixLabors.ImageSharp;
 
 namespace MarrowDiff.Imaging;
 

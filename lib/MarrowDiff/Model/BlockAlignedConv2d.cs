@@ -1,6 +1,6 @@
 using MarrowDiff.Torch;
-using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MarrowDiff.Model;

@@ -29,6 +29,27 @@ public static class DualStage
         combined[second] = mass * local[1] / localSum;
         return combined;
     }
+
+    /// <summary>The dual stage over many cells: the rows of <paramref name="global"/> whose top class is
+    /// <paramref name="first"/> or <paramref name="second"/> are handed to <paramref name="local"/> (by their indices,
+    /// in order; it returns their two probabilities) and combined; the other rows are returned as they are.</summary>
+    public static float[,] Route(float[,] global, int first, int second, Func<IReadOnlyList<int>, float[,]> local, out int routedCount)
+    {
+        int n = global.GetLength(0), k = global.GetLength(1);
+        int[] top = Inference.ArgMax(global);
+        var routed = Enumerable.Range(0, n).Where(i => top[i] == first || top[i] == second).ToList();
+        routedCount = routed.Count;
+        if (routed.Count == 0) return global;
+        float[,] pair = local(routed);
+        var combined = (float[,])global.Clone();
+        for (int r = 0; r < routed.Count; r++)
+        {
+            int i = routed[r];
+            float[] row = Combine(Enumerable.Range(0, k).Select(c => global[i, c]).ToArray(), [pair[r, 0], pair[r, 1]], first, second);
+            for (int c = 0; c < k; c++) combined[i, c] = row[c];
+        }
+        return combined;
+    }
 }
 
 /// <summary>
@@ -59,20 +80,9 @@ public sealed class DualStageClassifier : ICellClassifier
 
     public float[,] Probabilities(SampleSet set)
     {
-        float[,] global = Global.Probabilities(set);
-        int first = Pair.First.Index(), second = Pair.Second.Index(), k = global.GetLength(1);
-        int[] top = Inference.ArgMax(global);
-        var routed = Enumerable.Range(0, set.Count).Where(i => top[i] == first || top[i] == second).ToList();
-        LocalDecisions = routed.Count;
-        if (routed.Count == 0) return global;
-        float[,] local = Local.Probabilities(set.Subset(routed, $"{set.Side}, routed to the local model"));
-        var combined = (float[,])global.Clone();
-        for (int r = 0; r < routed.Count; r++)
-        {
-            int i = routed[r];
-            float[] row = DualStage.Combine(Enumerable.Range(0, k).Select(c => global[i, c]).ToArray(), [local[r, 0], local[r, 1]], first, second);
-            for (int c = 0; c < k; c++) combined[i, c] = row[c];
-        }
+        var combined = DualStage.Route(Global.Probabilities(set), Pair.First.Index(), Pair.Second.Index(),
+                                       routed => Local.Probabilities(set.Subset([.. routed], $"{set.Side}, routed to the local model")), out int decided);
+        LocalDecisions = decided;
         return combined;
     }
 }

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using MarrowDiff.Core;
 using MarrowDiff.Torch;
 using TorchSharp;
-using MarrowDiff.Core;
 using static TorchSharp.torch;
 
 namespace MarrowDiff.Model;

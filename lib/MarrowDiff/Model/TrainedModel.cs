@@ -1,9 +1,8 @@
 using System.Text.Json;
+using MarrowDiff.Core;
 using MarrowDiff.Data;
-using MarrowDiff.Imaging;
 using MarrowDiff.Preparation;
 using TorchSharp;
-using MarrowDiff.Core;
 
 namespace MarrowDiff.Model;
 

@@ -1,6 +1,5 @@
-using MarrowDiff.Data;
-using MarrowDiff.Torch;
 using MarrowDiff.Core;
+using MarrowDiff.Data;
 
 namespace MarrowDiff.Phantom;
 

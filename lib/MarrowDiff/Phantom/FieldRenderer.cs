@@ -1,7 +1,6 @@
+using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
-using MarrowDiff.Torch;
-using MarrowDiff.Core;
 
 namespace MarrowDiff.Phantom;
 

@@ -1,10 +1,9 @@
 using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
-using MarrowDiff.Data;
-using MarrowDiff.Imaging;
-using MarrowDiff.Torch;
+using System.Text;
 using MarrowDiff.Core;
+using MarrowDiff.Data;
+using MarrowDiff.Torch;
 
 namespace MarrowDiff.Phantom;
 

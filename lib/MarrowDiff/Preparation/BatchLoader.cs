@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
-using MarrowDiff.Torch;
-using TorchSharp;
 using MarrowDiff.Core;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MarrowDiff.Preparation;

@@ -1,6 +1,6 @@
+using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
-using MarrowDiff.Core;
 
 namespace MarrowDiff.Preparation;
 

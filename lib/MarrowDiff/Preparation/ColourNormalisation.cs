@@ -1,6 +1,6 @@
 using System.Text.Json;
-using MarrowDiff.Imaging;
 using MarrowDiff.Core;
+using MarrowDiff.Imaging;
 
 namespace MarrowDiff.Preparation;
 

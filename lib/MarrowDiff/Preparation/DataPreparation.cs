@@ -1,10 +1,8 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
-using MarrowDiff.Torch;
-using MarrowDiff.Core;
 
 namespace MarrowDiff.Preparation;
 

@@ -1,11 +1,10 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
-using MarrowDiff.Data;
-using MarrowDiff.Imaging;
-using MarrowDiff.Torch;
+using System.Text;
 using MarrowDiff.Core;
+using MarrowDiff.Data;
+using MarrowDiff.Torch;
 
 namespace MarrowDiff.Preparation;
 

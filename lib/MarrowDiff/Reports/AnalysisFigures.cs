@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text;
-using MarrowDiff.Data;
-using MarrowDiff.Imaging;
-using MarrowDiff.Evaluation;
-using MarrowDiff.Core;
 using MarrowDiff.Analysis;
+using MarrowDiff.Core;
+using MarrowDiff.Data;
+using MarrowDiff.Evaluation;
+using MarrowDiff.Imaging;
 using ScottPlot;
 
 namespace MarrowDiff.Reports;

@@ -1,8 +1,8 @@
+using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
-using Plotly.NET;
 using Plotly.NET.CSharp;
-using MarrowDiff.Core;
+using Plotly.NET;
 using Chart = Plotly.NET.CSharp.Chart;
 
 namespace MarrowDiff.Reports;

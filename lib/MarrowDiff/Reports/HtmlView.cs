@@ -1,6 +1,6 @@
 using System.Net;
-using System.Text;
 using System.Text.Encodings.Web;
+using System.Text;
 using Microsoft.AspNetCore.Html;
 
 namespace MarrowDiff.Reports;

@@ -6,8 +6,8 @@ using MarrowDiff.Data;
 using MarrowDiff.Imaging;
 using MarrowDiff.Phantom;
 using MarrowDiff.Preparation;
-using Plotly.NET;
 using Plotly.NET.CSharp;
+using Plotly.NET;
 using Chart = Plotly.NET.CSharp.Chart;
 
 namespace MarrowDiff.Reports;

@@ -1,10 +1,10 @@
 using System.Globalization;
-using MarrowDiff.Imaging;
-using Plotly.NET;
-using Plotly.NET.CSharp;
-using MarrowDiff.Experiments;
 using MarrowDiff.Core;
+using MarrowDiff.Experiments;
+using MarrowDiff.Imaging;
 using MarrowDiff.Model;
+using Plotly.NET.CSharp;
+using Plotly.NET;
 using Chart = Plotly.NET.CSharp.Chart;
 
 namespace MarrowDiff.Reports;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
+using MarrowDiff.Model;
 using MarrowDiff.Torch;
 using TorchSharp;
-using MarrowDiff.Model;
 using static TorchSharp.torch;
 
 namespace MarrowDiff.Training;

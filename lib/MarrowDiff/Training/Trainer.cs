@@ -1,13 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
-using MarrowDiff.Imaging;
+using MarrowDiff.Core;
+using MarrowDiff.Model;
 using MarrowDiff.Preparation;
 using MarrowDiff.Torch;
 using TorchSharp;
-using MarrowDiff.Model;
-using MarrowDiff.Core;
 using static TorchSharp.torch;
 
 namespace MarrowDiff.Training;

@@ -1,15 +1,14 @@
 using System.Globalization;
+using MarrowDiff.Analysis;
+using MarrowDiff.Core;
 using MarrowDiff.Data;
+using MarrowDiff.Evaluation;
+using MarrowDiff.Experiments;
 using MarrowDiff.Imaging;
-using MarrowDiff.Phantom;
+using MarrowDiff.Model;
 using MarrowDiff.Preparation;
 using MarrowDiff.Reports;
 using MarrowDiff.Training;
-using MarrowDiff.Experiments;
-using MarrowDiff.Model;
-using MarrowDiff.Evaluation;
-using MarrowDiff.Core;
-using MarrowDiff.Analysis;
 
 namespace MarrowDiff.Workbooks;
 

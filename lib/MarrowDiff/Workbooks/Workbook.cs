@@ -1,9 +1,9 @@
+using MarrowDiff.Core;
 using MarrowDiff.Data;
+using MarrowDiff.Experiments;
 using MarrowDiff.Phantom;
 using MarrowDiff.Preparation;
 using MarrowDiff.Reports;
-using MarrowDiff.Core;
-using MarrowDiff.Experiments;
 
 namespace MarrowDiff.Workbooks;
 

@@ -1,12 +1,11 @@
 using MarrowDiff.Analysis;
 using MarrowDiff.Data;
-using MarrowDiff.Imaging;
-using MarrowDiff.Preparation;
-using MarrowDiff.Tests.Preparation;
-using MarrowDiff.Training;
-using MarrowDiff.Model;
 using MarrowDiff.Evaluation;
+using MarrowDiff.Imaging;
+using MarrowDiff.Model;
+using MarrowDiff.Preparation;
 using MarrowDiff.Reports;
+using MarrowDiff.Tests.Preparation;
 
 namespace MarrowDiff.Tests.Analysis;
 

@@ -1,12 +1,9 @@
-using MarrowDiff.Analysis;
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
-using MarrowDiff.Preparation;
-using MarrowDiff.Tests.Preparation;
-using MarrowDiff.Training;
 using MarrowDiff.Model;
-using MarrowDiff.Evaluation;
+using MarrowDiff.Preparation;
 using MarrowDiff.Reports;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Tests.Analysis;
 

@@ -1,7 +1,6 @@
-using System.Text.RegularExpressions;
+using MarrowDiff.Model;
 using MarrowDiff.Torch;
 using MarrowDiff.Training;
-using MarrowDiff.Model;
 using static TorchSharp.torch;
 
 namespace MarrowDiff.Tests.Cli;

@@ -1,9 +1,9 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using MarrowDiff.Cli;
+using MarrowDiff.Model;
 using MarrowDiff.Tests.Preparation;
 using MarrowDiff.Training;
-using MarrowDiff.Model;
 
 namespace MarrowDiff.Tests.Cli;
 

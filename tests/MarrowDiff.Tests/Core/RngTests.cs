@@ -1,4 +1,3 @@
-using MarrowDiff.Torch;
 using MarrowDiff.Core;
 
 namespace MarrowDiff.Tests.Core;

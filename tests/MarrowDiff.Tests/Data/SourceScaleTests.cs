@@ -1,8 +1,7 @@
+using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
-using MarrowDiff.Phantom;
 using MarrowDiff.Tests.Preparation;
-using MarrowDiff.Core;
 
 namespace MarrowDiff.Tests.Data;
 

@@ -1,6 +1,4 @@
-using MarrowDiff.Training;
 using MarrowDiff.Evaluation;
-using MarrowDiff.Model;
 
 namespace MarrowDiff.Tests.Evaluation;
 

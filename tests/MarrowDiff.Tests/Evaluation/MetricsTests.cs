@@ -1,8 +1,6 @@
-using MarrowDiff.Training;
-using MarrowDiff.Torch;
-using MarrowDiff.Reports;
 using MarrowDiff.Evaluation;
-using MarrowDiff.Model;
+using MarrowDiff.Reports;
+using MarrowDiff.Torch;
 using static TorchSharp.torch;
 
 namespace MarrowDiff.Tests.Evaluation;

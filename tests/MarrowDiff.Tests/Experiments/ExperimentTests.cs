@@ -1,10 +1,9 @@
 using System.Text.Json;
 using MarrowDiff.Data;
-using MarrowDiff.Preparation;
-using MarrowDiff.Tests.Preparation;
-using MarrowDiff.Training;
 using MarrowDiff.Experiments;
+using MarrowDiff.Preparation;
 using MarrowDiff.Reports;
+using MarrowDiff.Tests.Preparation;
 
 namespace MarrowDiff.Tests.Experiments;
 

@@ -1,6 +1,5 @@
-using MarrowDiff.Imaging;
-using MarrowDiff.Torch;
 using MarrowDiff.Core;
+using MarrowDiff.Imaging;
 
 namespace MarrowDiff.Tests.Imaging;
 

@@ -1,4 +1,3 @@
-using MarrowDiff.Training;
 using MarrowDiff.Evaluation;
 using MarrowDiff.Model;
 

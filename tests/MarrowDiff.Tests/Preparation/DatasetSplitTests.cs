@@ -1,8 +1,7 @@
+using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
 using MarrowDiff.Preparation;
-using MarrowDiff.Torch;
-using MarrowDiff.Core;
 
 namespace MarrowDiff.Tests.Preparation;
 

@@ -1,11 +1,9 @@
 using System.Security.Cryptography;
+using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
-using MarrowDiff.Phantom;
 using MarrowDiff.Preparation;
-using MarrowDiff.Reports;
 using MarrowDiff.Torch;
-using MarrowDiff.Core;
 
 namespace MarrowDiff.Tests.Preparation;
 

@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
-using MarrowDiff.Phantom;
-using MarrowDiff.Training;
 using MarrowDiff.Model;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Tests.Training;
 

@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
-using MarrowDiff.Imaging;
-using MarrowDiff.Training;
-using MarrowDiff.Model;
 using MarrowDiff.Core;
+using MarrowDiff.Model;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Tests.Training;
 

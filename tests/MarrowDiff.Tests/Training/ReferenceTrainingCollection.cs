@@ -1,8 +1,7 @@
-using System.Globalization;
 using System.Text.Json;
+using MarrowDiff.Model;
 using MarrowDiff.Phantom;
 using MarrowDiff.Training;
-using MarrowDiff.Model;
 
 namespace MarrowDiff.Tests.Training;
 

@@ -1,8 +1,6 @@
-using System.Globalization;
 using System.Text.Json;
-using MarrowDiff.Phantom;
-using MarrowDiff.Training;
 using MarrowDiff.Model;
+using MarrowDiff.Phantom;
 
 namespace MarrowDiff.Tests.Training;
 

@@ -1,12 +1,9 @@
-using MarrowDiff.Data;
 using MarrowDiff.Imaging;
+using MarrowDiff.Model;
 using MarrowDiff.Preparation;
 using MarrowDiff.Torch;
 using MarrowDiff.Training;
-using TorchSharp;
 using TorchSharp.PyBridge;
-using MarrowDiff.Model;
-using MarrowDiff.Core;
 using static TorchSharp.torch;
 
 namespace MarrowDiff.Tests.Training;

@@ -1,13 +1,11 @@
+using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
-using MarrowDiff.Preparation;
-using MarrowDiff.Torch;
-using MarrowDiff.Training;
-using TorchSharp;
-using TorchSharp.PyBridge;
 using MarrowDiff.Model;
-using MarrowDiff.Core;
-using static TorchSharp.torch;
+using MarrowDiff.Preparation;
+using MarrowDiff.Training;
+using TorchSharp.PyBridge;
+using TorchSharp;
 
 namespace MarrowDiff.Tests.Training;
 
