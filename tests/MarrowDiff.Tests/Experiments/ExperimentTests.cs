@@ -9,9 +9,17 @@ namespace MarrowDiff.Tests.Experiments;
 
 public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<PreparedPhantomFixture>
 {
-    /// <summary>The smoke profile cut to seconds: one epoch, one learning rate, N = 5 and 10.</summary>
-    private static ExperimentProfile Tiny => ExperimentProfile.Smoke.With("epochs", "1").With("local_epochs", "1").With("cv_epochs", "1").With("lr", "0.01")
+    /// <summary>The smoke profile cut to seconds: one epoch, one learning rate, N = 5 and 10; the fixture's seed.</summary>
+    private ExperimentProfile Tiny => ExperimentProfile.Smoke.WithSeed(fx.Prep.Provenance.Seed).With("epochs", "1").With("local_epochs", "1").With("cv_epochs", "1").With("lr", "0.01")
                                                                     .With("oversample", "5,10").With("cv_variant", "OS10");
+
+    [Fact]
+    public void AProfileWithAnotherSeed_IsRefused_NamingBoth()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new Experiment(fx.Prep, Tiny.WithSeed(fx.Prep.Provenance.Seed + 1), Path.Combine(fx.Root, "models-refused")));
+        Assert.Contains($"seed {fx.Prep.Provenance.Seed + 1}", e.Message);
+        Assert.Contains($"seed {fx.Prep.Provenance.Seed}", e.Message);
+    }
 
     [Fact]
     public async Task TestSet_IsUntouchedUntilTheFinalEvaluation_ModelsAreCached_AndEvaluateWritesMetrics()
