@@ -88,7 +88,7 @@ public static class CellFinder
         byte[] p = field.Pixels;
         // Optical density against the glass (each channel's 90th percentile): dark chromatin and pale chromatin of
         // another source then differ in strength, not in kind.
-        double[] glass = [.. Enumerable.Range(0, 3).Select(c => Math.Max(1, Percentile(p, c, n, 0.90)))];
+        double[] glass = [.. Enumerable.Range(0, 3).Select(c => Math.Max(1, field.ChannelPercentile(c, 0.90)))];
         double[][] od = [.. Enumerable.Range(0, 3).Select(c => Enumerable.Range(0, 256).Select(v => Math.Max(0, Math.Log(glass[c] / Math.Max(1, v)))).ToArray())];
         var excess = new int[n];
         var histogram = new long[256];
@@ -104,15 +104,6 @@ public static class CellFinder
         var mask = new bool[n];
         for (int i = 0; i < n; i++) mask[i] = excess[i] > threshold;
         return mask;
-    }
-
-    private static int Percentile(byte[] p, int channel, int n, double q)
-    {
-        var histogram = new int[256];
-        for (int i = 0; i < n; i++) histogram[p[3 * i + channel]]++;
-        long target = (long)(q * n), seen = 0;
-        for (int v = 0; v < 256; v++) { seen += histogram[v]; if (seen >= target) return v; }
-        return 255;
     }
 
     /// <summary>Otsu's threshold of a histogram: the cut that maximises the between-class variance.</summary>

@@ -32,11 +32,7 @@ public static class FieldRedCells
         byte[] p = field.Pixels;
         bool[] nuclear = CellFinder.NuclearMask(field);
         // Stained: green absorbed clearly more than by the glass (its 90th percentile).
-        var greens = new int[256];
-        for (int i = 0; i < n; i++) greens[p[3 * i + 1]]++;
-        int glass = 255;
-        long seen = 0;
-        for (int v = 0; v < 256; v++) { seen += greens[v]; if (seen >= 0.9 * n) { glass = v; break; } }
+        int glass = field.ChannelPercentile(1, 0.90);
         var stained = new bool[n];
         for (int i = 0; i < n; i++) stained[i] = p[3 * i + 1] < glass * 0.9 && !nuclear[i];
         RedCellScale.FillHoles(stained, w, h);

@@ -34,9 +34,7 @@ public static class RedCellScale
         int w = image.Width, h = image.Height, n = w * h;
         byte[] p = image.Pixels;
         // Background brightness: the 90th percentile of green (cells absorb green; the glass does not).
-        var greens = new int[256];
-        for (int i = 0; i < n; i++) greens[p[3 * i + 1]]++;
-        int bright = Percentile(greens, n, 0.90);
+        int bright = image.ChannelPercentile(1, 0.90);
         var red = new bool[n];
         var nucleus = new bool[n];
         for (int i = 0; i < n; i++)
@@ -164,17 +162,6 @@ public static class RedCellScale
 
             void Visit(int j) { if (mask[j] && !seen[j]) { seen[j] = true; queue.Enqueue(j); } }
         }
-    }
-
-    private static int Percentile(int[] histogram, int total, double q)
-    {
-        long target = (long)Math.Ceiling(q * total), cumulative = 0;
-        for (int v = 0; v < histogram.Length; v++)
-        {
-            cumulative += histogram[v];
-            if (cumulative >= target) return v;
-        }
-        return histogram.Length - 1;
     }
 
     /// <summary>Sets every unset pixel the border cannot reach through unset pixels: the pale central pallor of a red

@@ -91,6 +91,21 @@ public sealed class RgbImage
     /// <summary>Dots per inch written into the PNG (pHYs): 96 for a screen image, 300 for a figure meant for print.</summary>
     public int Dpi { get; init; } = 96;
 
+    /// <summary>The <paramref name="q"/>-quantile of one channel (0 red, 1 green, 2 blue) over all pixels: with q = 0.9,
+    /// the brightness of the glass in a smear, which covers most of a field.</summary>
+    public int ChannelPercentile(int channel, double q)
+    {
+        var histogram = new long[256];
+        for (int i = channel; i < Pixels.Length; i += 3) histogram[Pixels[i]]++;
+        long target = (long)Math.Ceiling(q * Width * Height), cumulative = 0;
+        for (int v = 0; v < 256; v++)
+        {
+            cumulative += histogram[v];
+            if (cumulative >= target) return v;
+        }
+        return 255;
+    }
+
     /// <summary>Fills the rectangle (clipped to the image) with <paramref name="colour"/>.</summary>
     public void FillRect(int x, int y, int w, int h, (byte R, byte G, byte B) colour)
     {

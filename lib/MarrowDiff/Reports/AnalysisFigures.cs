@@ -34,7 +34,7 @@ public static class AnalysisFigures
     /// </summary>
     public static RgbImage Gallery(Predictions p, IReadOnlyList<int> indices, string title, Provenance provenance, string caveat, int columns = 3)
     {
-        int k = p.Classes.Count, barArea = 150, rowH = Math.Max(14, Math.Min(18, (Patch * Zoom) / Math.Max(1, k)));
+        int k = p.Classes.Count, barArea = SoftmaxBarWidth, rowH = Math.Max(14, Math.Min(18, (Patch * Zoom) / Math.Max(1, k)));
         int cardW = Patch * Zoom + 16 + 48 + barArea + 56, cardH = Math.Max(Patch * Zoom, k * rowH) + 40;
         int rows = Math.Max(1, (indices.Count + columns - 1) / columns);
         int width = Math.Max(columns * cardW + 20, FigureText.Measure(provenance.Stamp, 1) + 20), top = 64;
@@ -51,20 +51,35 @@ public static class AnalysisFigures
             var cell = p.Set.CellOf(i);
             FigureText.Draw(img, Short(cell.CellId, 30), x0, y0 + Patch * Zoom + 6, Ink, 1);
             FigureText.Draw(img, $"confidence {100 * p.Confidence(i):0.0}%", x0, y0 + Patch * Zoom + 18, Ink, 1);
-            int bx = x0 + Patch * Zoom + 16;
-            for (int c = 0; c < k; c++)
-            {
-                int y = y0 + c * rowH;
-                var colour = c == p.Truth[i] ? TrueColour : c == p.Predicted[i] ? WrongColour : Ink;
-                FigureText.Draw(img, p.Classes[c].Code(), bx, y + 3, colour, 1);
-                img.FillRect(bx + 30, y + 1, barArea, rowH - 3, Grid);
-                int w = (int)Math.Round(barArea * p.Probabilities[i, c]);
-                if (w > 0) img.FillRect(bx + 30, y + 1, w, rowH - 3, c == p.Truth[i] ? TrueColour : c == p.Predicted[i] ? WrongColour : Bar);
-                FigureText.Draw(img, $"{100 * p.Probabilities[i, c]:0}%", bx + 34 + barArea, y + 3, colour, 1);
-            }
+            SoftmaxBars(img, x0 + Patch * Zoom + 16, y0, rowH, [.. p.Classes.Select(c => c.Code())], [.. Enumerable.Range(0, k).Select(c => p.Probabilities[i, c])],
+                        c => c == p.Truth[i] ? TrueColour : c == p.Predicted[i] ? WrongColour : null);
         }
         FigureText.Draw(img, provenance.Stamp, 10, img.Height - 20, Ink, 1);
         return img;
+    }
+
+    /// <summary>Width of the bars of <see cref="SoftmaxBars"/>, in px (a probability of 1 fills it).</summary>
+    public const int SoftmaxBarWidth = 150;
+
+    /// <summary>
+    /// One cell's softmax distribution as a column of labelled bars from (<paramref name="x"/>, <paramref name="y"/>):
+    /// class code, bar, percentage, a row of <paramref name="rowH"/> px per class. <paramref name="highlight"/> gives
+    /// the colour of a class to set apart (true, predicted), or null for the plain ink and bar colour. Shared by the
+    /// error gallery (Fig 6) and the differential count's review queue.
+    /// </summary>
+    public static void SoftmaxBars(RgbImage img, int x, int y, int rowH, IReadOnlyList<string> codes, IReadOnlyList<float> probabilities,
+                                   Func<int, (byte R, byte G, byte B)?> highlight)
+    {
+        for (int c = 0; c < codes.Count; c++)
+        {
+            int top = y + c * rowH;
+            var colour = highlight(c) ?? Ink;
+            FigureText.Draw(img, codes[c], x, top + 3, colour, 1);
+            img.FillRect(x + 30, top + 1, SoftmaxBarWidth, rowH - 3, Grid);
+            int w = (int)Math.Round(SoftmaxBarWidth * probabilities[c]);
+            if (w > 0) img.FillRect(x + 30, top + 1, w, rowH - 3, highlight(c) ?? Bar);
+            FigureText.Draw(img, $"{100 * probabilities[c]:0}%", x + 34 + SoftmaxBarWidth, top + 3, colour, 1);
+        }
     }
 
     /// <summary>The same gallery as HTML cards (crisp text, scrolls in a notebook): image, true and predicted class,

@@ -150,7 +150,7 @@ public static class CountViews
     {
         var byName = count.Fields.ToDictionary(f => f.Field, StringComparer.Ordinal);
         var queue = count.ReviewQueue.Take(max).ToList();
-        const int patch = 96, zoom = 2, barArea = 150, columns = 3;
+        const int patch = CellPatch.Size, zoom = 2, barArea = AnalysisFigures.SoftmaxBarWidth, columns = 3;
         int k = CellTaxonomy.All.Count, rowH = 17, cardW = patch * zoom + 16 + 48 + barArea + 56, cardH = Math.Max(patch * zoom, k * rowH) + 40, top = 64;
         int rows = Math.Max(1, (queue.Count + columns - 1) / columns);
         var img = new RgbImage(Math.Max(columns * cardW + 20, FigureText.Measure(provenance.Stamp) + 20), top + rows * cardH + 30);
@@ -164,18 +164,8 @@ public static class CountViews
             int x0 = 10 + n % columns * cardW, y0 = top + n / columns * cardH;
             img.Paste(FieldDetection.Patch(byName[c.Field], c.Cell).Resize(patch * zoom, patch * zoom), x0, y0);
             FigureText.Draw(img, $"{c.Field} ({c.Cell.X:0}, {c.Cell.Y:0})", x0, y0 + patch * zoom + 4, PaperCharts.Ink);
-            int bx = x0 + patch * zoom + 16;
-            for (int i = 0; i < k; i++)
-            {
-                int y = y0 + i * rowH;
-                bool predicted = CellTaxonomy.All[i] == c.Class;
-                var colour = predicted ? PaperCharts.OkabeIto[3] : PaperCharts.Ink;
-                FigureText.Draw(img, CellTaxonomy.All[i].Code(), bx, y + 1, colour);
-                img.FillRect(bx + 30, y + 2, barArea, rowH - 4, (225, 225, 230));
-                int w = (int)Math.Round(barArea * c.Probabilities![i]);
-                if (w > 0) img.FillRect(bx + 30, y + 2, w, rowH - 4, predicted ? PaperCharts.OkabeIto[3] : ((byte)150, (byte)160, (byte)180));
-                FigureText.Draw(img, $"{100 * c.Probabilities[i]:0}%", bx + 34 + barArea, y + 1, colour);
-            }
+            AnalysisFigures.SoftmaxBars(img, x0 + patch * zoom + 16, y0, rowH, [.. CellTaxonomy.All.Select(k => k.Code())], c.Probabilities!,
+                                        i => CellTaxonomy.All[i] == c.Class ? PaperCharts.OkabeIto[3] : null);
         }
         FigureText.Draw(img, provenance.Stamp, 10, img.Height - 22, PaperCharts.Muted);
         return img;
