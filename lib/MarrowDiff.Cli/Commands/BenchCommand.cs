@@ -1,12 +1,14 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using MarrowDiff.Model;
 using MarrowDiff.Torch;
 using MarrowDiff.Training;
 
 namespace MarrowDiff.Cli.Commands;
 
-/// <summary><c>marrow bench</c>: seconds per training step of the paper's network (or a narrower one) here.</summary>
+/// <summary><c>marrow bench</c>: seconds per training (or inference) step of the paper's network or a narrower one here,
+/// with the engine levers of issue 13 (bf16 convolutions, channels-last, BatchNorm folded for inference).</summary>
 internal static class BenchCommand
 {
     public static Command Create()
@@ -17,21 +19,53 @@ internal static class BenchCommand
         var batch = new Option<int>("--batch") { Description = "batch size", DefaultValueFactory = _ => 40 };
         var steps = new Option<int>("--steps") { Description = "timed steps (after one warm-up)", DefaultValueFactory = _ => 5 };
         var dropout = new Option<double?>("--dropout") { Description = "dropout of every layer (default: the paper's)", HelpName = "P" };
-        var command = new Command("bench", "Times training steps of the paper's network (or a narrower one) on this machine.")
+        var globalPool = new Option<bool>("--global-pool") { Description = "global average pooling before the classifier (the real-plus profile's network)" };
+        var mode = new Option<string>("--mode") { Description = "train: forward, backward and SGD update; infer: forward only, eval mode", DefaultValueFactory = _ => "train" };
+        mode.AcceptOnlyFromAmong("train", "infer");
+        var bf16 = new Option<bool>("--bf16") { Description = "bf16 convolutions, fp32 weights and BatchNorm" };
+        var channelsLast = new Option<bool>("--channels-last") { Description = "channels-last strides for the convolutions" };
+        var foldBn = new Option<bool>("--fold-bn") { Description = "BatchNorm folded into the convolutions (--mode infer only)" };
+        var json = new Option<bool>("--json") { Description = "one JSON line instead of a sentence (for bench/run.sh)" };
+        var command = new Command("bench", "Times training or inference steps of the paper's network (or a narrower one) on this machine.")
         {
-            width, input, patch, batch, steps, dropout,
+            width, input, patch, batch, steps, dropout, globalPool, mode, bf16, channelsLast, foldBn, json,
         };
         command.SetAction(r =>
         {
-            var network = new NetworkConfig(Width: r.GetValue(width), InputSize: r.GetValue(input));
+            var network = new NetworkConfig(Width: r.GetValue(width), InputSize: r.GetValue(input)) { GlobalPool = r.GetValue(globalPool) };
             if (r.GetValue(dropout) is { } p) network = network with { FirstDropout = p, Dropout = p, ClassifierDropout = p };
-            int b = r.GetValue(batch), n = r.GetValue(steps), fedPatch = r.GetValue(patch) ?? network.InputSize;
-            var (mean, parameters, threads) = StepBenchmark.Measure(network, b, n, fedPatch);
-            string fed = fedPatch == network.InputSize ? "" : $" (fed {fedPatch}-px patches, pooled)";
+            bool train = r.GetValue(mode) == "train";
+            if (train && r.GetValue(foldBn)) throw new ArgumentException("--fold-bn: BatchNorm folding is for inference; add --mode infer");
+            var engine = (r.GetValue(bf16) ? ConvolutionEngine.BFloat16 : 0) | (r.GetValue(channelsLast) ? ConvolutionEngine.ChannelsLast : 0);
+            int b = r.GetValue(batch), n = r.GetValue(steps);
+            var result = StepBenchmark.Measure(network, b, n, r.GetValue(patch) ?? network.InputSize, train, engine, r.GetValue(foldBn));
+            var cpu = CpuInfo.Current();
+            if (r.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                {
+                    ["engine"] = $"torchsharp {typeof(TorchSharp.torch).Assembly.GetName().Version}", ["mode"] = result.Mode, ["width"] = network.Width,
+                    ["input"] = network.InputSize, ["patch"] = result.Patch, ["batch"] = b, ["levers"] = Levers(result), ["seconds_per_step"] = result.SecondsPerStep,
+                    ["parameters"] = result.Parameters, ["threads"] = result.Threads, ["gflop_per_step"] = result.GflopPerStep,
+                    ["gflop_per_second"] = result.GflopPerSecond, ["images_per_second"] = result.ImagesPerSecond, ["cpu"] = cpu.ToString(),
+                }));
+                return 0;
+            }
+            string fed = result.Patch == network.InputSize ? "" : $" (fed {result.Patch}-px patches, pooled)";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"width {network.Width}, input {network.InputSize}{fed}, batch {b}: {parameters:N0} parameters, {mean:0.000} s per training step ({n} steps, {threads} threads, {TorchRuntime.Device.type}) on {CpuInfo.Current()}"));
+                $"width {network.Width}, input {network.InputSize}{fed}, batch {b}, {result.Mode} ({Levers(result)}): {result.Parameters:N0} parameters, " +
+                $"{result.SecondsPerStep:0.000} s per step, {result.ImagesPerSecond:0} images/s, {result.GflopPerSecond:0.0} GFLOP/s ({n} steps, {result.Threads} threads, {TorchRuntime.Device.type}) on {cpu}"));
             return 0;
         });
         return command;
+    }
+
+    private static string Levers(BenchResult r)
+    {
+        var on = new List<string>();
+        if (r.Engine.HasFlag(ConvolutionEngine.BFloat16)) on.Add("bf16");
+        if (r.Engine.HasFlag(ConvolutionEngine.ChannelsLast)) on.Add("channels-last");
+        if (r.FoldedBatchNorm) on.Add("folded BN");
+        return on.Count == 0 ? "fp32" : string.Join("+", on);
     }
 }

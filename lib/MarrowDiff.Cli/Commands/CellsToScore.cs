@@ -10,16 +10,16 @@ namespace MarrowDiff.Cli.Commands;
 /// pitch as in training.</summary>
 internal static class CellsToScore
 {
-    public static (CellDataset Dataset, CellTiles Tiles, List<CellImage> Cells) Read(TrainedModel model, string data, string part, string profile, int seed,
+    public static (CellDataset Dataset, CellTiles Tiles, List<CellImage> Cells) Read(ModelCard card, string data, string part, string profile, int seed,
                                                                                     ConsoleProgress progress, string? pitch)
     {
         CellDataset dataset = Workbook.OpenData(data, Workbook.Resolve(profile, seed), BadFilePolicy.Stop, progress);
         var cells = dataset.PaperCells.ToList();
         if (part == "test")
         {
-            if (!File.Exists(model.Card.Split)) throw new FileNotFoundException($"--part test: the model's split file {model.Card.Split} is not here");
-            var options = new SplitOptions(model.Card.Config.Seed, model.Card.Split.Contains("by-subject", StringComparison.Ordinal) ? SplitGrouping.Subject : SplitGrouping.Cell);
-            cells = DatasetSplit.Load(model.Card.Split, cells, options).Test.ToList();
+            if (!File.Exists(card.Split)) throw new FileNotFoundException($"--part test: the model's split file {card.Split} is not here");
+            var options = new SplitOptions(card.Config.Seed, card.Split.Contains("by-subject", StringComparison.Ordinal) ? SplitGrouping.Subject : SplitGrouping.Cell);
+            cells = DatasetSplit.Load(card.Split, cells, options).Test.ToList();
         }
         if (cells.Count == 0) throw new ArgumentException($"{dataset.Root}: no images of the paper's 10 classes to evaluate");
         // The same physical scale as training: this dataset's crops resampled to the project's pitch.

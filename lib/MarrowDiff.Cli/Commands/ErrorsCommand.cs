@@ -42,7 +42,7 @@ internal static class ErrorsCommand
                 var main = models[0];
                 if (main.Outputs.Count != CellTaxonomy.All.Count) throw new ArgumentException($"{folders[0]} is a local model; give the global model as --model and this one as --local");
                 ICellClassifier analysed = local is null ? main : new DualStageClassifier(main, local);
-                var (dataset, tiles, cells) = CellsToScore.Read(main, r.GetValue(data)!, which, r.GetValue(profile)!, r.GetValue(seed), new ConsoleProgress(), r.GetValue(pitch));
+                var (dataset, tiles, cells) = CellsToScore.Read(main.Card, r.GetValue(data)!, which, r.GetValue(profile)!, r.GetValue(seed), new ConsoleProgress(), r.GetValue(pitch));
                 var set = SampleSet.Original(tiles, cells, which == "test" ? "test set" : "all cells");
                 Console.WriteLine($"scoring {set.Count} cells with {analysed.Name} …");
                 var predictions = new Predictions(analysed.Name, set, analysed.Probabilities(set));

@@ -30,8 +30,8 @@ internal static class EvaluateCommand
         command.SetAction(r =>
         {
             string folder = r.GetValue(modelDir)!, which = r.GetValue(part)!, file = r.GetValue(outFile)!;
-            using var model = TrainedModel.Load(folder);
-            var (dataset, tiles, cells) = CellsToScore.Read(model, r.GetValue(data)!, which, r.GetValue(profile)!, r.GetValue(seed), new ConsoleProgress(), r.GetValue(pitch));
+            using var model = FoldEnsemble.LoadAny(folder);
+            var (dataset, tiles, cells) = CellsToScore.Read(model.Card, r.GetValue(data)!, which, r.GetValue(profile)!, r.GetValue(seed), new ConsoleProgress(), r.GetValue(pitch));
             var set = SampleSet.Original(tiles, cells, which == "test" ? "test set" : "all cells");
             // A dual stage's local model is scored on its own two classes.
             if (model.Outputs.Count != CellTaxonomy.All.Count) set = set.Restrict(model.Outputs);

@@ -14,7 +14,7 @@ internal static class TrainCommand
     public static Command Create()
     {
         var data = CommonOptions.Data(required: true);
-        var variant = new Option<string>("--variant") { Description = "the training set: OG, AG, OS<N>, AG+OS<N>", Required = true };
+        var variant = new Option<string?>("--variant") { Description = "the training set: OG, AG, OS<N>, AG+OS<N> (default: the profile's largest, AG+OS<high N>: AG+OS600 for the paper, AG+OS150 for real and real-plus)" };
         var pair = new Option<string?>("--pair") { Description = "trains the dual stage's local 2-class model on the variant's images of these two classes only", HelpName = "C9/C10" };
         var profile = CommonOptions.Profile();
         var seed = CommonOptions.Seed();
@@ -41,6 +41,7 @@ internal static class TrainCommand
             // The resolved profile (with every --set and the seed) travels on: its name stamps the split summary, the
             // cross-validation table and the model; profile.json holds all of it.
             ExperimentProfile resolved = Workbook.Resolve(r.GetValue(profile)!, r.GetValue(seed), r.GetValue(set));
+            string variantName = r.GetValue(variant) ?? resolved.Variants[^1].Name;
             var (_, _, prep) = Workbook.Open(r.GetValue(data)!, resolved, r.GetValue(groupBy)!, progress, r.GetValue(pitch), BadFilePolicy.Stop);
             foreach (string note in prep.Tiles.Notes) Console.WriteLine(note);
             var experiment = new Experiment(prep, resolved, Path.GetFullPath(r.GetValue(models) ?? Workbook.ModelsRoot))
@@ -48,11 +49,23 @@ internal static class TrainCommand
                 Progress = new Progress<TrainingProgress>(p => progress.Report(p.AsWork())),
             };
             Console.WriteLine($"{resolved.Caveat}; {prep.Split.Options}; data {prep.Provenance.Data}");
+            if (resolved.EnsembleFolds > 0)
+            {
+                if (localPair is not null) throw new ArgumentException($"--pair: profile {resolved.Name} trains a fold ensemble; train a local model with a single-model profile (real, smoke, …)");
+                // The fold models are the cross-validation and, together, the classifier: no separate search.
+                var result = experiment.TrainFoldEnsemble(prep.Variant(variantName), resolved.Grid[0]);
+                using var ensemble = result.Ensemble;
+                ensemble.Save(folder, resolved.ToJson(), result.Scores);
+                foreach (string line in experiment.Log) Console.WriteLine(line);
+                Console.WriteLine(TrainingReports.FoldEnsembleText(result, resolved));
+                Console.WriteLine($"{ensemble.Name}: {ensemble.Members.Count} models → {Path.GetFullPath(folder)}");
+                return 0;
+            }
             var cv = experiment.CrossValidate();
             Console.WriteLine(TrainingReports.CrossValidationTable(cv, prep.Provenance, resolved));
             using var model = localPair is var (first, second)
-                ? experiment.TrainLocal(prep.Variant(r.GetValue(variant)!), cv.Chosen, first, second)
-                : experiment.Train(prep.Variant(r.GetValue(variant)!), cv.Chosen);
+                ? experiment.TrainLocal(prep.Variant(variantName), cv.Chosen, first, second)
+                : experiment.Train(prep.Variant(variantName), cv.Chosen);
             model.Save(folder, resolved.ToJson());
             foreach (string line in experiment.Log) Console.WriteLine(line);
             var last = model.History[^1];

@@ -23,7 +23,7 @@ public sealed record OcclusionMap(int Index, CellClass Class, float Baseline, fl
         if (window < 1 || window > n || stride < 1) throw new ArgumentOutOfRangeException(nameof(window), $"window {window} and stride {stride}: use 1…{n} and ≥ 1");
         var original = new float[per];
         set.Fill(index, original, model.Normalisation);
-        float[,] baseline = Inference.ProbabilitiesOf(model.Network, original, 1);
+        float[,] baseline = Inference.ProbabilitiesOf(model.Network, original, 1, testTimeD4: model.TestTimeD4);
         int target = output ?? Enumerable.Range(0, baseline.GetLength(1)).MaxBy(c => baseline[0, c]);
 
         var positions = new List<(int X, int Y)>();
@@ -38,7 +38,7 @@ public sealed record OcclusionMap(int Index, CellClass Class, float Baseline, fl
             for (int ch = 0; ch < 3; ch++)
                 for (int y = y0; y < y0 + window; y++) span.Slice(ch * n * n + y * n + x0, window).Clear();
         }
-        float[,] occluded = Inference.ProbabilitiesOf(model.Network, inputs, positions.Count);
+        float[,] occluded = Inference.ProbabilitiesOf(model.Network, inputs, positions.Count, testTimeD4: model.TestTimeD4);
         var sum = new float[n, n];
         var cover = new int[n, n];
         for (int p = 0; p < positions.Count; p++)

@@ -21,6 +21,35 @@ public sealed record CrossValidationRow(Hyperparameters Hyper, double[] FoldAccu
 /// <summary>The hyper-parameter search as it was run, and what it chose (highest mean validation accuracy).</summary>
 public sealed record CrossValidationResult(string Variant, int Epochs, IReadOnlyList<CrossValidationRow> Rows, Hyperparameters Chosen);
 
+/// <summary>A fold ensemble and its cross-validation: each fold's cells as predicted by the member that did not train on them.</summary>
+public sealed record FoldEnsembleResult(FoldEnsemble Ensemble, IReadOnlyList<Predictions> HeldOut)
+{
+    /// <summary>Metrics of all held-out predictions pooled (every training-side cell once): the cross-validated score.</summary>
+    public ClassificationMetrics Pooled
+    {
+        get
+        {
+            var truth = HeldOut.SelectMany(p => p.Truth).ToList();
+            var predicted = HeldOut.SelectMany(p => p.Predicted).ToList();
+            return ClassificationMetrics.From(truth, predicted, HeldOut[0].Classes.Select(c => c.Label()).ToList());
+        }
+    }
+
+    /// <summary>Each fold's metrics (their spread says how much one fold's score can be trusted).</summary>
+    public IReadOnlyList<ClassificationMetrics> PerFold => HeldOut.Select(p => p.Metrics).ToList();
+
+    /// <summary>The scores saved in the ensemble's manifest.</summary>
+    public IReadOnlyDictionary<string, double> Scores
+    {
+        get
+        {
+            var d = new Dictionary<string, double> { ["cv_accuracy"] = Pooled.Accuracy, ["cv_macro_f1"] = Pooled.MacroF1 };
+            for (int k = 0; k < HeldOut.Count; k++) d[$"fold{k + 1}_macro_f1"] = PerFold[k].MacroF1;
+            return d;
+        }
+    }
+}
+
 /// <summary>
 /// The paper's experiment on one dataset and split: five-fold cross-validation picks the hyper-parameters, the six
 /// training sets each train a model, and only then the test set is scored, once. Models and the search are cached
@@ -107,7 +136,8 @@ public sealed class Experiment
     }
 
     // Trains from the checkpoint (if any), saves the model folder atomically, then drops the checkpoint.
-    private TrainedModel TrainAndSave(string name, string folder, TrainingConfig config, SampleSet train, SampleSet? validation, IReadOnlyList<CellClass>? outputs)
+    private TrainedModel TrainAndSave(string name, string folder, TrainingConfig config, SampleSet train, SampleSet? validation, IReadOnlyList<CellClass>? outputs,
+                                      int? validationFold = null)
     {
         var normalisation = train.Normalisation(Prep.Provenance.Data);
         Directory.CreateDirectory(ModelsRoot);
@@ -115,12 +145,48 @@ public sealed class Experiment
         if (File.Exists(checkpoint)) Log.Add($"{name}: resumed from {checkpoint}");
         var (network, history) = new Trainer(config).Train(train, normalisation, validation, checkpoint, name, Progress);
         var card = new ModelCard(train.Variant.Name, config, Profile.Name, Prep.Provenance.Data, _dataFingerprint, Prep.Split.File ?? "", train.Count,
-                                 Profile.ValidationFold, Prep.Provenance.Commit, Prep.Provenance.Synthetic, outputs);
+                                 validationFold ?? Profile.ValidationFold, Prep.Provenance.Commit, Prep.Provenance.Synthetic, outputs);
         var model = new TrainedModel(network, normalisation, card, history);
         model.Save(folder, Profile.ToJson());
         File.Delete(checkpoint);
         Log.Add($"{name}: trained {config.Epochs} epochs on {train.Count} images in {history.Sum(h => h.Seconds):0} s → {folder}");
         return model;
+    }
+
+    /// <summary>
+    /// The fold ensemble of a real-cell profile (<see cref="ExperimentProfile.EnsembleFolds"/> k): for fold 1…k, a
+    /// model trained on <paramref name="variant"/>'s images of every other training-side fold and validated on its own
+    /// fold. The held-out predictions of the k folds are the cross-validation (every training-side cell scored once, by
+    /// the one model that never saw it); the k models together are the classifier. Each member is cached like a final
+    /// model, so an interrupted run keeps the folds it finished. The test set is not touched.
+    /// </summary>
+    public FoldEnsembleResult TrainFoldEnsemble(TrainingVariant variant, Hyperparameters hyper)
+    {
+        int folds = Profile.EnsembleFolds;
+        if (folds < 1) throw new InvalidOperationException($"profile {Profile.Name} trains no fold ensemble (ensemble_folds=0)");
+        var config = Profile.Training(hyper);
+        var members = new List<TrainedModel>();
+        var held = new List<Predictions>();
+        for (int fold = 1; fold <= folds; fold++)
+        {
+            string key = Hash("fold-model", variant.Name, config, fold);
+            string folder = Path.Combine(ModelsRoot, $"{variant.Name}-fold{fold}-{key}");
+            SampleSet validation = SampleSet.Original(Prep.Tiles, Prep.Split.Sides(fold).Validation, $"fold {fold}");
+            TrainedModel model;
+            if (Directory.Exists(folder))
+            {
+                Log.Add($"{variant.Name} fold {fold}: cached model {folder}");
+                model = TrainedModel.Load(folder);
+            }
+            else
+            {
+                SampleSet train = Prep.Build(variant, fold);
+                model = TrainAndSave($"{variant.Name} fold {fold}", folder, config, train, validation, outputs: null, validationFold: fold);
+            }
+            members.Add(model);
+            held.Add(new Predictions($"{variant.Name} fold {fold}", validation, model.Probabilities(validation)));
+        }
+        return new FoldEnsembleResult(new FoldEnsemble(members), held);
     }
 
     /// <summary>
@@ -170,7 +236,7 @@ public sealed class Experiment
         TrainedModel network = classifier switch
         {
             TrainedModel m => m,
-            DualStageClassifier d => d.Global,
+            DualStageClassifier { Global: TrainedModel g } => g,
             _ => throw new ArgumentException($"{classifier.Name}: occlusion needs a TrainedModel or a DualStageClassifier"),
         };
         Predictions p = TestPredictions(classifier);
@@ -192,7 +258,7 @@ public sealed class Experiment
     }
 
     /// <summary>Fig 7: the global model against the dual-stage model on the same test cells, with McNemar's test.</summary>
-    public DualStageComparison CompareDualStage(TrainedModel global, TrainedModel local)
+    public DualStageComparison CompareDualStage(ISavedClassifier global, TrainedModel local)
     {
         var dual = new DualStageClassifier(global, local);
         return new DualStageComparison(TestPredictions(global), TestPredictions(dual), local, Profile.Caveat, Prep.Provenance);

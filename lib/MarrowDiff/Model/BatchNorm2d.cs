@@ -41,9 +41,17 @@ public sealed class BatchNorm2d : nn.Module<Tensor, Tensor>
     public long Channels { get; }
     public Parameter Weight => weight;
     public Parameter Bias => bias;
+    public Tensor RunningMean => running_mean;
+    public Tensor RunningVar => running_var;
+    public double Eps => Epsilon;
+
+    /// <summary>Set when this layer is folded into the convolution before it (inference only): it passes its input on.</summary>
+    public bool FoldedAway { get; set; }
 
     public override Tensor forward(Tensor input)
     {
+        if (FoldedAway)
+            return training ? throw new InvalidOperationException("a BatchNorm folded for inference cannot train: unfold the network first") : input.alias();
         if (input.dim() != 4) throw new ArgumentException($"BatchNorm2d expects a 4-D input (N, C, H, W), not {input.dim()}-D");
         // add_(value, alpha) with both Scalars owned: TorchSharp's add_(value) would make alpha = 1 a temporary itself
         // (found by the garbage-collection stress test: "alpha must not be a floating point number").

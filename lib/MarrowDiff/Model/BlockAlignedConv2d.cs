@@ -46,27 +46,93 @@ public sealed class BlockAlignedConv2d : nn.Module<Tensor, Tensor>
     public Parameter Weight => weight;
     public Parameter Bias => bias;
 
+    /// <summary>How this convolution runs on the CPU (an engine lever, measured by <c>bench/run.sh</c>; the default is
+    /// what every model so far was trained with). Not a parameter: it changes rounding, never the function.</summary>
+    public ConvolutionEngine Engine { get; set; } = ConvolutionEngine.Default;
+
+    /// <summary>BatchNorm folded into this convolution for inference (<see cref="FoldBatchNorm"/>): the weight and bias
+    /// used instead of the parameters, or null.</summary>
+    private (Tensor Weight, Tensor Bias)? _folded;
+
+    /// <summary>
+    /// Folds an inference-mode BatchNorm that follows this convolution into it: y = γ (conv(x) − μ) / √(σ² + ε) + β is
+    /// conv with weight w·γ/√(σ² + ε) and bias (b − μ)·γ/√(σ² + ε) + β. One pass over the activations fewer per layer.
+    /// Only for inference: the parameters stay as trained (a model saved afterwards is unchanged), and training again
+    /// calls <see cref="Unfold"/> first.
+    /// </summary>
+    public void FoldBatchNorm(BatchNorm2d bn)
+    {
+        using var _ = no_grad();
+        Unfold();
+        using var scale = bn.Weight.div(bn.RunningVar.add(bn.Eps).sqrt());
+        var w = weight.mul(scale.reshape(-1, 1, 1, 1)).DetachFromDisposeScope();
+        var b = bias.sub(bn.RunningMean).mul(scale).add(bn.Bias).DetachFromDisposeScope();
+        _folded = (w, b);
+    }
+
+    public bool Folded => _folded is not null;
+
+    /// <summary>Back to the trained parameters (drops a folded BatchNorm).</summary>
+    public void Unfold()
+    {
+        if (_folded is var (w, b)) { w.Dispose(); b.Dispose(); }
+        _folded = null;
+    }
+
     /// <summary>The channel counts oneDNN sees for <paramref name="block"/>-channel blocks: (input, output).</summary>
     public (long In, long Out) AlignedChannels(int block) =>
         (InChannels <= PlainInputChannels ? InChannels : RoundUp(InChannels, block), RoundUp(OutChannels, block));
 
     public override Tensor forward(Tensor input)
     {
+        Tensor weightNow = _folded?.Weight ?? weight, biasNow = _folded?.Bias ?? bias;
         // Only CPU convolutions go through oneDNN's blocked layouts; on a GPU the layer runs as it is.
         int block = input.device_type == DeviceType.CPU ? TorchRuntime.ConvolutionChannelBlock : 1;
         var (inAligned, outAligned) = AlignedChannels(block);
-        if (inAligned == InChannels && outAligned == OutChannels)
-            return nn.functional.conv2d(input, weight, bias, padding: [1, 1]);
+        if (inAligned == InChannels && outAligned == OutChannels && Engine == ConvolutionEngine.Default)
+            return nn.functional.conv2d(input, weightNow, biasNow, padding: [1, 1]);
 
         using var scope = NewDisposeScope();
         long inPad = inAligned - InChannels, outPad = outAligned - OutChannels;
         // pad lists (before, after) pairs from the last dimension: kernel width, kernel height, input, output channels.
-        Tensor w = nn.functional.pad(weight, [0, 0, 0, 0, 0, inPad, 0, outPad]);
-        Tensor b = nn.functional.pad(bias, [0, outPad]);
+        Tensor w = outPad == 0 && inPad == 0 ? weightNow : nn.functional.pad(weightNow, [0, 0, 0, 0, 0, inPad, 0, outPad]);
+        Tensor b = outPad == 0 ? biasNow : nn.functional.pad(biasNow, [0, outPad]);
         Tensor x = inPad == 0 ? input : nn.functional.pad(input, [0, 0, 0, 0, 0, inPad]);
-        Tensor y = nn.functional.conv2d(x, w, b, padding: [1, 1]);
+        if (Engine.HasFlag(ConvolutionEngine.ChannelsLast))
+        {
+            // TorchSharp 0.107 has no memory_format argument; a permuted copy gives the same NCHW shape with NHWC
+            // strides, which LibTorch reads as channels-last and hands to oneDNN without reordering.
+            x = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+            w = w.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+        }
+        Tensor y;
+        if (Engine.HasFlag(ConvolutionEngine.BFloat16))
+            // bf16 convolution, fp32 everywhere else: the weights stay fp32 masters (autograd casts their gradient back),
+            // BatchNorm and the loss see fp32 (TorchSharp has no autocast, so the cast is explicit here).
+            y = nn.functional.conv2d(x.to(ScalarType.BFloat16), w.to(ScalarType.BFloat16), b.to(ScalarType.BFloat16), padding: [1, 1]).to(ScalarType.Float32);
+        else
+            y = nn.functional.conv2d(x, w, b, padding: [1, 1]);
         return (outPad == 0 ? y : y.narrow(1, 0, OutChannels).contiguous()).MoveToOuterDisposeScope();
     }
 
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) Unfold();
+        base.Dispose(disposing);
+    }
+
     private static long RoundUp(long channels, int block) => (channels + block - 1) / block * block;
+}
+
+/// <summary>Engine levers of a convolution on the CPU (issue 13): each is kept only where <c>bench/run.sh</c> shows it
+/// wins on this machine, and none changes the function the layer computes beyond rounding.</summary>
+[Flags]
+public enum ConvolutionEngine
+{
+    /// <summary>fp32, LibTorch's default (channels-first) layout: how every model so far was trained.</summary>
+    Default = 0,
+    /// <summary>bf16 convolutions (oneDNN's AVX512_BF16 kernels where the CPU has them), fp32 weights and BatchNorm.</summary>
+    BFloat16 = 1,
+    /// <summary>Channels-last (NHWC) strides for the convolution's input and weight.</summary>
+    ChannelsLast = 2,
 }

@@ -11,7 +11,8 @@ namespace MarrowDiff.Model;
 public static class Inference
 {
     /// <summary>Softmax probabilities [n, classes] of every sample of <paramref name="set"/>, in order.</summary>
-    public static float[,] Probabilities(VggNet model, SampleSet set, ColourNormalisation normalisation, int batchSize = 100)
+    /// <param name="testTimeD4">Average over the eight rotations and flips of each image (<see cref="Softmax"/>).</param>
+    public static float[,] Probabilities(VggNet model, SampleSet set, ColourNormalisation normalisation, int batchSize = 100, bool testTimeD4 = false)
     {
         model.eval();
         int k = model.Config.Classes;
@@ -26,7 +27,7 @@ public static class Inference
                 {
                     using var scope = NewDisposeScope();
                     var (x, _) = batch.ToTensors(device);
-                    return nn.functional.softmax(model.forward(x), 1).cpu().data<float>().ToArray();
+                    return Softmax(model, x, testTimeD4).cpu().data<float>().ToArray();
                 });
                 for (int i = 0; i < batch.Count; i++)
                     for (int c = 0; c < k; c++) result[batch.Samples[i], c] = p[i * k + c];
@@ -36,7 +37,7 @@ public static class Inference
 
     /// <summary>Softmax probabilities of <paramref name="count"/> inputs already normalised (count × 3 × 96 × 96
     /// floats, channel-first): for analyses that edit the input itself, such as occlusion.</summary>
-    public static float[,] ProbabilitiesOf(VggNet model, float[] inputs, int count, int batchSize = 100)
+    public static float[,] ProbabilitiesOf(VggNet model, float[] inputs, int count, int batchSize = 100, bool testTimeD4 = false)
     {
         const int per = 3 * CellPatch.Size * CellPatch.Size;
         if (inputs.Length < (long)count * per) throw new ArgumentException($"{inputs.Length} floats cannot hold {count} images of {per}", nameof(inputs));
@@ -53,12 +54,29 @@ public static class Inference
                 using var scope = NewDisposeScope();
                 var x = torch.empty([n, 3, CellPatch.Size, CellPatch.Size], ScalarType.Float32);
                 inputs.AsSpan(first * per, n * per).CopyTo(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(x.bytes));
-                return nn.functional.softmax(model.forward(x.to(device)), 1).cpu().data<float>().ToArray();
+                return Softmax(model, x.to(device), testTimeD4).cpu().data<float>().ToArray();
             });
             for (int i = 0; i < n; i++)
                 for (int c = 0; c < k; c++) result[start + i, c] = p[i * k + c];
         }
         return result;
+    }
+
+    /// <summary>The softmax of a batch; with <paramref name="testTimeD4"/>, the mean softmax over the batch turned by each
+    /// of the eight elements of D4 (four quarter turns, each with and without a mirror), the same group the AG training
+    /// set is made of. Quarter turns and mirrors of a square image move pixels exactly, so nothing is interpolated.</summary>
+    public static Tensor Softmax(VggNet model, Tensor x, bool testTimeD4)
+    {
+        if (!testTimeD4) return nn.functional.softmax(model.forward(x), 1);
+        using var scope = NewDisposeScope();
+        Tensor sum = zeros(x.shape[0], model.Config.Classes, device: x.device);
+        for (int quarter = 0; quarter < 4; quarter++)
+        {
+            Tensor turned = quarter == 0 ? x : x.rot90(quarter, (2, 3));
+            sum.add_(nn.functional.softmax(model.forward(turned), 1));
+            sum.add_(nn.functional.softmax(model.forward(turned.flip(3)), 1));
+        }
+        return sum.div_(8).MoveToOuterDisposeScope();
     }
 
     /// <summary>Index of the largest probability of each row.</summary>
@@ -77,6 +95,6 @@ public static class Inference
                 throw new ArgumentException($"patch {i} is {patches[i].Width}x{patches[i].Height}; the network takes {CellPatch.Size}x{CellPatch.Size}", nameof(patches));
             model.Normalisation.ToInput(patches[i], inputs.AsSpan(i * per, per));
         }
-        return patches.Count == 0 ? new float[0, model.Outputs.Count] : ProbabilitiesOf(model.Network, inputs, patches.Count, batchSize);
+        return patches.Count == 0 ? new float[0, model.Outputs.Count] : ProbabilitiesOf(model.Network, inputs, patches.Count, batchSize, model.TestTimeD4);
     }
 }

@@ -33,7 +33,7 @@ public interface ICellClassifier
 /// training set, the class list, and the per-epoch history. Saved as a folder written under a temporary name and
 /// renamed, so a folder that exists is complete.
 /// </summary>
-public sealed class TrainedModel : ICellClassifier, IDisposable
+public sealed class TrainedModel : ISavedClassifier
 {
     public const string SafetensorsFile = "model.safetensors", CardFile = "model.json",
                         NormalisationFile = "normalisation.json", ClassesFile = "classes.json", HistoryFile = "history.csv", ProfileFile = "profile.json";
@@ -61,12 +61,17 @@ public sealed class TrainedModel : ICellClassifier, IDisposable
     public IReadOnlyList<string> OutputNames => Outputs.Select(c => c.Label()).ToList();
 
     /// <summary>Softmax probabilities of every sample of <paramref name="set"/>.</summary>
-    public float[,] Probabilities(SampleSet set) => Inference.Probabilities(Network, set, Normalisation);
+    public float[,] Probabilities(SampleSet set) => Inference.Probabilities(Network, set, Normalisation, testTimeD4: TestTimeD4);
+
+    /// <summary>Whether this model answers with the mean over the eight rotations and flips of a cell (a refinement
+    /// its recipe chose; the paper's models answer on the image as it is).</summary>
+    public bool TestTimeD4 => Card.Config.Refinements?.TestTimeD4 ?? false;
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     /// <summary>Saves into <paramref name="folder"/> (replacing an older model there).</summary>
-    public void Save(string folder, string profileJson)
+    /// <param name="keepFolder">Keep <see cref="Folder"/> where it was (saving a copy, e.g. into an ensemble's folder).</param>
+    public void Save(string folder, string profileJson, bool keepFolder = false)
     {
         string full = Path.GetFullPath(folder);
         string temp = full + ".writing";
@@ -81,7 +86,7 @@ public sealed class TrainedModel : ICellClassifier, IDisposable
         AtomicFile.WriteAllText(Path.Combine(temp, ProfileFile), profileJson);
         if (Directory.Exists(full)) Directory.Delete(full, true);
         Directory.Move(temp, full);
-        Folder = full;
+        if (!keepFolder) Folder = full;
     }
 
     /// <summary>Loads a model folder written by <see cref="Save"/>; a missing or damaged file is named.</summary>

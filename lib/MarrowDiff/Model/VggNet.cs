@@ -22,8 +22,33 @@ public sealed record NetworkConfig(double Width = 1.0, int InputSize = 96, int C
 
     public int Channels(int paperChannels) => Math.Max(4, (int)Math.Round(paperChannels * Width));
 
+    /// <summary>Floating-point operations of one forward pass of one image (a multiply-add counts two): the
+    /// convolutions and fully connected layers, which are nearly all of it. A training step costs about three times
+    /// this per image (forward, and the gradients of the input and of the weights).</summary>
+    public double ForwardFlops()
+    {
+        double flops = 0;
+        int inChannels = 3, side = InputSize;
+        foreach (int plan in Plan)
+        {
+            if (plan == 0) { side /= 2; continue; }
+            int outChannels = Channels(plan);
+            flops += 2.0 * inChannels * outChannels * 9 * side * side;
+            inChannels = outChannels;
+        }
+        int flat = GlobalPool ? inChannels : inChannels * FeatureSide * FeatureSide;
+        flops += 2.0 * (flat * ClassifierWidth + ClassifierWidth * ClassifierWidth + ClassifierWidth * Classes);
+        return flops;
+    }
+
     /// <summary>Side of the feature map the classifier sees: the input halved by each of the five poolings.</summary>
     public int FeatureSide => InputSize >> 5;
+
+    /// <summary>Average each feature map over the whole image before the classifier (global average pooling) instead
+    /// of flattening the 3×3 grid: the classifier then sees what is in the cell, not where, with 9× fewer weights in
+    /// its first layer: fewer ways to memorise a few hundred cells. Off (the paper's flatten) unless a profile says.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool GlobalPool { get; init; }
 
     public void Validate()
     {
@@ -78,7 +103,7 @@ public sealed class VggNet : Module<Tensor, Tensor>
         }
         features = Sequential(layers);
 
-        int flat = inChannels * config.FeatureSide * config.FeatureSide;
+        int flat = config.GlobalPool ? inChannels : inChannels * config.FeatureSide * config.FeatureSide;
         classifier = Sequential(
             ("drop_fc1", Dropout(config.ClassifierDropout)),
             ("fc1", Linear(flat, config.ClassifierWidth)),
@@ -107,6 +132,7 @@ public sealed class VggNet : Module<Tensor, Tensor>
             x = nn.functional.avg_pool2d(x, (int)(side / Config.InputSize));
         }
         x = features.forward(x);
+        if (Config.GlobalPool) x = x.mean([2, 3]);
         x = x.flatten(1);
         return classifier.forward(x).MoveToOuterDisposeScope();
     }
@@ -140,6 +166,36 @@ public sealed class VggNet : Module<Tensor, Tensor>
                     break;
             }
         }
+    }
+
+    /// <summary>How every convolution runs (<see cref="ConvolutionEngine"/>).</summary>
+    public ConvolutionEngine Engine
+    {
+        get => features.children().OfType<BlockAlignedConv2d>().First().Engine;
+        set { foreach (var c in features.children().OfType<BlockAlignedConv2d>()) c.Engine = value; }
+    }
+
+    /// <summary>Folds every BatchNorm into the convolution before it, for inference (<see cref="BlockAlignedConv2d.FoldBatchNorm"/>).
+    /// The parameters are untouched; <see cref="UnfoldBatchNorm"/> undoes it.</summary>
+    public void FoldBatchNorm()
+    {
+        var layers = features.children().ToList();
+        for (int i = 0; i + 1 < layers.Count; i++)
+            if (layers[i] is BlockAlignedConv2d conv && layers[i + 1] is BatchNorm2d bn)
+            {
+                conv.FoldBatchNorm(bn);
+                bn.FoldedAway = true;
+            }
+    }
+
+    public void UnfoldBatchNorm()
+    {
+        foreach (var m in features.children())
+            switch (m)
+            {
+                case BlockAlignedConv2d c: c.Unfold(); break;
+                case BatchNorm2d b: b.FoldedAway = false; break;
+            }
     }
 
     /// <summary>Trainable parameters.</summary>

@@ -56,12 +56,17 @@ public sealed class BatchLoader
 {
     private readonly ConcurrentBag<float[]> _pool = [];
 
-    public BatchLoader(SampleSet set, ColourNormalisation normalisation, int batchSize = 40, int seed = 0, bool shuffle = true, int prefetch = 2)
+    /// <param name="stainJitter">Strength of the random colour change of every image (<see cref="StainJitter"/>); 0: none,
+    /// as in the paper. Drawn from the seed and the epoch, so a resumed run sees the same colours.</param>
+    public BatchLoader(SampleSet set, ColourNormalisation normalisation, int batchSize = 40, int seed = 0, bool shuffle = true, int prefetch = 2, double stainJitter = 0)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), "batch size must be at least 1");
         if (prefetch < 1) throw new ArgumentOutOfRangeException(nameof(prefetch), "prefetch must be at least 1");
-        Set = set; Normalisation = normalisation; BatchSize = batchSize; Seed = seed; Shuffle = shuffle; Prefetch = prefetch;
+        if (stainJitter is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(stainJitter), $"{stainJitter}: use [0, 1]");
+        Set = set; Normalisation = normalisation; BatchSize = batchSize; Seed = seed; Shuffle = shuffle; Prefetch = prefetch; StainJitterStrength = stainJitter;
     }
+
+    public double StainJitterStrength { get; }
 
     public SampleSet Set { get; }
     public ColourNormalisation Normalisation { get; }
@@ -85,6 +90,8 @@ public sealed class BatchLoader
     public IEnumerable<Batch> Epoch(int epoch, CancellationToken cancel = default)
     {
         int[] order = Order(epoch);
+        // One generator per epoch, drawn in sample order by the one producer thread: the same colours on every run.
+        Rng? colours = StainJitterStrength > 0 ? Rng.For(Seed, Rng.Key("stain-jitter"), epoch) : null;
         using var ready = new BlockingCollection<Batch>(Prefetch);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         Exception? failure = null;
@@ -95,7 +102,7 @@ public sealed class BatchLoader
                 for (int start = 0; start < order.Length; start += BatchSize)
                 {
                     stop.Token.ThrowIfCancellationRequested();
-                    ready.Add(Render(order, start, Math.Min(BatchSize, order.Length - start)), stop.Token);
+                    ready.Add(Render(order, start, Math.Min(BatchSize, order.Length - start), colours), stop.Token);
                 }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
@@ -117,7 +124,7 @@ public sealed class BatchLoader
         }
     }
 
-    private Batch Render(int[] order, int start, int count)
+    private Batch Render(int[] order, int start, int count, Rng? colours)
     {
         const int size = CellPatch.Size, per = 3 * size * size;
         if (!_pool.TryTake(out float[]? inputs) || inputs.Length < BatchSize * per) inputs = new float[BatchSize * per];
@@ -128,8 +135,39 @@ public sealed class BatchLoader
             int s = order[start + i];
             samples[i] = s;
             labels[i] = Set.Label(s);
-            Set.Fill(s, inputs.AsSpan(i * per, per), Normalisation);
+            Set.Fill(s, inputs.AsSpan(i * per, per), Normalisation, colours is null ? null : StainJitter.Draw(colours, StainJitterStrength));
         }
         return new Batch(inputs, labels, samples, count, _pool);
+    }
+}
+
+/// <summary>
+/// A random change of stain and illumination, applied to one image in YUV before normalisation: contrast (Y about its
+/// mean) and chroma saturation scaled, brightness and both chroma planes shifted. Slides differ in exactly these ways
+/// between labs, stains and scanners, while a cell's stage does not change with them.
+/// </summary>
+public readonly record struct StainJitter(float Contrast, float Brightness, float Saturation, float ShiftU, float ShiftV)
+{
+    /// <summary>A draw of strength <paramref name="s"/>: contrast and saturation × e^U(−s, s), brightness + U(−s/2, s/2),
+    /// U and V + U(−s/3, s/3).</summary>
+    public static StainJitter Draw(Rng rng, double s)
+    {
+        double U(double half) => (2 * rng.NextDouble() - 1) * half;
+        return new((float)Math.Exp(U(s)), (float)U(s / 2), (float)Math.Exp(U(s)), (float)U(s / 3), (float)U(s / 3));
+    }
+
+    /// <summary>Changes the three YUV planes of one image in place.</summary>
+    public void Apply(Span<float> yuv)
+    {
+        int plane = yuv.Length / 3;
+        var y = yuv[..plane];
+        float mean = 0;
+        foreach (float v in y) mean += v;
+        mean /= plane;
+        for (int i = 0; i < plane; i++) y[i] = (y[i] - mean) * Contrast + mean + Brightness;
+        var u = yuv.Slice(plane, plane);
+        for (int i = 0; i < plane; i++) u[i] = u[i] * Saturation + ShiftU;
+        var v2 = yuv.Slice(2 * plane, plane);
+        for (int i = 0; i < plane; i++) v2[i] = v2[i] * Saturation + ShiftV;
     }
 }

@@ -22,6 +22,26 @@ public static class TrainingReports
             ["hyper-parameters", "fold 1", "fold 2", "fold 3", "fold 4", "fold 5", "mean", ""], rows);
     }
 
+    /// <summary>A fold ensemble's cross-validation as plain text: each fold's held-out accuracy and macro-F1, and the
+    /// pooled scores over every training-side cell (per-class F1 beside them), with the training time.</summary>
+    public static string FoldEnsembleText(FoldEnsembleResult result, ExperimentProfile profile)
+    {
+        var text = new System.Text.StringBuilder();
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        for (int k = 0; k < result.HeldOut.Count; k++)
+        {
+            var m = result.PerFold[k];
+            var member = result.Ensemble.Members[k];
+            text.AppendLine(string.Create(inv, $"fold {k + 1}: {result.HeldOut[k].Count} held-out cells, accuracy {100 * m.Accuracy:0.0}%, macro F1 {100 * m.MacroF1:0.0}% ({member.Card.TrainingImages} training images, {member.History.Sum(h => h.Seconds):0} s)"));
+        }
+        var pooled = result.Pooled;
+        var present = Enumerable.Range(0, pooled.Classes.Count).Where(c => pooled.PerClass[c].Support > 0);
+        text.Append(string.Create(inv, $"{result.HeldOut.Count}-fold cross-validation ({profile.Caveat}): {result.HeldOut.Sum(p => p.Count)} cells, accuracy {100 * pooled.Accuracy:0.0}%, macro F1 {100 * pooled.MacroF1:0.0}%; F1 per class: "));
+        text.Append(string.Join(", ", present.Select(c => string.Create(inv, $"{pooled.Classes[c]} {100 * pooled.PerClass[c].F1:0.0}%"))));
+        text.Append(string.Create(inv, $"; training {result.Ensemble.Members.Sum(m => m.History.Sum(h => h.Seconds)) / 60:0.0} min in all"));
+        return text.ToString();
+    }
+
     /// <summary>Fig 4A for every model: training loss and validation accuracy per epoch.</summary>
     public static GenericChart Curves(IReadOnlyList<TrainedModel> models, Provenance provenance, ExperimentProfile profile, bool loss)
     {

@@ -34,13 +34,14 @@ public sealed record TrainingProgress(string Model, int Epoch, int Epochs, int S
 /// learning rate lr / (1 + t·decay) at step t. The momentum buffers are plain tensors so that a checkpoint can
 /// carry them and a resumed run continues exactly.
 /// </summary>
-internal sealed class TorchSgd(IReadOnlyList<(string Name, Tensor Parameter)> parameters, Hyperparameters hyper) : IDisposable
+internal sealed class TorchSgd(IReadOnlyList<(string Name, Tensor Parameter)> parameters, Hyperparameters hyper, Func<long, double>? schedule = null) : IDisposable
 {
     private readonly Dictionary<string, Tensor> _velocity = new(StringComparer.Ordinal);
 
     public long Step { get; set; }
 
-    public double Rate => hyper.RateAt(Step);
+    /// <summary>The rate of the next update: the schedule's (a refinement), else Torch7's lr / (1 + t·decay).</summary>
+    public double Rate => schedule?.Invoke(Step) ?? hyper.RateAt(Step);
 
     public void Update()
     {
@@ -105,14 +106,17 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
         var model = new VggNet(Config.Network, (ulong)Config.Seed);
         model.to(Device);
         var named = model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList();
-        using var sgd = new TorchSgd(named, Config.Hyper);
+        var refine = Config.Refinements;
+        var loader = new BatchLoader(train, normalisation, Config.BatchSize, Config.Seed, stainJitter: refine?.StainJitter ?? 0);
+        long totalSteps = (long)Config.Epochs * loader.BatchesPerEpoch;
+        using var sgd = new TorchSgd(named, Config.Hyper, step => Config.RateAt(step, totalSteps));
+        double labelSmoothing = refine?.LabelSmoothing ?? 0;
         var history = new List<EpochRecord>();
         int start = 0;
         if (checkpoint is not null && File.Exists(checkpoint))
             start = RestoreCheckpoint(checkpoint, model, sgd, history);
 
         var monitor = new StepMonitor(named);
-        var loader = new BatchLoader(train, normalisation, Config.BatchSize, Config.Seed);
         var clock = Stopwatch.StartNew();
         int ran = 0;
         for (int epoch = start; epoch < Config.Epochs; epoch++)
@@ -136,7 +140,7 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
                         using var scope = NewDisposeScope();
                         var (x, y) = batch.ToTensors(Device);
                         Tensor logits = model.forward(x);
-                        Tensor loss = nn.functional.cross_entropy(logits, y);
+                        Tensor loss = nn.functional.cross_entropy(logits, y, label_smoothing: labelSmoothing);
                         double value = loss.item<float>();
                         if (!double.IsFinite(value))
                             return new StepOutcome(value, 0, 0, monitor.Diagnose(name, epoch + 1, step + 1, sgd.Rate, value, x, named, model.named_buffers(), null));

@@ -12,8 +12,9 @@ using MarrowDiff.Training;
 
 namespace MarrowDiff.Workbooks;
 
-/// <summary>One task on real images: its preparation, the trained model and its predictions on the task's test cells.</summary>
-public sealed record RealTask(string Name, DataPreparation Prep, Experiment Experiment, TrainedModel Model, Predictions Test)
+/// <summary>One task on real images: its preparation, the trained classifier (a model, or a fold ensemble with its
+/// cross-validation) and its predictions on the task's test cells.</summary>
+public sealed record RealTask(string Name, DataPreparation Prep, Experiment Experiment, ISavedClassifier Model, Predictions Test, FoldEnsembleResult? Folds = null)
 {
     /// <summary>The paper's classes the task has cells of (the macro averages run over these).</summary>
     public IReadOnlyList<CellClass> Classes => Prep.Split.Cells.Select(c => c.Label.Class!.Value).Distinct().Order().ToList();
@@ -47,9 +48,11 @@ public sealed class RealDataStudy
 
     /// <summary>Opens <paramref name="data"/> (a folder in any layout MarrowDiff reads); an absent folder gives a
     /// study whose views explain how to get the data instead of failing.</summary>
-    public static RealDataStudy Open(string data, string profile = "real", int seed = 2017, string? pitch = null, IProgress<WorkProgress>? progress = null)
+    /// <param name="set">Profile overrides (<c>epochs=10</c>, …), as <c>marrow train --set</c>.</param>
+    public static RealDataStudy Open(string data, string profile = "real", int seed = 2017, string? pitch = null, IProgress<WorkProgress>? progress = null,
+                                     IEnumerable<string>? set = null)
     {
-        var p = Workbook.Resolve(profile, seed);
+        var p = Workbook.Resolve(profile, seed, set);
         string root = Path.GetFullPath(data);
         var dataset = Directory.Exists(root) ? CellDatasetLoader.Load(root, BadFilePolicy.Stop) : null;
         return new RealDataStudy(data, dataset, p, pitch, progress);
@@ -145,7 +148,36 @@ public sealed class RealDataStudy
     /// A task: the dataset's cells for which <paramref name="keep"/> holds, on the whole dataset's split (made first, so
     /// a cell is on the same side in every task), one training set, trained with the profile's first grid point.
     /// </summary>
-    public RealTask Train(string name, Func<CellImage, bool> keep, string variant, IProgress<TrainingProgress>? progress = null)
+    public RealTask Train(string name, Func<CellImage, bool> keep, string variant, IProgress<TrainingProgress>? progress = null, ExperimentProfile? profile = null)
+    {
+        var (prep, experiment) = Prepare(name, keep, progress, profile);
+        if (experiment.Profile.EnsembleFolds > 0)
+        {
+            var folds = experiment.TrainFoldEnsemble(prep.Variant(variant), Profile.Grid[0]);
+            var ensembleTest = experiment.TestPredictions(folds.Ensemble);
+            return new RealTask(name, prep, experiment, folds.Ensemble, new Predictions($"{variant}, {name}", ensembleTest.Set, ensembleTest.Probabilities), folds);
+        }
+        TrainedModel model = experiment.Train(prep.Variant(variant), Profile.Grid[0]);
+        var test = experiment.TestPredictions(model);
+        return new RealTask(name, prep, experiment, model, new Predictions($"{variant}, {name}", test.Set, test.Probabilities));
+    }
+
+    /// <summary>
+    /// Only the cross-validation folds of a task (<see cref="ExperimentProfile.EnsembleFolds"/> of them, the profile's
+    /// recipe): for choosing a recipe on the development subset. The test cells are neither scored nor read.
+    /// </summary>
+    public FoldEnsembleResult CrossValidate(string name, Func<CellImage, bool> keep, string variant, IProgress<TrainingProgress>? progress = null)
+    {
+        if (Profile.EnsembleFolds < 1) throw new InvalidOperationException($"profile {Profile.Name}: set ensemble_folds to 1…5 to cross-validate a recipe");
+        var (prep, experiment) = Prepare(name, keep, progress);
+        return experiment.TrainFoldEnsemble(prep.Variant(variant), Profile.Grid[0]);
+    }
+
+    /// <summary>The PBC five-stage task's folds alone (<see cref="CrossValidate"/>).</summary>
+    public FoldEnsembleResult CrossValidateNeutrophilSeries(IProgress<TrainingProgress>? progress = null) =>
+        CrossValidate(NeutrophilSeriesName, IsPbcNeutrophil, NeutrophilVariant, progress);
+
+    private (DataPreparation Prep, Experiment Experiment) Prepare(string name, Func<CellImage, bool> keep, IProgress<TrainingProgress>? progress, ExperimentProfile? profile = null)
     {
         if (Dataset is null) throw new InvalidOperationException($"no data at {Path.GetFullPath(Data)}");
         var options = new SplitOptions(Seed);
@@ -155,21 +187,27 @@ public sealed class RealDataStudy
         var subset = new CellDataset(Dataset.Root, Dataset.Layout, cells, Dataset.Fields, Dataset.Skipped, [.. Dataset.Notes, $"task: {name}"]);
         var provenance = Provenance! with { Data = $"{Provenance.Data}, {name}" };
         var prep = DataPreparation.Create(subset, options, folder, Profile.Variants, provenance, progress: _progress, scales: Scales.Count == 0 ? null : Scales);
-        var experiment = new Experiment(prep, Profile, Workbook.ModelsRoot) { Progress = progress };
-        TrainedModel model = experiment.Train(prep.Variant(variant), Profile.Grid[0]);
-        var test = experiment.TestPredictions(model);
-        return new RealTask(name, prep, experiment, model, new Predictions($"{variant}, {name}", test.Set, test.Probabilities));
+        return (prep, new Experiment(prep, profile ?? Profile, Workbook.ModelsRoot) { Progress = progress });
     }
+
+    private const string NeutrophilSeriesName = "PBC five-stage neutrophil series";
+
+    private static bool IsPbcNeutrophil(CellImage c) => c.Source == PublicLayout.Pbc.Name && NeutrophilSeries.Contains(c.Label.Class!.Value);
+
+    private string NeutrophilVariant => $"AG+OS{Profile.OversampleTo.High}";
 
     /// <summary>The main within-source task: PBC's promyelocyte → myelocyte → metamyelocyte → band → segmented.</summary>
     public RealTask TrainNeutrophilSeries(IProgress<TrainingProgress>? progress = null) =>
-        Train("PBC five-stage neutrophil series", c => c.Source == PublicLayout.Pbc.Name && NeutrophilSeries.Contains(c.Label.Class!.Value),
-              $"AG+OS{Profile.OversampleTo.High}", progress);
+        Train(NeutrophilSeriesName, IsPbcNeutrophil, NeutrophilVariant, progress);
 
     /// <summary>Every paper class of every source in one model (oversampling without augmentation, to keep the CPU
     /// budget), to be read per source.</summary>
+    /// <remarks>With a fold-ensemble profile (real-plus) the mixed model is the recipe's fold-1 model alone, on AG+OS (its
+    /// training set): five of them would double the notebook's training time for a question one model answers.</remarks>
     public RealTask TrainAllSources(IProgress<TrainingProgress>? progress = null) =>
-        Train("all sources", _ => true, $"OS{Profile.OversampleTo.High}", progress);
+        Profile.EnsembleFolds > 0
+            ? Train("all sources", _ => true, $"AG+OS{Profile.OversampleTo.High}", progress, Profile with { EnsembleFolds = 1 })
+            : Train("all sources", _ => true, $"OS{Profile.OversampleTo.High}", progress);
 
     /// <summary>Accuracy and macro-F1 of a task's test predictions, per class and per source.</summary>
     public HtmlView Results(RealTask task)
@@ -186,14 +224,48 @@ public sealed class RealDataStudy
             rows.Add([name, idx.Count, P(m.Accuracy), Table1Views.WilsonText(m.Accuracy, idx.Count), P(m.MacroF1),
                       string.Join(", ", present.Select(c => $"{p.Classes[c].Code()} {P(m.PerClass[c].F1)}"))]);
         }
-        return HtmlView.Table($"{task.Name}: {task.Model.Card.Variant} ({task.Model.Card.TrainingImages} training images), test cells of the shared split - {Caveat} - {task.Prep.Provenance.Stamp}",
+        double minutes = (task.Model is FoldEnsemble e ? e.Members.SelectMany(m => m.History) : ((TrainedModel)task.Model).History).Sum(h => h.Seconds) / 60;
+        return HtmlView.Table($"{task.Name}: {task.Model.Card.Variant} ({task.Model.Card.TrainingImages} training images{(task.Folds is { HeldOut.Count: > 1 } ? " per model" : "")}, " +
+                              $"trained in {minutes.ToString("0.0", CultureInfo.InvariantCulture)} min), test cells of the shared split - {Caveat} - {task.Prep.Provenance.Stamp}",
             ["source", "test cells", "accuracy %", "95% CI", "macro F1 % (classes present)", "F1 % per class"], rows);
+    }
+
+    /// <summary>A fold-ensemble task's cross-validation: each fold's held-out cells scored by the one model that did not
+    /// train on them, then all of them pooled (every training-side cell once), beside the test result; with the
+    /// training time. Explains itself when the task trained a single model.</summary>
+    public HtmlView CrossValidation(RealTask task)
+    {
+        if (task.Folds is not { } folds)
+            return new HtmlView($"<p><i>{HtmlView.Encode(task.Name)}: one model ({HtmlView.Encode(Profile.Name)} profile), no fold ensemble: its validation fold is in the training history.</i></p>",
+                                $"{task.Name}: one model, no fold ensemble");
+        var rows = new List<IReadOnlyList<object?>>();
+        for (int k = 0; k < folds.HeldOut.Count; k++)
+        {
+            var m = folds.PerFold[k];
+            var member = folds.Ensemble.Members[k];
+            rows.Add([$"fold {k + 1} (model {k + 1})", folds.HeldOut[k].Count, P(m.Accuracy), Table1Views.WilsonText(m.Accuracy, folds.HeldOut[k].Count), P(m.MacroF1), "",
+                      Minutes(member.History.Sum(h => h.Seconds))]);
+        }
+        var pooled = folds.Pooled;
+        int n = folds.HeldOut.Sum(p => p.Count);
+        var truth = folds.HeldOut.SelectMany(p => p.Truth).ToList();
+        var predicted = folds.HeldOut.SelectMany(p => p.Predicted).ToList();
+        rows.Add(["cross-validation, pooled", n, P(pooled.Accuracy), Table1Views.WilsonText(pooled.Accuracy, n), P(pooled.MacroF1), Range(Intervals.BootstrapMacroF1(truth, predicted, pooled.Classes.Count, Seed)),
+                  Minutes(folds.Ensemble.Members.Sum(m => m.History.Sum(h => h.Seconds)))]);
+        var test = task.Test.Metrics;
+        rows.Add([$"test: the {folds.HeldOut.Count} models together", task.Test.Count, P(test.Accuracy), Table1Views.WilsonText(test.Accuracy, task.Test.Count), P(test.MacroF1),
+                  Range(Intervals.BootstrapMacroF1(task.Test.Truth, task.Test.Predicted, test.Classes.Count, Seed)), "(no training)"]);
+        return HtmlView.Table($"{task.Name}: {folds.HeldOut.Count}-fold cross-validation of the recipe, and the fold ensemble on the test cells - {Caveat} - {task.Prep.Provenance.Stamp}",
+            ["cells", "n", "accuracy %", "95% CI (Wilson)", "macro F1 %", "95% CI (bootstrap)", "training (min)"], rows);
+
+        static string Minutes(double seconds) => (seconds / 60).ToString("0.0", CultureInfo.InvariantCulture);
+        static string Range((double Low, double High) r) => $"{P(r.Low)}-{P(r.High)}";
     }
 
     /// <summary>The band/segmented dual stage on a task (PBC's five-stage series): local model and McNemar.</summary>
     public DualStageComparison DualStage(RealTask task)
     {
-        var local = task.Experiment.TrainLocal(task.Prep.Variant(task.Model.Card.Variant), Profile.Grid[0], CellClass.BandNeutrophil, CellClass.SegmentedNeutrophil);
+        var local = task.Experiment.TrainLocal(task.Prep.Variant(task.Folds is null ? task.Model.Card.Variant : NeutrophilVariant), Profile.Grid[0], CellClass.BandNeutrophil, CellClass.SegmentedNeutrophil);
         return task.Experiment.CompareDualStage(task.Model, local);
     }
 

@@ -40,6 +40,30 @@ public class TrainCommandTests(PreparedPhantomFixture fx) : IClassFixture<Prepar
     }
 
     [Fact]
+    public void RealPlus_WithoutAVariant_TrainsAFoldEnsemble_ThatEvaluateScores()
+    {
+        // The two commands, shrunk: no --variant (the profile's AG+OS), the fold models, then evaluate.
+        string outDir = Path.Combine(fx.Root, "ensemble");
+        var (code, output) = MarrowProcess.Run(["train", "--data", fx.Dataset.Root, "--profile", "real-plus", "--set", "ensemble_folds=2", "--set", "epochs=1",
+                                                "--set", "width=0.125", "--set", "input=48", "--set", "oversample=5,10",
+                                                "--models", Path.Combine(fx.Root, "models-plus"), "--out", outDir], MarrowProcess.TrainingCommand);
+        Assert.True(code == 0, output);
+        Assert.Contains("fold 1:", output);
+        Assert.Contains("2-fold cross-validation", output);
+        Assert.Contains("AG+OS10, 2-fold ensemble", output);
+        Assert.True(File.Exists(Path.Combine(outDir, FoldEnsemble.ManifestFile)));
+        using (var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, FoldEnsemble.ManifestFile))))
+            Assert.InRange(manifest.RootElement.GetProperty("Scores").GetProperty("cv_macro_f1").GetDouble(), 0, 1);
+
+        string metrics = Path.Combine(fx.Root, "ensemble-metrics.json");
+        var (evalCode, evalOutput) = MarrowProcess.Run(["evaluate", "--model", outDir, "--data", fx.Dataset.Root, "--part", "test", "--out", metrics], MarrowProcess.ShortCommand);
+        Assert.True(evalCode == 0, evalOutput);
+        using var json = JsonDocument.Parse(File.ReadAllText(metrics));
+        Assert.InRange(json.RootElement.GetProperty("macro_f1").GetDouble(), 0, 1);
+        Assert.True(json.RootElement.GetProperty("images").GetInt32() > 0);
+    }
+
+    [Fact]
     public void ConsoleProgress_OnALog_WritesOneLinePerTenthOfAModel_WithTheLoss()
     {
         var log = new StringWriter();

@@ -1,0 +1,86 @@
+using MarrowDiff.Model;
+using MarrowDiff.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MarrowDiff.Tests.Model;
+
+/// <summary>The engine levers of issue 13 compute the same function as the default path: BatchNorm folded for
+/// inference, channels-last strides and bf16 convolutions (to bf16's precision), forward and backward.</summary>
+public class EngineLeverTests
+{
+    private static VggNet TrainedALittle(NetworkConfig config)
+    {
+        TorchRuntime.Initialise();
+        var net = new VggNet(config, 7);
+        // Non-trivial BatchNorm statistics: a few training-mode passes move the running mean and variance.
+        net.train();
+        using (no_grad())
+            for (int i = 0; i < 3; i++)
+            {
+                using var x = randn(new long[] { 8, 3, 96, 96 }, generator: new Generator((ulong)i)).mul(0.5).add(0.2);
+                using var _ = net.forward(x);
+            }
+        net.eval();
+        return net;
+    }
+
+    [Theory]
+    [InlineData(0.125)] // channels not whole oneDNN blocks: the block-aligned path
+    [InlineData(0.25)]
+    public void FoldedBatchNorm_GivesTheSameOutputs_AndUnfoldsBack(double width)
+    {
+        using var net = TrainedALittle(new NetworkConfig(Width: width, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0));
+        using var _ = no_grad();
+        using var x = randn(new long[] { 4, 3, 96, 96 }, generator: new Generator(11));
+        using var plain = net.forward(x);
+        var before = net.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        net.FoldBatchNorm();
+        using var folded = net.forward(x);
+        Assert.True(folded.allclose(plain, rtol: 1e-3, atol: 1e-4), $"largest difference {(folded - plain).abs().max().item<float>()}");
+        // The parameters are untouched: a model saved after folding is the trained one.
+        foreach (var (k, v) in net.state_dict()) Assert.True(v.allclose(before[k], rtol: 0, atol: 0), k);
+        Assert.Throws<InvalidOperationException>(() => { net.train(); using var __ = net.forward(x); });
+        net.UnfoldBatchNorm();
+        net.eval();
+        using var again = net.forward(x);
+        Assert.True(again.allclose(plain, rtol: 0, atol: 0));
+    }
+
+    [Theory]
+    [InlineData(ConvolutionEngine.ChannelsLast, 1e-4)]
+    [InlineData(ConvolutionEngine.BFloat16, 5e-2)]
+    [InlineData(ConvolutionEngine.BFloat16 | ConvolutionEngine.ChannelsLast, 5e-2)]
+    public void EveryEngine_ComputesTheSameConvolution_AndItsGradient(ConvolutionEngine engine, double tolerance)
+    {
+        TorchRuntime.Initialise();
+        foreach (long channels in new long[] { 8, 16 })
+        {
+            using var conv = new BlockAlignedConv2d(channels, 32);
+            using (no_grad())
+            {
+                using var w = randn(conv.Weight.shape, generator: new Generator(3)).mul(0.1);
+                conv.Weight.copy_(w);
+            }
+            using var x = randn(new long[] { 4, channels, 24, 24 }, generator: new Generator(4));
+            var (y0, g0) = Run(conv, x, ConvolutionEngine.Default);
+            var (y1, g1) = Run(conv, x, engine);
+            double scale = y0.abs().max().item<float>(), gScale = g0.abs().max().item<float>();
+            Assert.True((y1 - y0).abs().max().item<float>() <= tolerance * scale, $"{engine}, {channels} channels: output");
+            Assert.True((g1 - g0).abs().max().item<float>() <= tolerance * gScale, $"{engine}, {channels} channels: weight gradient");
+            Assert.Equal(ScalarType.Float32, y1.dtype);
+            Assert.Equal(ScalarType.Float32, conv.Weight.dtype); // fp32 master weights
+        }
+    }
+
+    private static (Tensor Output, Tensor WeightGradient) Run(BlockAlignedConv2d conv, Tensor x, ConvolutionEngine engine)
+    {
+        conv.Engine = engine;
+        conv.zero_grad();
+        var y = conv.forward(x);
+        using (var loss = y.square().sum()) loss.backward();
+        var g = conv.Weight.grad!.clone();
+        conv.Engine = ConvolutionEngine.Default;
+        return (y.detach(), g);
+    }
+}

@@ -1,0 +1,109 @@
+using System.Text.Json;
+using MarrowDiff.Experiments;
+using MarrowDiff.Model;
+using MarrowDiff.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MarrowDiff.Tests.Model;
+
+/// <summary>The real-plus profile's refinements (issue 13): each does what it says, and none reaches the paper's
+/// profiles.</summary>
+public class RefinementTests
+{
+    private static readonly NetworkConfig Small = new(Width: 0.125, InputSize: 48, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0);
+
+    [Fact]
+    public void CosineSchedule_WarmsUp_PeaksOnce_AndEndsNearZero()
+    {
+        var r = new Refinements(WarmupFraction: 0.1);
+        const long total = 1000;
+        Assert.Equal(0.05 / 100, r.CosineRate(0.05, 0, total), 12);                // first warm-up step
+        Assert.Equal(0.05, r.CosineRate(0.05, 99, total), 12);                     // end of warm-up: the peak
+        Assert.Equal(0.025, r.CosineRate(0.05, 100 + 450, total), 9);              // half way down
+        Assert.True(r.CosineRate(0.05, total - 1, total) < 1e-5);                  // the last step
+        double previous = double.MaxValue;
+        for (long t = 100; t < total; t++) { double now = r.CosineRate(0.05, t, total); Assert.True(now <= previous); previous = now; }
+    }
+
+    [Fact]
+    public void ThePapersConfig_KeepsTorch7sRate_AndItsJson()
+    {
+        var paper = ExperimentProfile.Paper.Training(ExperimentProfile.Paper.Grid[0]);
+        Assert.Null(paper.Refinements);
+        Assert.Equal(paper.Hyper.RateAt(123), paper.RateAt(123, 1000));
+        // No refinements key: the paper's models keep their cache keys and cards.
+        Assert.DoesNotContain("Refinements", JsonSerializer.Serialize(paper));
+        Assert.DoesNotContain("GlobalPool", JsonSerializer.Serialize(paper.Network));
+        Assert.DoesNotContain("refinements", ExperimentProfile.Paper.ToJson());
+
+        var plus = ExperimentProfile.RealPlus.Training(ExperimentProfile.RealPlus.Grid[0]);
+        Assert.NotNull(plus.Refinements);
+        string json = JsonSerializer.Serialize(plus);
+        Assert.Contains("\"Schedule\":\"Cosine\"", json);
+        Assert.Equal(plus, JsonSerializer.Deserialize<TrainingConfig>(json)); // a checkpoint's config compares equal after reading
+        Assert.Contains("\"refinements\"", ExperimentProfile.RealPlus.ToJson());
+    }
+
+    [Fact]
+    public void ProfileSettings_TurnOneRefinementAtATime()
+    {
+        var p = ExperimentProfile.RealPlus.With("tta", "off");
+        Assert.False(p.Refinements!.TestTimeD4);
+        Assert.Equal(ExperimentProfile.RealPlus.Refinements! with { TestTimeD4 = false }, p.Refinements);
+        // On a profile without refinements, setting one starts from none of them.
+        var q = ExperimentProfile.Real.With("label_smoothing", "0.1");
+        Assert.Equal(new Refinements(LearningRateSchedule.Torch7, 0, 0.1, 0, false), q.Refinements);
+        Assert.Equal(LearningRateSchedule.Cosine, ExperimentProfile.Real.With("schedule", "cosine").Refinements!.Schedule);
+        Assert.Throws<ArgumentException>(() => ExperimentProfile.RealPlus.With("tta", "maybe"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ExperimentProfile.RealPlus.With("label_smoothing", "1.5"));
+        Assert.Throws<ArgumentException>(() => ExperimentProfile.RealPlus.With("ensemble_folds", "6"));
+    }
+
+    [Fact]
+    public void TestTimeD4_IsTheSameAnswerForEveryPoseOfACell()
+    {
+        TorchRuntime.Initialise();
+        using var net = new VggNet(Small, 3);
+        net.eval();
+        using var _ = no_grad();
+        using var x = randn(new long[] { 2, 3, 48, 48 }, generator: new Generator(5));
+        using var turned = x.rot90(1, (2, 3)).flip(3);
+        using var a = Inference.Softmax(net, x, testTimeD4: true);
+        using var b = Inference.Softmax(net, turned, testTimeD4: true);
+        Assert.True(a.allclose(b, rtol: 1e-4, atol: 1e-5));
+        using var plainA = Inference.Softmax(net, x, testTimeD4: false);
+        using var plainB = Inference.Softmax(net, turned, testTimeD4: false);
+        Assert.False(plainA.allclose(plainB, rtol: 1e-4, atol: 1e-5)); // without the average, pose matters: the check above is not trivial
+        using var sums = a.sum(1);
+        Assert.True(sums.allclose(ones(2), atol: 1e-5));
+    }
+
+    [Fact]
+    public void GlobalPool_GivesTheClassifierOneValuePerChannel()
+    {
+        using var net = new VggNet(Small with { GlobalPool = true }, 1);
+        using var flat = new VggNet(Small, 1);
+        // fc1 takes channels (32 at 1/8 width... of 512) instead of channels x 1 x 1 at 48 px; at 96 px 3x3.
+        using var big = new VggNet(Small with { InputSize = 96, GlobalPool = true }, 1);
+        using var bigFlat = new VggNet(Small with { InputSize = 96 }, 1);
+        long Fc1(VggNet n) => n.named_parameters().First(p => p.name == "classifier.fc1.weight").parameter.shape[1];
+        Assert.Equal(64, Fc1(big));
+        Assert.Equal(64 * 9, Fc1(bigFlat));
+        Assert.Equal(Fc1(net), Fc1(flat)); // at 48 px the grid is 1x1: the same width
+        using var x = randn(2, 3, 96, 96);
+        using var y = big.forward(x);
+        Assert.Equal(new long[] { 2, 10 }, y.shape);
+    }
+
+    [Fact]
+    public void TheFlopCount_MatchesVgg16()
+    {
+        // VGG-16's convolutions at 224 px are 15.35 GMAC (Simonyan & Zisserman's network, as usually counted); at 96 px
+        // (96/224)^2 of that; a training step of 40 images is three forward passes each: the issue's ~677 GFLOP.
+        double conv224 = new NetworkConfig(InputSize: 224).ForwardFlops() - 2.0 * (512 * 7 * 7 * 512 + 512 * 512 + 512 * 10);
+        Assert.Equal(30.7e9, conv224, 0.01e12);
+        double step = new NetworkConfig().ForwardFlops() * 40 * 3;
+        Assert.InRange(step, 670e9, 685e9);
+    }
+}

@@ -1,0 +1,98 @@
+using System.Security.Cryptography;
+using MarrowDiff.Model;
+using MarrowDiff.Preparation;
+using MarrowDiff.Training;
+using TorchSharp;
+
+namespace MarrowDiff.Tests.Training;
+
+/// <summary>Training with the real-plus refinements (cosine schedule, label smoothing, stain jitter) stays deterministic
+/// and resumable, and a fold ensemble saves, loads and answers with its members' mean.</summary>
+public class RefinedTrainingTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatchesFixture>
+{
+    private static TrainingConfig Config(int epochs) =>
+        new(new NetworkConfig(Width: 0.125, InputSize: 48, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0) { GlobalPool = true },
+            new Hyperparameters(0.02, 0.9, 0, 5e-4), epochs, BatchSize: 10, Seed: 5) { Refinements = new Refinements(WarmupFraction: 0.1) };
+
+    private static string Hash(VggNet model) =>
+        Convert.ToHexString(SHA256.HashData(model.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal)
+            .SelectMany(kv => kv.Value.cpu().bytes.ToArray()).ToArray()));
+
+    [Fact]
+    public void SameSeed_SameWeights_AndTheRateFollowsTheCosine()
+    {
+        var (a, history) = new Trainer(Config(4)).Train(fx.Set, fx.Normalisation, null);
+        var (b, _) = new Trainer(Config(4)).Train(fx.Set, fx.Normalisation, null);
+        using (a) using (b) Assert.Equal(Hash(a), Hash(b));
+        // 20 images in batches of 10: 8 steps. The rate recorded after each epoch is the next step's.
+        var r = Config(4).Refinements!;
+        Assert.Equal(r.CosineRate(0.02, 2, 8), history[0].LearningRate, 12);
+        Assert.Equal(r.CosineRate(0.02, 8, 8), history[^1].LearningRate, 12);
+        Assert.All(history, h => Assert.True(double.IsFinite(h.TrainLoss)));
+    }
+
+    [Fact]
+    public void StainJitter_ChangesColoursNotLabels_TheSameWayEachRun()
+    {
+        var plain = new BatchLoader(fx.Set, fx.Normalisation, 10, seed: 5);
+        var jittered = new BatchLoader(fx.Set, fx.Normalisation, 10, seed: 5, stainJitter: 0.2);
+        var again = new BatchLoader(fx.Set, fx.Normalisation, 10, seed: 5, stainJitter: 0.2);
+        foreach (var (p, (j, k)) in plain.Epoch(0).Zip(jittered.Epoch(0).Zip(again.Epoch(0))))
+            using (p) using (j) using (k)
+            {
+                Assert.Equal(p.Labels, j.Labels);
+                Assert.Equal(j.Inputs, k.Inputs);
+                Assert.NotEqual(p.Inputs, j.Inputs);
+            }
+        // Another epoch, other colours.
+        using var e0 = jittered.Epoch(0).First();
+        using var e1 = jittered.Epoch(1).First();
+        Assert.NotEqual(e0.Inputs.Take(100), e1.Inputs.Take(100));
+    }
+
+    [Fact]
+    public void ResumedRun_ReachesTheSameWeights()
+    {
+        string checkpoint = Path.Combine(fx.Root, $"refined-{Guid.NewGuid():N}.checkpoint");
+        var (whole, _) = new Trainer(Config(4)).Train(fx.Set, fx.Normalisation, null);
+        var (half, _) = new Trainer(Config(4)) { StopAfterEpochs = 2 }.Train(fx.Set, fx.Normalisation, null, checkpoint);
+        half.Dispose();
+        var (resumed, history) = new Trainer(Config(4)).Train(fx.Set, fx.Normalisation, null, checkpoint);
+        using (whole) using (resumed) Assert.Equal(Hash(whole), Hash(resumed));
+        Assert.Equal(4, history.Count);
+    }
+
+    [Fact]
+    public void FoldEnsemble_SavesLoadsAndAveragesItsMembers()
+    {
+        var members = new List<TrainedModel>();
+        for (int fold = 1; fold <= 2; fold++)
+        {
+            var config = Config(2) with { Seed = fold };
+            var (net, history) = new Trainer(config).Train(fx.Set, fx.Normalisation, null);
+            members.Add(new TrainedModel(net, fx.Normalisation, new ModelCard("OG", config, "test", "twenty", "", "", fx.Set.Count, fold, "", true), history));
+        }
+        string folder = Path.Combine(fx.Root, $"ensemble-{Guid.NewGuid():N}");
+        using var ensemble = new FoldEnsemble(members);
+        ensemble.Save(folder, "{}", new Dictionary<string, double> { ["cv_macro_f1"] = 0.5 });
+        Assert.True(File.Exists(Path.Combine(folder, FoldEnsemble.ManifestFile)));
+        Assert.True(Directory.Exists(Path.Combine(folder, "fold1")) && Directory.Exists(Path.Combine(folder, "fold2")));
+
+        using var loaded = FoldEnsemble.LoadAny(folder);
+        var ensembleLoaded = Assert.IsType<FoldEnsemble>(loaded);
+        float[,] mean = loaded.Probabilities(fx.Set), p1 = members[0].Probabilities(fx.Set), p2 = members[1].Probabilities(fx.Set);
+        for (int i = 0; i < fx.Set.Count; i++)
+            for (int c = 0; c < 10; c++) Assert.Equal((p1[i, c] + p2[i, c]) / 2, mean[i, c], 5);
+        Assert.Contains("2-fold ensemble", loaded.Name);
+        Assert.EndsWith("fold-1 model", new FoldEnsemble([members[0]]).Name); // not disposed: it shares the member
+        // With test-time D4 (a refinement), each member answers with the mean over the eight poses.
+        Assert.True(members[0].TestTimeD4);
+        // One model folder still loads as one model.
+        using var single = FoldEnsemble.LoadAny(Path.Combine(folder, "fold1"));
+        Assert.IsType<TrainedModel>(single);
+        // A manifest naming a folder outside the ensemble is refused.
+        File.WriteAllText(Path.Combine(folder, FoldEnsemble.ManifestFile), """{"Kind":"fold-ensemble","Members":["../x"]}""");
+        Assert.Throws<InvalidDataException>(() => FoldEnsemble.LoadAny(folder));
+        _ = ensembleLoaded;
+    }
+}
