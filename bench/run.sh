@@ -6,7 +6,7 @@
 # default, interleaved the same way: bf16 convolutions, channels-last, BatchNorm folded for inference.
 # Prints seconds per step, images/s, GFLOP/s, and each ratio. Raw lines: $OUT (default bench/results/<date>.jsonl).
 #
-#   bash bench/run.sh            # everything (about 15 min on 2 cores, most of it the full-width network)
+#   bash bench/run.sh            # everything (2 min 45 s on the 2-core Zen 5 without PyTorch; most of it the full-width network)
 #   ROUNDS=1 STEPS=2 bash bench/run.sh
 #
 # PyTorch: Debian's python3-torch, installed with apt-get if absent and possible; if it cannot be installed, the

@@ -47,6 +47,9 @@ public sealed record ExperimentProfile(
     /// a quick look while choosing a recipe.</summary>
     public int EnsembleFolds { get; init; }
 
+    /// <summary>How the convolutions run while training (<see cref="ConvolutionEngine"/>); fp32 unless set.</summary>
+    public ConvolutionEngine Engine { get; init; }
+
     /// <summary>This profile with <paramref name="seed"/> (the name is unchanged: stamps give the seed beside it).</summary>
     public ExperimentProfile WithSeed(int seed) => this with { Seed = seed };
 
@@ -130,7 +133,7 @@ public sealed record ExperimentProfile(
     public IReadOnlyList<TrainingVariant> Variants => TrainingVariant.Six(OversampleTo.Low, OversampleTo.High);
 
     /// <summary>Training configuration for one set of hyper-parameters, with the profile's seed.</summary>
-    public TrainingConfig Training(Hyperparameters hyper, int? epochs = null) => new(Network, hyper, epochs ?? Epochs, BatchSize, Seed) { Refinements = Refinements };
+    public TrainingConfig Training(Hyperparameters hyper, int? epochs = null) => new(Network, hyper, epochs ?? Epochs, BatchSize, Seed) { Refinements = Refinements, Engine = Engine };
 
     /// <summary>Checks every value; a profile that fails never trains.</summary>
     public ExperimentProfile Validate()
@@ -187,8 +190,14 @@ public sealed record ExperimentProfile(
             "label_smoothing" => this with { Refinements = Refine() with { LabelSmoothing = Real() } },
             "stain_jitter" => this with { Refinements = Refine() with { StainJitter = Real() } },
             "tta" => this with { Refinements = Refine() with { TestTimeD4 = Bool() } },
+            "engine" => this with { Engine = value.Trim().ToLowerInvariant() switch
+            {
+                "fp32" => ConvolutionEngine.Default, "bf16" => ConvolutionEngine.BFloat16, "channels-last" => ConvolutionEngine.ChannelsLast,
+                "bf16+channels-last" => ConvolutionEngine.BFloat16 | ConvolutionEngine.ChannelsLast,
+                _ => throw new ArgumentException($"engine={value}: use fp32, bf16, channels-last or bf16+channels-last"),
+            } },
             "weight_decay" => this with { Grid = [Grid[0] with { WeightDecay = Real() }] },
-            _ => throw new ArgumentException($"unknown setting '{key}': use epochs, local_epochs, width, input, batch, oversample, cv_epochs, cv_variant, lr, weight_decay, validation_fold, dropout, conv_dropout, classifier_dropout, global_pool, ensemble_folds, schedule, label_smoothing, stain_jitter, tta"),
+            _ => throw new ArgumentException($"unknown setting '{key}': use epochs, local_epochs, width, input, batch, oversample, cv_epochs, cv_variant, lr, weight_decay, validation_fold, dropout, conv_dropout, classifier_dropout, global_pool, ensemble_folds, schedule, label_smoothing, stain_jitter, tta, engine"),
         };
         p = p with { Name = $"{Name}+{key}={value}", ComparableToPaper = ComparableToPaper && p == this with { Name = p.Name } };
         return p.Validate();
@@ -205,6 +214,7 @@ public sealed record ExperimentProfile(
         ["oversample_to"] = new[] { OversampleTo.Low, OversampleTo.High }, ["grid"] = Grid,
         ["cross_validation_epochs"] = CrossValidationEpochs, ["cross_validation_variant"] = CrossValidationVariant,
         ["validation_fold"] = ValidationFold, ["comparable_to_paper"] = ComparableToPaper, ["seed"] = Seed,
-    }.Concat(Refinements is null && EnsembleFolds == 0 ? [] : new Dictionary<string, object> { ["refinements"] = (object?)Refinements ?? "none", ["ensemble_folds"] = EnsembleFolds })
+    }.Concat(Engine == ConvolutionEngine.Default ? [] : new Dictionary<string, object> { ["engine"] = Engine.ToString() })
+     .Concat(Refinements is null && EnsembleFolds == 0 ? [] : new Dictionary<string, object> { ["refinements"] = (object?)Refinements ?? "none", ["ensemble_folds"] = EnsembleFolds })
      .ToDictionary(), new JsonSerializerOptions { WriteIndented = true });
 }

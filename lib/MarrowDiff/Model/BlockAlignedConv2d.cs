@@ -127,6 +127,7 @@ public sealed class BlockAlignedConv2d : nn.Module<Tensor, Tensor>
 /// <summary>Engine levers of a convolution on the CPU (issue 13): each is kept only where <c>bench/run.sh</c> shows it
 /// wins on this machine, and none changes the function the layer computes beyond rounding.</summary>
 [Flags]
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<ConvolutionEngine>))]
 public enum ConvolutionEngine
 {
     /// <summary>fp32, LibTorch's default (channels-first) layout: how every model so far was trained.</summary>

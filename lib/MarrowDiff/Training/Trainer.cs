@@ -105,6 +105,7 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
         TorchRuntime.Seed(Config.Seed);
         var model = new VggNet(Config.Network, (ulong)Config.Seed);
         model.to(Device);
+        model.Engine = Config.Engine;
         var named = model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList();
         var refine = Config.Refinements;
         var loader = new BatchLoader(train, normalisation, Config.BatchSize, Config.Seed, stainJitter: refine?.StainJitter ?? 0);

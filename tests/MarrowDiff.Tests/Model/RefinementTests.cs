@@ -35,6 +35,11 @@ public class RefinementTests
         // No refinements key: the paper's models keep their cache keys and cards.
         Assert.DoesNotContain("Refinements", JsonSerializer.Serialize(paper));
         Assert.DoesNotContain("GlobalPool", JsonSerializer.Serialize(paper.Network));
+        Assert.DoesNotContain("Engine", JsonSerializer.Serialize(paper));
+        var bf16 = ExperimentProfile.Smoke.With("engine", "bf16");
+        Assert.Equal(ConvolutionEngine.BFloat16, bf16.Training(bf16.Grid[0]).Engine);
+        Assert.Contains("\"Engine\":\"BFloat16\"", JsonSerializer.Serialize(bf16.Training(bf16.Grid[0])));
+        Assert.Throws<ArgumentException>(() => ExperimentProfile.Smoke.With("engine", "fp8"));
         Assert.DoesNotContain("refinements", ExperimentProfile.Paper.ToJson());
 
         var plus = ExperimentProfile.RealPlus.Training(ExperimentProfile.RealPlus.Grid[0]);
