@@ -13,6 +13,9 @@ public interface ISavedClassifier : ICellClassifier, IDisposable
 
     /// <summary>Where it was loaded from or saved to (null: only in memory).</summary>
     string? Folder { get; }
+
+    /// <summary>Seconds spent training it (an ensemble: all its members), from the saved histories.</summary>
+    double TrainingSeconds { get; }
 }
 
 /// <summary>
@@ -46,6 +49,8 @@ public sealed class FoldEnsemble : ISavedClassifier
     public string Name => Card.Variant;
 
     public IReadOnlyList<CellClass> Outputs => Members[0].Outputs;
+
+    public double TrainingSeconds => Members.Sum(m => m.TrainingSeconds);
 
     /// <summary>The mean of the members' softmax outputs (each member normalises with its own training statistics).</summary>
     public float[,] Probabilities(SampleSet set)

@@ -49,6 +49,8 @@ public sealed class TrainedModel : ISavedClassifier
     public IReadOnlyList<EpochRecord> History { get; }
     public string? Folder { get; private set; }
 
+    public double TrainingSeconds => History.Sum(h => h.Seconds);
+
     /// <summary>The class each output stands for, in output order (C1…C10 for the 10-class task).</summary>
     public static IReadOnlyList<string> ClassNames => CellTaxonomy.All.Select(c => c.Label()).ToList();
 

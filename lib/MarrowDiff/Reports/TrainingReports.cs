@@ -32,13 +32,13 @@ public static class TrainingReports
         {
             var m = result.PerFold[k];
             var member = result.Ensemble.Members[k];
-            text.AppendLine(string.Create(inv, $"fold {k + 1}: {result.HeldOut[k].Count} held-out cells, accuracy {100 * m.Accuracy:0.0}%, macro F1 {100 * m.MacroF1:0.0}% ({member.Card.TrainingImages} training images, {member.History.Sum(h => h.Seconds):0} s)"));
+            text.AppendLine(string.Create(inv, $"fold {k + 1}: {result.HeldOut[k].Count} held-out cells, accuracy {100 * m.Accuracy:0.0}%, macro F1 {100 * m.MacroF1:0.0}% ({member.Card.TrainingImages} training images, {member.TrainingSeconds:0} s)"));
         }
         var pooled = result.Pooled;
         var present = Enumerable.Range(0, pooled.Classes.Count).Where(c => pooled.PerClass[c].Support > 0);
         text.Append(string.Create(inv, $"{result.HeldOut.Count}-fold cross-validation ({profile.Caveat}): {result.HeldOut.Sum(p => p.Count)} cells, accuracy {100 * pooled.Accuracy:0.0}%, macro F1 {100 * pooled.MacroF1:0.0}%; F1 per class: "));
         text.Append(string.Join(", ", present.Select(c => string.Create(inv, $"{pooled.Classes[c]} {100 * pooled.PerClass[c].F1:0.0}%"))));
-        text.Append(string.Create(inv, $"; training {result.Ensemble.Members.Sum(m => m.History.Sum(h => h.Seconds)) / 60:0.0} min in all"));
+        text.Append(string.Create(inv, $"; training {result.Ensemble.TrainingSeconds / 60:0.0} min in all"));
         return text.ToString();
     }
 

@@ -155,7 +155,7 @@ public sealed class RealDataStudy
         {
             var folds = experiment.TrainFoldEnsemble(prep.Variant(variant), Profile.Grid[0]);
             var ensembleTest = experiment.TestPredictions(folds.Ensemble);
-            return new RealTask(name, prep, experiment, folds.Ensemble, new Predictions($"{variant}, {name}", ensembleTest.Set, ensembleTest.Probabilities), folds);
+            return new RealTask(name, prep, experiment, folds.Ensemble, new Predictions($"{folds.Ensemble.Name}, {name}", ensembleTest.Set, ensembleTest.Probabilities), folds);
         }
         TrainedModel model = experiment.Train(prep.Variant(variant), Profile.Grid[0]);
         var test = experiment.TestPredictions(model);
@@ -224,7 +224,7 @@ public sealed class RealDataStudy
             rows.Add([name, idx.Count, P(m.Accuracy), Table1Views.WilsonText(m.Accuracy, idx.Count), P(m.MacroF1),
                       string.Join(", ", present.Select(c => $"{p.Classes[c].Code()} {P(m.PerClass[c].F1)}"))]);
         }
-        double minutes = (task.Model is FoldEnsemble e ? e.Members.SelectMany(m => m.History) : ((TrainedModel)task.Model).History).Sum(h => h.Seconds) / 60;
+        double minutes = task.Model.TrainingSeconds / 60;
         return HtmlView.Table($"{task.Name}: {task.Model.Card.Variant} ({task.Model.Card.TrainingImages} training images{(task.Folds is { HeldOut.Count: > 1 } ? " per model" : "")}, " +
                               $"trained in {minutes.ToString("0.0", CultureInfo.InvariantCulture)} min), test cells of the shared split - {Caveat} - {task.Prep.Provenance.Stamp}",
             ["source", "test cells", "accuracy %", "95% CI", "macro F1 % (classes present)", "F1 % per class"], rows);
@@ -244,14 +244,14 @@ public sealed class RealDataStudy
             var m = folds.PerFold[k];
             var member = folds.Ensemble.Members[k];
             rows.Add([$"fold {k + 1} (model {k + 1})", folds.HeldOut[k].Count, P(m.Accuracy), Table1Views.WilsonText(m.Accuracy, folds.HeldOut[k].Count), P(m.MacroF1), "",
-                      Minutes(member.History.Sum(h => h.Seconds))]);
+                      Minutes(member.TrainingSeconds)]);
         }
         var pooled = folds.Pooled;
         int n = folds.HeldOut.Sum(p => p.Count);
         var truth = folds.HeldOut.SelectMany(p => p.Truth).ToList();
         var predicted = folds.HeldOut.SelectMany(p => p.Predicted).ToList();
         rows.Add(["cross-validation, pooled", n, P(pooled.Accuracy), Table1Views.WilsonText(pooled.Accuracy, n), P(pooled.MacroF1), Range(Intervals.BootstrapMacroF1(truth, predicted, pooled.Classes.Count, Seed)),
-                  Minutes(folds.Ensemble.Members.Sum(m => m.History.Sum(h => h.Seconds)))]);
+                  Minutes(folds.Ensemble.TrainingSeconds)]);
         var test = task.Test.Metrics;
         rows.Add([$"test: the {folds.HeldOut.Count} models together", task.Test.Count, P(test.Accuracy), Table1Views.WilsonText(test.Accuracy, task.Test.Count), P(test.MacroF1),
                   Range(Intervals.BootstrapMacroF1(task.Test.Truth, task.Test.Predicted, test.Classes.Count, Seed)), "(no training)"]);
