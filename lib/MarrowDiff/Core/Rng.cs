@@ -72,6 +72,30 @@ public sealed class Rng
 
     public bool Chance(double p) => NextDouble() < p;
 
+    /// <summary>Gamma(shape, 1) by Marsaglia and Tsang's squeeze (2000); a shape below 1 is lifted by one and scaled
+    /// back by U^(1/shape).</summary>
+    public double Gamma(double shape)
+    {
+        if (!(shape > 0) || !double.IsFinite(shape)) throw new ArgumentOutOfRangeException(nameof(shape), $"{shape}: use a finite shape > 0");
+        if (shape < 1) return Gamma(shape + 1) * Math.Pow(1.0 - NextDouble(), 1.0 / shape);
+        double d = shape - 1.0 / 3, c = 1 / Math.Sqrt(9 * d);
+        while (true)
+        {
+            double x, v;
+            do { x = Normal(); v = 1 + c * x; } while (v <= 0);
+            v = v * v * v;
+            double u = 1.0 - NextDouble();
+            if (u < 1 - 0.0331 * x * x * x * x || Math.Log(u) < 0.5 * x * x + d * (1 - v + Math.Log(v))) return d * v;
+        }
+    }
+
+    /// <summary>Beta(a, b) as Gamma(a) / (Gamma(a) + Gamma(b)).</summary>
+    public double Beta(double a, double b)
+    {
+        double x = Gamma(a), y = Gamma(b);
+        return x / (x + y);
+    }
+
     /// <summary>Fisher–Yates shuffle in place.</summary>
     public void Shuffle<T>(IList<T> items)
     {

@@ -137,13 +137,13 @@ public sealed class Experiment
 
     // Trains from the checkpoint (if any), saves the model folder atomically, then drops the checkpoint.
     private TrainedModel TrainAndSave(string name, string folder, TrainingConfig config, SampleSet train, SampleSet? validation, IReadOnlyList<CellClass>? outputs,
-                                      int? validationFold = null)
+                                      int? validationFold = null, VggNet? startFrom = null)
     {
         var normalisation = train.Normalisation(Prep.Provenance.Data);
         Directory.CreateDirectory(ModelsRoot);
         string checkpoint = folder + ".checkpoint";
         if (File.Exists(checkpoint)) Log.Add($"{name}: resumed from {checkpoint}");
-        var (network, history) = new Trainer(config).Train(train, normalisation, validation, checkpoint, name, Progress);
+        var (network, history) = new Trainer(config) { StartFrom = startFrom }.Train(train, normalisation, validation, checkpoint, name, Progress);
         var card = new ModelCard(train.Variant.Name, config, Profile.Name, Prep.Provenance.Data, _dataFingerprint, Prep.Split.File ?? "", train.Count,
                                  validationFold ?? Profile.ValidationFold, Prep.Provenance.Commit, Prep.Provenance.Synthetic, outputs);
         var model = new TrainedModel(network, normalisation, card, history);
@@ -196,13 +196,19 @@ public sealed class Experiment
     /// fold (the paper does not say it tuned the local model separately) for the profile's local epochs. Cached like
     /// the global models.
     /// </summary>
-    public TrainedModel TrainLocal(TrainingVariant variant, Hyperparameters hyper, CellClass first, CellClass second)
+    /// <param name="startFrom">A global model to start from (all but its last layer), or null to start from scratch as
+    /// the paper does. It must not have seen the profile's validation fold, whose cells score the local model.</param>
+    public TrainedModel TrainLocal(TrainingVariant variant, Hyperparameters hyper, CellClass first, CellClass second, TrainedModel? startFrom = null)
     {
         CellClass[] pair = [first, second];
-        var global = Profile.Training(hyper, Profile.LocalModelEpochs);
+        var global = Profile.Training(Profile.LocalHyper(hyper), Profile.LocalModelEpochs);
         var config = global with { Network = global.Network with { Classes = 2 } };
         string name = $"local-{first.Code()}-{second.Code()}-{variant.Name}";
-        string key = Hash("local", variant.Name, config, Profile.ValidationFold, (int)first, (int)second);
+        if (startFrom is not null && startFrom.Card.ValidationFold != Profile.ValidationFold)
+            throw new ArgumentException($"{name}: the starting model {startFrom.Folder} held out fold {startFrom.Card.ValidationFold}, not the validation fold {Profile.ValidationFold} that scores the local model");
+        object[] parts = [ "local", variant.Name, config, Profile.ValidationFold, (int)first, (int)second ];
+        // The starting model is part of the key (by its folder, which carries its own key); from scratch, the key is unchanged.
+        string key = startFrom is null ? Hash(parts) : Hash([.. parts, Path.GetFileName(startFrom.Folder ?? throw new ArgumentException($"{name}: the starting model was never saved"))]);
         string folder = Path.Combine(ModelsRoot, $"{name}-{key}");
         if (Directory.Exists(folder))
         {
@@ -213,7 +219,7 @@ public sealed class Experiment
         var validationCells = Prep.Split.Sides(Profile.ValidationFold).Validation.Where(cell => pair.Contains(cell.Label.Class!.Value)).ToList();
         SampleSet? validation = validationCells.Count == 0 ? null
             : SampleSet.Original(Prep.Tiles, validationCells, $"fold {Profile.ValidationFold}").Restrict(pair);
-        return TrainAndSave(name, folder, config, train, validation, pair);
+        return TrainAndSave(name, folder, config, train, validation, pair, startFrom: startFrom?.Network);
     }
 
     /// <summary>The local model of the pair for the paper's dual stage: trained on the largest training set's images

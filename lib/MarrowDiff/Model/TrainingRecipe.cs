@@ -81,11 +81,19 @@ public sealed record Refinements(
     LearningRateSchedule Schedule = LearningRateSchedule.Cosine, double WarmupFraction = 0.03, double LabelSmoothing = 0.1,
     double StainJitter = 0.2, bool TestTimeD4 = true)
 {
+    /// <summary>Mixup's α (Zhang et al. 2018): each training batch becomes λ·batch + (1 − λ)·(the same batch
+    /// shuffled), λ ~ Beta(α, α), and the loss is the same mixture of the two labels' losses. 0: off. It asks the network
+    /// for answers that change linearly between cells, a brake on memorising a few hundred cells.</summary>
+    // Not a constructor parameter, so the JSON of every recipe before mixup (and so every cached model's key) is unchanged.
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public double Mixup { get; init; }
+
     public void Validate()
     {
         if (WarmupFraction is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(WarmupFraction), $"{WarmupFraction}: use [0, 1)");
         if (LabelSmoothing is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), $"{LabelSmoothing}: use [0, 1)");
         if (StainJitter is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(StainJitter), $"{StainJitter}: use [0, 1]");
+        if (Mixup is < 0 or > 10 || double.IsNaN(Mixup)) throw new ArgumentOutOfRangeException(nameof(Mixup), $"{Mixup}: use α in [0, 10] (0: off)");
     }
 
     public double CosineRate(double peak, long step, long totalSteps)

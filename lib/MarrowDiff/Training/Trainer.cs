@@ -92,6 +92,10 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
     public TrainingConfig Config { get; } = config;
     public Device Device { get; } = device ?? TorchRuntime.Device;
 
+    /// <summary>Weights to start from instead of the MSRA draw: every parameter and buffer of this network whose name
+    /// and shape match is copied (a 2-way local model takes all but the last layer of a global model). Null: from scratch.</summary>
+    public VggNet? StartFrom { get; init; }
+
     /// <summary>For tests and benchmarks: stop (as if interrupted) after this many epochs of this run.</summary>
     public int? StopAfterEpochs { get; init; }
 
@@ -106,12 +110,14 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
         var model = new VggNet(Config.Network, (ulong)Config.Seed);
         model.to(Device);
         model.Engine = Config.Engine;
+        if (StartFrom is not null) CopyMatching(StartFrom, model);
         var named = model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList();
         var refine = Config.Refinements;
         var loader = new BatchLoader(train, normalisation, Config.BatchSize, Config.Seed, stainJitter: refine?.StainJitter ?? 0);
         long totalSteps = (long)Config.Epochs * loader.BatchesPerEpoch;
         using var sgd = new TorchSgd(named, Config.Hyper, step => Config.RateAt(step, totalSteps));
         double labelSmoothing = refine?.LabelSmoothing ?? 0;
+        double mixup = refine?.Mixup ?? 0;
         var history = new List<EpochRecord>();
         int start = 0;
         if (checkpoint is not null && File.Exists(checkpoint))
@@ -140,8 +146,22 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
                     {
                         using var scope = NewDisposeScope();
                         var (x, y) = batch.ToTensors(Device);
-                        Tensor logits = model.forward(x);
-                        Tensor loss = nn.functional.cross_entropy(logits, y, label_smoothing: labelSmoothing);
+                        Tensor logits, loss;
+                        if (mixup > 0)
+                        {
+                            // λ and the partner of each image from the seed, the epoch and the step alone: a resumed run mixes the same.
+                            var (lambda, partner) = MixupDraw(Config.Seed, epoch, step, batch.Count, mixup);
+                            using var order = tensor(partner, device: Device);
+                            x = x.mul(lambda).add_(x.index_select(0, order).mul(1 - lambda));
+                            logits = model.forward(x);
+                            loss = nn.functional.cross_entropy(logits, y, label_smoothing: labelSmoothing).mul(lambda)
+                                .add_(nn.functional.cross_entropy(logits, y.index_select(0, order), label_smoothing: labelSmoothing).mul(1 - lambda));
+                        }
+                        else
+                        {
+                            logits = model.forward(x);
+                            loss = nn.functional.cross_entropy(logits, y, label_smoothing: labelSmoothing);
+                        }
                         double value = loss.item<float>();
                         if (!double.IsFinite(value))
                             return new StepOutcome(value, 0, 0, monitor.Diagnose(name, epoch + 1, step + 1, sgd.Rate, value, x, named, model.named_buffers(), null));
@@ -180,6 +200,32 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
     /// <summary>For tests: called after each backward pass, before the gradient check and the update, with the
     /// optimiser's step count and the model (e.g. to plant a NaN in a gradient as a faulty kernel would).</summary>
     internal Action<long, VggNet>? AfterBackward { get; init; }
+
+    /// <summary>Copies each tensor of <paramref name="from"/>'s state whose name and shape <paramref name="to"/> shares;
+    /// returns how many were copied. None copied is an error: the two networks have nothing in common.</summary>
+    internal static int CopyMatching(VggNet from, VggNet to)
+    {
+        var source = from.state_dict();
+        int copied = 0;
+        using var _ = no_grad();
+        foreach (var (name, target) in to.state_dict())
+            if (source.TryGetValue(name, out var value) && value.shape.SequenceEqual(target.shape))
+            {
+                target.copy_(value);
+                copied++;
+            }
+        return copied > 0 ? copied : throw new ArgumentException("StartFrom: no parameter of the starting network matches the new one in name and shape");
+    }
+
+    /// <summary>Mixup's λ ~ Beta(α, α) and a shuffle of the batch (image i is mixed with image partner[i]).</summary>
+    internal static (float Lambda, long[] Partner) MixupDraw(int seed, int epoch, int step, int count, double alpha)
+    {
+        var rng = Rng.For(seed, Rng.Key("mixup"), epoch, step);
+        float lambda = (float)rng.Beta(alpha, alpha);
+        long[] partner = Enumerable.Range(0, count).Select(i => (long)i).ToArray();
+        rng.Shuffle(partner);
+        return (lambda, partner);
+    }
 
     private readonly record struct StepOutcome(double Loss, long Correct, double LargestGradient, NonFiniteReport? Fault);
 

@@ -63,6 +63,23 @@ public class RefinementTests
         Assert.Throws<ArgumentException>(() => ExperimentProfile.RealPlus.With("tta", "maybe"));
         Assert.Throws<ArgumentOutOfRangeException>(() => ExperimentProfile.RealPlus.With("label_smoothing", "1.5"));
         Assert.Throws<ArgumentException>(() => ExperimentProfile.RealPlus.With("ensemble_folds", "6"));
+        // Mixup, added after models were cached: absent from the JSON (so from every earlier key) until it is set.
+        Assert.DoesNotContain("Mixup", JsonSerializer.Serialize(ExperimentProfile.RealPlus.Refinements));
+        var mixed = ExperimentProfile.RealPlus.With("mixup", "0.2");
+        Assert.Equal(0.2, mixed.Refinements!.Mixup);
+        var config = mixed.Training(mixed.Grid[0]);
+        string json = JsonSerializer.Serialize(config);
+        Assert.Contains("\"Mixup\":0.2", json);
+        Assert.Equal(config, JsonSerializer.Deserialize<TrainingConfig>(json));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ExperimentProfile.RealPlus.With("mixup", "-1"));
+        // The local model's own rate and start; the paper's profiles start it from scratch at the global rate.
+        var local = ExperimentProfile.RealPlus.With("local_lr", "0.005");
+        Assert.Equal(0.005, local.LocalHyper(local.Grid[0]).LearningRate);
+        Assert.Equal(local.Grid[0], ExperimentProfile.Paper.LocalHyper(local.Grid[0]));
+        Assert.Contains("local_learning_rate", local.ToJson());
+        Assert.DoesNotContain("local_", ExperimentProfile.Paper.ToJson().Replace("local_epochs", ""));
+        Assert.False(ExperimentProfile.Paper.LocalFromGlobal);
+        Assert.False(ExperimentProfile.RealPlus.With("local_from_global", "off").LocalFromGlobal);
     }
 
     [Fact]

@@ -51,6 +51,61 @@ public class RefinedTrainingTests(TwentyPatchesFixture fx) : IClassFixture<Twent
     }
 
     [Fact]
+    public void Mixup_IsDeterministic_AndChangesTheWeights()
+    {
+        var mixed = Config(3) with { Refinements = Config(3).Refinements! with { Mixup = 0.4 } };
+        var (a, history) = new Trainer(mixed).Train(fx.Set, fx.Normalisation, null);
+        var (b, _) = new Trainer(mixed).Train(fx.Set, fx.Normalisation, null);
+        var (plain, _) = new Trainer(Config(3)).Train(fx.Set, fx.Normalisation, null);
+        using (a) using (b) using (plain)
+        {
+            Assert.Equal(Hash(a), Hash(b));
+            Assert.NotEqual(Hash(a), Hash(plain));
+        }
+        Assert.All(history, h => Assert.True(double.IsFinite(h.TrainLoss)));
+    }
+
+    [Fact]
+    public void MixupDraw_PairsEveryImageOnce_WithLambdaInTheUnitInterval()
+    {
+        var (lambda, partner) = Trainer.MixupDraw(5, 0, 0, 40, 0.4);
+        Assert.InRange(lambda, 0f, 1f);
+        Assert.Equal(Enumerable.Range(0, 40).Select(i => (long)i), partner.Order());
+        var again = Trainer.MixupDraw(5, 0, 0, 40, 0.4);
+        Assert.Equal(lambda, again.Lambda);
+        Assert.Equal(partner, again.Partner);
+        // Beta(α, α) is symmetric about 1/2, and a small α puts most draws near 0 or 1.
+        var draws = Enumerable.Range(0, 4000).Select(s => (double)Trainer.MixupDraw(5, 0, s, 2, 0.2).Lambda).ToList();
+        Assert.InRange(draws.Average(), 0.47, 0.53);
+        Assert.InRange(draws.Count(l => l is < 0.1 or > 0.9) / 4000.0, 0.5, 0.8);
+    }
+
+    [Fact]
+    public void StartFrom_CopiesEveryLayerButTheLast_AndTrainsDeterministically()
+    {
+        var (global, _) = new Trainer(Config(2)).Train(fx.Set, fx.Normalisation, null);
+        var two = Config(2) with { Network = Config(2).Network with { Classes = 2 } };
+        using var fresh = new VggNet(two.Network, (ulong)two.Seed);
+        int copied = Trainer.CopyMatching(global, fresh);
+        var globalState = global.state_dict();
+        var shared = fresh.state_dict().Where(kv => globalState[kv.Key].shape.SequenceEqual(kv.Value.shape)).ToList();
+        Assert.Equal(shared.Count, copied);
+        Assert.Equal(fresh.state_dict().Count - 2, copied); // the last layer's weight and bias keep their own draw
+        Assert.All(shared, kv => Assert.True(kv.Value.eq(globalState[kv.Key]).all().item<bool>(), kv.Key));
+
+        // Two labels of the twenty: a local model from the global one, twice, byte-equal, and unlike one from scratch.
+        var pair = fx.Set.Restrict([fx.Set.Classes[0].Class, fx.Set.Classes[1].Class]);
+        var (a, _) = new Trainer(two) { StartFrom = global }.Train(pair, fx.Normalisation, null);
+        var (b, _) = new Trainer(two) { StartFrom = global }.Train(pair, fx.Normalisation, null);
+        var (scratch, _) = new Trainer(two).Train(pair, fx.Normalisation, null);
+        using (global) using (a) using (b) using (scratch)
+        {
+            Assert.Equal(Hash(a), Hash(b));
+            Assert.NotEqual(Hash(a), Hash(scratch));
+        }
+    }
+
+    [Fact]
     public void ResumedRun_ReachesTheSameWeights()
     {
         string checkpoint = Path.Combine(fx.Root, $"refined-{Guid.NewGuid():N}.checkpoint");
