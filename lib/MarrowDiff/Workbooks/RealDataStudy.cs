@@ -210,6 +210,19 @@ public sealed class RealDataStudy
             : Train("all sources", _ => true, $"OS{Profile.OversampleTo.High}", progress);
 
     /// <summary>Accuracy and macro-F1 of a task's test predictions, per class and per source.</summary>
+    /// <summary>
+    /// Writes the notebook's result tables as plain text to <c>07-real-data-{profile}.txt</c> in <paramref name="folder"/>
+    /// (atomically; numbers only, never a cell image, so it is safe to keep beside real data's results), so that the
+    /// numbers the README quotes sit in the repository without the notebook's 9 MB of images.
+    /// </summary>
+    public HtmlView SaveSummary(string folder, params HtmlView[] views)
+    {
+        string file = Path.Combine(folder, $"07-real-data-{Profile.Name}.txt");
+        Directory.CreateDirectory(folder);
+        AtomicFile.WriteAllText(file, string.Join(Environment.NewLine, views.Select(v => v.ToString())));
+        return HtmlView.Table($"Saved - {Provenance!.Stamp}", ["file"], [[Path.GetFileName(file)]]);
+    }
+
     public HtmlView Results(RealTask task)
     {
         var p = task.Test;
