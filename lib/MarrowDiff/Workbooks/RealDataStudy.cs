@@ -209,7 +209,6 @@ public sealed class RealDataStudy
             ? Train("all sources", _ => true, $"AG+OS{Profile.OversampleTo.High}", progress, Profile with { EnsembleFolds = 1 })
             : Train("all sources", _ => true, $"OS{Profile.OversampleTo.High}", progress);
 
-    /// <summary>Accuracy and macro-F1 of a task's test predictions, per class and per source.</summary>
     /// <summary>
     /// Writes the notebook's result tables as plain text to <c>07-real-data-{profile}.txt</c> in <paramref name="folder"/>
     /// (atomically; numbers only, never a cell image, so it is safe to keep beside real data's results), so that the
@@ -223,6 +222,7 @@ public sealed class RealDataStudy
         return HtmlView.Table($"Saved - {Provenance!.Stamp}", ["file"], [[Path.GetFileName(file)]]);
     }
 
+    /// <summary>Accuracy and macro-F1 of a task's test predictions, per class and per source.</summary>
     public HtmlView Results(RealTask task)
     {
         var p = task.Test;
