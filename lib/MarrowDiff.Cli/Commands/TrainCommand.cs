@@ -63,8 +63,11 @@ internal static class TrainCommand
             }
             var cv = experiment.CrossValidate();
             Console.WriteLine(TrainingReports.CrossValidationTable(cv, prep.Provenance, resolved));
+            // A local model that starts from the global one (local_from_global) needs that global model first: the same
+            // variant and hyper-parameters, trained or read from the cache.
+            using var global = localPair is not null && resolved.LocalFromGlobal ? experiment.Train(prep.Variant(variantName), cv.Chosen) : null;
             using var model = localPair is var (first, second)
-                ? experiment.TrainLocal(prep.Variant(variantName), cv.Chosen, first, second)
+                ? experiment.TrainLocal(prep.Variant(variantName), cv.Chosen, first, second, global)
                 : experiment.Train(prep.Variant(variantName), cv.Chosen);
             model.Save(folder, resolved.ToJson());
             foreach (string line in experiment.Log) Console.WriteLine(line);

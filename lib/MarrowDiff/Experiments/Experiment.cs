@@ -196,16 +196,17 @@ public sealed class Experiment
     /// fold (the paper does not say it tuned the local model separately) for the profile's local epochs. Cached like
     /// the global models.
     /// </summary>
-    /// <param name="startFrom">A global model to start from (all but its last layer), or null to start from scratch as
-    /// the paper does. It must not have seen the profile's validation fold, whose cells score the local model.</param>
-    public TrainedModel TrainLocal(TrainingVariant variant, Hyperparameters hyper, CellClass first, CellClass second, TrainedModel? startFrom = null)
+    /// <param name="global">The global model of the dual stage (a model or a fold ensemble). With the profile's
+    /// <see cref="ExperimentProfile.LocalFromGlobal"/> the local model starts from it (<see cref="LocalStart"/>); without,
+    /// it is not used and the local model starts from scratch as the paper's does.</param>
+    public TrainedModel TrainLocal(TrainingVariant variant, Hyperparameters hyper, CellClass first, CellClass second, ISavedClassifier? global = null)
     {
+        TrainedModel? startFrom = !Profile.LocalFromGlobal ? null
+            : LocalStart(global ?? throw new ArgumentException($"profile {Profile.Name} starts the local model from the global model (local_from_global): pass the global model, or set local_from_global=false"));
         CellClass[] pair = [first, second];
-        var global = Profile.Training(Profile.LocalHyper(hyper), Profile.LocalModelEpochs);
-        var config = global with { Network = global.Network with { Classes = 2 } };
+        var recipe = Profile.Training(Profile.LocalHyper(hyper), Profile.LocalModelEpochs);
+        var config = recipe with { Network = recipe.Network with { Classes = 2 } };
         string name = $"local-{first.Code()}-{second.Code()}-{variant.Name}";
-        if (startFrom is not null && startFrom.Card.ValidationFold != Profile.ValidationFold)
-            throw new ArgumentException($"{name}: the starting model {startFrom.Folder} held out fold {startFrom.Card.ValidationFold}, not the validation fold {Profile.ValidationFold} that scores the local model");
         object[] parts = [ "local", variant.Name, config, Profile.ValidationFold, (int)first, (int)second ];
         // The starting model is part of the key (by its folder, which carries its own key); from scratch, the key is unchanged.
         string key = startFrom is null ? Hash(parts) : Hash([.. parts, Path.GetFileName(startFrom.Folder ?? throw new ArgumentException($"{name}: the starting model was never saved"))]);
@@ -222,10 +223,30 @@ public sealed class Experiment
         return TrainAndSave(name, folder, config, train, validation, pair, startFrom: startFrom?.Network);
     }
 
+    /// <summary>
+    /// The model a local model starts from under <see cref="ExperimentProfile.LocalFromGlobal"/>: the global model that
+    /// held out the profile's validation fold, because that fold's cells score the local model and a start that had
+    /// trained on them would make the score look better than it is. Of a fold ensemble, the member of that fold; a
+    /// single model must itself have held that fold out.
+    /// </summary>
+    public TrainedModel LocalStart(ISavedClassifier global)
+    {
+        var start = global switch
+        {
+            FoldEnsemble ensemble => ensemble.Members.FirstOrDefault(m => m.Card.ValidationFold == Profile.ValidationFold)
+                ?? throw new ArgumentException($"{ensemble.Name}: no member held out the validation fold {Profile.ValidationFold} that scores the local model"),
+            TrainedModel model => model,
+            _ => throw new ArgumentException($"{global.Name}: a local model can start only from a trained model or a fold ensemble"),
+        };
+        if (start.Card.ValidationFold != Profile.ValidationFold)
+            throw new ArgumentException($"the starting model {start.Folder ?? start.Name} held out fold {start.Card.ValidationFold?.ToString() ?? "none"}, not the validation fold {Profile.ValidationFold} that scores the local model");
+        return start;
+    }
+
     /// <summary>The local model of the pair for the paper's dual stage: trained on the largest training set's images
     /// of the pair with the hyper-parameters the cross-validation chose.</summary>
-    public TrainedModel TrainLocal(CellClass first, CellClass second, CrossValidationResult? cv = null) =>
-        TrainLocal(Largest, (cv ?? CrossValidate()).Chosen, first, second);
+    public TrainedModel TrainLocal(CellClass first, CellClass second, CrossValidationResult? cv = null, ISavedClassifier? global = null) =>
+        TrainLocal(Largest, (cv ?? CrossValidate()).Chosen, first, second, global);
 
     /// <summary>The three models the paper compares for invariance (Fig 5B/C): AG (rotations only), OS at the higher
     /// count (re-crops only) and AG+OS at the higher count (both), picked from the six of <see cref="TrainAll"/>.</summary>

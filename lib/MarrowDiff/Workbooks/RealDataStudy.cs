@@ -278,13 +278,9 @@ public sealed class RealDataStudy
     /// <summary>The band/segmented dual stage on a task (PBC's five-stage series): local model and McNemar.</summary>
     public DualStageComparison DualStage(RealTask task)
     {
-        // From the global model that held out the validation fold (the fold that scores the local model), if the profile says so.
-        TrainedModel? start = !Profile.LocalFromGlobal ? null
-            : task.Folds is { } folds ? folds.Ensemble.Members.ElementAtOrDefault(Profile.ValidationFold - 1)
-                ?? throw new InvalidOperationException($"profile {Profile.Name}: the ensemble has no member for validation fold {Profile.ValidationFold} to start the local model from")
-            : task.Model as TrainedModel;
+        // The experiment decides where the local model starts (from scratch, or the global model per the profile).
         var local = task.Experiment.TrainLocal(task.Prep.Variant(task.Folds is null ? task.Model.Card.Variant : NeutrophilVariant), Profile.Grid[0],
-                                               CellClass.BandNeutrophil, CellClass.SegmentedNeutrophil, start);
+                                               CellClass.BandNeutrophil, CellClass.SegmentedNeutrophil, task.Model);
         return task.Experiment.CompareDualStage(task.Model, local);
     }
 

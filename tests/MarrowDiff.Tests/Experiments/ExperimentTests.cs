@@ -1,6 +1,7 @@
 using System.Text.Json;
 using MarrowDiff.Data;
 using MarrowDiff.Experiments;
+using MarrowDiff.Model;
 using MarrowDiff.Preparation;
 using MarrowDiff.Reports;
 using MarrowDiff.Tests.Preparation;
@@ -106,6 +107,37 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
         Assert.True(File.Exists(Path.Combine(report, "wrong-cells.png")));
         Assert.False(Directory.Exists(report + ".writing"));
         foreach (var m in trained) m.Dispose();
+    }
+
+    [Fact]
+    public void LocalFromGlobal_StartsFromTheGlobalModelThatHeldOutTheValidationFold_AndRefusesAnyOther()
+    {
+        string models = Path.Combine(fx.Root, "models");
+        var fromGlobal = new Experiment(fx.Prep, Tiny.With("local_from_global", "true"), models);
+        var cv = fromGlobal.CrossValidate();
+        using var global = fromGlobal.Train(fx.Prep.Variant("AG+OS10"), cv.Chosen);
+        Assert.Equal(Tiny.ValidationFold, global.Card.ValidationFold);
+        CellClass band = CellClass.BandNeutrophil, seg = CellClass.SegmentedNeutrophil;
+
+        // The profile asks for a start, so a call without the global model is refused, naming the setting.
+        var missing = Assert.Throws<ArgumentException>(() => fromGlobal.TrainLocal(fx.Prep.Variant("AG+OS10"), cv.Chosen, band, seg));
+        Assert.Contains("local_from_global", missing.Message);
+
+        // A model or an ensemble member qualifies only if it held out the validation fold, which scores the local model.
+        Assert.Same(global, fromGlobal.LocalStart(global));
+        var ensemble = new FoldEnsemble([global]);   // not disposed: it would dispose its member
+        Assert.Same(global, fromGlobal.LocalStart(ensemble));
+        int other = Tiny.ValidationFold % SplitOptions.Folds + 1;
+        var otherFold = new Experiment(fx.Prep, Tiny.With("local_from_global", "true").With("validation_fold", $"{other}"), models);
+        Assert.Contains($"validation fold {other}", Assert.Throws<ArgumentException>(() => otherFold.LocalStart(ensemble)).Message);
+        Assert.Contains($"not the validation fold {other}", Assert.Throws<ArgumentException>(() => otherFold.LocalStart(global)).Message);
+
+        // Started from the global model, the local model is another model (its own cache entry) than the one from scratch;
+        // a profile without the setting ignores the global model it is given.
+        using var started = fromGlobal.TrainLocal(fx.Prep.Variant("AG+OS10"), cv.Chosen, band, seg, global);
+        using var scratch = new Experiment(fx.Prep, Tiny, models).TrainLocal(fx.Prep.Variant("AG+OS10"), cv.Chosen, band, seg, global);
+        Assert.Equal([band, seg], started.Outputs);
+        Assert.NotEqual(started.Folder, scratch.Folder);
     }
 
     [Fact]
