@@ -48,6 +48,28 @@ public class EngineLeverTests
     }
 
     [Theory]
+    [InlineData(0.125, false)]
+    [InlineData(0.25, true)]
+    public void Inference_RunsChannelsLast_ToTheSameSoftmax_AndLeavesTheModelsEngineAsItWas(double width, bool testTimeD4)
+    {
+        using var net = TrainedALittle(new NetworkConfig(Width: width, Classes: 5));
+        var inputs = new float[6 * 3 * 96 * 96];
+        var rng = new Random(5);
+        for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)(rng.NextDouble() * 2 - 1);
+        float[,] asTrained = Inference.ProbabilitiesOf(net, inputs, 6, batchSize: 4, testTimeD4: testTimeD4, channelsLast: false);
+        float[,] fast = Inference.ProbabilitiesOf(net, inputs, 6, batchSize: 4, testTimeD4: testTimeD4);
+        Assert.Equal(ConvolutionEngine.Default, net.Engine);
+        double largest = 0;
+        for (int i = 0; i < 6; i++)
+            for (int c = 0; c < 5; c++) largest = Math.Max(largest, Math.Abs(fast[i, c] - asTrained[i, c]));
+        Assert.InRange(largest, 0, 1e-4);
+        // A model trained with bf16 convolutions keeps its engine after inference.
+        net.Engine = ConvolutionEngine.BFloat16;
+        _ = Inference.ProbabilitiesOf(net, inputs, 2);
+        Assert.Equal(ConvolutionEngine.BFloat16, net.Engine);
+    }
+
+    [Theory]
     [InlineData(ConvolutionEngine.ChannelsLast, 1e-4)]
     [InlineData(ConvolutionEngine.BFloat16, 5e-2)]
     [InlineData(ConvolutionEngine.BFloat16 | ConvolutionEngine.ChannelsLast, 5e-2)]
