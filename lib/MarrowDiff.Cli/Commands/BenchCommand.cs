@@ -26,12 +26,18 @@ internal static class BenchCommand
         var channelsLast = new Option<bool>("--channels-last") { Description = "channels-last strides for the convolutions" };
         var foldBn = new Option<bool>("--fold-bn") { Description = "BatchNorm folded into the convolutions (--mode infer only)" };
         var json = new Option<bool>("--json") { Description = "one JSON line instead of a sentence (for bench/run.sh)" };
+        var model = new Option<string?>("--model") { Description = "time a saved classifier (a model or a fold-ensemble folder) on the cells of --data instead: cells per second, as trained and channels-last", HelpName = "DIR" };
+        var data = new Option<string?>("--data") { Description = "with --model: the cells to time (any layout the loader reads; resampled as evaluate does)", HelpName = "PATH" };
+        var rounds = new Option<int>("--rounds") { Description = "with --model: interleaved rounds of both paths", DefaultValueFactory = _ => 2 };
         var command = new Command("bench", "Times training or inference steps of the paper's network (or a narrower one) on this machine.")
         {
-            width, input, patch, batch, steps, dropout, globalPool, mode, bf16, channelsLast, foldBn, json,
+            width, input, patch, batch, steps, dropout, globalPool, mode, bf16, channelsLast, foldBn, json, model, data, rounds,
         };
         command.SetAction(r =>
         {
+            if (r.GetValue(model) is { } folder)
+                return Classifier(folder, r.GetValue(data) ?? throw new ArgumentException("--model: give the cells to time with --data"), r.GetValue(rounds));
+            if (r.GetValue(data) is not null) throw new ArgumentException("--data: times a saved classifier; give it with --model");
             var network = new NetworkConfig(Width: r.GetValue(width), InputSize: r.GetValue(input)) { GlobalPool = r.GetValue(globalPool) };
             if (r.GetValue(dropout) is { } p) network = network with { FirstDropout = p, Dropout = p, ClassifierDropout = p };
             bool train = r.GetValue(mode) == "train";
@@ -58,6 +64,19 @@ internal static class BenchCommand
             return 0;
         });
         return command;
+    }
+
+    private static int Classifier(string folder, string data, int rounds)
+    {
+        if (rounds < 1) throw new ArgumentOutOfRangeException(nameof(rounds), $"--rounds {rounds}: at least 1");
+        using var classifier = FoldEnsemble.LoadAny(folder);
+        var (_, tiles, cells) = CellsToScore.Read(classifier.Card, data, "all", "smoke", classifier.Card.Config.Seed, new ConsoleProgress(), null);
+        var set = Preparation.SampleSet.Original(tiles, cells, "all cells");
+        var cpu = CpuInfo.Current();
+        foreach (var row in StepBenchmark.Classifier(classifier, set, rounds))
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"round {row.Round}, {row.Path}: {row.Cells} cells in {row.Seconds:0.00} s = {row.CellsPerSecond:0.0} cells/s ({row.PassesPerCell} forward passes a cell, {row.Threads} threads) on {cpu}"));
+        return 0;
     }
 
     private static string Levers(BenchResult r)

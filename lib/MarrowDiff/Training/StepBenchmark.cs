@@ -70,4 +70,40 @@ public static class StepBenchmark
         double gflop = network.ForwardFlops() * batchSize * (train ? 3 : 1) / 1e9;
         return new BenchResult(train ? "train" : "infer", network, batchSize, side, engine, foldBatchNorm, seconds, model.ParameterCount, get_num_threads(), gflop);
     }
+
+    /// <summary>
+    /// Cells per second of a saved classifier (a model or a fold ensemble, with its own test-time D4) on real cells,
+    /// end to end from prepared tiles to softmax: the inference as trained (channels-first) and channels-last
+    /// (<see cref="Inference"/>'s default), interleaved round by round after one warm-up of each, so that both meet the
+    /// same machine load. Nothing is scored: the cells are only timed.
+    /// </summary>
+    public static IReadOnlyList<ClassifierSpeed> Classifier(ISavedClassifier classifier, Preparation.SampleSet cells, int rounds = 2)
+    {
+        var members = classifier switch
+        {
+            FoldEnsemble e => e.Members,
+            TrainedModel m => [m],
+            _ => throw new ArgumentException($"{classifier.Name}: only a model or a fold ensemble can be timed", nameof(classifier)),
+        };
+        int passes = members.Sum(m => m.TestTimeD4 ? 8 : 1);
+        double Time(bool channelsLast, Preparation.SampleSet set)
+        {
+            var clock = Stopwatch.StartNew();
+            foreach (var m in members) _ = Inference.Probabilities(m.Network, set, m.Normalisation, testTimeD4: m.TestTimeD4, channelsLast: channelsLast);
+            return clock.Elapsed.TotalSeconds;
+        }
+        var warm = cells.Subset([.. Enumerable.Range(0, Math.Min(cells.Count, 100))], "warm-up");
+        Time(false, warm); Time(true, warm);
+        var rows = new List<ClassifierSpeed>();
+        for (int round = 1; round <= rounds; round++)
+            foreach (bool channelsLast in new[] { false, true })
+                rows.Add(new ClassifierSpeed(round, channelsLast ? "channels-last" : "as trained", cells.Count, passes, Time(channelsLast, cells), get_num_threads()));
+        return rows;
+    }
+}
+
+/// <summary>One timing of <see cref="StepBenchmark.Classifier"/>.</summary>
+public sealed record ClassifierSpeed(int Round, string Path, int Cells, int PassesPerCell, double Seconds, int Threads)
+{
+    public double CellsPerSecond => Cells / Seconds;
 }
