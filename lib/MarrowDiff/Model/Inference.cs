@@ -102,6 +102,14 @@ public static class Inference
         return sum.div_(8).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Forward passes a classifier makes a cell: eight with test-time D4, summed over an ensemble's members.</summary>
+    public static int PassesPerCell(ISavedClassifier classifier) => classifier switch
+    {
+        FoldEnsemble e => e.Members.Sum(m => m.TestTimeD4 ? 8 : 1),
+        TrainedModel m => m.TestTimeD4 ? 8 : 1,
+        _ => throw new ArgumentException($"{classifier.Name}: not a model or a fold ensemble", nameof(classifier)),
+    };
+
     /// <summary>Index of the largest probability of each row.</summary>
     public static int[] ArgMax(float[,] probabilities) =>
         Enumerable.Range(0, probabilities.GetLength(0)).Select(i => Enumerable.Range(0, probabilities.GetLength(1)).MaxBy(c => probabilities[i, c])).ToArray();

@@ -85,7 +85,7 @@ public static class StepBenchmark
             TrainedModel m => [m],
             _ => throw new ArgumentException($"{classifier.Name}: only a model or a fold ensemble can be timed", nameof(classifier)),
         };
-        int passes = members.Sum(m => m.TestTimeD4 ? 8 : 1);
+        int passes = Inference.PassesPerCell(classifier);
         double Time(bool channelsLast, Preparation.SampleSet set)
         {
             var clock = Stopwatch.StartNew();
