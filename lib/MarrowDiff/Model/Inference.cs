@@ -68,7 +68,7 @@ public static class Inference
     /// <summary>
     /// Switches the inference levers on for one call and back afterwards (the model's own engine, which a resumed
     /// training run reads, is restored). Kept: channels-last strides, which `bench/run.sh` measured 1.2–1.6× faster for
-    /// inference at every width on this machine (1.62× at real-plus's quarter width, 1.36× at real's 1/8 width on 48-px
+    /// inference at every width on this machine (1.62× at real-plus's quarter width, 1.23× at real's 1/8 width on 48-px
     /// input) and which compute the same function up to rounding (tested to 1e-4). Not kept: folded BatchNorm (1.00× at
     /// the quarter width) and bf16 (its rounding moves a softmax by about 1e-2, enough to change a borderline cell).
     /// Only CPU convolutions have a layout to choose.
