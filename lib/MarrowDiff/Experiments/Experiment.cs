@@ -231,16 +231,10 @@ public sealed class Experiment
     /// </summary>
     public TrainedModel LocalStart(ISavedClassifier global)
     {
-        var start = global switch
-        {
-            FoldEnsemble ensemble => ensemble.Members.FirstOrDefault(m => m.Card.ValidationFold == Profile.ValidationFold)
-                ?? throw new ArgumentException($"{ensemble.Name}: no member held out the validation fold {Profile.ValidationFold} that scores the local model"),
-            TrainedModel model => model,
-            _ => throw new ArgumentException($"{global.Name}: a local model can start only from a trained model or a fold ensemble"),
-        };
-        if (start.Card.ValidationFold != Profile.ValidationFold)
-            throw new ArgumentException($"the starting model {start.Folder ?? start.Name} held out fold {start.Card.ValidationFold?.ToString() ?? "none"}, not the validation fold {Profile.ValidationFold} that scores the local model");
-        return start;
+        var members = FoldEnsemble.MembersOf(global);
+        return members.FirstOrDefault(m => m.Card.ValidationFold == Profile.ValidationFold)
+            ?? throw new ArgumentException($"the starting model {global.Folder ?? global.Name} held out fold {string.Join(", ", members.Select(m => m.Card.ValidationFold?.ToString() ?? "none"))}, " +
+                                           $"not the validation fold {Profile.ValidationFold} that scores the local model");
     }
 
     /// <summary>The local model of the pair for the paper's dual stage: trained on the largest training set's images

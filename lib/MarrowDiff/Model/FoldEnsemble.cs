@@ -94,6 +94,14 @@ public sealed class FoldEnsemble : ISavedClassifier
     }
 
     /// <summary>A saved model folder: an ensemble when it holds <see cref="ManifestFile"/>, else one model.</summary>
+    /// <summary>The trained models that answer for a classifier: an ensemble's members, or the model itself.</summary>
+    public static IReadOnlyList<TrainedModel> MembersOf(ISavedClassifier classifier) => classifier switch
+    {
+        FoldEnsemble e => e.Members,
+        TrainedModel m => [m],
+        _ => throw new ArgumentException($"{classifier.Name}: not a trained model or a fold ensemble", nameof(classifier)),
+    };
+
     public static ISavedClassifier LoadAny(string folder)
     {
         string manifest = Path.Combine(folder, ManifestFile);

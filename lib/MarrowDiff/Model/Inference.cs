@@ -103,12 +103,7 @@ public static class Inference
     }
 
     /// <summary>Forward passes a classifier makes a cell: eight with test-time D4, summed over an ensemble's members.</summary>
-    public static int PassesPerCell(ISavedClassifier classifier) => classifier switch
-    {
-        FoldEnsemble e => e.Members.Sum(m => m.TestTimeD4 ? 8 : 1),
-        TrainedModel m => m.TestTimeD4 ? 8 : 1,
-        _ => throw new ArgumentException($"{classifier.Name}: not a model or a fold ensemble", nameof(classifier)),
-    };
+    public static int PassesPerCell(ISavedClassifier classifier) => FoldEnsemble.MembersOf(classifier).Sum(m => m.TestTimeD4 ? 8 : 1);
 
     /// <summary>Index of the largest probability of each row.</summary>
     public static int[] ArgMax(float[,] probabilities) =>

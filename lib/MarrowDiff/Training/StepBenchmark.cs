@@ -79,12 +79,7 @@ public static class StepBenchmark
     /// </summary>
     public static IReadOnlyList<ClassifierSpeed> Classifier(ISavedClassifier classifier, Preparation.SampleSet cells, int rounds = 2)
     {
-        var members = classifier switch
-        {
-            FoldEnsemble e => e.Members,
-            TrainedModel m => [m],
-            _ => throw new ArgumentException($"{classifier.Name}: only a model or a fold ensemble can be timed", nameof(classifier)),
-        };
+        var members = FoldEnsemble.MembersOf(classifier);
         int passes = Inference.PassesPerCell(classifier);
         double Time(bool channelsLast, Preparation.SampleSet set)
         {
