@@ -208,6 +208,7 @@ public sealed record ExperimentProfile(
             "label_smoothing" => this with { Refinements = Refine() with { LabelSmoothing = Real() } },
             "stain_jitter" => this with { Refinements = Refine() with { StainJitter = Real() } },
             "mixup" => this with { Refinements = Refine() with { Mixup = Real() } },
+            "rotate" => this with { Refinements = Refine() with { Rotation = Bool() } },
             "tta" => this with { Refinements = Refine() with { TestTimeD4 = Bool() } },
             "engine" => this with { Engine = value.Trim().ToLowerInvariant() switch
             {
@@ -216,7 +217,7 @@ public sealed record ExperimentProfile(
                 _ => throw new ArgumentException($"engine={value}: use fp32, bf16, channels-last or bf16+channels-last"),
             } },
             "weight_decay" => this with { Grid = [Grid[0] with { WeightDecay = Real() }] },
-            _ => throw new ArgumentException($"unknown setting '{key}': use epochs, local_epochs, local_lr, local_from_global, width, input, batch, oversample, cv_epochs, cv_variant, lr, weight_decay, validation_fold, dropout, conv_dropout, classifier_dropout, global_pool, ensemble_folds, schedule, label_smoothing, stain_jitter, mixup, tta, engine"),
+            _ => throw new ArgumentException($"unknown setting '{key}': use epochs, local_epochs, local_lr, local_from_global, width, input, batch, oversample, cv_epochs, cv_variant, lr, weight_decay, validation_fold, dropout, conv_dropout, classifier_dropout, global_pool, ensemble_folds, schedule, label_smoothing, stain_jitter, mixup, rotate, tta, engine"),
         };
         p = p with { Name = $"{Name}+{key}={value}", ComparableToPaper = ComparableToPaper && p == this with { Name = p.Name } };
         return p.Validate();

@@ -39,6 +39,20 @@ public readonly record struct D4(int Index)
         return Mirrored ? (n - 1 - sx, sy) : (sx, sy);
     }
 
+    /// <summary><see cref="SourceOf(int, int, int)"/> at a point between pixels (a patch turned by any angle is
+    /// sampled there).</summary>
+    public (double X, double Y) SourceOf(double x, double y, int n)
+    {
+        (double sx, double sy) = QuarterTurns switch
+        {
+            0 => (x, y),
+            1 => (n - 1 - y, x),
+            2 => (n - 1 - x, n - 1 - y),
+            _ => (y, n - 1 - x),
+        };
+        return Mirrored ? (n - 1 - sx, sy) : (sx, sy);
+    }
+
     /// <summary>The transformed image. Patches are square; a non-square image is refused rather than cropped.</summary>
     public RgbImage Apply(RgbImage image)
     {

@@ -58,13 +58,18 @@ public sealed class BatchLoader
 
     /// <param name="stainJitter">Strength of the random colour change of every image (<see cref="StainJitter"/>); 0: none,
     /// as in the paper. Drawn from the seed and the epoch, so a resumed run sees the same colours.</param>
-    public BatchLoader(SampleSet set, ColourNormalisation normalisation, int batchSize = 40, int seed = 0, bool shuffle = true, int prefetch = 2, double stainJitter = 0)
+    /// <param name="rotate">Turn every image by a uniform random angle (<see cref="Model.Refinements.Rotation"/>); drawn
+    /// from the seed and the epoch like the colours.</param>
+    public BatchLoader(SampleSet set, ColourNormalisation normalisation, int batchSize = 40, int seed = 0, bool shuffle = true, int prefetch = 2, double stainJitter = 0,
+                       bool rotate = false)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), "batch size must be at least 1");
         if (prefetch < 1) throw new ArgumentOutOfRangeException(nameof(prefetch), "prefetch must be at least 1");
         if (stainJitter is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(stainJitter), $"{stainJitter}: use [0, 1]");
-        Set = set; Normalisation = normalisation; BatchSize = batchSize; Seed = seed; Shuffle = shuffle; Prefetch = prefetch; StainJitterStrength = stainJitter;
+        Set = set; Normalisation = normalisation; BatchSize = batchSize; Seed = seed; Shuffle = shuffle; Prefetch = prefetch; StainJitterStrength = stainJitter; Rotate = rotate;
     }
+
+    public bool Rotate { get; }
 
     public double StainJitterStrength { get; }
 
@@ -92,6 +97,7 @@ public sealed class BatchLoader
         int[] order = Order(epoch);
         // One generator per epoch, drawn in sample order by the one producer thread: the same colours on every run.
         Rng? colours = StainJitterStrength > 0 ? Rng.For(Seed, Rng.Key("stain-jitter"), epoch) : null;
+        Rng? angles = Rotate ? Rng.For(Seed, Rng.Key("rotation"), epoch) : null;
         using var ready = new BlockingCollection<Batch>(Prefetch);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         Exception? failure = null;
@@ -102,7 +108,7 @@ public sealed class BatchLoader
                 for (int start = 0; start < order.Length; start += BatchSize)
                 {
                     stop.Token.ThrowIfCancellationRequested();
-                    ready.Add(Render(order, start, Math.Min(BatchSize, order.Length - start), colours), stop.Token);
+                    ready.Add(Render(order, start, Math.Min(BatchSize, order.Length - start), colours, angles), stop.Token);
                 }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
@@ -124,7 +130,7 @@ public sealed class BatchLoader
         }
     }
 
-    private Batch Render(int[] order, int start, int count, Rng? colours)
+    private Batch Render(int[] order, int start, int count, Rng? colours, Rng? angles)
     {
         const int size = CellPatch.Size, per = 3 * size * size;
         if (!_pool.TryTake(out float[]? inputs) || inputs.Length < BatchSize * per) inputs = new float[BatchSize * per];
@@ -135,7 +141,8 @@ public sealed class BatchLoader
             int s = order[start + i];
             samples[i] = s;
             labels[i] = Set.Label(s);
-            Set.Fill(s, inputs.AsSpan(i * per, per), Normalisation, colours is null ? null : StainJitter.Draw(colours, StainJitterStrength));
+            Set.Fill(s, inputs.AsSpan(i * per, per), Normalisation, colours is null ? null : StainJitter.Draw(colours, StainJitterStrength),
+                     angles is null ? null : angles.NextDouble() * 2 * Math.PI);
         }
         return new Batch(inputs, labels, samples, count, _pool);
     }

@@ -88,6 +88,38 @@ public sealed record CellTile(CellImage Cell, RgbImage Tile, int Margin, int Max
                 chw[d] = yy; chw[n * n + d] = u; chw[2 * n * n + d] = v;
             }
     }
+
+    /// <summary><see cref="FillPlanes"/> followed by a turn of <paramref name="angle"/> radians about the patch centre
+    /// (bilinear). A turned corner reaches √2 × 48 ≈ 68 px from the centre, past the tile's 48 + margin: there the tile
+    /// is mirrored at its edge, so the corner shows background like the rest of the tile rather than a black wedge whose
+    /// position would tell the network the angle.</summary>
+    internal void FillPlanesTurned(int dx, int dy, D4 g, double angle, Span<float> chw)
+    {
+        Interlocked.Increment(ref _renders);
+        Check(dx, dy);
+        const int n = CellPatch.Size;
+        const float scale = 1f / 255f;
+        byte[] p = Tile.Pixels;
+        int w = Tile.Width, h = Tile.Height;
+        double c = (n - 1) / 2.0, cos = Math.Cos(angle), sin = Math.Sin(angle);
+        static int Mirror(int i, int length) { while (i < 0 || i >= length) i = i < 0 ? -i : 2 * (length - 1) - i; return i; }
+        for (int y = 0; y < n; y++)
+            for (int x = 0; x < n; x++)
+            {
+                // Undo the turn (applied last), then the D4 pose, in continuous patch coordinates.
+                double rx = cos * (x - c) + sin * (y - c) + c, ry = -sin * (x - c) + cos * (y - c) + c;
+                (double ux, double uy) = g.SourceOf(rx, ry, n);
+                double sx = Margin + dx + ux, sy = Margin + dy + uy;
+                int x0 = (int)Math.Floor(sx), y0 = (int)Math.Floor(sy);
+                double fx = sx - x0, fy = sy - y0;
+                int xa = Mirror(x0, w), xb = Mirror(x0 + 1, w), ya = Mirror(y0, h), yb = Mirror(y0 + 1, h);
+                int aa = (ya * w + xa) * 3, ba = (ya * w + xb) * 3, ab = (yb * w + xa) * 3, bb = (yb * w + xb) * 3;
+                double Blend(int k) => (1 - fy) * ((1 - fx) * p[aa + k] + fx * p[ba + k]) + fy * ((1 - fx) * p[ab + k] + fx * p[bb + k]);
+                var (yy, u, v) = Yuv.FromRgb((float)Blend(0) * scale, (float)Blend(1) * scale, (float)Blend(2) * scale);
+                int d = y * n + x;
+                chw[d] = yy; chw[n * n + d] = u; chw[2 * n * n + d] = v;
+            }
+    }
 }
 
 /// <summary>The tiles of a set of cells, built once: each field image is decoded once and all its cells cut out.</summary>

@@ -70,10 +70,11 @@ public sealed class SampleSet
     }
 
     /// <summary>Sample <paramref name="index"/> as normalised network input (3 × 96 × 96 floats).</summary>
-    public void Fill(int index, Span<float> chw, ColourNormalisation normalisation, StainJitter? jitter = null)
+    public void Fill(int index, Span<float> chw, ColourNormalisation normalisation, StainJitter? jitter = null, double? angle = null)
     {
         Sample s = _samples[index];
-        Tiles.Tiles[s.Tile].FillPlanes(s.Dx, s.Dy, s.Transform, chw);
+        if (angle is { } a) Tiles.Tiles[s.Tile].FillPlanesTurned(s.Dx, s.Dy, s.Transform, a, chw);
+        else Tiles.Tiles[s.Tile].FillPlanes(s.Dx, s.Dy, s.Transform, chw);
         jitter?.Apply(chw);
         normalisation.Apply(chw);
     }

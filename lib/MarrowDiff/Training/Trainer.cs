@@ -113,7 +113,7 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
         if (StartFrom is not null) CopyMatching(StartFrom, model);
         var named = model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList();
         var refine = Config.Refinements;
-        var loader = new BatchLoader(train, normalisation, Config.BatchSize, Config.Seed, stainJitter: refine?.StainJitter ?? 0);
+        var loader = new BatchLoader(train, normalisation, Config.BatchSize, Config.Seed, stainJitter: refine?.StainJitter ?? 0, rotate: refine?.Rotation ?? false);
         long totalSteps = (long)Config.Epochs * loader.BatchesPerEpoch;
         using var sgd = new TorchSgd(named, Config.Hyper, step => Config.RateAt(step, totalSteps));
         double labelSmoothing = refine?.LabelSmoothing ?? 0;

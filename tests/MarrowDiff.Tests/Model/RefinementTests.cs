@@ -72,6 +72,15 @@ public class RefinementTests
         Assert.Contains("\"Mixup\":0.2", json);
         Assert.Equal(config, JsonSerializer.Deserialize<TrainingConfig>(json));
         Assert.Throws<ArgumentOutOfRangeException>(() => ExperimentProfile.RealPlus.With("mixup", "-1"));
+        // Rotation likewise: off and absent from the JSON unless set.
+        Assert.DoesNotContain("Rotation", JsonSerializer.Serialize(ExperimentProfile.RealPlus.Refinements));
+        var turned = ExperimentProfile.RealPlus.With("rotate", "on");
+        Assert.True(turned.Refinements!.Rotation);
+        var turnedConfig = turned.Training(turned.Grid[0]);
+        string turnedJson = JsonSerializer.Serialize(turnedConfig);
+        Assert.Contains("\"Rotation\":true", turnedJson);
+        Assert.Equal(turnedConfig, JsonSerializer.Deserialize<TrainingConfig>(turnedJson));
+        Assert.Throws<ArgumentException>(() => ExperimentProfile.RealPlus.With("rotate", "45"));
         // The local model's own rate and start; the paper's profiles start it from scratch at the global rate.
         var local = ExperimentProfile.RealPlus.With("local_lr", "0.005");
         Assert.Equal(0.005, local.LocalHyper(local.Grid[0]).LearningRate);

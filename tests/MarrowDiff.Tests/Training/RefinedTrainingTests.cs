@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using MarrowDiff.Imaging;
 using MarrowDiff.Model;
 using MarrowDiff.Preparation;
 using MarrowDiff.Training;
@@ -57,6 +58,59 @@ public class RefinedTrainingTests(TwentyPatchesFixture fx) : IClassFixture<Twent
         var (a, history) = new Trainer(mixed).Train(fx.Set, fx.Normalisation, null);
         var (b, _) = new Trainer(mixed).Train(fx.Set, fx.Normalisation, null);
         var (plain, _) = new Trainer(Config(3)).Train(fx.Set, fx.Normalisation, null);
+        using (a) using (b) using (plain)
+        {
+            Assert.Equal(Hash(a), Hash(b));
+            Assert.NotEqual(Hash(a), Hash(plain));
+        }
+        Assert.All(history, h => Assert.True(double.IsFinite(h.TrainLoss)));
+    }
+
+    [Fact]
+    public void Rotation_ByNothingIsThePlainPatch_AQuarterTurnIsTheD4Turn_AndTheLoaderTurnsTheSameWayEachRun()
+    {
+        const int per = 3 * 96 * 96;
+        float[] plain = new float[per], turned = new float[per];
+        for (int s = 0; s < fx.Set.Count; s++)
+        {
+            fx.Set.Fill(s, plain, fx.Normalisation);
+            fx.Set.Fill(s, turned, fx.Normalisation, null, 0.0);
+            Assert.Equal(plain, turned);
+        }
+        // A quarter turn counter-clockwise by angle is D4's element 3 (output (x, y) from source (y, 95 − x)), up to
+        // the rounding of cos(π/2); a mirrored pose turned by π equals the mirrored pose of the half-turn element.
+        foreach (var tile in fx.Tiles.Tiles.Take(5))
+        {
+            tile.FillPlanes(0, 0, new D4(3), plain);
+            tile.FillPlanesTurned(0, 0, D4.Identity, Math.PI / 2, turned);
+            Assert.All(plain.Zip(turned), p => Assert.Equal(p.First, p.Second, 1e-4f));
+            tile.FillPlanes(0, 0, new D4(6), plain);
+            tile.FillPlanesTurned(0, 0, new D4(4), Math.PI, turned);
+            Assert.All(plain.Zip(turned), p => Assert.Equal(p.First, p.Second, 1e-4f));
+        }
+
+        var still = new BatchLoader(fx.Set, fx.Normalisation, 10, seed: 5);
+        var loader = new BatchLoader(fx.Set, fx.Normalisation, 10, seed: 5, rotate: true);
+        var again = new BatchLoader(fx.Set, fx.Normalisation, 10, seed: 5, rotate: true);
+        foreach (var (p, (r, k)) in still.Epoch(0).Zip(loader.Epoch(0).Zip(again.Epoch(0))))
+            using (p) using (r) using (k)
+            {
+                Assert.Equal(p.Labels, r.Labels);
+                Assert.Equal(r.Inputs, k.Inputs);
+                Assert.NotEqual(p.Inputs, r.Inputs);
+            }
+        using var e0 = loader.Epoch(0).First();
+        using var e1 = loader.Epoch(1).First();
+        Assert.NotEqual(e0.Inputs.Take(per), e1.Inputs.Take(per));
+    }
+
+    [Fact]
+    public void Rotation_TrainsDeterministically_AndChangesTheWeights()
+    {
+        var turned = Config(2) with { Refinements = Config(2).Refinements! with { Rotation = true } };
+        var (a, history) = new Trainer(turned).Train(fx.Set, fx.Normalisation, null);
+        var (b, _) = new Trainer(turned).Train(fx.Set, fx.Normalisation, null);
+        var (plain, _) = new Trainer(Config(2)).Train(fx.Set, fx.Normalisation, null);
         using (a) using (b) using (plain)
         {
             Assert.Equal(Hash(a), Hash(b));
