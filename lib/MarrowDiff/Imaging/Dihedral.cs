@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace MarrowDiff.Imaging;
 
 /// <summary>
@@ -25,32 +27,20 @@ public readonly record struct D4(int Index)
     /// element is its own inverse (mirror·rotate·mirror = rotate backwards).</summary>
     public D4 Inverse => Mirrored ? this : new D4((4 - QuarterTurns) & 3);
 
-    /// <summary>The source pixel that lands on (x, y) of an n×n output.</summary>
-    public (int X, int Y) SourceOf(int x, int y, int n)
+    /// <summary>The source pixel that lands on (x, y) of an n×n output: whole pixels (ints), or a point between them
+    /// (doubles: a patch turned by any angle is sampled there).</summary>
+    public (T X, T Y) SourceOf<T>(T x, T y, int n) where T : INumber<T>
     {
+        T last = T.CreateChecked(n - 1);
         // Undo the rotation first (it was applied last), then the mirror.
-        (int sx, int sy) = QuarterTurns switch
+        (T sx, T sy) = QuarterTurns switch
         {
             0 => (x, y),
-            1 => (n - 1 - y, x),
-            2 => (n - 1 - x, n - 1 - y),
-            _ => (y, n - 1 - x),
+            1 => (last - y, x),
+            2 => (last - x, last - y),
+            _ => (y, last - x),
         };
-        return Mirrored ? (n - 1 - sx, sy) : (sx, sy);
-    }
-
-    /// <summary><see cref="SourceOf(int, int, int)"/> at a point between pixels (a patch turned by any angle is
-    /// sampled there).</summary>
-    public (double X, double Y) SourceOf(double x, double y, int n)
-    {
-        (double sx, double sy) = QuarterTurns switch
-        {
-            0 => (x, y),
-            1 => (n - 1 - y, x),
-            2 => (n - 1 - x, n - 1 - y),
-            _ => (y, n - 1 - x),
-        };
-        return Mirrored ? (n - 1 - sx, sy) : (sx, sy);
+        return Mirrored ? (last - sx, sy) : (sx, sy);
     }
 
     /// <summary>The transformed image. Patches are square; a non-square image is refused rather than cropped.</summary>

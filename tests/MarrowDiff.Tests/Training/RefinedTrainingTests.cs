@@ -33,31 +33,39 @@ public class RefinedTrainingTests(TwentyPatchesFixture fx) : IClassFixture<Twent
     }
 
     [Fact]
-    public void StainJitter_ChangesColoursNotLabels_TheSameWayEachRun()
+    public void StainJitter_ChangesColoursNotLabels_TheSameWayEachRun() =>
+        AssertChangesImagesNotLabels_TheSameWayEachRun(() => new BatchLoader(fx.Set, fx.Normalisation, 10, seed: 5, stainJitter: 0.2));
+
+    /// <summary>A loader from <paramref name="make"/> changes every batch's images against a plain loader of the same seed
+    /// but none of its labels, the same way twice, and another way in the next epoch.</summary>
+    private void AssertChangesImagesNotLabels_TheSameWayEachRun(Func<BatchLoader> make)
     {
         var plain = new BatchLoader(fx.Set, fx.Normalisation, 10, seed: 5);
-        var jittered = new BatchLoader(fx.Set, fx.Normalisation, 10, seed: 5, stainJitter: 0.2);
-        var again = new BatchLoader(fx.Set, fx.Normalisation, 10, seed: 5, stainJitter: 0.2);
-        foreach (var (p, (j, k)) in plain.Epoch(0).Zip(jittered.Epoch(0).Zip(again.Epoch(0))))
-            using (p) using (j) using (k)
+        BatchLoader changed = make(), again = make();
+        foreach (var (p, (c, k)) in plain.Epoch(0).Zip(changed.Epoch(0).Zip(again.Epoch(0))))
+            using (p) using (c) using (k)
             {
-                Assert.Equal(p.Labels, j.Labels);
-                Assert.Equal(j.Inputs, k.Inputs);
-                Assert.NotEqual(p.Inputs, j.Inputs);
+                Assert.Equal(p.Labels, c.Labels);
+                Assert.Equal(c.Inputs, k.Inputs);
+                Assert.NotEqual(p.Inputs, c.Inputs);
             }
-        // Another epoch, other colours.
-        using var e0 = jittered.Epoch(0).First();
-        using var e1 = jittered.Epoch(1).First();
-        Assert.NotEqual(e0.Inputs.Take(100), e1.Inputs.Take(100));
+        using var e0 = changed.Epoch(0).First();
+        using var e1 = changed.Epoch(1).First();
+        Assert.NotEqual(e0.Inputs.Take(3 * 96 * 96), e1.Inputs.Take(3 * 96 * 96));
     }
 
     [Fact]
-    public void Mixup_IsDeterministic_AndChangesTheWeights()
+    public void Mixup_IsDeterministic_AndChangesTheWeights() =>
+        AssertTrainsDeterministically_AndChangesTheWeights(Config(3), r => r with { Mixup = 0.4 });
+
+    /// <summary>Training with <paramref name="refine"/> applied to <paramref name="config"/>'s refinements gives byte-equal
+    /// weights twice, other weights than without it, and a finite loss every epoch.</summary>
+    private void AssertTrainsDeterministically_AndChangesTheWeights(TrainingConfig config, Func<Refinements, Refinements> refine)
     {
-        var mixed = Config(3) with { Refinements = Config(3).Refinements! with { Mixup = 0.4 } };
-        var (a, history) = new Trainer(mixed).Train(fx.Set, fx.Normalisation, null);
-        var (b, _) = new Trainer(mixed).Train(fx.Set, fx.Normalisation, null);
-        var (plain, _) = new Trainer(Config(3)).Train(fx.Set, fx.Normalisation, null);
+        var refined = config with { Refinements = refine(config.Refinements!) };
+        var (a, history) = new Trainer(refined).Train(fx.Set, fx.Normalisation, null);
+        var (b, _) = new Trainer(refined).Train(fx.Set, fx.Normalisation, null);
+        var (plain, _) = new Trainer(config).Train(fx.Set, fx.Normalisation, null);
         using (a) using (b) using (plain)
         {
             Assert.Equal(Hash(a), Hash(b));
@@ -89,35 +97,12 @@ public class RefinedTrainingTests(TwentyPatchesFixture fx) : IClassFixture<Twent
             Assert.All(plain.Zip(turned), p => Assert.Equal(p.First, p.Second, 1e-4f));
         }
 
-        var still = new BatchLoader(fx.Set, fx.Normalisation, 10, seed: 5);
-        var loader = new BatchLoader(fx.Set, fx.Normalisation, 10, seed: 5, rotate: true);
-        var again = new BatchLoader(fx.Set, fx.Normalisation, 10, seed: 5, rotate: true);
-        foreach (var (p, (r, k)) in still.Epoch(0).Zip(loader.Epoch(0).Zip(again.Epoch(0))))
-            using (p) using (r) using (k)
-            {
-                Assert.Equal(p.Labels, r.Labels);
-                Assert.Equal(r.Inputs, k.Inputs);
-                Assert.NotEqual(p.Inputs, r.Inputs);
-            }
-        using var e0 = loader.Epoch(0).First();
-        using var e1 = loader.Epoch(1).First();
-        Assert.NotEqual(e0.Inputs.Take(per), e1.Inputs.Take(per));
+        AssertChangesImagesNotLabels_TheSameWayEachRun(() => new BatchLoader(fx.Set, fx.Normalisation, 10, seed: 5, rotate: true));
     }
 
     [Fact]
-    public void Rotation_TrainsDeterministically_AndChangesTheWeights()
-    {
-        var turned = Config(2) with { Refinements = Config(2).Refinements! with { Rotation = true } };
-        var (a, history) = new Trainer(turned).Train(fx.Set, fx.Normalisation, null);
-        var (b, _) = new Trainer(turned).Train(fx.Set, fx.Normalisation, null);
-        var (plain, _) = new Trainer(Config(2)).Train(fx.Set, fx.Normalisation, null);
-        using (a) using (b) using (plain)
-        {
-            Assert.Equal(Hash(a), Hash(b));
-            Assert.NotEqual(Hash(a), Hash(plain));
-        }
-        Assert.All(history, h => Assert.True(double.IsFinite(h.TrainLoss)));
-    }
+    public void Rotation_TrainsDeterministically_AndChangesTheWeights() =>
+        AssertTrainsDeterministically_AndChangesTheWeights(Config(2), r => r with { Rotation = true });
 
     [Fact]
     public void MixupDraw_PairsEveryImageOnce_WithLambdaInTheUnitInterval()
