@@ -64,7 +64,7 @@ public enum LearningRateSchedule
 /// <summary>
 /// The refinements a careful practitioner adds to the paper's recipe for a few hundred real cells per class; each is
 /// off in the paper's profiles. Every one is kept in the real-cell profile only because the validation folds of the
-/// development subset said so (see <c>ExperimentProfile.RealCells</c>), never because of a test cell.
+/// development subset said so (see <c>ExperimentProfile.RealPlus</c>), never because of a test cell.
 /// </summary>
 /// <param name="Schedule">Cosine decay after a short warm-up instead of Torch7's 1/(1 + t·decay): the rate ends
 /// near zero, so the last epochs settle instead of hopping between minima.</param>
@@ -76,7 +76,8 @@ public enum LearningRateSchedule
 /// scaled by e^U(−s, s), brightness shifted by U(−s/2, s/2), both chroma planes by U(−s/3, s/3). It stands in
 /// for the spread of stain and illumination between slides, labs and scanners.</param>
 /// <param name="TestTimeD4">Average the softmax over the eight rotations and flips of each cell at inference: a cell
-/// has no orientation, so the average is the model's answer about the cell, not about its pose.</param>
+/// has no orientation, so the average is the model's answer about the cell, not about its pose. Eight passes a cell:
+/// real-plus leaves it off, because its models trained on randomly turned cells answer as well from one pose.</param>
 public sealed record Refinements(
     LearningRateSchedule Schedule = LearningRateSchedule.Cosine, double WarmupFraction = 0.03, double LabelSmoothing = 0.1,
     double StainJitter = 0.2, bool TestTimeD4 = true)
@@ -90,10 +91,11 @@ public sealed record Refinements(
 
     /// <summary>Turn every training image by its own angle, drawn uniformly from [0°, 360°) per image and epoch, on
     /// top of its D4 pose (bilinear, the tile mirrored at its edge where a turned corner reaches past it). A cell has no
-    /// orientation, so the eight D4 poses are a sample of a continuous invariance; this asks for all of it. Off in every
-    /// profile: on the PBC folds it did not raise macro-F1, but with it a single pose scores as well as the eight poses
-    /// of <see cref="TestTimeD4"/> do without it, so inference needs an eighth of the passes (README, "How it was chosen").</summary>
-    // Not a constructor parameter, for the same reason as Mixup: every earlier cache key stays as it was.
+    /// orientation, so the eight D4 poses are a sample of a continuous invariance; this asks for all of it. On the PBC
+    /// folds it did not raise macro-F1, but with it a single pose scores as well as the eight poses of
+    /// <see cref="TestTimeD4"/> do without it, so inference needs an eighth of the passes: real-plus uses it in place of
+    /// test-time D4 (README, "Random-angle rotation buys speed"). Off in the paper's profiles.</summary>
+    // Not a constructor parameter, for the same reason as Mixup: every cache key from before it stays as it was.
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public bool Rotation { get; init; }
 

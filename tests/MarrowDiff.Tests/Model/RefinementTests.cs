@@ -53,9 +53,11 @@ public class RefinementTests
     [Fact]
     public void ProfileSettings_TurnOneRefinementAtATime()
     {
-        var p = ExperimentProfile.RealPlus.With("tta", "off");
-        Assert.False(p.Refinements!.TestTimeD4);
-        Assert.Equal(ExperimentProfile.RealPlus.Refinements! with { TestTimeD4 = false }, p.Refinements);
+        // real-plus classifies from one pose (its models are trained on turned cells); tta=on brings the eight back.
+        Assert.False(ExperimentProfile.RealPlus.Refinements!.TestTimeD4);
+        var p = ExperimentProfile.RealPlus.With("tta", "on");
+        Assert.True(p.Refinements!.TestTimeD4);
+        Assert.Equal(ExperimentProfile.RealPlus.Refinements! with { TestTimeD4 = true }, p.Refinements);
         // On a profile without refinements, setting one starts from none of them.
         var q = ExperimentProfile.Real.With("label_smoothing", "0.1");
         Assert.Equal(new Refinements(LearningRateSchedule.Torch7, 0, 0.1, 0, false), q.Refinements);
@@ -65,6 +67,7 @@ public class RefinementTests
         Assert.Throws<ArgumentException>(() => ExperimentProfile.RealPlus.With("ensemble_folds", "6"));
         // Mixup, added after models were cached: absent from the JSON (so from every earlier key) until it is set.
         Assert.DoesNotContain("Mixup", JsonSerializer.Serialize(ExperimentProfile.RealPlus.Refinements));
+        Assert.DoesNotContain("Mixup", JsonSerializer.Serialize(new Refinements()));
         var mixed = ExperimentProfile.RealPlus.With("mixup", "0.2");
         Assert.Equal(0.2, mixed.Refinements!.Mixup);
         var config = mixed.Training(mixed.Grid[0]);
@@ -72,10 +75,12 @@ public class RefinementTests
         Assert.Contains("\"Mixup\":0.2", json);
         Assert.Equal(config, JsonSerializer.Deserialize<TrainingConfig>(json));
         Assert.Throws<ArgumentOutOfRangeException>(() => ExperimentProfile.RealPlus.With("mixup", "-1"));
-        // Rotation likewise: off and absent from the JSON unless set.
-        Assert.DoesNotContain("Rotation", JsonSerializer.Serialize(ExperimentProfile.RealPlus.Refinements));
-        var turned = ExperimentProfile.RealPlus.With("rotate", "on");
+        // Rotation likewise: absent from the JSON unless set, so the keys of models cached before it stay; real-plus sets it.
+        Assert.DoesNotContain("Rotation", JsonSerializer.Serialize(new Refinements()));
+        Assert.DoesNotContain("Rotation", JsonSerializer.Serialize(ExperimentProfile.RealPlus.With("rotate", "off").Refinements));
+        var turned = ExperimentProfile.RealPlus;
         Assert.True(turned.Refinements!.Rotation);
+        Assert.False(ExperimentProfile.Real.With("label_smoothing", "0.1").Refinements!.Rotation);
         var turnedConfig = turned.Training(turned.Grid[0]);
         string turnedJson = JsonSerializer.Serialize(turnedConfig);
         Assert.Contains("\"Rotation\":true", turnedJson);
