@@ -21,7 +21,7 @@ internal static class TrainCommand
         var groupBy = CommonOptions.GroupBy();
         var set = new Option<string[]>("--set")
         {
-            Description = "overrides a profile value (epochs, local_epochs, local_lr, local_from_global, width, input, batch, oversample=LOW,HIGH, cv_epochs, cv_variant, lr, weight_decay, validation_fold, dropout, conv_dropout, classifier_dropout, global_pool, ensemble_folds, schedule, label_smoothing, stain_jitter, mixup, tta, engine=fp32|bf16|channels-last); repeatable",
+            Description = $"overrides a profile value ({ExperimentProfile.SettingNames}); repeatable",
             HelpName = "KEY=VALUE",
         };
         var pitch = CommonOptions.Pitch();

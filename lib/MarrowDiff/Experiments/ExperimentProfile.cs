@@ -171,6 +171,9 @@ public sealed record ExperimentProfile(
         return this;
     }
 
+    /// <summary>What <see cref="With"/> accepts, as the CLI's <c>--set</c> help and With's own error show it.</summary>
+    public const string SettingNames = "epochs, local_epochs, local_lr, local_from_global, width, input, batch, oversample=LOW,HIGH, cv_epochs, cv_variant, lr, weight_decay, validation_fold, dropout, conv_dropout, classifier_dropout, global_pool, ensemble_folds, schedule=torch7|cosine, label_smoothing, stain_jitter, mixup, rotate=on|off, tta=on|off, engine=fp32|bf16|channels-last|bf16+channels-last";
+
     /// <summary>
     /// This profile with one value overridden (<c>epochs=20</c>, <c>width=0.25</c>, <c>input=96</c>, <c>batch=40</c>,
     /// <c>oversample=100,200</c>, <c>cv_epochs=5</c>, <c>lr=0.01</c> (a one-point grid), <c>validation_fold=2</c>).
@@ -221,7 +224,7 @@ public sealed record ExperimentProfile(
                 _ => throw new ArgumentException($"engine={value}: use fp32, bf16, channels-last or bf16+channels-last"),
             } },
             "weight_decay" => this with { Grid = [Grid[0] with { WeightDecay = Real() }] },
-            _ => throw new ArgumentException($"unknown setting '{key}': use epochs, local_epochs, local_lr, local_from_global, width, input, batch, oversample, cv_epochs, cv_variant, lr, weight_decay, validation_fold, dropout, conv_dropout, classifier_dropout, global_pool, ensemble_folds, schedule, label_smoothing, stain_jitter, mixup, rotate, tta, engine"),
+            _ => throw new ArgumentException($"unknown setting '{key}': use {SettingNames}"),
         };
         p = p with { Name = $"{Name}+{key}={value}", ComparableToPaper = ComparableToPaper && p == this with { Name = p.Name } };
         return p.Validate();

@@ -174,4 +174,26 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
         Assert.Throws<ArgumentOutOfRangeException>(() => ExperimentProfile.Smoke.With("width", "-1"));
         Assert.Contains("\"epochs\": 10", ExperimentProfile.Smoke.ToJson());
     }
+
+    [Fact]
+    public void EverySettingTheHelpNames_IsAccepted_AndNoOther()
+    {
+        // The CLI's --set help and With's error both print SettingNames: a setting missing from it cannot be found,
+        // a name in it that With refuses sends the user to a dead end.
+        var samples = new Dictionary<string, string>
+        {
+            ["epochs"] = "3", ["local_epochs"] = "3", ["local_lr"] = "0.005", ["local_from_global"] = "on", ["width"] = "0.25",
+            ["input"] = "48", ["batch"] = "20", ["oversample"] = "100,200", ["cv_epochs"] = "2", ["cv_variant"] = "OS60",
+            ["lr"] = "0.02", ["weight_decay"] = "1e-3", ["validation_fold"] = "2", ["dropout"] = "0.1", ["conv_dropout"] = "0.1",
+            ["classifier_dropout"] = "0.2", ["global_pool"] = "on", ["ensemble_folds"] = "3", ["schedule"] = "cosine",
+            ["label_smoothing"] = "0.1", ["stain_jitter"] = "0.2", ["mixup"] = "0.2", ["rotate"] = "on", ["tta"] = "off",
+            ["engine"] = "bf16",
+        };
+        var named = ExperimentProfile.SettingNames.Split(", ").Select(n => n.Split('=')[0]).ToList();
+        Assert.Equal(samples.Keys.Order(), named.Order());
+        foreach (var (key, value) in samples)
+            Assert.Contains($"+{key}={value}", ExperimentProfile.RealPlus.With(key, value).Name);
+        var refused = Assert.Throws<ArgumentException>(() => ExperimentProfile.Smoke.With("colour", "blue"));
+        Assert.Contains(ExperimentProfile.SettingNames, refused.Message);
+    }
 }
