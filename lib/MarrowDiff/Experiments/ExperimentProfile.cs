@@ -129,9 +129,8 @@ public sealed record ExperimentProfile(
     /// a cell. Chosen on validation folds of the development subset only (the choices and their fold scores: README,
     /// issue 13 notes).
     /// </summary>
-    /// <remarks>Random rotation replaced test-time D4 averaging: on all five folds the rotated models scored from one
-    /// pose as well as the unrotated ones from eight (macro-F1 80.6 against 80.1), so the classifier makes 5 forward
-    /// passes a cell instead of 40. <c>--set tta=on</c> brings the eight poses back.</remarks>
+    /// <remarks>Random rotation stands in for test-time D4 averaging (why: <see cref="Refinements.Rotation"/>), so the
+    /// classifier makes 5 forward passes a cell instead of 40; <c>--set tta=on</c> brings the eight poses back.</remarks>
     public static ExperimentProfile RealPlus { get; } = Real with
     {
         Name = "real-plus",

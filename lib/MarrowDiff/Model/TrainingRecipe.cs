@@ -76,8 +76,8 @@ public enum LearningRateSchedule
 /// scaled by e^U(−s, s), brightness shifted by U(−s/2, s/2), both chroma planes by U(−s/3, s/3). It stands in
 /// for the spread of stain and illumination between slides, labs and scanners.</param>
 /// <param name="TestTimeD4">Average the softmax over the eight rotations and flips of each cell at inference: a cell
-/// has no orientation, so the average is the model's answer about the cell, not about its pose. Eight passes a cell:
-/// real-plus leaves it off, because its models trained on randomly turned cells answer as well from one pose.</param>
+/// has no orientation, so the average is the model's answer about the cell, not about its pose. Eight passes a cell;
+/// real-plus leaves it off (see <see cref="Rotation"/>).</param>
 public sealed record Refinements(
     LearningRateSchedule Schedule = LearningRateSchedule.Cosine, double WarmupFraction = 0.03, double LabelSmoothing = 0.1,
     double StainJitter = 0.2, bool TestTimeD4 = true)
