@@ -47,7 +47,7 @@ public sealed class BlockAlignedConv2d : nn.Module<Tensor, Tensor>
     public Parameter Bias => bias;
 
     /// <summary>How this convolution runs on the CPU (an engine lever, measured by <c>bench/run.sh</c>; the default is
-    /// what every model so far was trained with). Not a parameter: it changes rounding, never the function.</summary>
+    /// what the paper's profiles train with). Not a parameter: it changes rounding, never the function.</summary>
     public ConvolutionEngine Engine { get; set; } = ConvolutionEngine.Default;
 
     /// <summary>BatchNorm folded into this convolution for inference (<see cref="FoldBatchNorm"/>): the weight and bias
@@ -130,10 +130,11 @@ public sealed class BlockAlignedConv2d : nn.Module<Tensor, Tensor>
 [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<ConvolutionEngine>))]
 public enum ConvolutionEngine
 {
-    /// <summary>fp32, LibTorch's default (channels-first) layout: how every model so far was trained.</summary>
+    /// <summary>fp32, LibTorch's default (channels-first) layout: how the paper's profiles train.</summary>
     Default = 0,
     /// <summary>bf16 convolutions (oneDNN's AVX512_BF16 kernels where the CPU has them), fp32 weights and BatchNorm.</summary>
     BFloat16 = 1,
-    /// <summary>Channels-last (NHWC) strides for the convolution's input and weight.</summary>
+    /// <summary>Channels-last (NHWC) strides for the convolution's input and weight: how real-plus trains, and how every
+    /// inference runs (<c>Inference.Probabilities</c>).</summary>
     ChannelsLast = 2,
 }

@@ -51,36 +51,41 @@ public static class NumericalSelfTest
     public const int NarrowChannels = 8;
 
     /// <summary>The checks `marrow doctor --selftest` runs: the narrow convolution as plain nn.Conv2d runs it (detects
-    /// the fault), the same as MarrowDiff runs it, and the next width the 1/8-width network builds.</summary>
-    public static IReadOnlyList<(string Name, int Channels, bool UsedByProject)> Configurations { get; } =
+    /// the fault), the same as MarrowDiff runs it, the next width the 1/8-width network builds, and the first block of
+    /// the real-plus network as it trains, channels-last (oneDNN's NHWC kernels: other code than the blocked ones that
+    /// faulted, so checked on its own).</summary>
+    public static IReadOnlyList<(string Name, int Channels, bool UsedByProject, ConvolutionEngine Engine)> Configurations { get; } =
     [
-        ($"{NarrowChannels} channels as plain nn.Conv2d runs them (padded to a 16-channel block under AVX-512: the faulty case; MarrowDiff does not run it so)", NarrowChannels, false),
-        ($"{NarrowChannels} channels as MarrowDiff runs them (block-aligned; block 1 of the 1/8-width network)", NarrowChannels, true),
-        ($"{2 * NarrowChannels} channels as MarrowDiff runs them (block 2 of the 1/8-width network)", 2 * NarrowChannels, true),
+        ($"{NarrowChannels} channels as plain nn.Conv2d runs them (padded to a 16-channel block under AVX-512: the faulty case; MarrowDiff does not run it so)", NarrowChannels, false, ConvolutionEngine.Default),
+        ($"{NarrowChannels} channels as MarrowDiff runs them (block-aligned; block 1 of the 1/8-width network)", NarrowChannels, true, ConvolutionEngine.Default),
+        ($"{2 * NarrowChannels} channels as MarrowDiff runs them (block 2 of the 1/8-width network)", 2 * NarrowChannels, true, ConvolutionEngine.Default),
+        ($"{2 * NarrowChannels} channels channels-last, as real-plus trains them (block 1 of the 1/4-width network)", 2 * NarrowChannels, true, ConvolutionEngine.ChannelsLast),
     ];
 
     /// <summary>Runs every configuration of <see cref="Configurations"/>.</summary>
     public static IReadOnlyList<ConvolutionCheck> RunAll(int iterations = 300, IProgress<WorkProgress>? progress = null) =>
-        Configurations.Select(c => Check(c.Name, c.Channels, c.UsedByProject, iterations, progress: progress)).ToList();
+        Configurations.Select(c => Check(c.Name, c.Channels, c.UsedByProject, iterations, progress: progress, engine: c.Engine)).ToList();
 
     /// <summary>Runs <paramref name="iterations"/> forward/backward passes of the two-convolution network with
     /// <paramref name="channels"/> channels, each on fresh random input, with MarrowDiff's block-aligned convolutions
     /// (<paramref name="usedByProject"/>) or plain nn.Conv2d. Draws from its own generator: the global
-    /// torch generator (which training seeds) is left untouched.</summary>
+    /// torch generator (which training seeds) is left untouched. <paramref name="engine"/>: how the project's
+    /// convolutions run (ignored for plain nn.Conv2d).</summary>
     public static ConvolutionCheck Check(string name, int channels, bool usedByProject, int iterations = 300, int batch = 40, int patch = 96, int seed = 11,
-                                         IProgress<WorkProgress>? progress = null) =>
-        Check(name, channels, usedByProject, iterations, batch, patch, seed, progress, tamper: null);
+                                         IProgress<WorkProgress>? progress = null, ConvolutionEngine engine = ConvolutionEngine.Default) =>
+        Check(name, channels, usedByProject, iterations, batch, patch, seed, progress, tamper: null, engine);
 
     /// <param name="tamper">For tests of the detector itself: edits the backward-data result (the gradient of h) of an
     /// iteration in place, as a faulty kernel would, before it is checked.</param>
     internal static ConvolutionCheck Check(string name, int channels, bool usedByProject, int iterations, int batch, int patch, int seed,
-                                           IProgress<WorkProgress>? progress, Action<int, Tensor>? tamper)
+                                           IProgress<WorkProgress>? progress, Action<int, Tensor>? tamper,
+                                           ConvolutionEngine engine = ConvolutionEngine.Default)
     {
         TorchRuntime.Initialise();
         var clock = Stopwatch.StartNew();
         using var generator = new Generator((ulong)seed);
         nn.Module<Tensor, Tensor> Convolution(int inChannels) => usedByProject
-            ? new BlockAlignedConv2d(inChannels, channels)
+            ? new BlockAlignedConv2d(inChannels, channels) { Engine = engine }
             : nn.Conv2d(inChannels, channels, 3, padding: 1);
         using var conv1 = Convolution(3);
         using var conv2 = Convolution(channels);

@@ -33,7 +33,8 @@ public sealed record TrainingConfig(NetworkConfig Network, Hyperparameters Hyper
     public Refinements? Refinements { get; init; }
 
     /// <summary>How the convolutions run while training (an engine lever: bf16 on CPUs with AVX512_BF16 is about 1.5×
-    /// faster at full width, README "Engine"). Default: fp32 as every model so far; left out of the JSON then.</summary>
+    /// faster at full width, README "Engine"). Default: fp32, as the paper's profiles train (real-plus trains channels-last);
+    /// left out of the JSON then, so the keys of models cached before the engine existed stay as they were.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public ConvolutionEngine Engine { get; init; }
 

@@ -32,6 +32,21 @@ public class RefinedTrainingTests(TwentyPatchesFixture fx) : IClassFixture<Twent
         Assert.All(history, h => Assert.True(double.IsFinite(h.TrainLoss)));
     }
 
+    /// <summary>real-plus trains channels-last (<see cref="ConvolutionEngine.ChannelsLast"/>): byte-equal weights twice
+    /// and a finite loss every epoch, at its own width and at the 1/8 width whose first block is padded to whole
+    /// oneDNN blocks before it is laid out channels-last.</summary>
+    [Theory]
+    [InlineData(0.25, 96)]
+    [InlineData(0.125, 48)]
+    public void ChannelsLastTraining_GivesTheSameWeightsTwice_AndFiniteLosses(double width, int input)
+    {
+        var config = Config(3) with { Network = Config(3).Network with { Width = width, InputSize = input }, Engine = ConvolutionEngine.ChannelsLast };
+        var (a, history) = new Trainer(config).Train(fx.Set, fx.Normalisation, null);
+        var (b, _) = new Trainer(config).Train(fx.Set, fx.Normalisation, null);
+        using (a) using (b) Assert.Equal(Hash(a), Hash(b));
+        Assert.All(history, h => Assert.True(double.IsFinite(h.TrainLoss)));
+    }
+
     [Fact]
     public void StainJitter_ChangesColoursNotLabels_TheSameWayEachRun() =>
         AssertChangesImagesNotLabels_TheSameWayEachRun(() => new BatchLoader(fx.Set, fx.Normalisation, 10, seed: 5, stainJitter: 0.2));
