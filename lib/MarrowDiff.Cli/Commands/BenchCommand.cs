@@ -26,7 +26,7 @@ internal static class BenchCommand
         var channelsLast = new Option<bool>("--channels-last") { Description = "channels-last strides for the convolutions" };
         var foldBn = new Option<bool>("--fold-bn") { Description = "BatchNorm folded into the convolutions (--mode infer only)" };
         var json = new Option<bool>("--json") { Description = "one JSON line instead of a sentence (for bench/run.sh)" };
-        var model = new Option<string?>("--model") { Description = "time a saved classifier (a model or a fold-ensemble folder) on the cells of --data instead: cells per second, as trained and channels-last", HelpName = "DIR" };
+        var model = new Option<string?>("--model") { Description = "time a saved classifier (a model or a fold-ensemble folder) on the cells of --data instead: cells per second, channels-first and channels-last", HelpName = "DIR" };
         var data = new Option<string?>("--data") { Description = "with --model: the cells to time (any layout the loader reads; resampled as evaluate does)", HelpName = "PATH" };
         var rounds = new Option<int>("--rounds") { Description = "with --model: interleaved rounds of both paths", DefaultValueFactory = _ => 2 };
         var command = new Command("bench", "Times training or inference steps of the paper's network (or a narrower one) on this machine.")

@@ -132,12 +132,9 @@ public sealed record ExperimentProfile(
     /// <remarks>Random rotation stands in for test-time D4 averaging (why: <see cref="Refinements.Rotation"/>), so the
     /// classifier makes 5 forward passes a cell instead of 40; <c>--set tta=on</c> brings the eight poses back.
     /// <para>The convolutions train channels-last (<see cref="ConvolutionEngine.ChannelsLast"/>): the same function up to
-    /// rounding, 1.33× faster per step at this width with oneDNN's AVX-512 kernels and 1.16× with its AVX2 kernels
-    /// (<c>marrow bench --width 0.25 --global-pool --dropout 0 --steps 20 [--channels-last]</c>, the second under
-    /// <c>ONEDNN_MAX_CPU_ISA=AVX2</c>); the five fold models train in 20.7 min instead of 24.9. On the five validation
-    /// folds it scored as the fp32 path does (macro-F1 80.0 against 80.6, 27 cells right only with it and 30 only
-    /// without: McNemar p = 0.79), which is what a change of rounding alone does to 10 epochs of SGD here.
-    /// <c>--set engine=fp32</c> trains the fp32 models again (cached under their old keys).</para></remarks>
+    /// rounding, faster per step at this width with oneDNN's AVX-512 and AVX2 kernels alike, and on the five validation
+    /// folds not distinguishable from fp32 (README, "Channels-last training buys time"). <c>--set engine=fp32</c> trains
+    /// the fp32 models again (cached under their old keys).</para></remarks>
     public static ExperimentProfile RealPlus { get; } = Real with
     {
         Name = "real-plus",

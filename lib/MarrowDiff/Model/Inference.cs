@@ -12,7 +12,7 @@ public static class Inference
 {
     /// <summary>Softmax probabilities [n, classes] of every sample of <paramref name="set"/>, in order.</summary>
     /// <param name="testTimeD4">Average over the eight rotations and flips of each image (<see cref="Softmax"/>).</param>
-    /// <param name="channelsLast">Run the convolutions with channels-last strides (<see cref="Levers"/>); false: as trained.</param>
+    /// <param name="channelsLast">Run the convolutions with channels-last strides (<see cref="Levers"/>); false: the model's own engine (channels-first for a loaded model).</param>
     public static float[,] Probabilities(VggNet model, SampleSet set, ColourNormalisation normalisation, int batchSize = 100, bool testTimeD4 = false, bool channelsLast = true)
     {
         model.eval();

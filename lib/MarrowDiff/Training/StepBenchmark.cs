@@ -73,7 +73,8 @@ public static class StepBenchmark
 
     /// <summary>
     /// Cells per second of a saved classifier (a model or a fold ensemble, with its own test-time D4) on real cells,
-    /// end to end from prepared tiles to softmax: the inference as trained (channels-first) and channels-last
+    /// end to end from prepared tiles to softmax: channels-first (LibTorch's default layout; the label was "as trained"
+    /// until real-plus began to train channels-last) and channels-last
     /// (<see cref="Inference"/>'s default), interleaved round by round after one warm-up of each, so that both meet the
     /// same machine load. Nothing is scored: the cells are only timed.
     /// </summary>
@@ -92,7 +93,7 @@ public static class StepBenchmark
         var rows = new List<ClassifierSpeed>();
         for (int round = 1; round <= rounds; round++)
             foreach (bool channelsLast in new[] { false, true })
-                rows.Add(new ClassifierSpeed(round, channelsLast ? "channels-last" : "as trained", cells.Count, passes, Time(channelsLast, cells), get_num_threads()));
+                rows.Add(new ClassifierSpeed(round, channelsLast ? "channels-last" : "channels-first", cells.Count, passes, Time(channelsLast, cells), get_num_threads()));
         return rows;
     }
 }

@@ -147,7 +147,7 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
         using var model = experiment.Train(fx.Prep.Variant("OS10"), experiment.CrossValidate().Chosen);
         var cells = SampleSet.Original(fx.Prep.Tiles, fx.Prep.Split.Sides(1).Validation, "fold 1");
         var rows = MarrowDiff.Training.StepBenchmark.Classifier(new FoldEnsemble([model, model]), cells, rounds: 2);
-        Assert.Equal([(1, "as trained"), (1, "channels-last"), (2, "as trained"), (2, "channels-last")], rows.Select(r => (r.Round, r.Path)));
+        Assert.Equal([(1, "channels-first"), (1, "channels-last"), (2, "channels-first"), (2, "channels-last")], rows.Select(r => (r.Round, r.Path)));
         Assert.All(rows, r => { Assert.Equal(cells.Count, r.Cells); Assert.Equal(model.TestTimeD4 ? 16 : 2, r.PassesPerCell); Assert.True(r.Seconds > 0); });
 
         var output = new StringWriter();
@@ -155,7 +155,7 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
         Console.SetOut(output);
         try { Assert.Equal(0, await MarrowDiff.Cli.Program.Main(["bench", "--model", model.Folder!, "--data", fx.Dataset.Root, "--rounds", "1"])); }
         finally { Console.SetOut(saved); }
-        Assert.Contains("round 1, as trained:", output.ToString());
+        Assert.Contains("round 1, channels-first:", output.ToString());
         Assert.Matches(@"round 1, channels-last: \d+ cells in [\d.]+ s = [\d.]+ cells/s \(1 forward passes a cell", output.ToString());
     }
 

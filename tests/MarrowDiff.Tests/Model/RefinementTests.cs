@@ -48,8 +48,8 @@ public class RefinementTests
         Assert.Contains("\"Schedule\":\"Cosine\"", json);
         Assert.Equal(plus, JsonSerializer.Deserialize<TrainingConfig>(json)); // a checkpoint's config compares equal after reading
         Assert.Contains("\"refinements\"", ExperimentProfile.RealPlus.ToJson());
-        // real-plus trains channels-last (the same function, faster); engine=fp32 is the fp32 path, with the JSON, so the
-        // cache key, of models trained before the change.
+        // real-plus trains channels-last (the same function, faster); engine=fp32 is the fp32 path, whose JSON, hence
+        // cache key, is that of the models trained before the change.
         Assert.Equal(ConvolutionEngine.ChannelsLast, plus.Engine);
         Assert.Contains("\"Engine\":\"ChannelsLast\"", json);
         var fp32 = ExperimentProfile.RealPlus.With("engine", "fp32");
