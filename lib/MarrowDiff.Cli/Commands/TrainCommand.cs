@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using MarrowDiff.Data;
 using MarrowDiff.Experiments;
+using MarrowDiff.Model;
 using MarrowDiff.Reports;
+using MarrowDiff.Torch;
 using MarrowDiff.Training;
 using MarrowDiff.Workbooks;
 
@@ -49,6 +51,7 @@ internal static class TrainCommand
                 Progress = new Progress<TrainingProgress>(p => progress.Report(p.AsWork())),
             };
             Console.WriteLine($"{resolved.Caveat}; {prep.Split.Options}; data {prep.Provenance.Data}");
+            if (EngineAdvice.For(resolved.Engine, CpuInfo.Current()) is { } advice) Console.WriteLine(advice);
             if (resolved.EnsembleFolds > 0)
             {
                 if (localPair is not null) throw new ArgumentException($"--pair: profile {resolved.Name} trains a fold ensemble; train a local model with a single-model profile (real, smoke, …)");

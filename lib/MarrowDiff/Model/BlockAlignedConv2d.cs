@@ -138,3 +138,20 @@ public enum ConvolutionEngine
     /// inference runs (<c>Inference.Probabilities</c>).</summary>
     ChannelsLast = 2,
 }
+
+/// <summary>What a person should know before a lever runs on this CPU. bf16 convolutions are only fast where oneDNN has
+/// bf16 kernels (AVX512_BF16); elsewhere it emulates them, and a bf16 run takes several times as long as fp32 while
+/// still giving bf16's rounding. The lever is an opt-in profile setting, so this is advice printed before the work
+/// starts, not an error: the result is still correct, only slow.</summary>
+public static class EngineAdvice
+{
+    /// <summary>Null when <paramref name="engine"/> suits <paramref name="cpu"/>; otherwise one sentence saying why not
+    /// and what to use instead.</summary>
+    public static string? For(ConvolutionEngine engine, CpuInfo cpu) =>
+        engine.HasFlag(ConvolutionEngine.BFloat16) && !cpu.Avx512Bf16
+            ? $"warning: bf16 convolutions on a CPU without AVX512_BF16 ({cpu}): oneDNN has no bf16 kernels here and emulates " +
+              "them, so each step takes several times as long as fp32 (on a 2-core AMD EPYC Zen 3, a quarter-width training " +
+              "step 12-15x: marrow bench --width 0.25 --global-pool --dropout 0, with and without --bf16); " +
+              "engine=fp32 or engine=channels-last are the fast paths on this CPU"
+            : null;
+}

@@ -69,6 +69,29 @@ public class EngineLeverTests
         Assert.Equal(ConvolutionEngine.BFloat16, net.Engine);
     }
 
+    [Fact]
+    public void Bf16OnACpuWithoutItsKernels_IsAdvisedAgainst_BeforeTheWorkStarts()
+    {
+        var zen3 = new CpuInfo("AMD EPYC", 25, 1, Avx512: false, Avx512Bf16: false, Threads: 2);
+        var zen5 = new CpuInfo("AMD EPYC", 26, 2, Avx512: true, Avx512Bf16: true, Threads: 2);
+        var avx512Only = zen5 with { Avx512Bf16 = false };
+        foreach (var engine in new[] { ConvolutionEngine.BFloat16, ConvolutionEngine.BFloat16 | ConvolutionEngine.ChannelsLast })
+        {
+            string? advice = EngineAdvice.For(engine, zen3);
+            Assert.NotNull(advice);
+            Assert.Contains("without AVX512_BF16", advice);
+            Assert.Contains("family 25", advice); // names the CPU it judged
+            Assert.Contains("engine=fp32", advice); // and what to use instead
+            Assert.NotNull(EngineAdvice.For(engine, avx512Only)); // AVX-512 alone has no bf16 kernels either
+            Assert.Null(EngineAdvice.For(engine, zen5));
+        }
+        foreach (var engine in new[] { ConvolutionEngine.Default, ConvolutionEngine.ChannelsLast })
+        {
+            Assert.Null(EngineAdvice.For(engine, zen3));
+            Assert.Null(EngineAdvice.For(engine, zen5));
+        }
+    }
+
     [Theory]
     [InlineData(ConvolutionEngine.ChannelsLast, 1e-4)]
     [InlineData(ConvolutionEngine.BFloat16, 5e-2)]
