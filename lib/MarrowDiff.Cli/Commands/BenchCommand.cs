@@ -44,9 +44,9 @@ internal static class BenchCommand
             if (train && r.GetValue(foldBn)) throw new ArgumentException("--fold-bn: BatchNorm folding is for inference; add --mode infer");
             var engine = (r.GetValue(bf16) ? ConvolutionEngine.BFloat16 : 0) | (r.GetValue(channelsLast) ? ConvolutionEngine.ChannelsLast : 0);
             int b = r.GetValue(batch), n = r.GetValue(steps);
-            if (EngineAdvice.For(engine, CpuInfo.Current()) is { } advice) Console.WriteLine(advice);
-            var result = StepBenchmark.Measure(network, b, n, r.GetValue(patch) ?? network.InputSize, train, engine, r.GetValue(foldBn));
             var cpu = CpuInfo.Current();
+            if (EngineAdvice.For(engine, cpu) is { } advice) Console.WriteLine(advice);
+            var result = StepBenchmark.Measure(network, b, n, r.GetValue(patch) ?? network.InputSize, train, engine, r.GetValue(foldBn));
             if (r.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
