@@ -16,7 +16,7 @@ internal static class TrainCommand
     public static Command Create()
     {
         var data = CommonOptions.Data(required: true);
-        var variant = new Option<string?>("--variant") { Description = "the training set: OG, AG, OS<N>, AG+OS<N> (default: the profile's largest, AG+OS<high N>: AG+OS600 for the paper, AG+OS150 for real and real-plus)" };
+        var variant = new Option<string?>("--variant") { Description = "the training set: OG, AG, OS<N>, AG+OS<N> (default: the profile's largest, AG+OS<high N>: AG+OS600 for the paper, AG+OS150 for real, real-plus and real-lite)" };
         var pair = new Option<string?>("--pair") { Description = "trains the dual stage's local 2-class model on the variant's images of these two classes only", HelpName = "C9/C10" };
         var profile = CommonOptions.Profile();
         var seed = CommonOptions.Seed();
@@ -51,7 +51,9 @@ internal static class TrainCommand
                 Progress = new Progress<TrainingProgress>(p => progress.Report(p.AsWork())),
             };
             Console.WriteLine($"{resolved.Caveat}; {prep.Split.Options}; data {prep.Provenance.Data}");
-            if (EngineAdvice.For(resolved.Engine, CpuInfo.Current()) is { } advice) Console.WriteLine(advice);
+            var cpu = CpuInfo.Current();
+            if (EngineAdvice.For(resolved.Engine, cpu) is { } advice) Console.WriteLine(advice);
+            if (resolved.BudgetAdvice(cpu) is { } budget) Console.WriteLine(budget);
             if (resolved.EnsembleFolds > 0)
             {
                 if (localPair is not null) throw new ArgumentException($"--pair: profile {resolved.Name} trains a fold ensemble; train a local model with a single-model profile (real, smoke, …)");

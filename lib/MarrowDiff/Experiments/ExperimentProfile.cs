@@ -3,6 +3,7 @@ using System.Text.Json;
 using MarrowDiff.Model;
 using MarrowDiff.Phantom;
 using MarrowDiff.Preparation;
+using MarrowDiff.Torch;
 
 namespace MarrowDiff.Experiments;
 
@@ -145,9 +146,44 @@ public sealed record ExperimentProfile(
         Refinements = new Refinements(TestTimeD4: false) { Rotation = true },
         EnsembleFolds = 5,
         Engine = ConvolutionEngine.ChannelsLast,
+        BudgetNeedsAvx512 = true,
     };
 
-    public static IReadOnlyList<ExperimentProfile> All { get; } = [Smoke, Laptop, Paper, Real, RealPlus];
+    /// <summary>
+    /// real-plus at 1/8 width, for a 2-core CPU without AVX-512, where real-plus's five models take over an hour
+    /// (69 min on an AMD EPYC Zen 3 with AVX2 only; 20.5 min on the AVX-512 Zen 5 its 30-min budget was set on). Every
+    /// other setting is real-plus's, so what differs is exactly the width.
+    /// </summary>
+    /// <remarks>Chosen on the five validation folds of the development folder's training side, on that Zen 3, by a rule
+    /// set before the runs: keep the cheapest candidate within 30 min whose pooled cross-validated macro-F1 is within two
+    /// points of real-plus's 80.1 there. 1/8 width at 10 epochs: 78.5 in 27.2 min, kept; 1/8 width at 8 epochs: 76.4 in
+    /// 21.8 min, not kept (README, "real-lite"; `marrow train --profile real-plus --set width=0.125 [--set epochs=8]`).
+    /// At 1/8 width the first block's 8 channels fill one AVX2 register exactly (oneDNN's block 8 there), so the
+    /// narrower network costs half the step time (0.47–0.53 → 0.23–0.25 s, `marrow bench --width 0.25|0.125 --global-pool
+    /// --dropout 0 --steps 10 --channels-last`, two rounds); under AVX-512 (block 16) they fill half a register and the
+    /// step gains less (1.44× on the Zen 5, README's bench table), where real-plus fits the budget anyway.</remarks>
+    public static ExperimentProfile RealLite { get; } = RealPlus with
+    {
+        Name = "real-lite",
+        Description = "real-lite profile: not comparable to the paper. real-plus at 1/8 width (VGG-16-BN with global average pooling, 532,690 parameters) for a 2-core CPU without AVX-512; every other setting is real-plus's: 96x96, 10 epochs of AG+OS150 per fold model, SGD lr 0.02 with warm-up and cosine decay, label smoothing 0.1, stain jitter 0.2, random-angle rotation, channels-last; the 5 cross-validation models answer together, one pass a cell.",
+        Network = RealPlus.Network with { Width = 0.125 },
+        BudgetNeedsAvx512 = false,
+    };
+
+    /// <summary>The profile's 30-minute training budget (issue 13) was measured on a CPU with AVX-512 and does not hold
+    /// without it: real-plus, whose five models take 69 min on a 2-core Zen 3 with AVX2 only.</summary>
+    public bool BudgetNeedsAvx512 { get; init; }
+
+    /// <summary>Null when this profile's budget holds on <paramref name="cpu"/>; otherwise one sentence, printed before
+    /// training starts, saying so and naming the profile that fits. Advice, not an error: the result is the same.</summary>
+    public string? BudgetAdvice(CpuInfo cpu) =>
+        BudgetNeedsAvx512 && !cpu.Avx512
+            ? $"note: {Name} on a CPU without AVX-512 ({cpu}) takes well over its 30-min budget (its five models: 69 min on " +
+              "a 2-core AMD EPYC Zen 3, 20.5 min on an AVX-512 Zen 5); the real-lite profile is the same recipe at 1/8 width " +
+              "and fits there (27 min there, 1.6 points lower in cross-validation: README, \"real-lite\")"
+            : null;
+
+    public static IReadOnlyList<ExperimentProfile> All { get; } = [Smoke, Laptop, Paper, Real, RealPlus, RealLite];
 
     public static ExperimentProfile Parse(string name) =>
         All.FirstOrDefault(p => p.Name.Equals(name.Trim(), StringComparison.OrdinalIgnoreCase))

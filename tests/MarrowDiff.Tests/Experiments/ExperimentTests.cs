@@ -5,6 +5,7 @@ using MarrowDiff.Model;
 using MarrowDiff.Preparation;
 using MarrowDiff.Reports;
 using MarrowDiff.Tests.Preparation;
+using MarrowDiff.Torch;
 
 namespace MarrowDiff.Tests.Experiments;
 
@@ -173,6 +174,32 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
         Assert.Throws<ArgumentException>(() => ExperimentProfile.Smoke.With("oversample", "600,300"));
         Assert.Throws<ArgumentOutOfRangeException>(() => ExperimentProfile.Smoke.With("width", "-1"));
         Assert.Contains("\"epochs\": 10", ExperimentProfile.Smoke.ToJson());
+    }
+
+    [Fact]
+    public void RealLite_IsRealPlusAtAnEighthOfTheWidth_AndRealPlusSaysWhenItsBudgetDoesNotHold()
+    {
+        // What differs from real-plus is exactly the width (and the advice flag, which trains nothing): a change to
+        // real-plus's recipe reaches real-lite too, so the two cannot drift apart unnoticed.
+        var lite = ExperimentProfile.Parse("real-lite");
+        Assert.Same(ExperimentProfile.RealLite, lite);
+        Assert.Equal(0.125, lite.Network.Width);
+        Assert.Equal(ExperimentProfile.RealPlus.Network with { Width = 0.125 }, lite.Network);
+        Assert.Equal(ExperimentProfile.RealPlus with { Name = lite.Name, Description = lite.Description, Network = lite.Network, BudgetNeedsAvx512 = false }, lite);
+        Assert.False(lite.ComparableToPaper);
+        // Its models are the ones `--profile real-plus --set width=0.125` trains: the same training config, hence cache key.
+        var set = ExperimentProfile.RealPlus.With("width", "0.125");
+        Assert.Equal(set.Training(set.Grid[0]), lite.Training(lite.Grid[0]));
+
+        var zen3 = new CpuInfo("AMD EPYC", 25, 1, Avx512: false, Avx512Bf16: false, Threads: 2);
+        var zen5 = new CpuInfo("AMD EPYC", 26, 2, Avx512: true, Avx512Bf16: true, Threads: 2);
+        string? advice = ExperimentProfile.RealPlus.BudgetAdvice(zen3);
+        Assert.NotNull(advice);
+        Assert.Contains("family 25", advice); // names the CPU it judged
+        Assert.Contains("real-lite", advice); // and what fits there
+        Assert.Null(ExperimentProfile.RealPlus.BudgetAdvice(zen5));
+        Assert.Null(lite.BudgetAdvice(zen3));
+        Assert.Null(ExperimentProfile.Smoke.BudgetAdvice(zen3));
     }
 
     [Fact]
