@@ -171,7 +171,8 @@ public sealed record ExperimentProfile(
     };
 
     /// <summary>The profile's 30-minute training budget (issue 13) was measured on a CPU with AVX-512 and does not hold
-    /// without it: real-plus, whose five models take 69 min on a 2-core Zen 3 with AVX2 only.</summary>
+    /// without it: real-plus, whose five models take 69 min on a 2-core Zen 3 with AVX2 only. A setting that changes the
+    /// work (<see cref="CostSettings"/>) clears it: the measured times no longer describe that profile.</summary>
     public bool BudgetNeedsAvx512 { get; init; }
 
     /// <summary>Null when this profile's budget holds on <paramref name="cpu"/>; otherwise one sentence, printed before
@@ -180,7 +181,7 @@ public sealed record ExperimentProfile(
         BudgetNeedsAvx512 && !cpu.Avx512
             ? $"note: {Name} on a CPU without AVX-512 ({cpu}) takes well over its 30-min budget (its five models: 69 min on " +
               "a 2-core AMD EPYC Zen 3, 20.5 min on an AVX-512 Zen 5); the real-lite profile is the same recipe at 1/8 width " +
-              "and fits there (27 min there, 1.6 points lower in cross-validation: README, \"real-lite\")"
+              "and fits there (27 min, 1.6 points lower in cross-validation: README, \"real-lite\")"
             : null;
 
     public static IReadOnlyList<ExperimentProfile> All { get; } = [Smoke, Laptop, Paper, Real, RealPlus, RealLite];
@@ -210,6 +211,9 @@ public sealed record ExperimentProfile(
         if (EnsembleFolds is < 0 or > SplitOptions.Folds) throw new ArgumentException($"profile {Name}: ensemble folds {EnsembleFolds} is not 0…{SplitOptions.Folds}");
         return this;
     }
+
+    /// <summary>The settings of <see cref="With"/> that change how much work training is (steps, or the cost of one).</summary>
+    private static readonly HashSet<string> CostSettings = ["epochs", "width", "input", "batch", "oversample", "ensemble_folds", "engine"];
 
     /// <summary>What <see cref="With"/> accepts, as the CLI's <c>--set</c> help and With's own error show it.</summary>
     public const string SettingNames = "epochs, local_epochs, local_lr, local_from_global, width, input, batch, oversample=LOW,HIGH, cv_epochs, cv_variant, lr, weight_decay, validation_fold, dropout, conv_dropout, classifier_dropout, global_pool, ensemble_folds, schedule=torch7|cosine, label_smoothing, stain_jitter, mixup, rotate=on|off, tta=on|off, engine=fp32|bf16|channels-last|bf16+channels-last";
@@ -267,6 +271,7 @@ public sealed record ExperimentProfile(
             _ => throw new ArgumentException($"unknown setting '{key}': use {SettingNames}"),
         };
         p = p with { Name = $"{Name}+{key}={value}", ComparableToPaper = ComparableToPaper && p == this with { Name = p.Name } };
+        if (CostSettings.Contains(key.Trim().ToLowerInvariant())) p = p with { BudgetNeedsAvx512 = false };
         return p.Validate();
     }
 

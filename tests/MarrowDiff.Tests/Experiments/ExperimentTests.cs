@@ -200,6 +200,11 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
         Assert.Null(ExperimentProfile.RealPlus.BudgetAdvice(zen5));
         Assert.Null(lite.BudgetAdvice(zen3));
         Assert.Null(ExperimentProfile.Smoke.BudgetAdvice(zen3));
+        // Its times were measured for real-plus as it is: a setting that changes the work clears the advice, one that
+        // does not keeps it.
+        Assert.Null(set.BudgetAdvice(zen3));
+        Assert.Null(ExperimentProfile.RealPlus.With("epochs", "5").BudgetAdvice(zen3));
+        Assert.NotNull(ExperimentProfile.RealPlus.With("label_smoothing", "0.2").BudgetAdvice(zen3));
     }
 
     [Fact]
