@@ -1,8 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using MarrowDiff.Data;
 using MarrowDiff.Experiments;
 using MarrowDiff.Model;
+using MarrowDiff.Preparation;
 using MarrowDiff.Reports;
 using MarrowDiff.Torch;
 using MarrowDiff.Training;
@@ -13,10 +15,13 @@ namespace MarrowDiff.Cli.Commands;
 /// <summary><c>marrow train</c>: cross-validation, then one model of a training set (or a dual stage's local model).</summary>
 internal static class TrainCommand
 {
+    /// <summary>Beside a final=one model: the fold models' cross-validated scores that estimate it.</summary>
+    public const string CrossValidationFile = "cross_validation.json";
+
     public static Command Create()
     {
         var data = CommonOptions.Data(required: true);
-        var variant = new Option<string?>("--variant") { Description = "the training set: OG, AG, OS<N>, AG+OS<N> (default: the profile's largest, AG+OS<high N>: AG+OS600 for the paper, AG+OS150 for real, real-plus and real-lite)" };
+        var variant = new Option<string?>("--variant") { Description = "the training set: OG, AG, OS<N>, AG+OS<N> (default: the profile's largest, AG+OS<high N>: AG+OS600 for the paper, AG+OS150 for real, real-plus, real-lite and real-fast)" };
         var pair = new Option<string?>("--pair") { Description = "trains the dual stage's local 2-class model on the variant's images of these two classes only", HelpName = "C9/C10" };
         var profile = CommonOptions.Profile();
         var seed = CommonOptions.Seed();
@@ -60,6 +65,21 @@ internal static class TrainCommand
                 // The fold models are the cross-validation and, together, the classifier: no separate search.
                 var result = experiment.TrainFoldEnsemble(prep.Variant(variantName), resolved.Grid[0]);
                 using var ensemble = result.Ensemble;
+                if (resolved.FinalModel)
+                {
+                    // The folds estimate it; the one model on all five folds answers alone.
+                    using var final = experiment.TrainFinal(prep.Variant(variantName), resolved.Grid[0]);
+                    final.Save(folder, resolved.ToJson(), extraFiles: new Dictionary<string, string>
+                    {
+                        [CrossValidationFile] = JsonSerializer.Serialize(result.Scores, new JsonSerializerOptions { WriteIndented = true }),
+                    });
+                    foreach (string line in experiment.Log) Console.WriteLine(line);
+                    Console.WriteLine(TrainingReports.FoldEnsembleText(result, resolved));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{final.Name}: one model on all {SplitOptions.Folds} folds ({final.Card.TrainingImages} training images, {final.TrainingSeconds / 60:0.0} min), " +
+                        $"estimated by the {ensemble.Members.Count}-fold cross-validation above → {Path.GetFullPath(folder)}"));
+                    return 0;
+                }
                 ensemble.Save(folder, resolved.ToJson(), result.Scores);
                 foreach (string line in experiment.Log) Console.WriteLine(line);
                 Console.WriteLine(TrainingReports.FoldEnsembleText(result, resolved));

@@ -132,12 +132,33 @@ public sealed class Experiment
         }
         SampleSet train = Prep.Build(variant, Profile.ValidationFold);
         SampleSet validation = SampleSet.Original(Prep.Tiles, Prep.Split.Sides(Profile.ValidationFold).Validation, $"fold {Profile.ValidationFold}");
-        return TrainAndSave(variant.Name, folder, config, train, validation, outputs: null);
+        return TrainAndSave(variant.Name, folder, config, train, validation, outputs: null, Profile.ValidationFold);
+    }
+
+    /// <summary>
+    /// The classifier of a <see cref="ExperimentProfile.FinalModel"/> profile: one model of <paramref name="variant"/>
+    /// trained on every training-side cell (all five folds; no cell held out, so it has no validation curve), with the
+    /// fold models' recipe. The fold ensemble's pooled cross-validation is its estimate. Cached like the fold models;
+    /// the test set is not touched.
+    /// </summary>
+    public TrainedModel TrainFinal(TrainingVariant variant, Hyperparameters hyper)
+    {
+        if (!Profile.FinalModel) throw new InvalidOperationException($"profile {Profile.Name} answers with its fold models together (final=ensemble)");
+        var config = Profile.Training(hyper);
+        string key = Hash("final-model", variant.Name, config);
+        string folder = Path.Combine(ModelsRoot, $"{variant.Name}-final-{key}");
+        if (Directory.Exists(folder))
+        {
+            Log.Add($"{variant.Name} final model: cached model {folder}");
+            return TrainedModel.Load(folder);
+        }
+        return TrainAndSave($"{variant.Name} final model", folder, config, Prep.Build(variant), validation: null, outputs: null, validationFold: null);
     }
 
     // Trains from the checkpoint (if any), saves the model folder atomically, then drops the checkpoint.
+    // validationFold: the fold the model never saw (null: it trained on all five).
     private TrainedModel TrainAndSave(string name, string folder, TrainingConfig config, SampleSet train, SampleSet? validation, IReadOnlyList<CellClass>? outputs,
-                                      int? validationFold = null, VggNet? startFrom = null)
+                                      int? validationFold, VggNet? startFrom = null)
     {
         var normalisation = train.Normalisation(Prep.Provenance.Data);
         Directory.CreateDirectory(ModelsRoot);
@@ -145,7 +166,7 @@ public sealed class Experiment
         if (File.Exists(checkpoint)) Log.Add($"{name}: resumed from {checkpoint}");
         var (network, history) = new Trainer(config) { StartFrom = startFrom }.Train(train, normalisation, validation, checkpoint, name, Progress);
         var card = new ModelCard(train.Variant.Name, config, Profile.Name, Prep.Provenance.Data, _dataFingerprint, Prep.Split.File ?? "", train.Count,
-                                 validationFold ?? Profile.ValidationFold, Prep.Provenance.Commit, Prep.Provenance.Synthetic, outputs);
+                                 validationFold, Prep.Provenance.Commit, Prep.Provenance.Synthetic, outputs);
         var model = new TrainedModel(network, normalisation, card, history);
         model.Save(folder, Profile.ToJson());
         File.Delete(checkpoint);
@@ -220,7 +241,7 @@ public sealed class Experiment
         var validationCells = Prep.Split.Sides(Profile.ValidationFold).Validation.Where(cell => pair.Contains(cell.Label.Class!.Value)).ToList();
         SampleSet? validation = validationCells.Count == 0 ? null
             : SampleSet.Original(Prep.Tiles, validationCells, $"fold {Profile.ValidationFold}").Restrict(pair);
-        return TrainAndSave(name, folder, config, train, validation, pair, startFrom: startFrom?.Network);
+        return TrainAndSave(name, folder, config, train, validation, pair, Profile.ValidationFold, startFrom: startFrom?.Network);
     }
 
     /// <summary>

@@ -73,7 +73,9 @@ public sealed class TrainedModel : ISavedClassifier
 
     /// <summary>Saves into <paramref name="folder"/> (replacing an older model there).</summary>
     /// <param name="keepFolder">Keep <see cref="Folder"/> where it was (saving a copy, e.g. into an ensemble's folder).</param>
-    public void Save(string folder, string profileJson, bool keepFolder = false)
+    /// <param name="extraFiles">Further text files (name → content) that belong to the model, written inside the same
+    /// renamed folder so that they appear with it or not at all (a final=one model's cross-validation scores).</param>
+    public void Save(string folder, string profileJson, bool keepFolder = false, IReadOnlyDictionary<string, string>? extraFiles = null)
     {
         string full = Path.GetFullPath(folder);
         string temp = full + ".writing";
@@ -86,6 +88,12 @@ public sealed class TrainedModel : ISavedClassifier
         AtomicFile.WriteAllText(Path.Combine(temp, ClassesFile), JsonSerializer.Serialize(OutputNames, Json));
         AtomicFile.WriteAllText(Path.Combine(temp, HistoryFile), EpochRecord.Csv(History));
         AtomicFile.WriteAllText(Path.Combine(temp, ProfileFile), profileJson);
+        foreach (var (name, text) in extraFiles ?? new Dictionary<string, string>())
+        {
+            if (name != Path.GetFileName(name) || name is CardFile or SafetensorsFile or ProfileFile or HistoryFile or ClassesFile or NormalisationFile)
+                throw new ArgumentException($"{name}: an extra file must be a new plain file name in the model folder", nameof(extraFiles));
+            AtomicFile.WriteAllText(Path.Combine(temp, name), text);
+        }
         if (Directory.Exists(full)) Directory.Delete(full, true);
         Directory.Move(temp, full);
         if (!keepFolder) Folder = full;

@@ -154,8 +154,10 @@ public sealed class RealDataStudy
         if (experiment.Profile.EnsembleFolds > 0)
         {
             var folds = experiment.TrainFoldEnsemble(prep.Variant(variant), Profile.Grid[0]);
-            var ensembleTest = experiment.TestPredictions(folds.Ensemble);
-            return new RealTask(name, prep, experiment, folds.Ensemble, new Predictions($"{folds.Ensemble.Name}, {name}", ensembleTest.Set, ensembleTest.Probabilities), folds);
+            // final=one: the folds stay the cross-validation; the one model on all five folds is the classifier.
+            ISavedClassifier classifier = experiment.Profile.FinalModel ? experiment.TrainFinal(prep.Variant(variant), Profile.Grid[0]) : folds.Ensemble;
+            var classifierTest = experiment.TestPredictions(classifier);
+            return new RealTask(name, prep, experiment, classifier, new Predictions($"{classifier.Name}, {name}", classifierTest.Set, classifierTest.Probabilities), folds);
         }
         TrainedModel model = experiment.Train(prep.Variant(variant), Profile.Grid[0]);
         var test = experiment.TestPredictions(model);
@@ -203,10 +205,11 @@ public sealed class RealDataStudy
     /// <summary>Every paper class of every source in one model (oversampling without augmentation, to keep the CPU
     /// budget), to be read per source.</summary>
     /// <remarks>With a fold-ensemble profile (real-plus) the mixed model is the recipe's fold-1 model alone, on AG+OS (its
-    /// training set): five of them would double the notebook's training time for a question one model answers.</remarks>
+    /// training set): five of them would double the notebook's training time for a question one model answers. The
+    /// same under final=one (real-fast): one model answers it either way.</remarks>
     public RealTask TrainAllSources(IProgress<TrainingProgress>? progress = null) =>
         Profile.EnsembleFolds > 0
-            ? Train("all sources", _ => true, $"AG+OS{Profile.OversampleTo.High}", progress, Profile with { EnsembleFolds = 1 })
+            ? Train("all sources", _ => true, $"AG+OS{Profile.OversampleTo.High}", progress, Profile with { EnsembleFolds = 1, FinalModel = false })
             : Train("all sources", _ => true, $"OS{Profile.OversampleTo.High}", progress);
 
     /// <summary>
@@ -238,7 +241,7 @@ public sealed class RealDataStudy
                       string.Join(", ", present.Select(c => $"{p.Classes[c].Code()} {P(m.PerClass[c].F1)}"))]);
         }
         double minutes = task.Model.TrainingSeconds / 60;
-        return HtmlView.Table($"{task.Name}: {task.Model.Card.Variant} ({task.Model.Card.TrainingImages} training images{(task.Folds is { HeldOut.Count: > 1 } ? " per model" : "")}, " +
+        return HtmlView.Table($"{task.Name}: {task.Model.Card.Variant} ({task.Model.Card.TrainingImages} training images{(task.Model is FoldEnsemble { Members.Count: > 1 } ? " per model" : "")}, " +
                               $"trained in {minutes.ToString("0.0", CultureInfo.InvariantCulture)} min), test cells of the shared split - {Caveat} - {task.Prep.Provenance.Stamp}",
             ["source", "test cells", "accuracy %", "95% CI", "macro F1 % (classes present)", "F1 % per class"], rows);
     }
@@ -266,9 +269,11 @@ public sealed class RealDataStudy
         rows.Add(["cross-validation, pooled", n, P(pooled.Accuracy), Table1Views.WilsonText(pooled.Accuracy, n), P(pooled.MacroF1), Range(Intervals.BootstrapMacroF1(truth, predicted, pooled.Classes.Count, Seed)),
                   Minutes(folds.Ensemble.TrainingSeconds)]);
         var test = task.Test.Metrics;
-        rows.Add([$"test: the {folds.HeldOut.Count} models together", task.Test.Count, P(test.Accuracy), Table1Views.WilsonText(test.Accuracy, task.Test.Count), P(test.MacroF1),
-                  Range(Intervals.BootstrapMacroF1(task.Test.Truth, task.Test.Predicted, test.Classes.Count, Seed)), "(no training)"]);
-        return HtmlView.Table($"{task.Name}: {folds.HeldOut.Count}-fold cross-validation of the recipe, and the fold ensemble on the test cells - {Caveat} - {task.Prep.Provenance.Stamp}",
+        bool final = task.Model is TrainedModel;
+        rows.Add([final ? "test: the final model (all five folds, alone)" : $"test: the {folds.HeldOut.Count} models together", task.Test.Count, P(test.Accuracy),
+                  Table1Views.WilsonText(test.Accuracy, task.Test.Count), P(test.MacroF1),
+                  Range(Intervals.BootstrapMacroF1(task.Test.Truth, task.Test.Predicted, test.Classes.Count, Seed)), final ? Minutes(task.Model.TrainingSeconds) : "(no training)"]);
+        return HtmlView.Table($"{task.Name}: {folds.HeldOut.Count}-fold cross-validation of the recipe, and {(final ? "the final model" : "the fold ensemble")} on the test cells - {Caveat} - {task.Prep.Provenance.Stamp}",
             ["cells", "n", "accuracy %", "95% CI (Wilson)", "macro F1 %", "95% CI (bootstrap)", "training (min)"], rows);
 
         static string Minutes(double seconds) => (seconds / 60).ToString("0.0", CultureInfo.InvariantCulture);
@@ -279,8 +284,10 @@ public sealed class RealDataStudy
     public DualStageComparison DualStage(RealTask task)
     {
         // The experiment decides where the local model starts (from scratch, or the global model per the profile).
+        // A final=one model held no fold out, so a local model that starts from a global one starts from the fold
+        // model that held out the validation fold (whose cells score it), as under the fold ensemble.
         var local = task.Experiment.TrainLocal(task.Prep.Variant(task.Folds is null ? task.Model.Card.Variant : NeutrophilVariant), Profile.Grid[0],
-                                               CellClass.BandNeutrophil, CellClass.SegmentedNeutrophil, task.Model);
+                                               CellClass.BandNeutrophil, CellClass.SegmentedNeutrophil, task.Folds?.Ensemble ?? task.Model);
         return task.Experiment.CompareDualStage(task.Model, local);
     }
 

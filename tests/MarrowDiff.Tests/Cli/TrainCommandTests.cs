@@ -64,6 +64,46 @@ public class TrainCommandTests(PreparedPhantomFixture fx) : IClassFixture<Prepar
     }
 
     [Fact]
+    public void RealFast_KeepsTheFoldsAsItsCrossValidation_AndSavesOneModelOnAllFolds_ThatEvaluateScores()
+    {
+        // The issue's two commands under final=one, shrunk: the fold models are trained (and cached) as for real-plus,
+        // then one more model on every training-side cell is what the folder holds.
+        string outDir = Path.Combine(fx.Root, "final"), models = Path.Combine(fx.Root, "models-fast");
+        var (code, output) = MarrowProcess.Run(["train", "--data", fx.Dataset.Root, "--profile", "real-fast", "--set", "ensemble_folds=2", "--set", "epochs=1",
+                                                "--set", "input=48", "--set", "oversample=5,10", "--models", models, "--out", outDir], MarrowProcess.TrainingCommand);
+        Assert.True(code == 0, output);
+        Assert.Contains("2-fold cross-validation", output);
+        Assert.Matches(@"AG\+OS10: one model on all 5 folds \(\d+ training images, [\d.]+ min\), estimated by the 2-fold cross-validation above", output);
+        Assert.False(File.Exists(Path.Combine(outDir, FoldEnsemble.ManifestFile)));
+        using (var loaded = FoldEnsemble.LoadAny(outDir))
+        {
+            var model = Assert.IsType<TrainedModel>(loaded);
+            Assert.Null(model.Card.ValidationFold); // it held no fold out
+            Assert.All(model.History, h => Assert.Null(h.ValidationAccuracy));
+        }
+        using (var cv = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, MarrowDiff.Cli.Commands.TrainCommand.CrossValidationFile))))
+        {
+            Assert.InRange(cv.RootElement.GetProperty("cv_macro_f1").GetDouble(), 0, 1);
+            Assert.True(cv.RootElement.TryGetProperty("fold2_macro_f1", out _));
+        }
+        using (var profile = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, TrainedModel.ProfileFile))))
+            Assert.Equal("one", profile.RootElement.GetProperty("final").GetString());
+        // The two fold models and the final one are cached side by side; a second run trains nothing.
+        Assert.Equal(3, Directory.GetDirectories(models).Count(d => !d.EndsWith(".checkpoint", StringComparison.Ordinal)));
+        var (again, againOutput) = MarrowProcess.Run(["train", "--data", fx.Dataset.Root, "--profile", "real-fast", "--set", "ensemble_folds=2", "--set", "epochs=1",
+                                                      "--set", "input=48", "--set", "oversample=5,10", "--models", models, "--out", outDir], MarrowProcess.TrainingCommand);
+        Assert.True(again == 0, againOutput);
+        Assert.Contains("AG+OS10 final model: cached model", againOutput);
+        Assert.DoesNotContain("trained 1 epochs", againOutput);
+
+        string metrics = Path.Combine(fx.Root, "final-metrics.json");
+        var (evalCode, evalOutput) = MarrowProcess.Run(["evaluate", "--model", outDir, "--data", fx.Dataset.Root, "--part", "test", "--out", metrics], MarrowProcess.ShortCommand);
+        Assert.True(evalCode == 0, evalOutput);
+        using var json = JsonDocument.Parse(File.ReadAllText(metrics));
+        Assert.InRange(json.RootElement.GetProperty("macro_f1").GetDouble(), 0, 1);
+    }
+
+    [Fact]
     public void ConsoleProgress_OnALog_WritesOneLinePerTenthOfAModel_WithTheLoss()
     {
         var log = new StringWriter();

@@ -208,6 +208,25 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
     }
 
     [Fact]
+    public void RealFast_IsRealLiteAnsweredByOneFinalModel_WithRealLitesFoldModels()
+    {
+        var fast = ExperimentProfile.Parse("real-fast");
+        Assert.Same(ExperimentProfile.RealFast, fast);
+        Assert.True(fast.FinalModel);
+        // Only the classifier differs from real-lite: the recipe, the folds and so the cached fold models are real-lite's.
+        Assert.Equal(ExperimentProfile.RealLite with { Name = fast.Name, Description = fast.Description, FinalModel = true }, fast);
+        Assert.Equal(ExperimentProfile.RealLite.Training(ExperimentProfile.RealLite.Grid[0]), fast.Training(fast.Grid[0]));
+        Assert.Contains("\"final\": \"one\"", fast.ToJson());
+        Assert.DoesNotContain("\"final\"", ExperimentProfile.RealLite.ToJson());
+        // The setting, both ways; a final model needs folds to estimate it.
+        Assert.Equal(fast with { Name = "real-lite+final=one", Description = ExperimentProfile.RealLite.Description }, ExperimentProfile.RealLite.With("final", "one"));
+        Assert.False(fast.With("final", "ensemble").FinalModel);
+        Assert.Throws<ArgumentException>(() => fast.With("final", "all"));
+        var noFolds = Assert.Throws<ArgumentException>(() => fast.With("ensemble_folds", "0"));
+        Assert.Contains("final=one", noFolds.Message);
+    }
+
+    [Fact]
     public void EverySettingTheHelpNames_IsAccepted_AndNoOther()
     {
         // The CLI's --set help and With's error both print SettingNames: a setting missing from it cannot be found,
@@ -219,7 +238,7 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
             ["lr"] = "0.02", ["weight_decay"] = "1e-3", ["validation_fold"] = "2", ["dropout"] = "0.1", ["conv_dropout"] = "0.1",
             ["classifier_dropout"] = "0.2", ["global_pool"] = "on", ["ensemble_folds"] = "3", ["schedule"] = "cosine",
             ["label_smoothing"] = "0.1", ["stain_jitter"] = "0.2", ["mixup"] = "0.2", ["rotate"] = "on", ["tta"] = "off",
-            ["engine"] = "bf16",
+            ["engine"] = "bf16", ["final"] = "one",
         };
         var named = ExperimentProfile.SettingNames.Split(", ").Select(n => n.Split('=')[0]).ToList();
         Assert.Equal(samples.Keys.Order(), named.Order());
