@@ -14,6 +14,7 @@ internal static class BenchCommand
     public static Command Create()
     {
         var width = new Option<double>("--width") { Description = "channel width relative to VGG-16 (1: the paper's network)", DefaultValueFactory = _ => 1 };
+        var depth = new Option<int>("--depth") { Description = "weight layers of the VGG configuration: 16 (the paper's), 13 or 11", DefaultValueFactory = _ => 16 };
         var input = new Option<int>("--input") { Description = "the network's input side in px", DefaultValueFactory = _ => 96 };
         var patch = new Option<int?>("--patch") { Description = "feed larger patches that the network average-pools to --input (the smoke profile: --input 48 --patch 96)", HelpName = "N" };
         var batch = new Option<int>("--batch") { Description = "batch size", DefaultValueFactory = _ => 40 };
@@ -26,19 +27,19 @@ internal static class BenchCommand
         var channelsLast = new Option<bool>("--channels-last") { Description = "channels-last strides for the convolutions" };
         var foldBn = new Option<bool>("--fold-bn") { Description = "BatchNorm folded into the convolutions (--mode infer only)" };
         var json = new Option<bool>("--json") { Description = "one JSON line instead of a sentence (for bench/run.sh)" };
-        var model = new Option<string?>("--model") { Description = "time a saved classifier (a model or a fold-ensemble folder) on the cells of --data instead: cells per second, channels-first and channels-last", HelpName = "DIR" };
+        var model = new Option<string?>("--model") { Description = "time a saved classifier (a model or a fold-ensemble folder) on the cells of --data instead: cells per second, channels-first and channels-last (BatchNorm folded in both, as every inference runs)", HelpName = "DIR" };
         var data = new Option<string?>("--data") { Description = "with --model: the cells to time (any layout the loader reads; resampled as evaluate does)", HelpName = "PATH" };
         var rounds = new Option<int>("--rounds") { Description = "with --model: interleaved rounds of both paths", DefaultValueFactory = _ => 2 };
         var command = new Command("bench", "Times training or inference steps of the paper's network (or a narrower one) on this machine.")
         {
-            width, input, patch, batch, steps, dropout, globalPool, mode, bf16, channelsLast, foldBn, json, model, data, rounds,
+            width, depth, input, patch, batch, steps, dropout, globalPool, mode, bf16, channelsLast, foldBn, json, model, data, rounds,
         };
         command.SetAction(r =>
         {
             if (r.GetValue(model) is { } folder)
                 return Classifier(folder, r.GetValue(data) ?? throw new ArgumentException("--model: give the cells to time with --data"), r.GetValue(rounds));
             if (r.GetValue(data) is not null) throw new ArgumentException("--data: times a saved classifier; give it with --model");
-            var network = new NetworkConfig(Width: r.GetValue(width), InputSize: r.GetValue(input)) { GlobalPool = r.GetValue(globalPool) };
+            var network = new NetworkConfig(Width: r.GetValue(width), InputSize: r.GetValue(input)) { GlobalPool = r.GetValue(globalPool), Depth = r.GetValue(depth) is 16 ? null : r.GetValue(depth) };
             if (r.GetValue(dropout) is { } p) network = network with { FirstDropout = p, Dropout = p, ClassifierDropout = p };
             bool train = r.GetValue(mode) == "train";
             if (train && r.GetValue(foldBn)) throw new ArgumentException("--fold-bn: BatchNorm folding is for inference; add --mode infer");
@@ -51,7 +52,7 @@ internal static class BenchCommand
             {
                 Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
                 {
-                    ["engine"] = $"torchsharp {typeof(TorchSharp.torch).Assembly.GetName().Version}", ["mode"] = result.Mode, ["width"] = network.Width,
+                    ["engine"] = $"torchsharp {typeof(TorchSharp.torch).Assembly.GetName().Version}", ["mode"] = result.Mode, ["width"] = network.Width, ["depth"] = r.GetValue(depth),
                     ["input"] = network.InputSize, ["patch"] = result.Patch, ["batch"] = b, ["levers"] = Levers(result), ["seconds_per_step"] = result.SecondsPerStep,
                     ["parameters"] = result.Parameters, ["threads"] = result.Threads, ["gflop_per_step"] = result.GflopPerStep,
                     ["gflop_per_second"] = result.GflopPerSecond, ["images_per_second"] = result.ImagesPerSecond, ["cpu"] = cpu.ToString(),
@@ -60,7 +61,7 @@ internal static class BenchCommand
             }
             string fed = result.Patch == network.InputSize ? "" : $" (fed {result.Patch}-px patches, pooled)";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"width {network.Width}, input {network.InputSize}{fed}, batch {b}, {result.Mode} ({Levers(result)}): {result.Parameters:N0} parameters, " +
+                $"width {network.Width}{(network.Depth is { } d ? $", VGG-{d}" : "")}, input {network.InputSize}{fed}, batch {b}, {result.Mode} ({Levers(result)}): {result.Parameters:N0} parameters, " +
                 $"{result.SecondsPerStep:0.000} s per step, {result.ImagesPerSecond:0} images/s, {result.GflopPerSecond:0.0} GFLOP/s ({n} steps, {result.Threads} threads, {TorchRuntime.Device.type}) on {cpu}"));
             return 0;
         });

@@ -237,10 +237,10 @@ public sealed record ExperimentProfile(
     }
 
     /// <summary>The settings of <see cref="With"/> that change how much work training is (steps, or the cost of one).</summary>
-    private static readonly HashSet<string> CostSettings = ["epochs", "width", "input", "batch", "oversample", "ensemble_folds", "engine", "final"];
+    private static readonly HashSet<string> CostSettings = ["epochs", "width", "depth", "input", "batch", "oversample", "ensemble_folds", "engine", "final"];
 
     /// <summary>What <see cref="With"/> accepts, as the CLI's <c>--set</c> help and With's own error show it.</summary>
-    public const string SettingNames = "epochs, local_epochs, local_lr, local_from_global, width, input, batch, oversample=LOW,HIGH, cv_epochs, cv_variant, lr, weight_decay, validation_fold, dropout, conv_dropout, classifier_dropout, global_pool, ensemble_folds, schedule=torch7|cosine, label_smoothing, stain_jitter, mixup, rotate=on|off, tta=on|off, engine=fp32|bf16|channels-last|bf16+channels-last, final=ensemble|one";
+    public const string SettingNames = "epochs, local_epochs, local_lr, local_from_global, width, depth=11|13|16, input, batch, oversample=LOW,HIGH, cv_epochs, cv_variant, lr, weight_decay, validation_fold, dropout, conv_dropout, classifier_dropout, global_pool, ensemble_folds, schedule=torch7|cosine, label_smoothing, stain_jitter, mixup, rotate=on|off, tta=on|off, engine=fp32|bf16|channels-last|bf16+channels-last, final=ensemble|one";
 
     /// <summary>
     /// This profile with one value overridden (<c>epochs=20</c>, <c>width=0.25</c>, <c>input=96</c>, <c>batch=40</c>,
@@ -278,6 +278,8 @@ public sealed record ExperimentProfile(
             "conv_dropout" => this with { Network = Network with { FirstDropout = Real(), Dropout = Real() } },
             "classifier_dropout" => this with { Network = Network with { ClassifierDropout = Real() } },
             "global_pool" => this with { Network = Network with { GlobalPool = Bool() } },
+            // 16 is the paper's and is stored as null, so that depth=16 names the very network (and cache key) of no setting.
+            "depth" => this with { Network = Network with { Depth = Int() is 16 ? null : Int() } },
             "ensemble_folds" => this with { EnsembleFolds = Int() },
             "schedule" => this with { Refinements = Refine() with { Schedule = Enum.Parse<LearningRateSchedule>(value, ignoreCase: true) } },
             "label_smoothing" => this with { Refinements = Refine() with { LabelSmoothing = Real() } },

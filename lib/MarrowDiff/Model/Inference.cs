@@ -13,7 +13,9 @@ public static class Inference
     /// <summary>Softmax probabilities [n, classes] of every sample of <paramref name="set"/>, in order.</summary>
     /// <param name="testTimeD4">Average over the eight rotations and flips of each image (<see cref="Softmax"/>).</param>
     /// <param name="channelsLast">Run the convolutions with channels-last strides (<see cref="Levers"/>); false: the model's own engine (channels-first for a loaded model).</param>
-    public static float[,] Probabilities(VggNet model, SampleSet set, ColourNormalisation normalisation, int batchSize = 100, bool testTimeD4 = false, bool channelsLast = true)
+    /// <param name="foldBatchNorm">Fold every BatchNorm into the convolution before it for the call (<see cref="Levers"/>); false: the layers as trained.</param>
+    public static float[,] Probabilities(VggNet model, SampleSet set, ColourNormalisation normalisation, int batchSize = 100, bool testTimeD4 = false, bool channelsLast = true,
+                                         bool foldBatchNorm = true)
     {
         model.eval();
         int k = model.Config.Classes;
@@ -21,7 +23,7 @@ public static class Inference
         var loader = new BatchLoader(set, normalisation, batchSize, seed: 0, shuffle: false);
         var device = model.parameters().First().device;
         using var _ = no_grad();
-        using var levers = Levers(model, channelsLast);
+        using var levers = Levers(model, channelsLast, foldBatchNorm);
         foreach (Batch batch in loader.Epoch(0))
             using (batch)
             {
@@ -39,7 +41,8 @@ public static class Inference
 
     /// <summary>Softmax probabilities of <paramref name="count"/> inputs already normalised (count × 3 × 96 × 96
     /// floats, channel-first): for analyses that edit the input itself, such as occlusion.</summary>
-    public static float[,] ProbabilitiesOf(VggNet model, float[] inputs, int count, int batchSize = 100, bool testTimeD4 = false, bool channelsLast = true)
+    public static float[,] ProbabilitiesOf(VggNet model, float[] inputs, int count, int batchSize = 100, bool testTimeD4 = false, bool channelsLast = true,
+                                           bool foldBatchNorm = true)
     {
         const int per = 3 * CellPatch.Size * CellPatch.Size;
         if (inputs.Length < (long)count * per) throw new ArgumentException($"{inputs.Length} floats cannot hold {count} images of {per}", nameof(inputs));
@@ -48,7 +51,7 @@ public static class Inference
         var result = new float[count, k];
         var device = model.parameters().First().device;
         using var _ = no_grad();
-        using var levers = Levers(model, channelsLast);
+        using var levers = Levers(model, channelsLast, foldBatchNorm);
         for (int start = 0; start < count; start += batchSize)
         {
             int n = Math.Min(batchSize, count - start), first = start;
@@ -67,22 +70,37 @@ public static class Inference
 
     /// <summary>
     /// Switches the inference levers on for one call and back afterwards (the model's own engine, which a resumed
-    /// training run reads, is restored). Kept: channels-last strides, which `bench/run.sh` measured 1.2–1.6× faster for
-    /// inference at every width on this machine (1.62× at real-plus's quarter width, 1.23× at real's 1/8 width on 48-px
-    /// input) and which compute the same function up to rounding (tested to 1e-4). Not kept: folded BatchNorm (1.00× at
-    /// the quarter width) and bf16 (its rounding moves a softmax by about 1e-2, enough to change a borderline cell).
-    /// Only CPU convolutions have a layout to choose.
+    /// training run reads, is restored, and a BatchNorm folded here is unfolded). Both compute the same function up to
+    /// rounding (tested to 1e-4), and each was kept where `marrow bench` measured it:
+    /// <list type="bullet">
+    /// <item>Channels-last strides: `bench/run.sh` measured them 1.2–1.6× faster for inference at every width (1.62× at
+    /// real-plus's quarter width, 1.23× at real's 1/8 width on 48-px input).</item>
+    /// <item>BatchNorm folded into the convolutions (one pass over the activations fewer per layer): 1.00× at the
+    /// quarter width on an AVX-512 Zen 5, where it was first left out; on an AVX2 Zen 3 at 1/8 width, where a layer's
+    /// few channels make BatchNorm a memory-bound pass as long as the convolution's, 1.15–1.18× for VGG-16 and
+    /// 1.45–1.6× for VGG-11 (`marrow bench --width 0.125 [--depth 11] --global-pool --dropout 0 --mode infer --batch 100
+    /// --steps 20 --channels-last [--fold-bn]`, two rounds interleaved). Never slower, so always on.</item>
+    /// </list>
+    /// Not kept: bf16 (its rounding moves a softmax by about 1e-2, enough to change a borderline cell). Only CPU
+    /// convolutions have a layout to choose. A network in training mode is never folded (its BatchNorm must learn).
     /// </summary>
-    private static EngineRestorer Levers(VggNet model, bool channelsLast)
+    private static LeverRestorer Levers(VggNet model, bool channelsLast, bool foldBatchNorm)
     {
         var before = model.Engine;
         if (channelsLast && model.parameters().First().device_type == DeviceType.CPU) model.Engine = before | ConvolutionEngine.ChannelsLast;
-        return new EngineRestorer(model, before);
+        // Folded by a caller already (a benchmark): leave it to that caller.
+        bool fold = foldBatchNorm && !model.training && !model.BatchNormFolded;
+        if (fold) model.FoldBatchNorm();
+        return new LeverRestorer(model, before, fold);
     }
 
-    private readonly struct EngineRestorer(VggNet model, ConvolutionEngine before) : IDisposable
+    private readonly struct LeverRestorer(VggNet model, ConvolutionEngine before, bool unfold) : IDisposable
     {
-        public void Dispose() => model.Engine = before;
+        public void Dispose()
+        {
+            model.Engine = before;
+            if (unfold) model.UnfoldBatchNorm();
+        }
     }
 
     /// <summary>The softmax of a batch; with <paramref name="testTimeD4"/>, the mean softmax over the batch turned by each

@@ -20,6 +20,26 @@ public sealed record NetworkConfig(double Width = 1.0, int InputSize = 96, int C
     /// <summary>VGG-16's plan: output channels of the 13 convolutions, 0 for a 2×2 max-pooling.</summary>
     public static readonly int[] Plan = [64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0];
 
+    /// <summary>Simonyan and Zisserman's shallower configurations with the same five blocks and channels: VGG-13 (their
+    /// "B": two convolutions a block) and VGG-11 ("A": one in each of the first two blocks, two in the others).</summary>
+    public static readonly int[] Plan13 = [64, 64, 0, 128, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0],
+                                 Plan11 = [64, 0, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0];
+
+    /// <summary>Weight layers of the VGG configuration: null is 16, the paper's (convolutions + 3 fully connected);
+    /// 13 or 11 drop convolutions from the blocks (<see cref="Plan13"/>, <see cref="Plan11"/>) and keep the rest.
+    /// Left out of the JSON when null, so every network saved before it keeps its cache key.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? Depth { get; init; }
+
+    /// <summary>The plan this network follows (<see cref="Depth"/>).</summary>
+    public int[] Layers => Depth switch
+    {
+        null or 16 => Plan,
+        13 => Plan13,
+        11 => Plan11,
+        _ => throw new ArgumentOutOfRangeException(nameof(Depth), $"depth {Depth}: VGG comes in 11, 13 or 16 weight layers"),
+    };
+
     public int Channels(int paperChannels) => Math.Max(4, (int)Math.Round(paperChannels * Width));
 
     /// <summary>Floating-point operations of one forward pass of one image (a multiply-add counts two): the
@@ -29,7 +49,7 @@ public sealed record NetworkConfig(double Width = 1.0, int InputSize = 96, int C
     {
         double flops = 0;
         int inChannels = 3, side = InputSize;
-        foreach (int plan in Plan)
+        foreach (int plan in Layers)
         {
             if (plan == 0) { side /= 2; continue; }
             int outChannels = Channels(plan);
@@ -55,13 +75,14 @@ public sealed record NetworkConfig(double Width = 1.0, int InputSize = 96, int C
         if (Width is <= 0 or > 4) throw new ArgumentOutOfRangeException(nameof(Width), $"{Width}: use a width multiplier in (0, 4]");
         if (InputSize < 32 || FeatureSide < 1) throw new ArgumentOutOfRangeException(nameof(InputSize), $"{InputSize}: five 2×2 poolings need an input of at least 32 px");
         if (Classes < 2) throw new ArgumentOutOfRangeException(nameof(Classes), "at least 2 classes");
+        _ = Layers; // an unknown depth is named here, before any layer is built
         foreach (double p in new[] { FirstDropout, Dropout, ClassifierDropout })
             if (p is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(Dropout), $"dropout {p}: use [0, 1)");
     }
 }
 
 /// <summary>
-/// VGG-16-BN as the paper describes it (its Fig 3A): 13 convolutions 3×3 (padding 1), each followed by batch
+/// VGG-16-BN as the paper describes it (its Fig 3A; or VGG-13/11, <see cref="NetworkConfig.Depth"/>): 13 convolutions 3×3 (padding 1), each followed by batch
 /// normalisation and ReLU, with dropout between the convolutions of a block and 2×2 max-pooling (stride 2) after
 /// each block; then three fully connected layers with dropout; softmax cross-entropy is applied by the loss.
 /// Weights start from MSRA initialisation (He et al.: zero-mean Gaussian, std √(2 / fan-in)).
@@ -80,9 +101,10 @@ public sealed class VggNet : Module<Tensor, Tensor>
         Config = config;
         var layers = new List<(string, Module<Tensor, Tensor>)>();
         int inChannels = 3, conv = 0, block = 1, inBlock = 0;
-        for (int i = 0; i < NetworkConfig.Plan.Length; i++)
+        int[] layout = config.Layers;
+        for (int i = 0; i < layout.Length; i++)
         {
-            int plan = NetworkConfig.Plan[i];
+            int plan = layout[i];
             if (plan == 0)
             {
                 layers.Add(($"pool{block}", MaxPool2d(2, 2)));
@@ -97,7 +119,7 @@ public sealed class VggNet : Module<Tensor, Tensor>
             layers.Add(($"relu{conv}", ReLU(inplace: true)));
             // Dropout between convolutions: after every convolution that another convolution follows, none
             // right before a pooling (the pooling and the next block's first dropout regularise there).
-            if (NetworkConfig.Plan[i + 1] != 0)
+            if (layout[i + 1] != 0)
                 layers.Add(($"drop{conv}", Dropout(inBlock == 1 ? config.FirstDropout : config.Dropout)));
             inChannels = outChannels;
         }
@@ -187,6 +209,9 @@ public sealed class VggNet : Module<Tensor, Tensor>
                 bn.FoldedAway = true;
             }
     }
+
+    /// <summary>Whether <see cref="FoldBatchNorm"/> is in force.</summary>
+    public bool BatchNormFolded => features.children().OfType<BlockAlignedConv2d>().Any(c => c.Folded);
 
     public void UnfoldBatchNorm()
     {

@@ -233,7 +233,7 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
         // a name in it that With refuses sends the user to a dead end.
         var samples = new Dictionary<string, string>
         {
-            ["epochs"] = "3", ["local_epochs"] = "3", ["local_lr"] = "0.005", ["local_from_global"] = "on", ["width"] = "0.25",
+            ["epochs"] = "3", ["local_epochs"] = "3", ["local_lr"] = "0.005", ["local_from_global"] = "on", ["width"] = "0.25", ["depth"] = "11",
             ["input"] = "48", ["batch"] = "20", ["oversample"] = "100,200", ["cv_epochs"] = "2", ["cv_variant"] = "OS60",
             ["lr"] = "0.02", ["weight_decay"] = "1e-3", ["validation_fold"] = "2", ["dropout"] = "0.1", ["conv_dropout"] = "0.1",
             ["classifier_dropout"] = "0.2", ["global_pool"] = "on", ["ensemble_folds"] = "3", ["schedule"] = "cosine",

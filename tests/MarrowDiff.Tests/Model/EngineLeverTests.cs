@@ -50,15 +50,19 @@ public class EngineLeverTests
     [Theory]
     [InlineData(0.125, false)]
     [InlineData(0.25, true)]
-    public void Inference_RunsChannelsLast_ToTheSameSoftmax_AndLeavesTheModelsEngineAsItWas(double width, bool testTimeD4)
+    public void Inference_RunsChannelsLastWithBatchNormFolded_ToTheSameSoftmax_AndLeavesTheModelAsItWas(double width, bool testTimeD4)
     {
         using var net = TrainedALittle(new NetworkConfig(Width: width, Classes: 5));
         var inputs = new float[6 * 3 * 96 * 96];
         var rng = new Random(5);
         for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)(rng.NextDouble() * 2 - 1);
-        float[,] asTrained = Inference.ProbabilitiesOf(net, inputs, 6, batchSize: 4, testTimeD4: testTimeD4, channelsLast: false);
+        float[,] asTrained = Inference.ProbabilitiesOf(net, inputs, 6, batchSize: 4, testTimeD4: testTimeD4, channelsLast: false, foldBatchNorm: false);
         float[,] fast = Inference.ProbabilitiesOf(net, inputs, 6, batchSize: 4, testTimeD4: testTimeD4);
         Assert.Equal(ConvolutionEngine.Default, net.Engine);
+        Assert.False(net.BatchNormFolded); // folded for the call only: the network trains on afterwards
+        net.train();
+        using (no_grad()) { using var x = torch.zeros(2, 3, 96, 96); using var __ = net.forward(x); }
+        net.eval();
         double largest = 0;
         for (int i = 0; i < 6; i++)
             for (int c = 0; c < 5; c++) largest = Math.Max(largest, Math.Abs(fast[i, c] - asTrained[i, c]));

@@ -29,6 +29,31 @@ public class NetworkTests
     }
 
     [Theory]
+    [InlineData(13, new[] { 64, 64, 128, 128, 256, 256, 512, 512, 512, 512 })]
+    [InlineData(11, new[] { 64, 128, 256, 256, 512, 512, 512, 512 })]
+    public void ShallowerVgg_DropsConvolutionsFromTheBlocks_AndKeepsTheRest(int depth, int[] plan)
+    {
+        // Simonyan and Zisserman's configurations B and A: the same five blocks and poolings, fewer convolutions.
+        TorchRuntime.Initialise();
+        var config = new NetworkConfig(Width: 0.125, Classes: 5) { GlobalPool = true, Depth = depth };
+        using var net = new VggNet(config);
+        net.eval();
+        using (var x = randn(2, 3, 96, 96)) { using var y = net.forward(x); Assert.Equal([2L, 5], y.shape); }
+        Assert.Equal(plan.Length, net.modules().OfType<BlockAlignedConv2d>().Count());
+        long conv = 0, bn = 0;
+        int inC = 3;
+        foreach (int c in plan.Select(config.Channels)) { conv += 9L * inC * c + c; bn += 2L * c; inC = c; }
+        long fc = (inC * 512 + 512) + (512 * 512 + 512) + (512 * 5 + 5);
+        Assert.Equal(conv + bn + fc, net.ParameterCount);
+        Assert.True(config.ForwardFlops() < (config with { Depth = null }).ForwardFlops());
+        Assert.Contains($"\"Depth\":{depth}", System.Text.Json.JsonSerializer.Serialize(config));
+        // VGG-16 is the default and is never written, so the networks saved before depth existed keep their cache keys.
+        Assert.DoesNotContain("Depth", System.Text.Json.JsonSerializer.Serialize(config with { Depth = null }));
+        Assert.Null(MarrowDiff.Experiments.ExperimentProfile.RealLite.With("depth", "16").Network.Depth);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new NetworkConfig() { Depth = 12 }.Validate());
+    }
+
+    [Theory]
     [InlineData(0.125, 48, 1)]
     [InlineData(0.25, 64, 2)]
     [InlineData(0.125, 128, 4)]
