@@ -31,7 +31,9 @@ public sealed record NetworkConfig(double Width = 1.0, int InputSize = 96, int C
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public int? Depth { get; init; }
 
-    /// <summary>The plan this network follows (<see cref="Depth"/>).</summary>
+    /// <summary>The plan this network follows (<see cref="Depth"/>). Not written to JSON: it follows from
+    /// <see cref="Depth"/>, and the JSON is part of every model's cache key.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public int[] Layers => Depth switch
     {
         null or 16 => Plan,

@@ -47,8 +47,11 @@ public class NetworkTests
         Assert.Equal(conv + bn + fc, net.ParameterCount);
         Assert.True(config.ForwardFlops() < (config with { Depth = null }).ForwardFlops());
         Assert.Contains($"\"Depth\":{depth}", System.Text.Json.JsonSerializer.Serialize(config));
-        // VGG-16 is the default and is never written, so the networks saved before depth existed keep their cache keys.
+        // VGG-16 is the default and is never written, so the networks saved before depth existed keep their cache keys:
+        // real-plus's network writes exactly what it wrote then (the text every real-plus and real-lite model was keyed by).
         Assert.DoesNotContain("Depth", System.Text.Json.JsonSerializer.Serialize(config with { Depth = null }));
+        Assert.Equal("""{"Width":0.25,"InputSize":96,"Classes":10,"ClassifierWidth":512,"FirstDropout":0,"Dropout":0,"ClassifierDropout":0.3,"FeatureSide":3,"GlobalPool":true}""",
+                     System.Text.Json.JsonSerializer.Serialize(MarrowDiff.Experiments.ExperimentProfile.RealPlus.Network));
         Assert.Null(MarrowDiff.Experiments.ExperimentProfile.RealLite.With("depth", "16").Network.Depth);
         Assert.Throws<ArgumentOutOfRangeException>(() => new NetworkConfig() { Depth = 12 }.Validate());
     }
