@@ -79,7 +79,8 @@ public static class Inference
     /// quarter width on an AVX-512 Zen 5, where it was first left out; on an AVX2 Zen 3 at 1/8 width, where a layer's
     /// few channels make BatchNorm a memory-bound pass as long as the convolution's, 1.15–1.18× for VGG-16 and
     /// 1.45–1.6× for VGG-11 (`marrow bench --width 0.125 [--depth 11] --global-pool --dropout 0 --mode infer --batch 100
-    /// --steps 20 --channels-last [--fold-bn]`, two rounds interleaved). Never slower, so always on.</item>
+    /// --steps 20 --channels-last [--fold-bn]`, two rounds interleaved); end to end within the noise (README). No
+    /// forward-pass measurement found it slower, so always on.</item>
     /// </list>
     /// Not kept: bf16 (its rounding moves a softmax by about 1e-2, enough to change a borderline cell). Only CPU
     /// convolutions have a layout to choose. A network in training mode is never folded (its BatchNorm must learn).
