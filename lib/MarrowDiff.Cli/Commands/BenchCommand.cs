@@ -39,7 +39,7 @@ internal static class BenchCommand
             if (r.GetValue(model) is { } folder)
                 return Classifier(folder, r.GetValue(data) ?? throw new ArgumentException("--model: give the cells to time with --data"), r.GetValue(rounds));
             if (r.GetValue(data) is not null) throw new ArgumentException("--data: times a saved classifier; give it with --model");
-            var network = new NetworkConfig(Width: r.GetValue(width), InputSize: r.GetValue(input)) { GlobalPool = r.GetValue(globalPool), Depth = r.GetValue(depth) is 16 ? null : r.GetValue(depth) };
+            var network = new NetworkConfig(Width: r.GetValue(width), InputSize: r.GetValue(input)) { GlobalPool = r.GetValue(globalPool), Depth = r.GetValue(depth) };
             if (r.GetValue(dropout) is { } p) network = network with { FirstDropout = p, Dropout = p, ClassifierDropout = p };
             bool train = r.GetValue(mode) == "train";
             if (train && r.GetValue(foldBn)) throw new ArgumentException("--fold-bn: BatchNorm folding is for inference; add --mode infer");

@@ -65,25 +65,20 @@ internal static class TrainCommand
                 // The fold models are the cross-validation and, together, the classifier: no separate search.
                 var result = experiment.TrainFoldEnsemble(prep.Variant(variantName), resolved.Grid[0]);
                 using var ensemble = result.Ensemble;
-                if (resolved.FinalModel)
+                // final=one: the folds estimate it; the one model on all five folds answers alone.
+                using var final = resolved.FinalModel ? experiment.TrainFinal(prep.Variant(variantName), resolved.Grid[0]) : null;
+                if (final is null) ensemble.Save(folder, resolved.ToJson(), result.Scores);
+                else final.Save(folder, resolved.ToJson(), extraFiles: new Dictionary<string, string>
                 {
-                    // The folds estimate it; the one model on all five folds answers alone.
-                    using var final = experiment.TrainFinal(prep.Variant(variantName), resolved.Grid[0]);
-                    final.Save(folder, resolved.ToJson(), extraFiles: new Dictionary<string, string>
-                    {
-                        [CrossValidationFile] = JsonSerializer.Serialize(result.Scores, new JsonSerializerOptions { WriteIndented = true }),
-                    });
-                    foreach (string line in experiment.Log) Console.WriteLine(line);
-                    Console.WriteLine(TrainingReports.FoldEnsembleText(result, resolved));
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{final.Name}: one model on all {SplitOptions.Folds} folds ({final.Card.TrainingImages} training images, {final.TrainingSeconds / 60:0.0} min), " +
-                        $"estimated by the {ensemble.Members.Count}-fold cross-validation above → {Path.GetFullPath(folder)}"));
-                    return 0;
-                }
-                ensemble.Save(folder, resolved.ToJson(), result.Scores);
+                    [CrossValidationFile] = JsonSerializer.Serialize(result.Scores, new JsonSerializerOptions { WriteIndented = true }),
+                });
                 foreach (string line in experiment.Log) Console.WriteLine(line);
                 Console.WriteLine(TrainingReports.FoldEnsembleText(result, resolved));
-                Console.WriteLine($"{ensemble.Name}: {ensemble.Members.Count} models → {Path.GetFullPath(folder)}");
+                Console.WriteLine(final is null
+                    ? $"{ensemble.Name}: {ensemble.Members.Count} models → {Path.GetFullPath(folder)}"
+                    : string.Create(CultureInfo.InvariantCulture,
+                        $"{final.Name}: one model on all {SplitOptions.Folds} folds ({final.Card.TrainingImages} training images, {final.TrainingSeconds / 60:0.0} min), " +
+                        $"estimated by the {ensemble.Members.Count}-fold cross-validation above → {Path.GetFullPath(folder)}"));
                 return 0;
             }
             var cv = experiment.CrossValidate();

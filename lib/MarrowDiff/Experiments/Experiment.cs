@@ -125,14 +125,21 @@ public sealed class Experiment
         var config = Profile.Training(hyper);
         string key = Hash("model", variant.Name, config, Profile.ValidationFold);
         string folder = Path.Combine(ModelsRoot, $"{variant.Name}-{key}");
-        if (Directory.Exists(folder))
+        return LoadOrTrain(variant.Name, folder, () =>
         {
-            Log.Add($"{variant.Name}: cached model {folder}");
-            return TrainedModel.Load(folder);
-        }
-        SampleSet train = Prep.Build(variant, Profile.ValidationFold);
-        SampleSet validation = SampleSet.Original(Prep.Tiles, Prep.Split.Sides(Profile.ValidationFold).Validation, $"fold {Profile.ValidationFold}");
-        return TrainAndSave(variant.Name, folder, config, train, validation, outputs: null, Profile.ValidationFold);
+            SampleSet train = Prep.Build(variant, Profile.ValidationFold);
+            SampleSet validation = SampleSet.Original(Prep.Tiles, Prep.Split.Sides(Profile.ValidationFold).Validation, $"fold {Profile.ValidationFold}");
+            return TrainAndSave(variant.Name, folder, config, train, validation, outputs: null, Profile.ValidationFold);
+        });
+    }
+
+    // A model folder that exists is complete (each is saved under a temporary name and renamed): read it instead of
+    // training again.
+    private TrainedModel LoadOrTrain(string name, string folder, Func<TrainedModel> train)
+    {
+        if (!Directory.Exists(folder)) return train();
+        Log.Add($"{name}: cached model {folder}");
+        return TrainedModel.Load(folder);
     }
 
     /// <summary>
@@ -147,12 +154,8 @@ public sealed class Experiment
         var config = Profile.Training(hyper);
         string key = Hash("final-model", variant.Name, config);
         string folder = Path.Combine(ModelsRoot, $"{variant.Name}-final-{key}");
-        if (Directory.Exists(folder))
-        {
-            Log.Add($"{variant.Name} final model: cached model {folder}");
-            return TrainedModel.Load(folder);
-        }
-        return TrainAndSave($"{variant.Name} final model", folder, config, Prep.Build(variant), validation: null, outputs: null, validationFold: null);
+        string name = $"{variant.Name} final model";
+        return LoadOrTrain(name, folder, () => TrainAndSave(name, folder, config, Prep.Build(variant), validation: null, outputs: null, validationFold: null));
     }
 
     // Trains from the checkpoint (if any), saves the model folder atomically, then drops the checkpoint.
@@ -193,17 +196,8 @@ public sealed class Experiment
             string key = Hash("fold-model", variant.Name, config, fold);
             string folder = Path.Combine(ModelsRoot, $"{variant.Name}-fold{fold}-{key}");
             SampleSet validation = SampleSet.Original(Prep.Tiles, Prep.Split.Sides(fold).Validation, $"fold {fold}");
-            TrainedModel model;
-            if (Directory.Exists(folder))
-            {
-                Log.Add($"{variant.Name} fold {fold}: cached model {folder}");
-                model = TrainedModel.Load(folder);
-            }
-            else
-            {
-                SampleSet train = Prep.Build(variant, fold);
-                model = TrainAndSave($"{variant.Name} fold {fold}", folder, config, train, validation, outputs: null, validationFold: fold);
-            }
+            string name = $"{variant.Name} fold {fold}";
+            TrainedModel model = LoadOrTrain(name, folder, () => TrainAndSave(name, folder, config, Prep.Build(variant, fold), validation, outputs: null, validationFold: fold));
             members.Add(model);
             held.Add(new Predictions($"{variant.Name} fold {fold}", validation, model.Probabilities(validation)));
         }
@@ -232,16 +226,14 @@ public sealed class Experiment
         // The starting model is part of the key (by its folder, which carries its own key); from scratch, the key is unchanged.
         string key = startFrom is null ? Hash(parts) : Hash([.. parts, Path.GetFileName(startFrom.Folder ?? throw new ArgumentException($"{name}: the starting model was never saved"))]);
         string folder = Path.Combine(ModelsRoot, $"{name}-{key}");
-        if (Directory.Exists(folder))
+        return LoadOrTrain(name, folder, () =>
         {
-            Log.Add($"{name}: cached model {folder}");
-            return TrainedModel.Load(folder);
-        }
-        SampleSet train = Prep.Build(variant, Profile.ValidationFold).Restrict(pair);
-        var validationCells = Prep.Split.Sides(Profile.ValidationFold).Validation.Where(cell => pair.Contains(cell.Label.Class!.Value)).ToList();
-        SampleSet? validation = validationCells.Count == 0 ? null
-            : SampleSet.Original(Prep.Tiles, validationCells, $"fold {Profile.ValidationFold}").Restrict(pair);
-        return TrainAndSave(name, folder, config, train, validation, pair, Profile.ValidationFold, startFrom: startFrom?.Network);
+            SampleSet train = Prep.Build(variant, Profile.ValidationFold).Restrict(pair);
+            var validationCells = Prep.Split.Sides(Profile.ValidationFold).Validation.Where(cell => pair.Contains(cell.Label.Class!.Value)).ToList();
+            SampleSet? validation = validationCells.Count == 0 ? null
+                : SampleSet.Original(Prep.Tiles, validationCells, $"fold {Profile.ValidationFold}").Restrict(pair);
+            return TrainAndSave(name, folder, config, train, validation, pair, Profile.ValidationFold, startFrom: startFrom?.Network);
+        });
     }
 
     /// <summary>

@@ -278,8 +278,7 @@ public sealed record ExperimentProfile(
             "conv_dropout" => this with { Network = Network with { FirstDropout = Real(), Dropout = Real() } },
             "classifier_dropout" => this with { Network = Network with { ClassifierDropout = Real() } },
             "global_pool" => this with { Network = Network with { GlobalPool = Bool() } },
-            // 16 is the paper's and is stored as null, so that depth=16 names the very network (and cache key) of no setting.
-            "depth" => this with { Network = Network with { Depth = Int() is 16 ? null : Int() } },
+            "depth" => this with { Network = Network with { Depth = Int() } },
             "ensemble_folds" => this with { EnsembleFolds = Int() },
             "schedule" => this with { Refinements = Refine() with { Schedule = Enum.Parse<LearningRateSchedule>(value, ignoreCase: true) } },
             "label_smoothing" => this with { Refinements = Refine() with { LabelSmoothing = Real() } },

@@ -27,9 +27,12 @@ public sealed record NetworkConfig(double Width = 1.0, int InputSize = 96, int C
 
     /// <summary>Weight layers of the VGG configuration: null is 16, the paper's (convolutions + 3 fully connected);
     /// 13 or 11 drop convolutions from the blocks (<see cref="Plan13"/>, <see cref="Plan11"/>) and keep the rest.
-    /// Left out of the JSON when null, so every network saved before it keeps its cache key.</summary>
+    /// Left out of the JSON when null, so every network saved before it keeps its cache key; 16 is stored as null, so
+    /// that naming the paper's depth builds the very network (and cache key) of not naming it.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
-    public int? Depth { get; init; }
+    public int? Depth { get => _depth; init => _depth = value is 16 ? null : value; }
+
+    private readonly int? _depth;
 
     /// <summary>The plan this network follows (<see cref="Depth"/>). Not written to JSON: it follows from
     /// <see cref="Depth"/>, and the JSON is part of every model's cache key.</summary>
