@@ -29,15 +29,16 @@ internal static class BenchCommand
         var json = new Option<bool>("--json") { Description = "one JSON line instead of a sentence (for bench/run.sh)" };
         var model = new Option<string?>("--model") { Description = "time a saved classifier (a model or a fold-ensemble folder) on the cells of --data instead: cells per second, channels-first and channels-last (BatchNorm folded in both, as every inference runs)", HelpName = "DIR" };
         var data = new Option<string?>("--data") { Description = "with --model: the cells to time (any layout the loader reads; resampled as evaluate does)", HelpName = "PATH" };
-        var rounds = new Option<int>("--rounds") { Description = "with --model: interleaved rounds of both paths", DefaultValueFactory = _ => 2 };
+        var seconds = new Option<double>("--seconds") { Description = "with --model: repeat the cells until each timing lasts this long (a shared machine's noise moves a one-second timing by a third)", DefaultValueFactory = _ => 5 };
+        var rounds = new Option<int>("--rounds") { Description = "with --model: interleaved rounds of every path", DefaultValueFactory = _ => 2 };
         var command = new Command("bench", "Times training or inference steps of the paper's network (or a narrower one) on this machine.")
         {
-            width, depth, input, patch, batch, steps, dropout, globalPool, mode, bf16, channelsLast, foldBn, json, model, data, rounds,
+            width, depth, input, patch, batch, steps, dropout, globalPool, mode, bf16, channelsLast, foldBn, json, model, data, rounds, seconds,
         };
         command.SetAction(r =>
         {
             if (r.GetValue(model) is { } folder)
-                return Classifier(folder, r.GetValue(data) ?? throw new ArgumentException("--model: give the cells to time with --data"), r.GetValue(rounds));
+                return Classifier(folder, r.GetValue(data) ?? throw new ArgumentException("--model: give the cells to time with --data"), r.GetValue(rounds), r.GetValue(seconds));
             if (r.GetValue(data) is not null) throw new ArgumentException("--data: times a saved classifier; give it with --model");
             var network = new NetworkConfig(Width: r.GetValue(width), InputSize: r.GetValue(input)) { GlobalPool = r.GetValue(globalPool), Depth = r.GetValue(depth) };
             if (r.GetValue(dropout) is { } p) network = network with { FirstDropout = p, Dropout = p, ClassifierDropout = p };
@@ -68,16 +69,17 @@ internal static class BenchCommand
         return command;
     }
 
-    private static int Classifier(string folder, string data, int rounds)
+    private static int Classifier(string folder, string data, int rounds, double seconds)
     {
         if (rounds < 1) throw new ArgumentOutOfRangeException(nameof(rounds), $"--rounds {rounds}: at least 1");
+        if (seconds is < 0 or > 600) throw new ArgumentOutOfRangeException(nameof(seconds), $"--seconds {seconds}: 0 to 600");
         using var classifier = FoldEnsemble.LoadAny(folder);
         var (_, tiles, cells) = CellsToScore.Read(classifier.Card, data, "all", "smoke", classifier.Card.Config.Seed, new ConsoleProgress(), null);
         var set = Preparation.SampleSet.Original(tiles, cells, "all cells");
         var cpu = CpuInfo.Current();
-        foreach (var row in StepBenchmark.Classifier(classifier, set, rounds))
+        foreach (var row in StepBenchmark.Classifier(classifier, set, rounds, seconds))
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"round {row.Round}, {row.Path}: {row.Cells} cells in {row.Seconds:0.00} s = {row.CellsPerSecond:0.0} cells/s ({row.PassesPerCell} forward passes a cell, {row.Threads} threads) on {cpu}"));
+                $"round {row.Round}, {row.Path}: {row.Cells} cells in {row.Seconds:0.000} s (mean of {row.Repeats}) = {row.CellsPerSecond:0.0} cells/s ({row.PassesPerCell} forward passes a cell, {(row.Streams > 1 ? Inference.StreamsText(row.Streams) : $"{row.Threads} threads")}) on {cpu}"));
         return 0;
     }
 

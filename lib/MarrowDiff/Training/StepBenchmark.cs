@@ -74,32 +74,50 @@ public static class StepBenchmark
     /// <summary>
     /// Cells per second of a saved classifier (a model or a fold ensemble, with its own test-time D4) on real cells,
     /// end to end from prepared tiles to softmax: channels-first (LibTorch's default layout; the label was "as trained"
-    /// until real-plus began to train channels-last) and channels-last
-    /// (<see cref="Inference"/>'s default), interleaved round by round after one warm-up of each, so that both meet the
-    /// same machine load. Nothing is scored: the cells are only timed.
+    /// until real-plus began to train channels-last) and channels-last, each as one stream on every thread, then
+    /// channels-last on one single-threaded stream per thread (<see cref="Inference"/>'s default, <see
+    /// cref="Inference.StreamsFor"/>), interleaved round by round after one warm-up of each, so that all meet the
+    /// same machine load. Each timing repeats the whole set until <paramref name="minSeconds"/> have passed and reports
+    /// seconds per pass. Nothing is scored: the cells are only timed.
     /// </summary>
-    public static IReadOnlyList<ClassifierSpeed> Classifier(ISavedClassifier classifier, Preparation.SampleSet cells, int rounds = 2)
+    public static IReadOnlyList<ClassifierSpeed> Classifier(ISavedClassifier classifier, Preparation.SampleSet cells, int rounds = 2, double minSeconds = 5)
     {
         var members = FoldEnsemble.MembersOf(classifier);
         int passes = Inference.PassesPerCell(classifier);
-        double Time(bool channelsLast, Preparation.SampleSet set)
+        int streams = Inference.StreamsFor(members[0].Network.parameters().First().device);
+        // (path, channels-last, streams): each lever alone, then both. One stream is every thread on one batch.
+        var paths = new List<(string Name, bool ChannelsLast, int Streams)> { ("channels-first", false, 1), ("channels-last", true, 1) };
+        if (streams > 1) paths.Add(($"channels-last, {streams} streams", true, streams));
+        // Seconds per pass over the set, over as many passes as fill minSeconds: a few hundred cells take under a second,
+        // where a shared machine's noise moves single timings by a third.
+        (double Seconds, int Repeats) Time((string Name, bool ChannelsLast, int Streams) path, Preparation.SampleSet set, double atLeast)
         {
             var clock = Stopwatch.StartNew();
-            foreach (var m in members) _ = Inference.Probabilities(m.Network, set, m.Normalisation, testTimeD4: m.TestTimeD4, channelsLast: channelsLast);
-            return clock.Elapsed.TotalSeconds;
+            int repeats = 0;
+            do
+            {
+                foreach (var m in members)
+                    _ = Inference.Probabilities(m.Network, set, m.Normalisation, testTimeD4: m.TestTimeD4, channelsLast: path.ChannelsLast, streams: path.Streams);
+                repeats++;
+            } while (clock.Elapsed.TotalSeconds < atLeast);
+            return (clock.Elapsed.TotalSeconds / repeats, repeats);
         }
-        var warm = cells.Subset([.. Enumerable.Range(0, Math.Min(cells.Count, 100))], "warm-up");
-        Time(false, warm); Time(true, warm);
+        var warm = cells.Subset([.. Enumerable.Range(0, Math.Min(cells.Count, 200))], "warm-up");
+        foreach (var path in paths) Time(path, warm, 0);
         var rows = new List<ClassifierSpeed>();
         for (int round = 1; round <= rounds; round++)
-            foreach (bool channelsLast in new[] { false, true })
-                rows.Add(new ClassifierSpeed(round, channelsLast ? "channels-last" : "channels-first", cells.Count, passes, Time(channelsLast, cells), get_num_threads()));
+            foreach (var path in paths)
+            {
+                var (seconds, repeats) = Time(path, cells, minSeconds);
+                rows.Add(new ClassifierSpeed(round, path.Name, cells.Count, passes, seconds, get_num_threads(), path.Streams, repeats));
+            }
         return rows;
     }
 }
 
 /// <summary>One timing of <see cref="StepBenchmark.Classifier"/>.</summary>
-public sealed record ClassifierSpeed(int Round, string Path, int Cells, int PassesPerCell, double Seconds, int Threads)
+/// <param name="Seconds">Seconds per pass over the cells, the mean of <paramref name="Repeats"/> passes.</param>
+public sealed record ClassifierSpeed(int Round, string Path, int Cells, int PassesPerCell, double Seconds, int Threads, int Streams, int Repeats)
 {
     public double CellsPerSecond => Cells / Seconds;
 }

@@ -147,17 +147,21 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
         var experiment = new Experiment(fx.Prep, Tiny, Path.Combine(fx.Root, "models"));
         using var model = experiment.Train(fx.Prep.Variant("OS10"), experiment.CrossValidate().Chosen);
         var cells = SampleSet.Original(fx.Prep.Tiles, fx.Prep.Split.Sides(1).Validation, "fold 1");
-        var rows = MarrowDiff.Training.StepBenchmark.Classifier(new FoldEnsemble([model, model]), cells, rounds: 2);
-        Assert.Equal([(1, "channels-first"), (1, "channels-last"), (2, "channels-first"), (2, "channels-last")], rows.Select(r => (r.Round, r.Path)));
+        var rows = MarrowDiff.Training.StepBenchmark.Classifier(new FoldEnsemble([model, model]), cells, rounds: 2, minSeconds: 0);
+        int streams = Inference.StreamsFor(TorchRuntime.Device);
+        string[] paths = streams > 1 ? ["channels-first", "channels-last", $"channels-last, {streams} streams"] : ["channels-first", "channels-last"];
+        Assert.Equal([.. new[] { 1, 2 }.SelectMany(round => paths.Select(path => (round, path)))], rows.Select(r => (r.Round, r.Path)));
+        Assert.Equal([.. new[] { 1, 2 }.SelectMany(_ => paths.Select(path => path.EndsWith("streams") ? streams : 1))], rows.Select(r => r.Streams));
         Assert.All(rows, r => { Assert.Equal(cells.Count, r.Cells); Assert.Equal(model.TestTimeD4 ? 16 : 2, r.PassesPerCell); Assert.True(r.Seconds > 0); });
 
         var output = new StringWriter();
         var saved = Console.Out;
         Console.SetOut(output);
-        try { Assert.Equal(0, await MarrowDiff.Cli.Program.Main(["bench", "--model", model.Folder!, "--data", fx.Dataset.Root, "--rounds", "1"])); }
+        try { Assert.Equal(0, await MarrowDiff.Cli.Program.Main(["bench", "--model", model.Folder!, "--data", fx.Dataset.Root, "--rounds", "1", "--seconds", "0"])); }
         finally { Console.SetOut(saved); }
         Assert.Contains("round 1, channels-first:", output.ToString());
-        Assert.Matches(@"round 1, channels-last: \d+ cells in [\d.]+ s = [\d.]+ cells/s \(1 forward passes a cell", output.ToString());
+        Assert.Matches(@"round 1, channels-last: \d+ cells in [\d.]+ s \(mean of 1\) = [\d.]+ cells/s \(1 forward passes a cell", output.ToString());
+        if (streams > 1) Assert.Matches($@"round 1, channels-last, {streams} streams: \d+ cells in .*, {streams} streams of 1 thread\)", output.ToString());
     }
 
     [Fact]

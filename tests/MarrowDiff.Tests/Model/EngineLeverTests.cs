@@ -74,6 +74,48 @@ public class EngineLeverTests
     }
 
     [Fact]
+    public void Streams_GiveTheSameSoftmaxOnEveryRun_AsOneThreadAlone_AndGiveTheThreadsBack()
+    {
+        using var net = TrainedALittle(new NetworkConfig(Width: 0.125, Classes: 5));
+        const int count = 9; // batches of 2: five of them, the last one short
+        var inputs = new float[count * 3 * 96 * 96];
+        var rng = new Random(6);
+        for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)(rng.NextDouble() * 2 - 1);
+        int threads = get_num_threads();
+        float[,] two = Inference.ProbabilitiesOf(net, inputs, count, batchSize: 2, streams: 2);
+        Assert.Equal(threads, get_num_threads());
+        float[,] three = Inference.ProbabilitiesOf(net, inputs, count, batchSize: 2, streams: 3);
+        float[,] twoAgain = Inference.ProbabilitiesOf(net, inputs, count, batchSize: 2, streams: 2);
+        float[,] shared = Inference.ProbabilitiesOf(net, inputs, count, batchSize: 2, streams: 1);
+        float[,] alone;
+        set_num_threads(1);
+        try { alone = Inference.ProbabilitiesOf(net, inputs, count, batchSize: 2, streams: 1); }
+        finally { set_num_threads(threads); }
+        // Whichever stream takes a batch computes it with the same single-threaded kernels: equal to the last bit.
+        Assert.Equal(alone, two);
+        Assert.Equal(alone, three);
+        Assert.Equal(two, twoAgain);
+        for (int i = 0; i < count; i++)
+            for (int c = 0; c < 5; c++) Assert.InRange(Math.Abs(two[i, c] - shared[i, c]), 0, 1e-5);
+        Assert.Equal(1, Inference.StreamsFor(CPU, 1));
+        Assert.Equal(threads, Inference.StreamsFor(CPU));
+    }
+
+    [Fact]
+    public void AStreamThatFails_StopsTheCall_WithItsOwnError()
+    {
+        // A 64-px network cannot take 96-px cells: every batch fails in the forward pass, on whichever stream.
+        TorchRuntime.Initialise();
+        using var net = new VggNet(new NetworkConfig(Width: 0.125, Classes: 5, InputSize: 64), 7);
+        var inputs = new float[8 * 3 * 96 * 96];
+        int threads = get_num_threads();
+        var error = Assert.Throws<ArgumentException>(() => Inference.ProbabilitiesOf(net, inputs, 8, batchSize: 1, streams: 2));
+        Assert.Contains("cannot be pooled to the network's 64 px", error.Message);
+        Assert.Equal(threads, get_num_threads());
+        Assert.Throws<ArgumentOutOfRangeException>(() => Inference.StreamsFor(CPU, -1));
+    }
+
+    [Fact]
     public void Bf16OnACpuWithoutItsKernels_IsAdvisedAgainst_BeforeTheWorkStarts()
     {
         var zen3 = new CpuInfo("AMD EPYC", 25, 1, Avx512: false, Avx512Bf16: false, Threads: 2);
