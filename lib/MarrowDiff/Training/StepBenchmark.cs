@@ -78,7 +78,8 @@ public static class StepBenchmark
     /// channels-last on one single-threaded stream per thread (<see cref="Inference"/>'s default, <see
     /// cref="Inference.StreamsFor"/>), interleaved round by round after one warm-up of each, so that all meet the
     /// same machine load. Each timing repeats the whole set until <paramref name="minSeconds"/> have passed and reports
-    /// seconds per pass. Nothing is scored: the cells are only timed.
+    /// seconds per pass, with the page faults a pass cost (<see cref="TorchRuntime.KeepFreedTensorMemory"/>). Nothing is
+    /// scored: the cells are only timed.
     /// </summary>
     public static IReadOnlyList<ClassifierSpeed> Classifier(ISavedClassifier classifier, Preparation.SampleSet cells, int rounds = 2, double minSeconds = 5)
     {
@@ -90,8 +91,9 @@ public static class StepBenchmark
         if (streams > 1) paths.Add(($"channels-last, {streams} streams", true, streams));
         // Seconds per pass over the set, over as many passes as fill minSeconds: a few hundred cells take under a second,
         // where a shared machine's noise moves single timings by a third.
-        (double Seconds, int Repeats) Time((string Name, bool ChannelsLast, int Streams) path, Preparation.SampleSet set, double atLeast)
+        (double Seconds, int Repeats, long? Faults) Time((string Name, bool ChannelsLast, int Streams) path, Preparation.SampleSet set, double atLeast)
         {
+            long? faultsBefore = TorchRuntime.MinorPageFaults();
             var clock = Stopwatch.StartNew();
             int repeats = 0;
             do
@@ -100,7 +102,8 @@ public static class StepBenchmark
                     _ = Inference.Probabilities(m.Network, set, m.Normalisation, testTimeD4: m.TestTimeD4, channelsLast: path.ChannelsLast, streams: path.Streams);
                 repeats++;
             } while (clock.Elapsed.TotalSeconds < atLeast);
-            return (clock.Elapsed.TotalSeconds / repeats, repeats);
+            double seconds = clock.Elapsed.TotalSeconds / repeats;
+            return (seconds, repeats, TorchRuntime.MinorPageFaults() - faultsBefore is { } f ? f / repeats : null);
         }
         var warm = cells.Subset([.. Enumerable.Range(0, Math.Min(cells.Count, 200))], "warm-up");
         foreach (var path in paths) Time(path, warm, 0);
@@ -108,8 +111,8 @@ public static class StepBenchmark
         for (int round = 1; round <= rounds; round++)
             foreach (var path in paths)
             {
-                var (seconds, repeats) = Time(path, cells, minSeconds);
-                rows.Add(new ClassifierSpeed(round, path.Name, cells.Count, passes, seconds, get_num_threads(), path.Streams, repeats));
+                var (seconds, repeats, faults) = Time(path, cells, minSeconds);
+                rows.Add(new ClassifierSpeed(round, path.Name, cells.Count, passes, seconds, get_num_threads(), path.Streams, repeats, faults));
             }
         return rows;
     }
@@ -117,7 +120,8 @@ public static class StepBenchmark
 
 /// <summary>One timing of <see cref="StepBenchmark.Classifier"/>.</summary>
 /// <param name="Seconds">Seconds per pass over the cells, the mean of <paramref name="Repeats"/> passes.</param>
-public sealed record ClassifierSpeed(int Round, string Path, int Cells, int PassesPerCell, double Seconds, int Threads, int Streams, int Repeats)
+/// <param name="PageFaults">Minor page faults of the process per pass (<see cref="TorchRuntime.MinorPageFaults"/>), null off Linux.</param>
+public sealed record ClassifierSpeed(int Round, string Path, int Cells, int PassesPerCell, double Seconds, int Threads, int Streams, int Repeats, long? PageFaults)
 {
     public double CellsPerSecond => Cells / Seconds;
 }

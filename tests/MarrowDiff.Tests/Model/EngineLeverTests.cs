@@ -82,10 +82,11 @@ public class EngineLeverTests
         var rng = new Random(6);
         for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)(rng.NextDouble() * 2 - 1);
         int threads = get_num_threads();
-        float[,] two = Inference.ProbabilitiesOf(net, inputs, count, batchSize: 2, streams: 2);
+        // Cells in flight are shared among the streams: 4 cells in flight on 2 streams, 6 on 3, are batches of 2 each.
+        float[,] two = Inference.ProbabilitiesOf(net, inputs, count, batchSize: 4, streams: 2);
         Assert.Equal(threads, get_num_threads());
-        float[,] three = Inference.ProbabilitiesOf(net, inputs, count, batchSize: 2, streams: 3);
-        float[,] twoAgain = Inference.ProbabilitiesOf(net, inputs, count, batchSize: 2, streams: 2);
+        float[,] three = Inference.ProbabilitiesOf(net, inputs, count, batchSize: 6, streams: 3);
+        float[,] twoAgain = Inference.ProbabilitiesOf(net, inputs, count, batchSize: 4, streams: 2);
         float[,] shared = Inference.ProbabilitiesOf(net, inputs, count, batchSize: 2, streams: 1);
         float[,] alone;
         set_num_threads(1);
@@ -97,6 +98,8 @@ public class EngineLeverTests
         Assert.Equal(two, twoAgain);
         for (int i = 0; i < count; i++)
             for (int c = 0; c < 5; c++) Assert.InRange(Math.Abs(two[i, c] - shared[i, c]), 0, 1e-5);
+        Assert.Equal([100, 50, 3, 1, 34], new[] { (100, 1), (100, 2), (5, 2), (1, 3), (100, 3) }.Select(p => Inference.StreamBatch(p.Item1, p.Item2)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Inference.StreamBatch(0, 2));
         Assert.Equal(1, Inference.StreamsFor(CPU, 1));
         Assert.Equal(threads, Inference.StreamsFor(CPU));
     }

@@ -16,6 +16,19 @@ public class TorchRuntimeTests
         Assert.Equal(27f, t.sum().item<float>());
     }
 
+    /// <summary>glibc is told to keep freed tensor buffers for reuse (<see cref="TorchRuntime.KeepFreedTensorMemory"/>).
+    /// What it buys is a speed, so it is measured where speeds are: `marrow bench --model` prints each path's page faults.</summary>
+    [SkippableFact]
+    public void OnLinux_FreedTensorMemoryIsKept_UnlessTheUserSetsMallocVariables()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "glibc's allocator is Linux's");
+        Skip.If(Environment.GetEnvironmentVariables().Keys.Cast<string>().Any(k => k.StartsWith("MALLOC_", StringComparison.Ordinal)),
+                "the user's own MALLOC_ settings rule");
+        TorchRuntime.Initialise();
+        Assert.True(TorchRuntime.KeepFreedTensorMemory);
+        Assert.True(TorchRuntime.MinorPageFaults() > 0);
+    }
+
     [Fact]
     public void Seed_MakesTorchRandomnessRepeatable()
     {
