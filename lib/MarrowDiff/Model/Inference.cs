@@ -83,8 +83,11 @@ public static class Inference
     /// oneDNN to split across two cores well; two batches side by side, one core each, keep both busy. On a 2-core AVX2
     /// Zen 3, 1/8-width VGG-16 inference (96 px, batch 100, channels-last, BatchNorm folded) made 728–821 images/s on two
     /// threads and 1,003 in all as two one-thread processes side by side (`marrow bench --width 0.125 --global-pool
-    /// --dropout 0 --mode infer --batch 100 --steps 20 --channels-last --fold-bn`, the latter under OMP_NUM_THREADS=1);
-    /// end to end, `marrow bench --model DIR --data …` times both paths (README). Not measured on an AVX-512 CPU.
+    /// --dropout 0 --mode infer --batch 100 --steps 20 --channels-last --fold-bn`, the latter under OMP_NUM_THREADS=1).
+    /// End to end (`marrow bench --model DIR --data …`, which times one stream and the streams in turn), real-fast made
+    /// 1,001–1,123 cells/s against 925–970 on one stream of two threads; over real-lite's and real-plus's five models
+    /// the two were within the noise (README, "Inference runs two single-threaded streams"). Not measured on an
+    /// AVX-512 CPU.
     /// </summary>
     /// <param name="requested">0: that default; otherwise the count asked for (1: one stream on every thread, as before).</param>
     public static int StreamsFor(Device device, int requested = 0)

@@ -63,10 +63,10 @@ public static class TorchRuntime
     /// of mapping each large buffer fresh from the kernel and handing it back when freed. Why: by default glibc adapts
     /// its mmap threshold but trims the heap whenever more than twice that lies free at its top, which an inference
     /// pass does after every batch (a batch of 100 cells at 1/8 width frees tensors of 29.5 MB each); every new page
-    /// of the next batch then costs a page fault and the kernel zeroing it. On the 2-core AVX2 Zen 3, `marrow bench
-    /// --model` on real-fast faulted about 2 million pages in 22 s; with these settings (as MALLOC_MMAP_THRESHOLD_=33554432
-    /// MALLOC_TRIM_THRESHOLD_=4294967296 MALLOC_TOP_PAD_=268435456 in the environment) 334 thousand, and real-fast
-    /// classified 962–1,048 cells/s instead of 711–903 (README). Numbers are unchanged: the memory a kernel reads is
+    /// of the next batch then costs a page fault and the kernel zeroing it. On the 2-core AVX2 Zen 3, real-fast on one
+    /// stream of two threads faulted 46–90 thousand pages a pass over 750 cells and classified 776–788 cells/s; with
+    /// these settings 6–9 thousand and 925–970 (`marrow bench --model DIR --data …`, interleaved with the same binary
+    /// under a neutral MALLOC_ARENA_MAX=16, which leaves glibc's defaults; README). Numbers are unchanged: the memory a kernel reads is
     /// the same, only where it comes from differs. The price: memory freed by a forward pass stays with the process
     /// (a few hundred MB at most here). A user who sets any MALLOC_ variable keeps their own settings.
     /// </summary>
