@@ -79,7 +79,7 @@ internal static class BenchCommand
         var cpu = CpuInfo.Current();
         foreach (var row in StepBenchmark.Classifier(classifier, set, rounds, seconds))
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"round {row.Round}, {row.Path}: {row.Cells} cells in {row.Seconds:0.000} s (mean of {row.Repeats}) = {row.CellsPerSecond:0.0} cells/s ({row.PassesPerCell} forward passes a cell, {(row.Streams > 1 ? Inference.StreamsText(row.Streams) : $"{row.Threads} threads")}{(row.PageFaults is { } f ? $", {f:N0} page faults a pass" : "")}) on {cpu}"));
+                $"round {row.Round}, {row.Path}: {row.Cells} cells in {row.Seconds:0.000} s (mean of {row.Repeats}) = {row.CellsPerSecond:0.0} cells/s ({row.PassesPerCell} forward passes a cell, {Inference.StreamsText(row.Streams)}{(row.PageFaults is { } f ? $", {f:N0} page faults a pass" : "")}) on {cpu}"));
         return 0;
     }
 

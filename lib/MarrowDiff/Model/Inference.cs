@@ -102,9 +102,11 @@ public static class Inference
     /// cells in flight at once, so that memory in flight stays what the caller asked for. Why it matters beyond memory:
     /// a stream's thread allocates from its own glibc arena, whose heaps hold at most 64 MB and are unmapped when
     /// emptied, so a stream on batches of 100 cells at 1/8 width (tensors of 29.5 MB) faulted its pages in afresh every
-    /// batch (20–24 thousand page faults a pass over 750 cells against 9–11 thousand on batches of 50) and ran no faster
-    /// than one stream of two threads (840–904 against 841–867 cells/s); on batches of 50 it ran 1,036–1,115 against
-    /// 915–1,036 (`marrow bench --model DIR --data …`, real-fast, Zen 3).
+    /// batch and ran no faster than one stream of two threads (840–904 against 841–867 cells/s: commit 4430fc4, whose
+    /// streams take batches of 100, run as `MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=2147483647
+    /// MALLOC_TOP_PAD_=268435456 marrow bench --model DIR --data …`, the allocator settings of <see
+    /// cref="TorchRuntime.KeepFreedTensorMemory"/>); on batches of 50, 1,001–1,123 against 925–970 (`marrow bench
+    /// --model DIR --data …` on this commit; real-fast, Zen 3, README).
     /// </summary>
     public static int StreamBatch(int batchSize, int streams)
     {

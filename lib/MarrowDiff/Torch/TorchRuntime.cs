@@ -58,6 +58,10 @@ public static class TorchRuntime
     /// <see cref="TryKeepFreedTensorMemory"/>); false off Linux, or where the user's own MALLOC_ settings rule.</summary>
     public static bool KeepFreedTensorMemory { get; private set; }
 
+    /// <summary>Whether the environment sets any of glibc's MALLOC_ variables: then they rule, and nothing is changed.</summary>
+    public static bool UserSetsMalloc =>
+        Environment.GetEnvironmentVariables().Keys.Cast<string>().Any(k => k.StartsWith("MALLOC_", StringComparison.Ordinal));
+
     /// <summary>
     /// Tells glibc to serve LibTorch's tensor buffers up to 32 MB from its heap and to keep freed memory there, instead
     /// of mapping each large buffer fresh from the kernel and handing it back when freed. Why: by default glibc adapts
@@ -73,7 +77,7 @@ public static class TorchRuntime
     private static bool TryKeepFreedTensorMemory()
     {
         if (!OperatingSystem.IsLinux()) return false;
-        if (Environment.GetEnvironmentVariables().Keys.Cast<string>().Any(k => k.StartsWith("MALLOC_", StringComparison.Ordinal))) return false;
+        if (UserSetsMalloc) return false;
         try
         {
             // Setting any of these also stops glibc's own adaptation, so all three are set together.
