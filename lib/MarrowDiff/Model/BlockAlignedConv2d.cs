@@ -64,9 +64,15 @@ public sealed class BlockAlignedConv2d : nn.Module<Tensor, Tensor>
     {
         using var _ = no_grad();
         Unfold();
-        using var scale = bn.Weight.div(bn.RunningVar.add(bn.Eps).sqrt());
+        // Every temporary held until its native call is over (TorchRuntime.Step): the intermediate tensors by this
+        // scope, ε and add's alpha of 1 as Scalars of our own. Without them a collection could free one while libtorch
+        // still read it; this fold runs before every validation pass, and the collector stress test caught it
+        // ("toFloat", "Unknown scalar type", and a crash of the process).
+        using var scope = NewDisposeScope();
+        using Scalar eps = bn.Eps.ToScalar(), one = 1.ToScalar();
+        var scale = bn.Weight.div(bn.RunningVar.add(eps, one).sqrt());
         var w = weight.mul(scale.reshape(-1, 1, 1, 1)).DetachFromDisposeScope();
-        var b = bias.sub(bn.RunningMean).mul(scale).add(bn.Bias).DetachFromDisposeScope();
+        var b = bias.sub(bn.RunningMean).mul(scale).add(bn.Bias, one).DetachFromDisposeScope();
         _folded = (w, b);
     }
 

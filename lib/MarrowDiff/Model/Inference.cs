@@ -223,14 +223,16 @@ public static class Inference
     {
         if (!testTimeD4) return nn.functional.softmax(model.forward(x), 1);
         using var scope = NewDisposeScope();
+        // Scalars held past their calls (a bare 8, or add_'s default alpha, would be a temporary: TorchRuntime.Step).
+        using Scalar one = 1.ToScalar(), poses = 8.ToScalar();
         Tensor sum = zeros(x.shape[0], model.Config.Classes, device: x.device);
         for (int quarter = 0; quarter < 4; quarter++)
         {
             Tensor turned = quarter == 0 ? x : x.rot90(quarter, (2, 3));
-            sum.add_(nn.functional.softmax(model.forward(turned), 1));
-            sum.add_(nn.functional.softmax(model.forward(turned.flip(3)), 1));
+            sum.add_(nn.functional.softmax(model.forward(turned), 1), one);
+            sum.add_(nn.functional.softmax(model.forward(turned.flip(3)), 1), one);
         }
-        return sum.div_(8).MoveToOuterDisposeScope();
+        return sum.div_(poses).MoveToOuterDisposeScope();
     }
 
     /// <summary>Forward passes a classifier makes a cell: eight with test-time D4, summed over an ensemble's members.</summary>

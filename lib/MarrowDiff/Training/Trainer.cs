@@ -152,10 +152,12 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
                             // λ and the partner of each image from the seed, the epoch and the step alone: a resumed run mixes the same.
                             var (lambda, partner) = MixupDraw(Config.Seed, epoch, step, batch.Count, mixup);
                             using var order = tensor(partner, device: Device);
-                            x = x.mul(lambda).add_(x.index_select(0, order).mul(1 - lambda));
+                            // Scalars held past their calls (TorchRuntime.Step): λ, 1 − λ, and add_'s alpha.
+                            using Scalar own = lambda.ToScalar(), other = (1 - lambda).ToScalar(), one = 1.ToScalar();
+                            x = x.mul(own).add_(x.index_select(0, order).mul(other), one);
                             logits = model.forward(x);
-                            loss = nn.functional.cross_entropy(logits, y, label_smoothing: labelSmoothing).mul(lambda)
-                                .add_(nn.functional.cross_entropy(logits, y.index_select(0, order), label_smoothing: labelSmoothing).mul(1 - lambda));
+                            loss = nn.functional.cross_entropy(logits, y, label_smoothing: labelSmoothing).mul(own)
+                                .add_(nn.functional.cross_entropy(logits, y.index_select(0, order), label_smoothing: labelSmoothing).mul(other), one);
                         }
                         else
                         {
