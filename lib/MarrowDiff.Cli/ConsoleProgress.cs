@@ -4,30 +4,46 @@ namespace MarrowDiff.Cli;
 
 /// <summary>A progress bar with ETA on a terminal (redrawn in place); on a log (CI, redirected output) one line
 /// per 10% of each stage (a training run is one stage: its epoch and loss are the detail, not the stage), so logs
-/// stay short and still show that work is moving.</summary>
+/// stay short and still show that work is moving. Stages may run at once (models trained side by side): each keeps
+/// its own tenths on a log, and a terminal line shows every unfinished one.</summary>
 public sealed class ConsoleProgress(TextWriter? writer = null, bool? redirected = null) : IProgress<WorkProgress>
 {
     private readonly TextWriter _out = writer ?? Console.Out;
     private readonly bool _redirected = redirected ?? Console.IsOutputRedirected;
     private readonly Lock _gate = new();
-    private int _lastDecile = -1;
-    private string? _stage;
+    private readonly Dictionary<string, int> _lastDecile = new(StringComparer.Ordinal);
+    // Unfinished stages in the order they started, with their latest report (terminal only).
+    private readonly List<WorkProgress> _running = [];
 
     public void Report(WorkProgress value)
     {
         lock (_gate)
         {
-            if (value.Stage != _stage) { _stage = value.Stage; _lastDecile = -1; }
+            bool done = value.Done == value.Total;
             if (!_redirected)
             {
-                _out.Write("\r" + value + "   ");
-                if (value.Done == value.Total) _out.WriteLine();
+                int at = _running.FindIndex(p => p.Stage == value.Stage);
+                if (at < 0) _running.Add(value); else _running[at] = value;
+                // One stage: its full bar. Several: each one's share and ETA, on one line.
+                string line = _running.Count == 1 ? value.ToString() : string.Join(" | ", _running.Select(Short));
+                if (done)
+                {
+                    _running.RemoveAll(p => p.Stage == value.Stage);
+                    _out.Write("\r" + value + "   ");
+                    _out.WriteLine();
+                    return;
+                }
+                _out.Write("\r" + line + "   ");
                 return;
             }
             int decile = value.Total == 0 ? 10 : value.Done * 10 / value.Total;
-            if (decile == _lastDecile) return;
-            _lastDecile = decile;
+            if (_lastDecile.TryGetValue(value.Stage, out int last) && decile == last) return;
+            _lastDecile[value.Stage] = decile;
+            if (done) _lastDecile.Remove(value.Stage); // a stage run again later starts its tenths afresh
             _out.WriteLine(value);
         }
     }
+
+    private static string Short(WorkProgress p) =>
+        $"{p.Stage} {(p.Total == 0 ? 100 : p.Done * 100 / p.Total)}%" + (p.Remaining is { } r ? $" ETA {r:m\\:ss}" : "");
 }

@@ -63,7 +63,7 @@ internal static class TrainCommand
             {
                 if (localPair is not null) throw new ArgumentException($"--pair: profile {resolved.Name} trains a fold ensemble; train a local model with a single-model profile (real, smoke, …)");
                 // The fold models are the cross-validation and, together, the classifier: no separate search.
-                var result = experiment.TrainFoldEnsemble(prep.Variant(variantName), resolved.Grid[0]);
+                var result = experiment.TrainFoldEnsemble(prep.Variant(variantName), resolved.Grid[0], withFinal: true);
                 using var ensemble = result.Ensemble;
                 // final=one: the folds estimate it; the one model on all five folds answers alone.
                 using var final = resolved.FinalModel ? experiment.TrainFinal(prep.Variant(variantName), resolved.Grid[0]) : null;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -7,6 +8,7 @@ using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Evaluation;
 using MarrowDiff.Model;
+using MarrowDiff.Torch;
 using MarrowDiff.Preparation;
 using MarrowDiff.Training;
 
@@ -82,6 +84,9 @@ public sealed class Experiment
     /// <summary>Lines saying what was trained and what came from the cache.</summary>
     public List<string> Log { get; } = [];
 
+    // Models trained side by side add their lines from their own threads.
+    private void Note(string line) { lock (Log) Log.Add(line); }
+
     private int Seed => Profile.Seed;
 
     /// <summary>Five-fold cross-validation over the profile's grid on the training-validation side (the test set
@@ -93,7 +98,7 @@ public sealed class Experiment
         string file = Path.Combine(ModelsRoot, $"cv-{variant.Name}-{key}.json");
         if (File.Exists(file))
         {
-            Log.Add($"cross-validation read from {file}");
+            Note($"cross-validation read from {file}");
             return JsonSerializer.Deserialize<CrossValidationResult>(File.ReadAllText(file), Json)!;
         }
         var rows = new List<CrossValidationRow>();
@@ -113,7 +118,7 @@ public sealed class Experiment
         }
         var result = new CrossValidationResult(variant.Name, Profile.CrossValidationEpochs, rows, rows.MaxBy(r => r.Mean)!.Hyper);
         AtomicFile.WriteAllText(file, JsonSerializer.Serialize(result, Json));
-        Log.Add($"cross-validation run: {rows.Count} hyper-parameter sets x {SplitOptions.Folds} folds; chose {result.Chosen}");
+        Note($"cross-validation run: {rows.Count} hyper-parameter sets x {SplitOptions.Folds} folds; chose {result.Chosen}");
         return result;
     }
 
@@ -137,8 +142,9 @@ public sealed class Experiment
     // training again.
     private TrainedModel LoadOrTrain(string name, string folder, Func<TrainedModel> train)
     {
+        if (_trainedSideBySide.TryRemove(folder, out var trained)) return trained;
         if (!Directory.Exists(folder)) return train();
-        Log.Add($"{name}: cached model {folder}");
+        Note($"{name}: cached model {folder}");
         return TrainedModel.Load(folder);
     }
 
@@ -148,32 +154,69 @@ public sealed class Experiment
     /// fold models' recipe. The fold ensemble's pooled cross-validation is its estimate. Cached like the fold models;
     /// the test set is not touched.
     /// </summary>
-    public TrainedModel TrainFinal(TrainingVariant variant, Hyperparameters hyper)
+    public TrainedModel TrainFinal(TrainingVariant variant, Hyperparameters hyper) => LoadOrTrain(FinalJob(variant, hyper));
+
+    private ModelJob FinalJob(TrainingVariant variant, Hyperparameters hyper)
     {
         if (!Profile.FinalModel) throw new InvalidOperationException($"profile {Profile.Name} answers with its fold models together (final=ensemble)");
-        var config = Profile.Training(hyper);
+        var config = Profile.FoldTraining(hyper);
         string key = Hash("final-model", variant.Name, config);
         string folder = Path.Combine(ModelsRoot, $"{variant.Name}-final-{key}");
         string name = $"{variant.Name} final model";
-        return LoadOrTrain(name, folder, () => TrainAndSave(name, folder, config, Prep.Build(variant), validation: null, outputs: null, validationFold: null));
+        // Built here, never on a training stream: DataPreparation caches its sets without a lock.
+        SampleSet? train = Directory.Exists(folder) ? null : Prep.Build(variant);
+        return new ModelJob(name, folder, cancel => TrainAndSave(name, folder, config, train!, validation: null, outputs: null, validationFold: null, cancel: cancel));
+    }
+
+    /// <summary>A model to read from its folder, or to train into it.</summary>
+    private sealed record ModelJob(string Name, string Folder, Func<CancellationToken, TrainedModel> Train);
+
+    private TrainedModel LoadOrTrain(ModelJob job) => LoadOrTrain(job.Name, job.Folder, () => job.Train(CancellationToken.None));
+
+    // Models trained side by side (TrainSideBySide), waiting to be handed out by LoadOrTrain, by folder.
+    private readonly ConcurrentDictionary<string, TrainedModel> _trainedSideBySide = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Trains the jobs whose folders do not exist yet side by side, one single-threaded stream a core (<see
+    /// cref="TorchStreams"/>), under <see cref="ExperimentProfile.SideBySide"/>; otherwise leaves them to LoadOrTrain,
+    /// one after another. Each model is single-threaded either way (<see cref="TrainingConfig.SingleThreaded"/>), so
+    /// which stream trains it, and when, changes no byte of it (tested). The first failure stops the others at their
+    /// next batch (their checkpoints of the epochs done are kept, and a rerun resumes them) and is rethrown.
+    /// </summary>
+    private void TrainSideBySide(IReadOnlyList<ModelJob> jobs)
+    {
+        var missing = jobs.Where(j => !Directory.Exists(j.Folder)).ToList();
+        int streams = Profile.SideBySide ? Math.Min(Inference.StreamsFor(TorchRuntime.Device), missing.Count) : 1;
+        if (streams < 2) return;
+        try
+        {
+            Note($"{string.Join(", ", missing.Select(j => j.Name))}: trained side by side on {streams} single-threaded streams");
+            TorchStreams.Run(missing, streams, (job, cancel) => _trainedSideBySide[job.Folder] = job.Train(cancel), gradients: true, name: "training stream");
+        }
+        catch
+        {
+            foreach (var folder in _trainedSideBySide.Keys)
+                if (_trainedSideBySide.TryRemove(folder, out var model)) model.Dispose();
+            throw;
+        }
     }
 
     // Trains from the checkpoint (if any), saves the model folder atomically, then drops the checkpoint.
     // validationFold: the fold the model never saw (null: it trained on all five).
     private TrainedModel TrainAndSave(string name, string folder, TrainingConfig config, SampleSet train, SampleSet? validation, IReadOnlyList<CellClass>? outputs,
-                                      int? validationFold, VggNet? startFrom = null)
+                                      int? validationFold, VggNet? startFrom = null, CancellationToken cancel = default)
     {
         var normalisation = train.Normalisation(Prep.Provenance.Data);
         Directory.CreateDirectory(ModelsRoot);
         string checkpoint = folder + ".checkpoint";
-        if (File.Exists(checkpoint)) Log.Add($"{name}: resumed from {checkpoint}");
-        var (network, history) = new Trainer(config) { StartFrom = startFrom }.Train(train, normalisation, validation, checkpoint, name, Progress);
+        if (File.Exists(checkpoint)) Note($"{name}: resumed from {checkpoint}");
+        var (network, history) = new Trainer(config) { StartFrom = startFrom }.Train(train, normalisation, validation, checkpoint, name, Progress, cancel);
         var card = new ModelCard(train.Variant.Name, config, Profile.Name, Prep.Provenance.Data, _dataFingerprint, Prep.Split.File ?? "", train.Count,
                                  validationFold, Prep.Provenance.Commit, Prep.Provenance.Synthetic, outputs);
         var model = new TrainedModel(network, normalisation, card, history);
         model.Save(folder, Profile.ToJson());
         File.Delete(checkpoint);
-        Log.Add($"{name}: trained {config.Epochs} epochs on {train.Count} images in {history.Sum(h => h.Seconds):0} s → {folder}");
+        Note($"{name}: trained {config.Epochs} epochs on {train.Count} images in {history.Sum(h => h.Seconds):0} s → {folder}");
         return model;
     }
 
@@ -182,24 +225,38 @@ public sealed class Experiment
     /// model trained on <paramref name="variant"/>'s images of every other training-side fold and validated on its own
     /// fold. The held-out predictions of the k folds are the cross-validation (every training-side cell scored once, by
     /// the one model that never saw it); the k models together are the classifier. Each member is cached like a final
-    /// model, so an interrupted run keeps the folds it finished. The test set is not touched.
+    /// model, so an interrupted run keeps the folds it finished. The test set is not touched. Under <see
+    /// cref="ExperimentProfile.SideBySide"/> the models train side by side, one a core (<see cref="TrainSideBySide"/>).
     /// </summary>
-    public FoldEnsembleResult TrainFoldEnsemble(TrainingVariant variant, Hyperparameters hyper)
+    /// <param name="withFinal">Under final=one, also train the final model (beside the fold models when they train side
+    /// by side); <see cref="TrainFinal"/> then returns it. False: the folds alone, as for choosing a recipe.</param>
+    public FoldEnsembleResult TrainFoldEnsemble(TrainingVariant variant, Hyperparameters hyper, bool withFinal = false)
     {
         int folds = Profile.EnsembleFolds;
         if (folds < 1) throw new InvalidOperationException($"profile {Profile.Name} trains no fold ensemble (ensemble_folds=0)");
-        var config = Profile.Training(hyper);
-        var members = new List<TrainedModel>();
-        var held = new List<Predictions>();
+        var config = Profile.FoldTraining(hyper);
+        var jobs = new List<ModelJob>();
+        var validations = new List<SampleSet>();
         for (int fold = 1; fold <= folds; fold++)
         {
             string key = Hash("fold-model", variant.Name, config, fold);
             string folder = Path.Combine(ModelsRoot, $"{variant.Name}-fold{fold}-{key}");
             SampleSet validation = SampleSet.Original(Prep.Tiles, Prep.Split.Sides(fold).Validation, $"fold {fold}");
             string name = $"{variant.Name} fold {fold}";
-            TrainedModel model = LoadOrTrain(name, folder, () => TrainAndSave(name, folder, config, Prep.Build(variant, fold), validation, outputs: null, validationFold: fold));
+            int heldOut = fold;
+            SampleSet? train = Directory.Exists(folder) ? null : Prep.Build(variant, fold); // here, not on a stream (FinalJob)
+            jobs.Add(new ModelJob(name, folder, cancel => TrainAndSave(name, folder, config, train!, validation, outputs: null, validationFold: heldOut, cancel: cancel)));
+            validations.Add(validation);
+        }
+        // final=one: the final model trains beside the fold models (TrainFinal then finds it).
+        TrainSideBySide(withFinal && Profile.FinalModel ? [.. jobs, FinalJob(variant, hyper)] : jobs);
+        var members = new List<TrainedModel>();
+        var held = new List<Predictions>();
+        for (int fold = 1; fold <= folds; fold++)
+        {
+            TrainedModel model = LoadOrTrain(jobs[fold - 1]);
             members.Add(model);
-            held.Add(new Predictions($"{variant.Name} fold {fold}", validation, model.Probabilities(validation)));
+            held.Add(new Predictions($"{variant.Name} fold {fold}", validations[fold - 1], model.Probabilities(validations[fold - 1])));
         }
         return new FoldEnsembleResult(new FoldEnsemble(members), held);
     }

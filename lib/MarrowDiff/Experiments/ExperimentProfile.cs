@@ -74,6 +74,15 @@ public sealed record ExperimentProfile(
     /// <summary>How the convolutions run while training (<see cref="ConvolutionEngine"/>); fp32 unless set.</summary>
     public ConvolutionEngine Engine { get; init; }
 
+    /// <summary>With <see cref="EnsembleFolds"/>: the fold models (and the final model) train side by side on the CPU,
+    /// each on one thread (<see cref="TrainingConfig.SingleThreaded"/>), one model a core, instead of one after another
+    /// on every thread. Why: at 1/8 width a training step is too little work for oneDNN to split across two cores well;
+    /// two one-thread trainings side by side made 288–325 images/s in all against 193–205 for one training on two
+    /// threads (2-core AVX2 Zen 3, `marrow bench --width 0.125 --global-pool --dropout 0 --steps 30 --channels-last`,
+    /// two at once under OMP_NUM_THREADS=1 against one alone; two rounds). Other models of the profile (a local model,
+    /// the notebook's all-sources model) train alone, on every thread.</summary>
+    public bool SideBySide { get; init; }
+
     /// <summary>This profile with <paramref name="seed"/> (the name is unchanged: stamps give the seed beside it).</summary>
     public ExperimentProfile WithSeed(int seed) => this with { Seed = seed };
 
@@ -172,9 +181,10 @@ public sealed record ExperimentProfile(
     public static ExperimentProfile RealLite { get; } = RealPlus with
     {
         Name = "real-lite",
-        Description = "real-lite profile: not comparable to the paper. real-plus at 1/8 width (VGG-16-BN with global average pooling, 532,690 parameters) for a 2-core CPU without AVX-512; every other setting is real-plus's: 96x96, 10 epochs of AG+OS150 per fold model, SGD lr 0.02 with warm-up and cosine decay, label smoothing 0.1, stain jitter 0.2, random-angle rotation, channels-last; the 5 cross-validation models answer together, one pass a cell.",
+        Description = "real-lite profile: not comparable to the paper. real-plus at 1/8 width (VGG-16-BN with global average pooling, 532,690 parameters) for a 2-core CPU without AVX-512; every other setting is real-plus's: 96x96, 10 epochs of AG+OS150 per fold model, SGD lr 0.02 with warm-up and cosine decay, label smoothing 0.1, stain jitter 0.2, random-angle rotation, channels-last; the 5 cross-validation models train side by side, one thread each, and answer together, one pass a cell.",
         Network = RealPlus.Network with { Width = 0.125 },
         BudgetNeedsAvx512 = false,
+        SideBySide = true,
     };
 
     /// <summary>
@@ -189,7 +199,7 @@ public sealed record ExperimentProfile(
     public static ExperimentProfile RealFast { get; } = RealLite with
     {
         Name = "real-fast",
-        Description = "real-fast profile: not comparable to the paper. real-lite's recipe and 5-fold cross-validation (1/8-width VGG-16-BN with global average pooling, 96x96, 10 epochs of AG+OS150, SGD lr 0.02 with warm-up and cosine decay, label smoothing 0.1, stain jitter 0.2, random-angle rotation, channels-last); the classifier is one more model trained on all five folds, one pass a cell.",
+        Description = "real-fast profile: not comparable to the paper. real-lite's recipe and 5-fold cross-validation (1/8-width VGG-16-BN with global average pooling, 96x96, 10 epochs of AG+OS150, SGD lr 0.02 with warm-up and cosine decay, label smoothing 0.1, stain jitter 0.2, random-angle rotation, channels-last); the classifier is one more model trained on all five folds, one pass a cell; the six models train side by side, one thread each.",
         FinalModel = true,
     };
 
@@ -219,6 +229,10 @@ public sealed record ExperimentProfile(
     /// <summary>Training configuration for one set of hyper-parameters, with the profile's seed.</summary>
     public TrainingConfig Training(Hyperparameters hyper, int? epochs = null) => new(Network, hyper, epochs ?? Epochs, BatchSize, Seed) { Refinements = Refinements, Engine = Engine };
 
+    /// <summary>The recipe of a fold model and of the final model (<see cref="EnsembleFolds"/>): <see cref="Training"/>,
+    /// on one thread when they train side by side (<see cref="SideBySide"/>).</summary>
+    public TrainingConfig FoldTraining(Hyperparameters hyper) => Training(hyper) with { SingleThreaded = SideBySide };
+
     /// <summary>Checks every value; a profile that fails never trains.</summary>
     public ExperimentProfile Validate()
     {
@@ -237,10 +251,10 @@ public sealed record ExperimentProfile(
     }
 
     /// <summary>The settings of <see cref="With"/> that change how much work training is (steps, or the cost of one).</summary>
-    private static readonly HashSet<string> CostSettings = ["epochs", "width", "depth", "input", "batch", "oversample", "ensemble_folds", "engine", "final"];
+    private static readonly HashSet<string> CostSettings = ["epochs", "width", "depth", "input", "batch", "oversample", "ensemble_folds", "engine", "final", "side_by_side"];
 
     /// <summary>What <see cref="With"/> accepts, as the CLI's <c>--set</c> help and With's own error show it.</summary>
-    public const string SettingNames = "epochs, local_epochs, local_lr, local_from_global, width, depth=11|13|16, input, batch, oversample=LOW,HIGH, cv_epochs, cv_variant, lr, weight_decay, validation_fold, dropout, conv_dropout, classifier_dropout, global_pool, ensemble_folds, schedule=torch7|cosine, label_smoothing, stain_jitter, mixup, rotate=on|off, tta=on|off, engine=fp32|bf16|channels-last|bf16+channels-last, final=ensemble|one";
+    public const string SettingNames = "epochs, local_epochs, local_lr, local_from_global, width, depth=11|13|16, input, batch, oversample=LOW,HIGH, cv_epochs, cv_variant, lr, weight_decay, validation_fold, dropout, conv_dropout, classifier_dropout, global_pool, ensemble_folds, schedule=torch7|cosine, label_smoothing, stain_jitter, mixup, rotate=on|off, tta=on|off, engine=fp32|bf16|channels-last|bf16+channels-last, final=ensemble|one, side_by_side=on|off";
 
     /// <summary>
     /// This profile with one value overridden (<c>epochs=20</c>, <c>width=0.25</c>, <c>input=96</c>, <c>batch=40</c>,
@@ -285,6 +299,7 @@ public sealed record ExperimentProfile(
             "stain_jitter" => this with { Refinements = Refine() with { StainJitter = Real() } },
             "mixup" => this with { Refinements = Refine() with { Mixup = Real() } },
             "rotate" => this with { Refinements = Refine() with { Rotation = Bool() } },
+            "side_by_side" => this with { SideBySide = Bool() },
             "tta" => this with { Refinements = Refine() with { TestTimeD4 = Bool() } },
             "engine" => this with { Engine = value.Trim().ToLowerInvariant() switch
             {
@@ -321,5 +336,6 @@ public sealed record ExperimentProfile(
      .Concat(Engine == ConvolutionEngine.Default ? [] : new Dictionary<string, object> { ["engine"] = Engine.ToString() })
      .Concat(Refinements is null && EnsembleFolds == 0 ? [] : new Dictionary<string, object> { ["refinements"] = (object?)Refinements ?? "none", ["ensemble_folds"] = EnsembleFolds })
      .Concat(FinalModel ? new Dictionary<string, object> { ["final"] = "one" } : [])
+     .Concat(SideBySide ? new Dictionary<string, object> { ["side_by_side"] = true } : [])
      .ToDictionary(), new JsonSerializerOptions { WriteIndented = true });
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using MarrowDiff.Core;
 using MarrowDiff.Preparation;
 using MarrowDiff.Torch;
@@ -117,68 +116,10 @@ public static class Inference
     /// <summary>How forward passes on <paramref name="streams"/> streams run, for a report: "2 streams of 1 thread", "2 threads".</summary>
     public static string StreamsText(int streams) => streams > 1 ? $"{streams} streams of 1 thread" : $"{get_num_threads()} threads";
 
-    /// <summary>
-    /// Runs <paramref name="forward"/> on every item of <paramref name="work"/> and hands each result to
-    /// <paramref name="store"/>. One stream: on this thread with the intra-op threads as they are. More: each stream is its
-    /// own thread running LibTorch with one intra-op thread, and the thread count is restored afterwards. A batch is
-    /// always computed whole by one single-threaded stream, so which stream takes it never changes a number: the result
-    /// is the same on every run and for any number of streams above one (tested). The first failure stops the other
-    /// streams and is rethrown here; every item not run is still released.
-    /// </summary>
-    private static void OnStreams<T>(IEnumerable<T> work, int streams, Func<T, float[]> forward, Action<T, float[]> store, Action<T>? release = null)
-    {
-        if (streams <= 1)
-        {
-            using var noGrad = no_grad();
-            foreach (T item in work)
-                try { store(item, TorchRuntime.Step(() => forward(item))); }
-                finally { release?.Invoke(item); }
-            return;
-        }
-        int threads = get_num_threads();
-        using var queue = new BlockingCollection<T>(streams);
-        using var stop = new CancellationTokenSource();
-        Exception? failure = null;
-        var workers = Enumerable.Range(0, streams).Select(index => new Thread(() =>
-        {
-            try
-            {
-                // Per thread in LibTorch: the OpenMP thread count of this thread, and gradient mode.
-                torch.set_num_threads(1);
-                using var noGrad = no_grad();
-                foreach (T item in queue.GetConsumingEnumerable(stop.Token))
-                    try { store(item, TorchRuntime.Step(() => forward(item))); }
-                    finally { release?.Invoke(item); }
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
-            catch (Exception e)
-            {
-                Interlocked.CompareExchange(ref failure, e, null);
-                stop.Cancel();
-            }
-        }, maxStackSize: 16 << 20) { IsBackground = true, Name = $"inference stream {index + 1}" }).ToList();
-        workers.ForEach(w => w.Start());
-        try
-        {
-            foreach (T item in work)
-            {
-                try { queue.Add(item, stop.Token); }
-                catch (OperationCanceledException)
-                {
-                    release?.Invoke(item);
-                    break;
-                }
-            }
-        }
-        finally
-        {
-            queue.CompleteAdding();
-            workers.ForEach(w => w.Join());
-            while (queue.TryTake(out T? left)) release?.Invoke(left);
-            torch.set_num_threads(threads);
-        }
-        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
-    }
+    // Each forward pass on a stream (TorchStreams: the same numbers for any number of streams above one), under the
+    // collector's quiet region (TorchRuntime.Step).
+    private static void OnStreams<T>(IEnumerable<T> work, int streams, Func<T, float[]> forward, Action<T, float[]> store, Action<T>? release = null) =>
+        TorchStreams.Run(work, streams, (item, _) => store(item, TorchRuntime.Step(() => forward(item))), gradients: false, release, "inference stream");
 
     /// <summary>
     /// Switches the inference levers on for one call and back afterwards (the model's own engine, which a resumed

@@ -38,6 +38,13 @@ public sealed record TrainingConfig(NetworkConfig Network, Hyperparameters Hyper
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public ConvolutionEngine Engine { get; init; }
 
+    /// <summary>Train on one intra-op thread (on the CPU), so that several models can train side by side, one a core
+    /// (<see cref="Experiments.Experiment.TrainFoldEnsemble"/>), and so that the weights are the same bytes whatever
+    /// else runs beside the model and however many cores the machine has. Part of the cache key: a model trained on
+    /// every thread sums its gradients in another order, so its bytes differ. Left out of the JSON when off.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool SingleThreaded { get; init; }
+
     public void Validate()
     {
         Network.Validate(); Hyper.Validate(); Refinements?.Validate();

@@ -39,6 +39,8 @@ public static class TrainingReports
         text.Append(string.Create(inv, $"{result.HeldOut.Count}-fold cross-validation ({profile.Caveat}): {result.HeldOut.Sum(p => p.Count)} cells, accuracy {100 * pooled.Accuracy:0.0}%, macro F1 {100 * pooled.MacroF1:0.0}%; F1 per class: "));
         text.Append(string.Join(", ", present.Select(c => string.Create(inv, $"{pooled.Classes[c]} {100 * pooled.PerClass[c].F1:0.0}%"))));
         text.Append(string.Create(inv, $"; training {result.Ensemble.TrainingSeconds / 60:0.0} min in all"));
+        // Side by side, the models' own times overlap: their sum is not the wall clock.
+        if (profile.SideBySide) text.Append(" (the models' times added; they trained side by side, so the wall clock was less)");
         return text.ToString();
     }
 

@@ -106,6 +106,18 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
     {
         Config.Validate();
         TorchRuntime.Initialise();
+        if (!Config.SingleThreaded || Device.type != DeviceType.CPU) return TrainOnThreads(train, normalisation, validation, checkpoint, name, progress, cancel);
+        // A single-threaded model runs on one intra-op thread, whichever thread trains it (a stream of
+        // Experiment.TrainFoldEnsemble or the caller's), and gives the count back at the end.
+        int threads = get_num_threads();
+        set_num_threads(1);
+        try { return TrainOnThreads(train, normalisation, validation, checkpoint, name, progress, cancel); }
+        finally { set_num_threads(threads); }
+    }
+
+    private (VggNet Model, IReadOnlyList<EpochRecord> History) TrainOnThreads(SampleSet train, ColourNormalisation normalisation, SampleSet? validation,
+        string? checkpoint, string name, IProgress<TrainingProgress>? progress, CancellationToken cancel)
+    {
         TorchRuntime.Seed(Config.Seed);
         var model = new VggNet(Config.Network, (ulong)Config.Seed);
         model.to(Device);
@@ -131,7 +143,7 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
             if (StopAfterEpochs is { } stop && ran >= stop) break;
             cancel.ThrowIfCancellationRequested();
             // Dropout masks from the seed and the epoch alone: a resumed run draws the same ones.
-            torch.manual_seed(Rng.For(Config.Seed, Rng.Key("dropout"), epoch).Next(0, int.MaxValue));
+            model.SeedDropout(Rng.For(Config.Seed, Rng.Key("dropout"), epoch).Next(0, int.MaxValue), Device);
             model.train();
             var epochClock = Stopwatch.StartNew();
             double lossSum = 0, stepSeconds = 0;

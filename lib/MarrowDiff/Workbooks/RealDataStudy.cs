@@ -153,7 +153,7 @@ public sealed class RealDataStudy
         var (prep, experiment) = Prepare(name, keep, progress, profile);
         if (experiment.Profile.EnsembleFolds > 0)
         {
-            var folds = experiment.TrainFoldEnsemble(prep.Variant(variant), Profile.Grid[0]);
+            var folds = experiment.TrainFoldEnsemble(prep.Variant(variant), Profile.Grid[0], withFinal: true);
             // final=one: the folds stay the cross-validation; the one model on all five folds is the classifier.
             ISavedClassifier classifier = experiment.Profile.FinalModel ? experiment.TrainFinal(prep.Variant(variant), Profile.Grid[0]) : folds.Ensemble;
             var classifierTest = experiment.TestPredictions(classifier);
@@ -206,10 +206,10 @@ public sealed class RealDataStudy
     /// budget), to be read per source.</summary>
     /// <remarks>With a fold-ensemble profile (real-plus) the mixed model is the recipe's fold-1 model alone, on AG+OS (its
     /// training set): five of them would double the notebook's training time for a question one model answers. The
-    /// same under final=one (real-fast): one model answers it either way.</remarks>
+    /// same under final=one (real-fast): one model answers it either way. Alone, it trains on every thread (not side by side).</remarks>
     public RealTask TrainAllSources(IProgress<TrainingProgress>? progress = null) =>
         Profile.EnsembleFolds > 0
-            ? Train("all sources", _ => true, $"AG+OS{Profile.OversampleTo.High}", progress, Profile with { EnsembleFolds = 1, FinalModel = false })
+            ? Train("all sources", _ => true, $"AG+OS{Profile.OversampleTo.High}", progress, Profile with { EnsembleFolds = 1, FinalModel = false, SideBySide = false })
             : Train("all sources", _ => true, $"OS{Profile.OversampleTo.High}", progress);
 
     /// <summary>
@@ -267,7 +267,7 @@ public sealed class RealDataStudy
         var truth = folds.HeldOut.SelectMany(p => p.Truth).ToList();
         var predicted = folds.HeldOut.SelectMany(p => p.Predicted).ToList();
         rows.Add(["cross-validation, pooled", n, P(pooled.Accuracy), Table1Views.WilsonText(pooled.Accuracy, n), P(pooled.MacroF1), Range(Intervals.BootstrapMacroF1(truth, predicted, pooled.Classes.Count, Seed)),
-                  Minutes(folds.Ensemble.TrainingSeconds)]);
+                  Minutes(folds.Ensemble.TrainingSeconds) + (task.Experiment.Profile.SideBySide ? " (added; trained side by side)" : "")]);
         var test = task.Test.Metrics;
         bool final = task.Model is TrainedModel;
         rows.Add([final ? "test: the final model (all five folds, alone)" : $"test: the {folds.HeldOut.Count} models together", task.Test.Count, P(test.Accuracy),

@@ -119,4 +119,30 @@ public class TrainCommandTests(PreparedPhantomFixture fx) : IClassFixture<Prepar
         Assert.StartsWith("AG+OS300 [###", lines[1]);
         Assert.Contains("epoch 10/10", lines[^1]);
     }
+
+    [Fact]
+    public void ConsoleProgress_ModelsTrainedSideBySide_EachKeepItsOwnTenthsOnALog_AndShareTheTerminalLine()
+    {
+        // Two fold models reporting in turn, as two training streams do.
+        static IEnumerable<MarrowDiff.Core.WorkProgress> Interleaved()
+        {
+            for (int step = 1; step <= 100; step++)
+                foreach (string model in new[] { "fold 1", "fold 2" })
+                    yield return new TrainingProgress(model, 1, 1, step, 100, 0.5, TimeSpan.FromSeconds(step)).AsWork();
+        }
+        var log = new StringWriter();
+        var onLog = new ConsoleProgress(log, redirected: true);
+        foreach (var p in Interleaved()) onLog.Report(p);
+        string[] lines = log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(22, lines.Length); // 11 a model (0%, 10% … 100%), not one a report
+        Assert.Equal(11, lines.Count(l => l.StartsWith("fold 1 [", StringComparison.Ordinal)));
+
+        var terminal = new StringWriter();
+        var onTerminal = new ConsoleProgress(terminal, redirected: false);
+        var reports = Interleaved().ToList();
+        foreach (var p in reports.Take(101)) onTerminal.Report(p); // fold 1 at 51%, fold 2 at 50%
+        string shown = terminal.ToString().Split('\r')[^1];
+        Assert.Contains("fold 1 51%", shown);
+        Assert.Contains(" | fold 2 50%", shown);
+    }
 }

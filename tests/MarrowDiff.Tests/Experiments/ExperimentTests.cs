@@ -189,11 +189,16 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
         Assert.Same(ExperimentProfile.RealLite, lite);
         Assert.Equal(0.125, lite.Network.Width);
         Assert.Equal(ExperimentProfile.RealPlus.Network with { Width = 0.125 }, lite.Network);
-        Assert.Equal(ExperimentProfile.RealPlus with { Name = lite.Name, Description = lite.Description, Network = lite.Network, BudgetNeedsAvx512 = false }, lite);
+        Assert.Equal(ExperimentProfile.RealPlus with { Name = lite.Name, Description = lite.Description, Network = lite.Network, BudgetNeedsAvx512 = false, SideBySide = true }, lite);
         Assert.False(lite.ComparableToPaper);
-        // Its models are the ones `--profile real-plus --set width=0.125` trains: the same training config, hence cache key.
-        var set = ExperimentProfile.RealPlus.With("width", "0.125");
-        Assert.Equal(set.Training(set.Grid[0]), lite.Training(lite.Grid[0]));
+        // Its models are the ones `--profile real-plus --set width=0.125 --set side_by_side=on` trains: the same
+        // training config, hence cache key; without side_by_side, real-plus's fold models train on every thread.
+        var set = ExperimentProfile.RealPlus.With("width", "0.125").With("side_by_side", "on");
+        Assert.Equal(set.FoldTraining(set.Grid[0]), lite.FoldTraining(lite.Grid[0]));
+        Assert.True(lite.FoldTraining(lite.Grid[0]).SingleThreaded);
+        Assert.False(ExperimentProfile.RealPlus.FoldTraining(ExperimentProfile.RealPlus.Grid[0]).SingleThreaded);
+        Assert.Contains("\"side_by_side\": true", lite.ToJson());
+        Assert.DoesNotContain("side_by_side", ExperimentProfile.RealPlus.ToJson());
 
         var zen3 = new CpuInfo("AMD EPYC", 25, 1, Avx512: false, Avx512Bf16: false, Threads: 2);
         var zen5 = new CpuInfo("AMD EPYC", 26, 2, Avx512: true, Avx512Bf16: true, Threads: 2);
@@ -219,7 +224,7 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
         Assert.True(fast.FinalModel);
         // Only the classifier differs from real-lite: the recipe, the folds and so the cached fold models are real-lite's.
         Assert.Equal(ExperimentProfile.RealLite with { Name = fast.Name, Description = fast.Description, FinalModel = true }, fast);
-        Assert.Equal(ExperimentProfile.RealLite.Training(ExperimentProfile.RealLite.Grid[0]), fast.Training(fast.Grid[0]));
+        Assert.Equal(ExperimentProfile.RealLite.FoldTraining(ExperimentProfile.RealLite.Grid[0]), fast.FoldTraining(fast.Grid[0]));
         Assert.Contains("\"final\": \"one\"", fast.ToJson());
         Assert.DoesNotContain("\"final\"", ExperimentProfile.RealLite.ToJson());
         // The setting, both ways; a final model needs folds to estimate it.
@@ -228,6 +233,41 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
         Assert.Throws<ArgumentException>(() => fast.With("final", "all"));
         var noFolds = Assert.Throws<ArgumentException>(() => fast.With("ensemble_folds", "0"));
         Assert.Contains("final=one", noFolds.Message);
+    }
+
+    [Fact]
+    public void FoldModelsTrainedSideBySide_AreTheBytesOfTheSameModelsTrainedOneAfterAnother()
+    {
+        // Two fold models and the final model (real-fast's layout, cut to seconds), once on two training streams and
+        // once one after another: each model runs on one thread either way, so no byte may differ.
+        var profile = Tiny.With("ensemble_folds", "2").With("final", "one").With("side_by_side", "on").With("classifier_dropout", "0.3"); // masks drawn too
+        var variant = fx.Prep.Variant("OS10");
+        (string[] Folders, List<string> Log) Train(string root, int threads)
+        {
+            var experiment = new Experiment(fx.Prep, profile, Path.Combine(fx.Root, root));
+            int before = TorchSharp.torch.get_num_threads();
+            TorchSharp.torch.set_num_threads(threads); // the streams: one a thread (1: one model after another)
+            try
+            {
+                var result = experiment.TrainFoldEnsemble(variant, profile.Grid[0], withFinal: true);
+                using var ensemble = result.Ensemble;
+                using var final = experiment.TrainFinal(variant, profile.Grid[0]);
+                Assert.All([.. ensemble.Members, final], m => Assert.True(m.Card.Config.SingleThreaded));
+                Assert.Equal(threads, TorchSharp.torch.get_num_threads()); // given back by every stream and model
+                return ([.. ensemble.Members.Select(m => m.Folder!), final.Folder!], experiment.Log);
+            }
+            finally { TorchSharp.torch.set_num_threads(before); }
+        }
+        var (sideBySide, log) = Train("models-side-by-side", threads: 2);
+        var (oneByOne, sequentialLog) = Train("models-one-by-one", threads: 1);
+        Assert.Contains(log, l => l.Contains("trained side by side on 2 single-threaded streams"));
+        Assert.DoesNotContain(sequentialLog, l => l.Contains("side by side"));
+        Assert.Equal(sideBySide.Select(Path.GetFileName), oneByOne.Select(Path.GetFileName)); // the same cache keys
+        foreach (var (a, b) in sideBySide.Zip(oneByOne))
+            Assert.True(File.ReadAllBytes(Path.Combine(a, "model.safetensors")).SequenceEqual(File.ReadAllBytes(Path.Combine(b, "model.safetensors"))),
+                        $"{Path.GetFileName(a)}: side by side and one after another differ");
+        // Their key is not the key of the same recipe trained on every thread (those bytes differ).
+        Assert.NotEqual(profile.FoldTraining(profile.Grid[0]), profile.With("side_by_side", "off").FoldTraining(profile.Grid[0]));
     }
 
     [Fact]
@@ -242,7 +282,7 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
             ["lr"] = "0.02", ["weight_decay"] = "1e-3", ["validation_fold"] = "2", ["dropout"] = "0.1", ["conv_dropout"] = "0.1",
             ["classifier_dropout"] = "0.2", ["global_pool"] = "on", ["ensemble_folds"] = "3", ["schedule"] = "cosine",
             ["label_smoothing"] = "0.1", ["stain_jitter"] = "0.2", ["mixup"] = "0.2", ["rotate"] = "on", ["tta"] = "off",
-            ["engine"] = "bf16", ["final"] = "one",
+            ["engine"] = "bf16", ["final"] = "one", ["side_by_side"] = "on",
         };
         var named = ExperimentProfile.SettingNames.Split(", ").Select(n => n.Split('=')[0]).ToList();
         Assert.Equal(samples.Keys.Order(), named.Order());

@@ -86,4 +86,46 @@ public class NetworkTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new NetworkConfig(Width: 0).Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => new NetworkConfig(Dropout: 1).Validate());
     }
+
+    [Fact]
+    public void Dropout_DrawsFromTheNetworksOwnGenerator_BitEqualToTorchsDropoutSeededAlike_AndUnmovedByOtherDraws()
+    {
+        TorchRuntime.Initialise();
+        using var generator = new Generator(7);
+        using var x = randn([4, 8, 12, 12], generator: generator);
+        using var draws = new DropoutDraws();
+        var layer = new SeededDropout(0.3, draws);
+        layer.train();
+        foreach (bool channelsLast in new[] { false, true })
+        {
+            using var input = channelsLast ? x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2) : x.contiguous(); // NHWC strides, as channels-last training has
+            // Every model trained before drew its masks from libtorch's generator, seeded per epoch: the same masks now.
+            manual_seed(1234);
+            using var reference = nn.functional.dropout(input, 0.3, training: true);
+            draws.Reseed(1234, CPU);
+            using var ours = layer.forward(input);
+            Assert.True(BitEqual(ours, reference), $"channels-last {channelsLast}: the masks differ from torch's dropout");
+        }
+        layer.eval();
+        using (var passed = layer.forward(x)) Assert.True(BitEqual(passed, x));
+
+        // A whole network in training mode: draws from libtorch's generator in between (another model training beside
+        // it) do not move its masks.
+        using var net = new VggNet(new NetworkConfig(Width: 0.125, InputSize: 32, Classes: 3), 5);
+        net.train();
+        using var batch = randn([2, 3, 32, 32], generator: generator);
+        net.SeedDropout(99, CPU);
+        using var first = net.forward(batch);
+        net.SeedDropout(99, CPU);
+        manual_seed(5);
+        using (var other = rand(1000)) { }
+        using var second = net.forward(batch);
+        Assert.True(BitEqual(first, second));
+        net.SeedDropout(100, CPU);
+        using var third = net.forward(batch);
+        Assert.False(BitEqual(first, third)); // and the seed does choose the masks
+    }
+
+    // Equal to the bit (as raw bytes, so a −0 is not a 0), in any layout.
+    private static bool BitEqual(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.contiguous().bytes.SequenceEqual(b.contiguous().bytes);
 }
