@@ -241,8 +241,11 @@ public sealed class RealDataStudy
                       string.Join(", ", present.Select(c => $"{p.Classes[c].Code()} {P(m.PerClass[c].F1)}"))]);
         }
         double minutes = task.Model.TrainingSeconds / 60;
-        return HtmlView.Table($"{task.Name}: {task.Model.Card.Variant} ({task.Model.Card.TrainingImages} training images{(task.Model is FoldEnsemble { Members.Count: > 1 } ? " per model" : "")}, " +
-                              $"trained in {minutes.ToString("0.0", CultureInfo.InvariantCulture)} min), test cells of the shared split - {Caveat} - {task.Prep.Provenance.Stamp}",
+        bool several = task.Model is FoldEnsemble { Members.Count: > 1 };
+        // Side by side, the members' own times overlap: their sum is not the wall clock.
+        string added = several && task.Experiment.Profile.SideBySide ? ", the models' times added: they trained side by side" : "";
+        return HtmlView.Table($"{task.Name}: {task.Model.Card.Variant} ({task.Model.Card.TrainingImages} training images{(several ? " per model" : "")}, " +
+                              $"trained in {minutes.ToString("0.0", CultureInfo.InvariantCulture)} min{added}), test cells of the shared split - {Caveat} - {task.Prep.Provenance.Stamp}",
             ["source", "test cells", "accuracy %", "95% CI", "macro F1 % (classes present)", "F1 % per class"], rows);
     }
 
