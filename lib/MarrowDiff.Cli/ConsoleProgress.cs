@@ -12,8 +12,7 @@ public sealed class ConsoleProgress(TextWriter? writer = null, bool? redirected 
     private readonly bool _redirected = redirected ?? Console.IsOutputRedirected;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, int> _lastDecile = new(StringComparer.Ordinal);
-    // Unfinished stages in the order they started, with their latest report (terminal only).
-    private readonly List<WorkProgress> _running = [];
+    private readonly RunningStages _running = new(); // terminal only
 
     public void Report(WorkProgress value)
     {
@@ -22,17 +21,16 @@ public sealed class ConsoleProgress(TextWriter? writer = null, bool? redirected 
             bool done = value.Done == value.Total;
             if (!_redirected)
             {
-                int at = _running.FindIndex(p => p.Stage == value.Stage);
-                if (at < 0) _running.Add(value); else _running[at] = value;
-                // One stage: its full bar. Several: each one's share and ETA, on one line.
-                string line = _running.Count == 1 ? value.ToString() : string.Join(" | ", _running.Select(Short));
+                IReadOnlyList<WorkProgress> running = _running.Update(value);
                 if (done)
                 {
-                    _running.RemoveAll(p => p.Stage == value.Stage);
+                    // A finished stage keeps its full bar on a line of its own; the others redraw at their next report.
                     _out.Write("\r" + value + "   ");
                     _out.WriteLine();
                     return;
                 }
+                // One stage: its full bar. Several: each one's share and ETA, on one line.
+                string line = running.Count == 1 ? value.ToString() : string.Join(" | ", running.Select(Short));
                 _out.Write("\r" + line + "   ");
                 return;
             }
