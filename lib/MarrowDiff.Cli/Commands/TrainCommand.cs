@@ -21,7 +21,7 @@ internal static class TrainCommand
     public static Command Create()
     {
         var data = CommonOptions.Data(required: true);
-        var variant = new Option<string?>("--variant") { Description = "the training set: OG, AG, OS<N>, AG+OS<N> (default: the profile's largest, AG+OS<high N>: AG+OS600 for the paper, AG+OS150 for real, real-plus, real-lite and real-fast)" };
+        var variant = new Option<string?>("--variant") { Description = "the training set: OG, AG, OS<N>, AG+OS<N> (default: the profile's largest, AG+OS<high N>: AG+OS600 for the paper, AG+OS150 for real, real-plus, real-lite, real-fast and real-transfer)" };
         var pair = new Option<string?>("--pair") { Description = "trains the dual stage's local 2-class model on the variant's images of these two classes only", HelpName = "C9/C10" };
         var profile = CommonOptions.Profile();
         var seed = CommonOptions.Seed();

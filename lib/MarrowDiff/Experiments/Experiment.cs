@@ -204,7 +204,7 @@ public sealed class Experiment
     // Trains from the checkpoint (if any), saves the model folder atomically, then drops the checkpoint.
     // validationFold: the fold the model never saw (null: it trained on all five).
     private TrainedModel TrainAndSave(string name, string folder, TrainingConfig config, SampleSet train, SampleSet? validation, IReadOnlyList<CellClass>? outputs,
-                                      int? validationFold, VggNet? startFrom = null, CancellationToken cancel = default)
+                                      int? validationFold, CellNetwork? startFrom = null, CancellationToken cancel = default)
     {
         var normalisation = train.Normalisation(Prep.Provenance.Data);
         Directory.CreateDirectory(ModelsRoot);

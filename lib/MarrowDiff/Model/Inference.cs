@@ -16,7 +16,7 @@ public static class Inference
     /// <param name="foldBatchNorm">Fold every BatchNorm into the convolution before it for the call (<see cref="Levers"/>); false: the layers as trained.</param>
     /// <param name="batchSize">Cells in flight at once; several streams share them (<see cref="StreamBatch"/>).</param>
     /// <param name="streams">Forward passes at once (<see cref="StreamsFor"/>): 0 automatic, 1 every thread on one batch.</param>
-    public static float[,] Probabilities(VggNet model, SampleSet set, ColourNormalisation normalisation, int batchSize = 100, bool testTimeD4 = false, bool channelsLast = true,
+    public static float[,] Probabilities(CellNetwork model, SampleSet set, ColourNormalisation normalisation, int batchSize = 100, bool testTimeD4 = false, bool channelsLast = true,
                                          bool foldBatchNorm = true, int streams = 0)
     {
         model.eval();
@@ -46,7 +46,7 @@ public static class Inference
 
     /// <summary>Softmax probabilities of <paramref name="count"/> inputs already normalised (count × 3 × 96 × 96
     /// floats, channel-first): for analyses that edit the input itself, such as occlusion.</summary>
-    public static float[,] ProbabilitiesOf(VggNet model, float[] inputs, int count, int batchSize = 100, bool testTimeD4 = false, bool channelsLast = true,
+    public static float[,] ProbabilitiesOf(CellNetwork model, float[] inputs, int count, int batchSize = 100, bool testTimeD4 = false, bool channelsLast = true,
                                            bool foldBatchNorm = true, int streams = 0)
     {
         const int per = 3 * CellPatch.Size * CellPatch.Size;
@@ -138,7 +138,7 @@ public static class Inference
     /// Not kept: bf16 (its rounding moves a softmax by about 1e-2, enough to change a borderline cell). Only CPU
     /// convolutions have a layout to choose. A network in training mode is never folded (its BatchNorm must learn).
     /// </summary>
-    private static LeverRestorer Levers(VggNet model, bool channelsLast, bool foldBatchNorm)
+    private static LeverRestorer Levers(CellNetwork model, bool channelsLast, bool foldBatchNorm)
     {
         var before = model.Engine;
         if (channelsLast && model.parameters().First().device_type == DeviceType.CPU) model.Engine = before | ConvolutionEngine.ChannelsLast;
@@ -148,7 +148,7 @@ public static class Inference
         return new LeverRestorer(model, before, fold);
     }
 
-    private readonly struct LeverRestorer(VggNet model, ConvolutionEngine before, bool unfold) : IDisposable
+    private readonly struct LeverRestorer(CellNetwork model, ConvolutionEngine before, bool unfold) : IDisposable
     {
         public void Dispose()
         {
@@ -160,7 +160,7 @@ public static class Inference
     /// <summary>The softmax of a batch; with <paramref name="testTimeD4"/>, the mean softmax over the batch turned by each
     /// of the eight elements of D4 (four quarter turns, each with and without a mirror), the same group the AG training
     /// set is made of. Quarter turns and mirrors of a square image move pixels exactly, so nothing is interpolated.</summary>
-    public static Tensor Softmax(VggNet model, Tensor x, bool testTimeD4)
+    public static Tensor Softmax(CellNetwork model, Tensor x, bool testTimeD4)
     {
         if (!testTimeD4) return nn.functional.softmax(model.forward(x), 1);
         using var scope = NewDisposeScope();

@@ -38,12 +38,12 @@ public sealed class TrainedModel : ISavedClassifier
     public const string SafetensorsFile = "model.safetensors", CardFile = "model.json",
                         NormalisationFile = "normalisation.json", ClassesFile = "classes.json", HistoryFile = "history.csv", ProfileFile = "profile.json";
 
-    public TrainedModel(VggNet network, ColourNormalisation normalisation, ModelCard card, IReadOnlyList<EpochRecord> history, string? folder = null)
+    public TrainedModel(CellNetwork network, ColourNormalisation normalisation, ModelCard card, IReadOnlyList<EpochRecord> history, string? folder = null)
     {
         Network = network; Normalisation = normalisation; Card = card; History = history; Folder = folder;
     }
 
-    public VggNet Network { get; }
+    public CellNetwork Network { get; }
     public ColourNormalisation Normalisation { get; }
     public ModelCard Card { get; }
     public IReadOnlyList<EpochRecord> History { get; }
@@ -113,7 +113,7 @@ public sealed class TrainedModel : ISavedClassifier
         if (!classes.SequenceEqual(outputs) || classes.Count != card.Config.Network.Classes)
             throw new InvalidDataException($"{F(ClassesFile)}: classes {string.Join(", ", classes)} do not match the network's {card.Config.Network.Classes} outputs");
         var normalisation = ColourNormalisation.Load(F(NormalisationFile));
-        var network = new VggNet(card.Config.Network);
+        var network = CellNetwork.Create(card.Config.Network, pretrained: false);
         var (_, tensors) = Safetensors.Load(F(SafetensorsFile));
         try
         {

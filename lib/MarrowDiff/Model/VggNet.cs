@@ -47,11 +47,23 @@ public sealed record NetworkConfig(double Width = 1.0, int InputSize = 96, int C
 
     public int Channels(int paperChannels) => Math.Max(4, (int)Math.Round(paperChannels * Width));
 
+    /// <summary>The backbone <see cref="ResNet18"/> builds: He et al.'s ResNet-18 with ImageNet weights (CNTK's model, as
+    /// ML.NET ships it in Microsoft.ML.DnnImageFeaturizer.ResNet18), fine-tuned with a new classifier.</summary>
+    public const string ResNet18ImageNet = "resnet18-imagenet";
+
+    /// <summary>Null: the VGG this record otherwise describes (<see cref="Width"/>, <see cref="Depth"/>, dropout
+    /// between convolutions). <see cref="ResNet18ImageNet"/>: a pretrained ResNet-18 that sees the patch resized to
+    /// <see cref="InputSize"/>, with dropout <see cref="ClassifierDropout"/> before its one fully connected layer; the
+    /// VGG settings do not apply. Left out of the JSON when null, so every VGG keeps its cache key.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Backbone { get; init; }
+
     /// <summary>Floating-point operations of one forward pass of one image (a multiply-add counts two): the
     /// convolutions and fully connected layers, which are nearly all of it. A training step costs about three times
     /// this per image (forward, and the gradients of the input and of the weights).</summary>
     public double ForwardFlops()
     {
+        if (Backbone == ResNet18ImageNet) return ResNet18.ForwardFlops(InputSize, Classes);
         double flops = 0;
         int inChannels = 3, side = InputSize;
         foreach (int plan in Layers)
@@ -77,6 +89,17 @@ public sealed record NetworkConfig(double Width = 1.0, int InputSize = 96, int C
 
     public void Validate()
     {
+        if (Backbone is not null)
+        {
+            if (Backbone != ResNet18ImageNet) throw new ArgumentOutOfRangeException(nameof(Backbone), $"backbone {Backbone}: use {ResNet18ImageNet} or none (VGG)");
+            // CNTK's padding halves an even side exactly, and each stride-2 block's shortcut must meet its 3×3 path:
+            // every side down the network must be even, so the input a multiple of 32.
+            if (InputSize is < 32 or > 448 || InputSize % 32 != 0)
+                throw new ArgumentOutOfRangeException(nameof(InputSize), $"{InputSize}: ResNet-18 here takes a multiple of 32 px from 32 to 448 (96, 128, 160, …)");
+            if (Classes < 2) throw new ArgumentOutOfRangeException(nameof(Classes), "at least 2 classes");
+            if (ClassifierDropout is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(ClassifierDropout), $"dropout {ClassifierDropout}: use [0, 1)");
+            return;
+        }
         if (Width is <= 0 or > 4) throw new ArgumentOutOfRangeException(nameof(Width), $"{Width}: use a width multiplier in (0, 4]");
         if (InputSize < 32 || FeatureSide < 1) throw new ArgumentOutOfRangeException(nameof(InputSize), $"{InputSize}: five 2×2 poolings need an input of at least 32 px");
         if (Classes < 2) throw new ArgumentOutOfRangeException(nameof(Classes), "at least 2 classes");
@@ -92,7 +115,7 @@ public sealed record NetworkConfig(double Width = 1.0, int InputSize = 96, int C
 /// each block; then three fully connected layers with dropout; softmax cross-entropy is applied by the loss.
 /// Weights start from MSRA initialisation (He et al.: zero-mean Gaussian, std √(2 / fan-in)).
 /// </summary>
-public sealed class VggNet : Module<Tensor, Tensor>
+public sealed class VggNet : CellNetwork
 {
     private readonly Sequential features;
     private readonly Sequential classifier;
@@ -105,6 +128,7 @@ public sealed class VggNet : Module<Tensor, Tensor>
     public VggNet(NetworkConfig config, ulong initialisationSeed = 0) : base("VggNet")
     {
         config.Validate();
+        if (config.Backbone is not null) throw new ArgumentException($"backbone {config.Backbone}: not a VGG (CellNetwork.Create builds it)", nameof(config));
         Config = config;
         var layers = new List<(string, Module<Tensor, Tensor>)>();
         int inChannels = 3, conv = 0, block = 1, inBlock = 0;
@@ -145,7 +169,7 @@ public sealed class VggNet : Module<Tensor, Tensor>
         InitialiseMsra(initialisationSeed);
     }
 
-    public NetworkConfig Config { get; }
+    public override NetworkConfig Config { get; }
 
     /// <summary>
     /// Restarts the dropout masks from <paramref name="seed"/> (the trainer does at every epoch, so a resumed run
@@ -155,7 +179,7 @@ public sealed class VggNet : Module<Tensor, Tensor>
     /// timing of the threads. It draws exactly what torch.manual_seed(seed) followed by torch's dropout draws (the same
     /// Bernoulli kernel on a generator of the same kind and seed), so every network trained before keeps its bytes (tested).
     /// </summary>
-    public void SeedDropout(long seed, Device device) => _dropoutDraws.Reseed(seed, device);
+    public override void SeedDropout(long seed, Device device) => _dropoutDraws.Reseed(seed, device);
 
     public override Tensor forward(Tensor input)
     {
@@ -208,7 +232,7 @@ public sealed class VggNet : Module<Tensor, Tensor>
     }
 
     /// <summary>How every convolution runs (<see cref="ConvolutionEngine"/>).</summary>
-    public ConvolutionEngine Engine
+    public override ConvolutionEngine Engine
     {
         get => features.children().OfType<BlockAlignedConv2d>().First().Engine;
         set { foreach (var c in features.children().OfType<BlockAlignedConv2d>()) c.Engine = value; }
@@ -216,7 +240,7 @@ public sealed class VggNet : Module<Tensor, Tensor>
 
     /// <summary>Folds every BatchNorm into the convolution before it, for inference (<see cref="BlockAlignedConv2d.FoldBatchNorm"/>).
     /// The parameters are untouched; <see cref="UnfoldBatchNorm"/> undoes it.</summary>
-    public void FoldBatchNorm()
+    public override void FoldBatchNorm()
     {
         var layers = features.children().ToList();
         for (int i = 0; i + 1 < layers.Count; i++)
@@ -228,9 +252,9 @@ public sealed class VggNet : Module<Tensor, Tensor>
     }
 
     /// <summary>Whether <see cref="FoldBatchNorm"/> is in force.</summary>
-    public bool BatchNormFolded => features.children().OfType<BlockAlignedConv2d>().Any(c => c.Folded);
+    public override bool BatchNormFolded => features.children().OfType<BlockAlignedConv2d>().Any(c => c.Folded);
 
-    public void UnfoldBatchNorm()
+    public override void UnfoldBatchNorm()
     {
         foreach (var m in features.children())
             switch (m)
@@ -239,9 +263,6 @@ public sealed class VggNet : Module<Tensor, Tensor>
                 case BatchNorm2d b: b.FoldedAway = false; break;
             }
     }
-
-    /// <summary>Trainable parameters.</summary>
-    public long ParameterCount => parameters().Sum(p => p.numel());
 
     protected override void Dispose(bool disposing)
     {

@@ -31,7 +31,7 @@ public static class StepBenchmark
         if (train && foldBatchNorm) throw new ArgumentException("BatchNorm folding is an inference lever: it cannot train");
         TorchRuntime.Initialise();
         TorchRuntime.Seed(1);
-        using var model = new VggNet(network);
+        using var model = CellNetwork.Create(network);
         var device = TorchRuntime.Device;
         model.to(device);
         model.Engine = engine;

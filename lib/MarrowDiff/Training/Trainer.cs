@@ -81,7 +81,7 @@ internal sealed class TorchSgd(IReadOnlyList<(string Name, Tensor Parameter)> pa
 }
 
 /// <summary>
-/// Trains a <see cref="VggNet"/> on a training set, recording loss and accuracies per epoch, writing a checkpoint
+/// Trains a <see cref="CellNetwork"/> (the paper's VGG, or a pretrained backbone) on a training set, recording loss and accuracies per epoch, writing a checkpoint
 /// after every epoch (atomically), resuming from it, and stopping with a diagnosis on a NaN or infinite loss or
 /// gradient (<see cref="NonFiniteReport"/>: divergence, a numerical fault or a bad input, and the first bad tensor).
 /// Everything random is drawn from the seed and the epoch number (data order, dropout masks), so a run resumed
@@ -94,14 +94,14 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
 
     /// <summary>Weights to start from instead of the MSRA draw: every parameter and buffer of this network whose name
     /// and shape match is copied (a 2-way local model takes all but the last layer of a global model). Null: from scratch.</summary>
-    public VggNet? StartFrom { get; init; }
+    public CellNetwork? StartFrom { get; init; }
 
     /// <summary>For tests and benchmarks: stop (as if interrupted) after this many epochs of this run.</summary>
     public int? StopAfterEpochs { get; init; }
 
     /// <summary>Trains and returns the model, or resumes from <paramref name="checkpoint"/> when it exists.
     /// <paramref name="validation"/> (original crops of held-out cells) is scored after every epoch.</summary>
-    public (VggNet Model, IReadOnlyList<EpochRecord> History) Train(SampleSet train, ColourNormalisation normalisation, SampleSet? validation,
+    public (CellNetwork Model, IReadOnlyList<EpochRecord> History) Train(SampleSet train, ColourNormalisation normalisation, SampleSet? validation,
         string? checkpoint = null, string name = "model", IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default)
     {
         Config.Validate();
@@ -115,14 +115,17 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
         finally { set_num_threads(threads); }
     }
 
-    private (VggNet Model, IReadOnlyList<EpochRecord> History) TrainOnThreads(SampleSet train, ColourNormalisation normalisation, SampleSet? validation,
+    private (CellNetwork Model, IReadOnlyList<EpochRecord> History) TrainOnThreads(SampleSet train, ColourNormalisation normalisation, SampleSet? validation,
         string? checkpoint, string name, IProgress<TrainingProgress>? progress, CancellationToken cancel)
     {
         TorchRuntime.Seed(Config.Seed);
-        var model = new VggNet(Config.Network, (ulong)Config.Seed);
+        var model = CellNetwork.Create(Config.Network, (ulong)Config.Seed);
         model.to(Device);
         model.Engine = Config.Engine;
         if (StartFrom is not null) CopyMatching(StartFrom, model);
+        // A pretrained backbone maps the normalised planes back to the pixels it was trained on; this training set's
+        // normalisation decides that map (in the network's state, so a checkpoint or a saved model carries it).
+        model.AdaptInput(normalisation);
         var named = model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList();
         var refine = Config.Refinements;
         var loader = new BatchLoader(train, normalisation, Config.BatchSize, Config.Seed, stainJitter: refine?.StainJitter ?? 0, rotate: refine?.Rotation ?? false);
@@ -213,11 +216,11 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
 
     /// <summary>For tests: called after each backward pass, before the gradient check and the update, with the
     /// optimiser's step count and the model (e.g. to plant a NaN in a gradient as a faulty kernel would).</summary>
-    internal Action<long, VggNet>? AfterBackward { get; init; }
+    internal Action<long, CellNetwork>? AfterBackward { get; init; }
 
     /// <summary>Copies each tensor of <paramref name="from"/>'s state whose name and shape <paramref name="to"/> shares;
     /// returns how many were copied. None copied is an error: the two networks have nothing in common.</summary>
-    internal static int CopyMatching(VggNet from, VggNet to)
+    internal static int CopyMatching(CellNetwork from, CellNetwork to)
     {
         var source = from.state_dict();
         int copied = 0;
@@ -254,7 +257,7 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
         return stack(norms).cpu().data<float>().ToArray();
     }
 
-    private static double Accuracy(VggNet model, SampleSet set, ColourNormalisation normalisation)
+    private static double Accuracy(CellNetwork model, SampleSet set, ColourNormalisation normalisation)
     {
         int[] predicted = Inference.ArgMax(Inference.Probabilities(model, set, normalisation));
         return (double)Enumerable.Range(0, set.Count).Count(i => predicted[i] == set.Label(i)) / set.Count;
@@ -262,7 +265,7 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
-    private void SaveCheckpoint(string path, VggNet model, TorchSgd sgd, List<EpochRecord> history)
+    private void SaveCheckpoint(string path, CellNetwork model, TorchSgd sgd, List<EpochRecord> history)
     {
         var tensors = model.state_dict().ToDictionary(kv => "model/" + kv.Key, kv => kv.Value, StringComparer.Ordinal);
         foreach (var (k, v) in sgd.State) tensors[k] = v;
@@ -271,7 +274,7 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
         Safetensors.Save(path, tensors, new Dictionary<string, string> { [CheckpointKey] = header });
     }
 
-    private int RestoreCheckpoint(string path, VggNet model, TorchSgd sgd, List<EpochRecord> history)
+    private int RestoreCheckpoint(string path, CellNetwork model, TorchSgd sgd, List<EpochRecord> history)
     {
         var (metadata, tensors) = Safetensors.Load(path);
         try

@@ -236,6 +236,31 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
     }
 
     [Fact]
+    public void RealTransfer_FineTunesThePretrainedResNet_AndTheBackboneSettingLeavesVggKeysAlone()
+    {
+        var transfer = ExperimentProfile.Parse("real-transfer");
+        Assert.Same(ExperimentProfile.RealTransfer, transfer);
+        Assert.Equal(NetworkConfig.ResNet18ImageNet, transfer.Network.Backbone);
+        Assert.True(transfer.FinalModel);
+        Assert.Equal(5, transfer.EnsembleFolds);
+        Assert.False(transfer.SideBySide); // full-width steps split across the cores
+        Assert.True(transfer.Refinements!.TestTimeD4);
+        Assert.Contains("\": \"resnet18-imagenet\"", transfer.ToJson());
+        // A VGG's JSON (its cache key) has no backbone field; naming VGG builds the same network, ResNet another.
+        Assert.DoesNotContain("backbone", ExperimentProfile.RealLite.ToJson(), StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("backbone", JsonSerializer.Serialize(ExperimentProfile.RealLite.FoldTraining(ExperimentProfile.RealLite.Grid[0])), StringComparison.OrdinalIgnoreCase);
+        Assert.Throws<ArgumentOutOfRangeException>(() => transfer.With("input", "100")); // sides must stay even down the network
+        Assert.Contains("VGG", Assert.Throws<ArgumentException>(() => transfer.With("engine", "bf16")).Message); // never ignored silently
+        Assert.Equal(ExperimentProfile.RealLite.Network, ExperimentProfile.RealLite.With("backbone", "vgg").Network);
+        Assert.Equal(NetworkConfig.ResNet18ImageNet, ExperimentProfile.Laptop.With("backbone", "resnet18-imagenet").Network.Backbone);
+        // real-lite trains channels-last, a lever the ResNet does not have: said, not ignored.
+        Assert.Throws<ArgumentException>(() => ExperimentProfile.RealLite.With("backbone", "resnet18-imagenet"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ExperimentProfile.RealLite.With("backbone", "resnet50"));
+        Assert.IsType<ResNet18>(CellNetwork.Create(transfer.Network, pretrained: false));
+        Assert.IsType<VggNet>(CellNetwork.Create(ExperimentProfile.RealLite.Network));
+    }
+
+    [Fact]
     public void FoldModelsTrainedSideBySide_AreTheBytesOfTheSameModelsTrainedOneAfterAnother()
     {
         // Two fold models and the final model (real-fast's layout, cut to seconds), once on two training streams and

@@ -15,7 +15,7 @@ public class RefinedTrainingTests(TwentyPatchesFixture fx) : IClassFixture<Twent
         new(new NetworkConfig(Width: 0.125, InputSize: 48, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0) { GlobalPool = true },
             new Hyperparameters(0.02, 0.9, 0, 5e-4), epochs, BatchSize: 10, Seed: 5) { Refinements = new Refinements(WarmupFraction: 0.1) };
 
-    private static string Hash(VggNet model) =>
+    private static string Hash(CellNetwork model) =>
         Convert.ToHexString(SHA256.HashData(model.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal)
             .SelectMany(kv => kv.Value.cpu().bytes.ToArray()).ToArray()));
 

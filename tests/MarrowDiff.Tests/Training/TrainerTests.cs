@@ -48,8 +48,33 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
         finally { Directory.Delete(dir, true); }
     }
 
+    [Fact]
+    public void ThePretrainedResNet_TrainsToTheSameBytesTwice_AndResumesToThem()
+    {
+        // The transfer profile's network through the same trainer, checkpoint and resume as VGG (at 64 px, to be quick).
+        var config = Config(3) with { Network = new NetworkConfig(InputSize: 64, ClassifierDropout: 0.2) { Backbone = NetworkConfig.ResNet18ImageNet } };
+        string dir = Directory.CreateTempSubdirectory("marrow-resnet-resume-").FullName;
+        try
+        {
+            var (straight, history) = new Trainer(config).Train(fx.Set, fx.Normalisation, null);
+            var (again, _) = new Trainer(config).Train(fx.Set, fx.Normalisation, null);
+            string checkpoint = Path.Combine(dir, "checkpoint.bin");
+            var (stopped, _) = new Trainer(config) { StopAfterEpochs = 1 }.Train(fx.Set, fx.Normalisation, null, checkpoint);
+            stopped.Dispose();
+            var (resumed, _) = new Trainer(config).Train(fx.Set, fx.Normalisation, null, checkpoint);
+            using (straight) using (again) using (resumed)
+            {
+                Assert.IsType<ResNet18>(straight);
+                AssertBitEqual(straight, again, "on a second run");
+                AssertBitEqual(straight, resumed, "after resuming");
+                Assert.True(history[^1].TrainLoss < history[0].TrainLoss, $"loss {history[0].TrainLoss:0.000} → {history[^1].TrainLoss:0.000}");
+            }
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
     /// <summary>Every weight and buffer identical, bit for bit (their bytes compared).</summary>
-    private static void AssertBitEqual(VggNet expected, VggNet actual, string when)
+    private static void AssertBitEqual(CellNetwork expected, CellNetwork actual, string when)
     {
         var a = expected.state_dict();
         var b = actual.state_dict();
@@ -81,7 +106,7 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
             }
         }) { IsBackground = true, Name = "GC stress" };
         collector.Start();
-        VggNet stressed;
+        CellNetwork stressed;
         try { (stressed, _) = new Trainer(config).Train(fx.Set, fx.Normalisation, fx.Set); }
         finally { stop.Cancel(); collector.Join(); }
         using (quiet) using (stressed)

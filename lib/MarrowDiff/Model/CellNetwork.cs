@@ -1,0 +1,50 @@
+using MarrowDiff.Preparation;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MarrowDiff.Model;
+
+/// <summary>
+/// A network that takes normalised 96-px cell patches (three YUV planes, <see cref="ColourNormalisation"/>) and gives
+/// one logit a class: the paper's <see cref="VggNet"/>, or the ImageNet-pretrained <see cref="ResNet18"/> of the
+/// transfer profile (<see cref="NetworkConfig.Backbone"/>). Training, checkpoints, saved models and inference work on
+/// this, so a backbone is one choice in <see cref="NetworkConfig"/>, not a second pipeline.
+/// </summary>
+public abstract class CellNetwork(string name) : nn.Module<Tensor, Tensor>(name)
+{
+    public abstract NetworkConfig Config { get; }
+
+    /// <summary>Builds the network <paramref name="config"/> describes. <paramref name="initialisationSeed"/> seeds
+    /// every weight drawn at random (all of VGG's; ResNet-18's new classifier). <paramref name="pretrained"/>: read a
+    /// pretrained backbone's weights (false when a saved model's weights replace them at once).</summary>
+    public static CellNetwork Create(NetworkConfig config, ulong initialisationSeed = 0, bool pretrained = true) => config.Backbone switch
+    {
+        null => new VggNet(config, initialisationSeed),
+        NetworkConfig.ResNet18ImageNet => new ResNet18(config, initialisationSeed, pretrained),
+        _ => throw new ArgumentException($"backbone {config.Backbone}: use {NetworkConfig.ResNet18ImageNet} or none (VGG)", nameof(config)),
+    };
+
+    /// <summary>Restarts the dropout masks from <paramref name="seed"/> (see <see cref="VggNet.SeedDropout"/>); a
+    /// network without dropout has nothing to seed.</summary>
+    public virtual void SeedDropout(long seed, Device device) { }
+
+    /// <summary>Tells the network how its inputs were normalised, before training starts. A pretrained backbone needs
+    /// it to give its first layer the pixels it was trained on (<see cref="ResNet18"/>); the paper's network learns
+    /// from the normalised planes as they are. Stored in the network's state, so a saved model carries it.</summary>
+    public virtual void AdaptInput(ColourNormalisation normalisation) { }
+
+    /// <summary>How the convolutions run on the CPU (<see cref="ConvolutionEngine"/>): VGG's levers. A network without
+    /// them runs libtorch's own convolutions and ignores the setting.</summary>
+    public virtual ConvolutionEngine Engine { get => ConvolutionEngine.Default; set { } }
+
+    /// <summary>Folds BatchNorm into the convolutions for inference, where the network can (VGG); undone by
+    /// <see cref="UnfoldBatchNorm"/>.</summary>
+    public virtual void FoldBatchNorm() { }
+
+    public virtual void UnfoldBatchNorm() { }
+
+    public virtual bool BatchNormFolded => false;
+
+    /// <summary>Trainable parameters.</summary>
+    public long ParameterCount => parameters().Sum(p => p.numel());
+}

@@ -1,0 +1,135 @@
+using MarrowDiff.Imaging;
+using MarrowDiff.Model;
+using MarrowDiff.Preparation;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MarrowDiff.Tests.Model;
+
+public class ResNet18Tests
+{
+    private static readonly NetworkConfig Config = new(InputSize: 96, Classes: 5, ClassifierDropout: 0) { Backbone = NetworkConfig.ResNet18ImageNet };
+
+    [Fact]
+    public void TheImageNetFeatures_AreWhatTheOnnxFileComputes_InOnnxRuntime()
+    {
+        // A 224-px input as ImageNet training gave it (BGR 0-255 minus the mean pixel), here random: ONNX Runtime runs
+        // CNTK's graph as exported, ours runs our layers with the weights copied in. Equal features mean every
+        // padding, stride, BatchNorm and shortcut is where CNTK had it.
+        const int side = 224;
+        var rng = new Random(5);
+        float[] input = Enumerable.Range(0, 3 * side * side).Select(_ => (float)(rng.NextDouble() * 255 - 120)).ToArray();
+        float[] expected;
+        using (var session = new InferenceSession(ResNet18.WeightsFile))
+        {
+            string name = session.InputMetadata.Keys.Single();
+            using var results = session.Run([NamedOnnxValue.CreateFromTensor(name, new DenseTensor<float>(input, [1, 3, side, side]))]);
+            expected = results.Single().AsTensor<float>().ToArray();
+        }
+        using var net = new ResNet18(Config with { InputSize = side });
+        net.eval();
+        using var _ = no_grad();
+        using var x = tensor(input).reshape(1, 3, side, side);
+        using var features = net.Features(x);
+        float[] actual = features.data<float>().ToArray();
+        Assert.Equal(512, expected.Length);
+        Assert.Equal(512, actual.Length);
+        double largest = expected.Max(Math.Abs);
+        double worst = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max();
+        Assert.True(worst <= 1e-4 * largest, $"largest difference {worst} for features up to {largest}");
+    }
+
+    [Fact]
+    public void TheInputAdapter_GivesTheNetworkBgrPixelsMinusTheMeanPixel_FromNormalisedYuv()
+    {
+        var rng = new Random(2);
+        var patch = new RgbImage(96, 96, Enumerable.Range(0, 96 * 96 * 3).Select(_ => (byte)rng.Next(256)).ToArray());
+        var normalisation = ColourNormalisation.Compute([patch], "test");
+        var planes = new float[3 * 96 * 96];
+        normalisation.ToInput(patch, planes);
+        using var net = new ResNet18(Config, pretrained: false);
+        net.AdaptInput(normalisation);
+        var state = net.state_dict();
+        using var _ = no_grad();
+        using var x = tensor(planes).reshape(1, 3, 96, 96);
+        using var bgr = nn.functional.conv2d(x, state["input_weight"], state["input_bias"]);
+        float[] got = bgr.data<float>().ToArray();
+        // The mean pixel the network subtracts: the 224×224 mean image of CNTK's preprocessing, averaged per channel
+        // (about 104, 117, 124 in BGR: ImageNet's).
+        float[] zero = new float[3 * 96 * 96];
+        var black = new RgbImage(96, 96);
+        normalisation.ToInput(black, zero);
+        using var blackIn = tensor(zero).reshape(1, 3, 96, 96);
+        using var blackOut = nn.functional.conv2d(blackIn, state["input_weight"], state["input_bias"]);
+        float[] mean = [.. Enumerable.Range(0, 3).Select(c => -blackOut[0, c, 0, 0].item<float>())];
+        Assert.InRange(mean[0], 95, 115);
+        Assert.InRange(mean[1], 105, 125);
+        Assert.InRange(mean[2], 115, 135);
+        for (int i = 0; i < 96 * 96; i += 97)
+            for (int c = 0; c < 3; c++)
+            {
+                float want = patch.Pixels[i * 3 + (2 - c)] - mean[c];
+                Assert.True(Math.Abs(got[c * 96 * 96 + i] - want) < 2e-3, $"pixel {i} channel {c}: {got[c * 96 * 96 + i]} for {want}");
+            }
+    }
+
+    [Fact]
+    public void Pretrained_HasTorchvisionsNames_TheOnnxWeights_AndANewClassifierFromTheSeed()
+    {
+        using var a = new ResNet18(Config, 3);
+        using var b = new ResNet18(Config, 3);
+        using var c = new ResNet18(Config, 4);
+        var names = a.state_dict().Keys.ToList();
+        Assert.Contains("conv1.weight", names);
+        Assert.Contains("layer2.0.downsample.0.weight", names);
+        Assert.Contains("layer4.1.bn2.running_var", names);
+        Assert.Contains("fc.weight", names);
+        Assert.Contains("layer4.2.conv2.weight", names); // CNTK's third block in the last stage
+        // torchvision's ResNet-18 has 11,689,512 parameters with its 1,000-class layer (513,000); CNTK's adds a basic block
+        // of 512 channels (two 3×3 convolutions, two BatchNorms: 4,720,640); then 5 classes.
+        Assert.Equal(11_689_512 - 513_000 + 4_720_640 + 512 * 5 + 5, a.ParameterCount);
+        Assert.True(a.state_dict()["fc.weight"].eq(b.state_dict()["fc.weight"]).all().item<bool>());
+        Assert.False(a.state_dict()["fc.weight"].eq(c.state_dict()["fc.weight"]).all().item<bool>());
+        // ImageNet's stem: colour-opponent filters, far from a random draw's zero mean of |w| ~ 0.
+        Assert.True(a.state_dict()["conv1.weight"].abs().mean().item<float>() > 1e-3);
+        Assert.True(a.state_dict()["layer1.0.bn1.running_var"].min().item<float>() > 0);
+    }
+
+    [Fact]
+    public void ASavedTransferModel_LoadsFromItsOwnFolder_AndAnswersTheSame()
+    {
+        using var net = new ResNet18(Config, 1);
+        net.eval();
+        string dir = Path.Combine(Path.GetTempPath(), "marrow-resnet-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var card = new ModelCard("AG+OS150", new TrainingConfig(Config, new Hyperparameters(0.01, 0.9, 0, 1e-4), 1), "test", "test", "", "", 0, null, "", false,
+                                     [.. Enumerable.Range(6, 5).Select(i => (MarrowDiff.Data.CellClass)i)]);
+            var model = new TrainedModel(net, new ColourNormalisation(ColourNormalisation.YuvBt601, [0.5, 0, 0], [0.2, 0.1, 0.1], 1, "test"), card, []);
+            model.Save(dir, "{}");
+            using var loaded = TrainedModel.Load(dir);
+            Assert.IsType<ResNet18>(loaded.Network);
+            using var _ = no_grad();
+            using var x = randn(2, 3, 96, 96, generator: new Generator(9));
+            using var before = net.forward(x);
+            using var after = loaded.Network.forward(x);
+            Assert.True(before.eq(after).all().item<bool>());
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void ADamagedOnnxFile_IsNamed_WithTheReason()
+    {
+        string file = Path.Combine(Path.GetTempPath(), "marrow-bad-" + Guid.NewGuid().ToString("N") + ".onnx");
+        try
+        {
+            File.WriteAllBytes(file, [0x3a, 0xff, 0xff, 0xff, 0x0f, 1, 2]); // field 7 claims 4 GB
+            var e = Assert.Throws<InvalidDataException>(() => OnnxGraph.Read(file));
+            Assert.Contains(file, e.Message);
+        }
+        finally { File.Delete(file); }
+    }
+}
