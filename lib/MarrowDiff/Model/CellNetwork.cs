@@ -24,9 +24,20 @@ public abstract class CellNetwork(string name) : nn.Module<Tensor, Tensor>(name)
         _ => throw new ArgumentException($"backbone {config.Backbone}: use {NetworkConfig.ResNet18ImageNet} or none (VGG)", nameof(config)),
     };
 
-    /// <summary>Restarts the dropout masks from <paramref name="seed"/> (see <see cref="VggNet.SeedDropout"/>); a
-    /// network without dropout has nothing to seed.</summary>
-    public virtual void SeedDropout(long seed, Device device) { }
+    /// <summary>The generator every <see cref="SeededDropout"/> layer of this network draws its masks from, in layer
+    /// order. Each network hands it to its dropout layers; seeding and freeing it are the same for every backbone.</summary>
+    private protected DropoutDraws Dropout { get; } = new();
+
+    /// <summary>
+    /// Restarts the dropout masks from <paramref name="seed"/> (the trainer does at every epoch, so a resumed run
+    /// draws the same masks). The masks come from a generator of this network's own, never from libtorch's global
+    /// one: two networks training side by side on two threads (<see cref="Experiments.Experiment.TrainFoldEnsemble"/>)
+    /// would otherwise take turns drawing from one stream, and their masks, so their weights, would depend on the
+    /// timing of the threads. It draws exactly what torch.manual_seed(seed) followed by torch's dropout draws (the same
+    /// Bernoulli kernel on a generator of the same kind and seed), so every network trained before keeps its bytes (tested).
+    /// A network without dropout layers draws nothing from it.
+    /// </summary>
+    public void SeedDropout(long seed, Device device) => Dropout.Reseed(seed, device);
 
     /// <summary>Tells the network how its inputs were normalised, before training starts. A pretrained backbone needs
     /// it to give its first layer the pixels it was trained on (<see cref="ResNet18"/>); the paper's network learns
@@ -47,4 +58,10 @@ public abstract class CellNetwork(string name) : nn.Module<Tensor, Tensor>(name)
 
     /// <summary>Trainable parameters.</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) Dropout.Dispose();
+        base.Dispose(disposing);
+    }
 }

@@ -46,7 +46,6 @@ public sealed class ResNet18 : CellNetwork
     private readonly Tensor input_weight;
     private readonly Tensor input_bias;
 #pragma warning restore IDE1006
-    private readonly DropoutDraws _dropoutDraws = new();
 
     /// <param name="pretrained">Copy the ImageNet weights in (false: a saved model's weights will replace them).</param>
     public ResNet18(NetworkConfig config, ulong initialisationSeed = 0, bool pretrained = true) : base(nameof(ResNet18))
@@ -60,7 +59,7 @@ public sealed class ResNet18 : CellNetwork
         layer2 = Stage(64, 128, 2);
         layer3 = Stage(128, 256, 2);
         layer4 = Stage(256, 512, 2, blocks: 3);
-        drop_fc = new SeededDropout(config.ClassifierDropout, _dropoutDraws);
+        drop_fc = new SeededDropout(config.ClassifierDropout, Dropout);
         fc = nn.Linear(512, config.Classes);
         input_weight = zeros(3, 3, 1, 1);
         input_bias = zeros(3);
@@ -93,8 +92,6 @@ public sealed class ResNet18 : CellNetwork
             (nn.Module<Tensor, Tensor>)new BasicBlock(i == 0 ? inChannels : outChannels, outChannels, i == 0 ? stride : 1))));
 
     public override NetworkConfig Config { get; }
-
-    public override void SeedDropout(long seed, Device device) => _dropoutDraws.Reseed(seed, device);
 
     /// <summary>
     /// Sets the fixed 1×1 convolution in front of the network so that it receives what ImageNet training gave it:
@@ -238,12 +235,6 @@ public sealed class ResNet18 : CellNetwork
         if (mean.Data is null) throw new InvalidDataException($"{PreprocessFile}: no 1×3×224×224 mean image");
         const int plane = 224 * 224;
         return [.. Enumerable.Range(0, 3).Select(c => (float)mean.Data.AsSpan(c * plane, plane).ToArray().Average(v => (double)v))];
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) _dropoutDraws.Dispose();
-        base.Dispose(disposing);
     }
 }
 

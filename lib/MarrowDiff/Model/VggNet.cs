@@ -119,8 +119,6 @@ public sealed class VggNet : CellNetwork
 {
     private readonly Sequential features;
     private readonly Sequential classifier;
-    // Every dropout layer's masks, in layer order, from this network's own generator (SeedDropout).
-    private readonly DropoutDraws _dropoutDraws = new();
 
     /// <param name="initialisationSeed">Seeds the MSRA initialisation. It is drawn from a generator of its own, never
     /// from libtorch's global one, so the same seed gives the same starting weights whatever else draws random numbers
@@ -151,17 +149,17 @@ public sealed class VggNet : CellNetwork
             // Dropout between convolutions: after every convolution that another convolution follows, none
             // right before a pooling (the pooling and the next block's first dropout regularise there).
             if (layout[i + 1] != 0)
-                layers.Add(($"drop{conv}", new SeededDropout(inBlock == 1 ? config.FirstDropout : config.Dropout, _dropoutDraws)));
+                layers.Add(($"drop{conv}", new SeededDropout(inBlock == 1 ? config.FirstDropout : config.Dropout, Dropout)));
             inChannels = outChannels;
         }
         features = Sequential(layers);
 
         int flat = config.GlobalPool ? inChannels : inChannels * config.FeatureSide * config.FeatureSide;
         classifier = Sequential(
-            ("drop_fc1", new SeededDropout(config.ClassifierDropout, _dropoutDraws)),
+            ("drop_fc1", new SeededDropout(config.ClassifierDropout, Dropout)),
             ("fc1", Linear(flat, config.ClassifierWidth)),
             ("relu_fc1", ReLU(inplace: true)),
-            ("drop_fc2", new SeededDropout(config.ClassifierDropout, _dropoutDraws)),
+            ("drop_fc2", new SeededDropout(config.ClassifierDropout, Dropout)),
             ("fc2", Linear(config.ClassifierWidth, config.ClassifierWidth)),
             ("relu_fc2", ReLU(inplace: true)),
             ("fc3", Linear(config.ClassifierWidth, config.Classes)));
@@ -170,16 +168,6 @@ public sealed class VggNet : CellNetwork
     }
 
     public override NetworkConfig Config { get; }
-
-    /// <summary>
-    /// Restarts the dropout masks from <paramref name="seed"/> (the trainer does at every epoch, so a resumed run
-    /// draws the same masks). The masks come from a generator of this network's own, never from libtorch's global
-    /// one: two networks training side by side on two threads (<see cref="Experiments.Experiment.TrainFoldEnsemble"/>)
-    /// would otherwise take turns drawing from one stream, and their masks, so their weights, would depend on the
-    /// timing of the threads. It draws exactly what torch.manual_seed(seed) followed by torch's dropout draws (the same
-    /// Bernoulli kernel on a generator of the same kind and seed), so every network trained before keeps its bytes (tested).
-    /// </summary>
-    public override void SeedDropout(long seed, Device device) => _dropoutDraws.Reseed(seed, device);
 
     public override Tensor forward(Tensor input)
     {
@@ -262,51 +250,5 @@ public sealed class VggNet : CellNetwork
                 case BlockAlignedConv2d c: c.Unfold(); break;
                 case BatchNorm2d b: b.FoldedAway = false; break;
             }
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) _dropoutDraws.Dispose();
-        base.Dispose(disposing);
-    }
-}
-
-/// <summary>The generator a network's dropout layers share (<see cref="VggNet.SeedDropout"/>).</summary>
-internal sealed class DropoutDraws : IDisposable
-{
-    private Generator? _generator;
-
-    /// <summary>The generator masks are drawn from; before the first <see cref="Reseed"/>, one seeded 0 on the CPU.</summary>
-    public Generator Generator => _generator ??= new Generator(0);
-
-    public void Reseed(long seed, Device device)
-    {
-        _generator?.Dispose();
-        // A fresh generator of the device's kind: the same state as torch.manual_seed(seed) leaves libtorch's default one in.
-        _generator = new Generator((ulong)seed, device);
-    }
-
-    public void Dispose() { _generator?.Dispose(); _generator = null; }
-}
-
-/// <summary>
-/// Dropout with its masks from the network's own generator: in training, each element is kept with probability 1 − p
-/// and scaled by 1 / (1 − p); in evaluation (or at p = 0) the input passes unchanged. The same arithmetic as libtorch's
-/// CPU dropout (a Bernoulli mask in the input's layout, divided by 1 − p, multiplied in), so with a generator in the same
-/// state the output is bit-equal to nn.Dropout's. On CUDA, libtorch's dropout is a fused kernel with its own draws:
-/// there the masks differ from nn.Dropout's (not measurable here; the README says so under CUDA).
-/// </summary>
-internal sealed class SeededDropout(double p, DropoutDraws draws) : Module<Tensor, Tensor>("SeededDropout")
-{
-    public double P { get; } = p;
-
-    public override Tensor forward(Tensor input)
-    {
-        if (!training || P == 0 || input.numel() == 0) return input.alias();
-        using var noise = empty_like(input);
-        noise.bernoulli_(1 - P, generator: draws.Generator);
-        using Scalar keep = (1 - P).ToScalar(); // held past the call: no temporary Scalar reaches native code
-        noise.div_(keep);
-        return input.mul(noise);
     }
 }
