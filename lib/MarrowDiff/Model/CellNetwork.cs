@@ -26,7 +26,7 @@ public abstract class CellNetwork(string name) : nn.Module<Tensor, Tensor>(name)
 
     /// <summary>The generator every <see cref="SeededDropout"/> layer of this network draws its masks from, in layer
     /// order. Each network hands it to its dropout layers; seeding and freeing it are the same for every backbone.</summary>
-    private protected DropoutDraws Dropout { get; } = new();
+    private protected DropoutDraws DropoutDraws { get; } = new();
 
     /// <summary>
     /// Restarts the dropout masks from <paramref name="seed"/> (the trainer does at every epoch, so a resumed run
@@ -37,7 +37,7 @@ public abstract class CellNetwork(string name) : nn.Module<Tensor, Tensor>(name)
     /// Bernoulli kernel on a generator of the same kind and seed), so every network trained before keeps its bytes (tested).
     /// A network without dropout layers draws nothing from it.
     /// </summary>
-    public void SeedDropout(long seed, Device device) => Dropout.Reseed(seed, device);
+    public void SeedDropout(long seed, Device device) => DropoutDraws.Reseed(seed, device);
 
     /// <summary>Tells the network how its inputs were normalised, before training starts. A pretrained backbone needs
     /// it to give its first layer the pixels it was trained on (<see cref="ResNet18"/>); the paper's network learns
@@ -61,7 +61,7 @@ public abstract class CellNetwork(string name) : nn.Module<Tensor, Tensor>(name)
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) Dropout.Dispose();
+        if (disposing) DropoutDraws.Dispose();
         base.Dispose(disposing);
     }
 }

@@ -59,7 +59,7 @@ public sealed class ResNet18 : CellNetwork
         layer2 = Stage(64, 128, 2);
         layer3 = Stage(128, 256, 2);
         layer4 = Stage(256, 512, 2, blocks: 3);
-        drop_fc = new SeededDropout(config.ClassifierDropout, Dropout);
+        drop_fc = new SeededDropout(config.ClassifierDropout, DropoutDraws);
         fc = nn.Linear(512, config.Classes);
         input_weight = zeros(3, 3, 1, 1);
         input_bias = zeros(3);

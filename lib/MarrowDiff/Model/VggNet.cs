@@ -149,17 +149,17 @@ public sealed class VggNet : CellNetwork
             // Dropout between convolutions: after every convolution that another convolution follows, none
             // right before a pooling (the pooling and the next block's first dropout regularise there).
             if (layout[i + 1] != 0)
-                layers.Add(($"drop{conv}", new SeededDropout(inBlock == 1 ? config.FirstDropout : config.Dropout, Dropout)));
+                layers.Add(($"drop{conv}", new SeededDropout(inBlock == 1 ? config.FirstDropout : config.Dropout, DropoutDraws)));
             inChannels = outChannels;
         }
         features = Sequential(layers);
 
         int flat = config.GlobalPool ? inChannels : inChannels * config.FeatureSide * config.FeatureSide;
         classifier = Sequential(
-            ("drop_fc1", new SeededDropout(config.ClassifierDropout, Dropout)),
+            ("drop_fc1", new SeededDropout(config.ClassifierDropout, DropoutDraws)),
             ("fc1", Linear(flat, config.ClassifierWidth)),
             ("relu_fc1", ReLU(inplace: true)),
-            ("drop_fc2", new SeededDropout(config.ClassifierDropout, Dropout)),
+            ("drop_fc2", new SeededDropout(config.ClassifierDropout, DropoutDraws)),
             ("fc2", Linear(config.ClassifierWidth, config.ClassifierWidth)),
             ("relu_fc2", ReLU(inplace: true)),
             ("fc3", Linear(config.ClassifierWidth, config.Classes)));
