@@ -18,6 +18,9 @@ namespace MarrowDiff.Model;
 /// the same function with the same parameters on every CPU (a model trained on one loads on any other; results
 /// differ across CPUs only by rounding, as they always did); where channels are whole blocks, as at full width,
 /// nothing is padded and nothing costs.</para>
+/// <para>Inference in channels-last (every <c>Inference</c> call; gradients off) is not padded: the fault was in the
+/// backward pass, oneDNN's channels-last forward keeps the activations unpadded, and the padding doubled block 1's work
+/// at 1/8 width. On a 2-core Zen 5 real-fast went from 815–888 to 1,624–1,673 cells/s (README).</para>
 /// <para>The image's own 3 channels are not padded: oneDNN reads so few input channels in a plain layout, never a
 /// padded block (its verbose log shows it; a test keeps it so).</para>
 /// </summary>
@@ -94,6 +97,12 @@ public sealed class BlockAlignedConv2d : nn.Module<Tensor, Tensor>
         Tensor weightNow = _folded?.Weight ?? weight, biasNow = _folded?.Bias ?? bias;
         // Only CPU convolutions go through oneDNN's blocked layouts; on a GPU the layer runs as it is.
         int block = input.device_type == DeviceType.CPU ? TorchRuntime.ConvolutionChannelBlock : 1;
+        // Inference in channels-last needs no whole blocks: oneDNN keeps NHWC activations unpadded (only the weights are
+        // padded, inside the primitive), and issue 11's fault was in the backward pass, which no_grad never runs.
+        // Padding there only cost time: at 1/8 width on AVX-512 it doubled block 1's work (8 channels convolved as 16)
+        // and halved real-fast's cells/s. Where gradients are recorded (training, and any forward a backward may
+        // follow), and in bf16 (not checked), narrow layers keep whole blocks. Tested against float64 (EngineLeverTests).
+        if (Engine == ConvolutionEngine.ChannelsLast && !torch.is_grad_enabled()) block = 1;
         var (inAligned, outAligned) = AlignedChannels(block);
         if (inAligned == InChannels && outAligned == OutChannels && Engine == ConvolutionEngine.Default)
             return nn.functional.conv2d(input, weightNow, biasNow, padding: [1, 1]);

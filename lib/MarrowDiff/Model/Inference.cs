@@ -85,8 +85,8 @@ public static class Inference
     /// --dropout 0 --mode infer --batch 100 --steps 20 --channels-last --fold-bn`, the latter under OMP_NUM_THREADS=1).
     /// End to end (`marrow bench --model DIR --data …`, which times one stream and the streams in turn), real-fast made
     /// 1,001–1,123 cells/s against 925–970 on one stream of two threads; over real-lite's and real-plus's five models
-    /// the two were within the noise (README, "Inference runs two single-threaded streams"). Not measured on an
-    /// AVX-512 CPU.
+    /// the two were within the noise (README, "Inference runs two single-threaded streams"). On an AVX-512 Zen 5, with
+    /// narrow layers unpadded at inference (<see cref="BlockAlignedConv2d"/>), real-fast made 1,600–1,676 cells/s.
     /// </summary>
     /// <param name="requested">0: that default; otherwise the count asked for (1: one stream on every thread, as before).</param>
     public static int StreamsFor(Device device, int requested = 0)
