@@ -20,7 +20,8 @@ namespace MarrowDiff.Model;
 /// nothing is padded and nothing costs.</para>
 /// <para>Inference in channels-last (every <c>Inference</c> call; gradients off) is not padded: the fault was in the
 /// backward pass, oneDNN's channels-last forward keeps the activations unpadded, and the padding doubled block 1's work
-/// at 1/8 width. On a 2-core Zen 5 real-fast went from 815–888 to 1,624–1,673 cells/s (README).</para>
+/// at 1/8 width. On a 2-core Zen 5 real-fast went from 844–871 to 1,600–1,676 cells/s (README, "real-fast on an
+/// AVX-512 CPU").</para>
 /// <para>The image's own 3 channels are not padded: oneDNN reads so few input channels in a plain layout, never a
 /// padded block (its verbose log shows it; a test keeps it so).</para>
 /// </summary>
@@ -97,11 +98,8 @@ public sealed class BlockAlignedConv2d : nn.Module<Tensor, Tensor>
         Tensor weightNow = _folded?.Weight ?? weight, biasNow = _folded?.Bias ?? bias;
         // Only CPU convolutions go through oneDNN's blocked layouts; on a GPU the layer runs as it is.
         int block = input.device_type == DeviceType.CPU ? TorchRuntime.ConvolutionChannelBlock : 1;
-        // Inference in channels-last needs no whole blocks: oneDNN keeps NHWC activations unpadded (only the weights are
-        // padded, inside the primitive), and issue 11's fault was in the backward pass, which no_grad never runs.
-        // Padding there only cost time: at 1/8 width on AVX-512 it doubled block 1's work (8 channels convolved as 16)
-        // and halved real-fast's cells/s. Where gradients are recorded (training, and any forward a backward may
-        // follow), and in bf16 (not checked), narrow layers keep whole blocks. Tested against float64 (EngineLeverTests).
+        // An fp32 channels-last forward with gradients off (inference) needs no whole blocks (see the class summary);
+        // training, any forward a backward may follow, and bf16 (not checked) keep them. Tested against float64.
         if (Engine == ConvolutionEngine.ChannelsLast && !torch.is_grad_enabled()) block = 1;
         var (inAligned, outAligned) = AlignedChannels(block);
         if (inAligned == InChannels && outAligned == OutChannels && Engine == ConvolutionEngine.Default)
