@@ -197,7 +197,7 @@ public class EngineLeverTests
             var y = nn.functional.relu(conv2.forward(nn.functional.relu(conv1.forward(x))));
             var x64 = x.to(ScalarType.Float64);
             var reference = nn.functional.relu(nn.functional.conv2d(nn.functional.relu(nn.functional.conv2d(x64, w1, b1, padding: [1, 1])), w2, b2, padding: [1, 1]));
-            double error = (y.to(ScalarType.Float64) - reference).abs().max().item<double>() / reference.abs().max().item<double>();
+            double error = RelativeError(y, reference);
             if (!y.isfinite().all().item<bool>() || error > 1e-5) wrong++;
             worst = Math.Max(worst, error);
         }
@@ -227,9 +227,13 @@ public class EngineLeverTests
         var reference = nn.functional.conv2d(x.to(ScalarType.Float64), conv.Weight.detach().to(ScalarType.Float64), conv.Bias.detach().to(ScalarType.Float64), padding: [1, 1]);
         using var _ = no_grad();
         var y = conv.forward(x);
-        double error = (y.to(ScalarType.Float64) - reference).abs().max().item<double>() / reference.abs().max().item<double>();
+        double error = RelativeError(y, reference);
         Assert.True(error <= 1e-5, $"{inChannels} → {outChannels}: {error:G3} of the largest output on {CpuInfo.Current()}");
     }
+
+    /// <summary>The largest difference from the float64 reference, as a share of the reference's largest value.</summary>
+    private static double RelativeError(Tensor got, Tensor reference) =>
+        (got.to(ScalarType.Float64) - reference).abs().max().item<double>() / reference.abs().max().item<double>();
 
     private static (Tensor Output, Tensor WeightGradient) Run(BlockAlignedConv2d conv, Tensor x, ConvolutionEngine engine)
     {
