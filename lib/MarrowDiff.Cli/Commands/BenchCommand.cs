@@ -15,6 +15,7 @@ internal static class BenchCommand
     {
         var width = new Option<double>("--width") { Description = "channel width relative to VGG-16 (1: the paper's network)", DefaultValueFactory = _ => 1 };
         var depth = new Option<int>("--depth") { Description = "weight layers of the VGG configuration: 16 (the paper's), 13 or 11", DefaultValueFactory = _ => 16 };
+        var backbone = new Option<string?>("--backbone") { Description = "time another network than VGG: resnet18-imagenet (the real-transfer profile's; --width, --depth, --global-pool and --dropout do not apply)", HelpName = "NAME" };
         var input = new Option<int>("--input") { Description = "the network's input side in px", DefaultValueFactory = _ => 96 };
         var patch = new Option<int?>("--patch") { Description = "feed larger patches that the network average-pools to --input (the smoke profile: --input 48 --patch 96)", HelpName = "N" };
         var batch = new Option<int>("--batch") { Description = "batch size", DefaultValueFactory = _ => 40 };
@@ -33,7 +34,7 @@ internal static class BenchCommand
         var rounds = new Option<int>("--rounds") { Description = "with --model: interleaved rounds of every path", DefaultValueFactory = _ => 2 };
         var command = new Command("bench", "Times training or inference steps of the paper's network (or a narrower one) on this machine.")
         {
-            width, depth, input, patch, batch, steps, dropout, globalPool, mode, bf16, channelsLast, foldBn, json, model, data, rounds, seconds,
+            width, depth, backbone, input, patch, batch, steps, dropout, globalPool, mode, bf16, channelsLast, foldBn, json, model, data, rounds, seconds,
         };
         command.SetAction(r =>
         {
@@ -42,6 +43,8 @@ internal static class BenchCommand
             if (r.GetValue(data) is not null) throw new ArgumentException("--data: times a saved classifier; give it with --model");
             var network = new NetworkConfig(Width: r.GetValue(width), InputSize: r.GetValue(input)) { GlobalPool = r.GetValue(globalPool), Depth = r.GetValue(depth) };
             if (r.GetValue(dropout) is { } p) network = network with { FirstDropout = p, Dropout = p, ClassifierDropout = p };
+            if (r.GetValue(backbone) is { } name)
+                network = new NetworkConfig(InputSize: r.GetValue(input), ClassifierDropout: 0) { Backbone = name.Trim().ToLowerInvariant() };
             bool train = r.GetValue(mode) == "train";
             if (train && r.GetValue(foldBn)) throw new ArgumentException("--fold-bn: BatchNorm folding is for inference; add --mode infer");
             var engine = (r.GetValue(bf16) ? ConvolutionEngine.BFloat16 : 0) | (r.GetValue(channelsLast) ? ConvolutionEngine.ChannelsLast : 0);
@@ -62,7 +65,7 @@ internal static class BenchCommand
             }
             string fed = result.Patch == network.InputSize ? "" : $" (fed {result.Patch}-px patches, pooled)";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"width {network.Width}{(network.Depth is { } d ? $", VGG-{d}" : "")}, input {network.InputSize}{fed}, batch {b}, {result.Mode} ({Levers(result)}): {result.Parameters:N0} parameters, " +
+                $"{(network.Backbone is { } bb ? bb : $"width {network.Width}{(network.Depth is { } d ? $", VGG-{d}" : "")}")}, input {network.InputSize}{fed}, batch {b}, {result.Mode} ({Levers(result)}): {result.Parameters:N0} parameters, " +
                 $"{result.SecondsPerStep:0.000} s per step, {result.ImagesPerSecond:0} images/s, {result.GflopPerSecond:0.0} GFLOP/s ({n} steps, {result.Threads} threads, {TorchRuntime.Device.type}) on {cpu}"));
             return 0;
         });

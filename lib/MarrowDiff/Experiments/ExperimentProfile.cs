@@ -269,8 +269,6 @@ public sealed record ExperimentProfile(
         _ = TrainingVariant.Parse(CrossValidationVariant);
         Refinements?.Validate();
         if (EnsembleFolds is < 0 or > SplitOptions.Folds) throw new ArgumentException($"profile {Name}: ensemble folds {EnsembleFolds} is not 0…{SplitOptions.Folds}");
-        if (Network.Backbone is not null && Engine != ConvolutionEngine.Default)
-            throw new ArgumentException($"profile {Name}: engine {Engine} is a lever of VGG's convolutions; the {Network.Backbone} backbone trains fp32 (engine=fp32)");
         if (FinalModel && EnsembleFolds < 1) throw new ArgumentException($"profile {Name}: final=one needs the fold models' cross-validation to estimate it (ensemble_folds 1…{SplitOptions.Folds})");
         return this;
     }

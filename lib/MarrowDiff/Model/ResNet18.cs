@@ -132,6 +132,15 @@ public sealed class ResNet18 : CellNetwork
         return fc.forward(drop_fc.forward(Features(x))).MoveToOuterDisposeScope();
     }
 
+    /// <summary>How every convolution of the backbone runs (<see cref="ConvolutionEngine"/>): bf16 where the CPU has
+    /// AVX512_BF16 kernels, channels-last strides. The input adapter's fixed 1×1 convolution stays fp32: it is the exact
+    /// colour transform into ImageNet's pixels.</summary>
+    public override ConvolutionEngine Engine
+    {
+        get => conv1.Engine;
+        set { foreach (var c in modules().OfType<CntkConv2d>()) c.Engine = value; }
+    }
+
     /// <summary>The 512 ImageNet features (the mean of the last block's maps) of an input already as ImageNet
     /// training gave it: BGR in 0–255 minus the mean pixel. What the ONNX file computes (tested against ONNX Runtime).</summary>
     internal Tensor Features(Tensor bgr)
@@ -264,11 +273,41 @@ internal sealed class CntkConv2d : nn.Module<Tensor, Tensor>
     public int After { get; }
     public Parameter Weight => weight;
 
+    /// <summary>How the convolution runs (<see cref="ConvolutionEngine"/>), as <see cref="BlockAlignedConv2d"/> runs VGG's.
+    /// Every channel count here is a whole oneDNN block (the stem reads the image's 3 channels plainly), so no lever
+    /// needs padding; the function is the same up to rounding (tested against float64).</summary>
+    public ConvolutionEngine Engine { get; set; }
+
     public override Tensor forward(Tensor x)
     {
-        if (Before == After) return nn.functional.conv2d(x, weight, null, strides: [Stride, Stride], padding: [Before, Before]);
-        using var padded = nn.functional.pad(x, [Before, After, Before, After]);
-        return nn.functional.conv2d(padded, weight, null, strides: [Stride, Stride]);
+        if (Engine == ConvolutionEngine.Default && Before == After)
+            return nn.functional.conv2d(x, weight, null, strides: [Stride, Stride], padding: [Before, Before]);
+        using var scope = NewDisposeScope();
+        Tensor input = Before == After ? x : nn.functional.pad(x, [Before, After, Before, After]);
+        long pad = Before == After ? Before : 0;
+        Tensor w = weight;
+        bool bf16 = Engine.HasFlag(ConvolutionEngine.BFloat16);
+        if (Engine.HasFlag(ConvolutionEngine.ChannelsLast) && Kernel == 1)
+        {
+            // A 1×1 convolution channels-last is a matrix product over the channels of every Stride-th pixel. Written so
+            // because LibTorch 2.10's own channels-last 1×1 convolution of 256 → 512 channels (the last stage's shortcut)
+            // is wrong on the AVX-512 Zen 5 (0.39–0.69 of the largest output off float64; 64 → 128 and 128 → 256 right).
+            Tensor pixels = (Stride == 1 ? input : input.slice(2, 0, input.shape[2], Stride).slice(3, 0, input.shape[3], Stride)).permute(0, 2, 3, 1);
+            Tensor map = w.reshape(w.shape[0], w.shape[1]).t();
+            Tensor product = bf16 ? pixels.to(ScalarType.BFloat16).matmul(map.to(ScalarType.BFloat16)).to(ScalarType.Float32) : pixels.matmul(map);
+            return product.permute(0, 3, 1, 2).MoveToOuterDisposeScope();
+        }
+        if (Engine.HasFlag(ConvolutionEngine.ChannelsLast))
+        {
+            // NHWC strides under the NCHW shape, as BlockAlignedConv2d does (TorchSharp 0.107 has no memory_format).
+            input = input.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+            w = w.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+        }
+        Tensor y = bf16
+            // bf16 convolution, fp32 master weight (autograd casts its gradient back), BatchNorm and the rest fp32.
+            ? nn.functional.conv2d(input.to(ScalarType.BFloat16), w.to(ScalarType.BFloat16), null, strides: [Stride, Stride], padding: [pad, pad]).to(ScalarType.Float32)
+            : nn.functional.conv2d(input, w, null, strides: [Stride, Stride], padding: [pad, pad]);
+        return y.MoveToOuterDisposeScope();
     }
 
     /// <summary>Throws unless <paramref name="node"/> is this layer: kernel, stride and pads as ONNX records them.</summary>
