@@ -44,7 +44,7 @@ public abstract class CellNetwork(string name) : nn.Module<Tensor, Tensor>(name)
     /// from the normalised planes as they are. Stored in the network's state, so a saved model carries it.</summary>
     public virtual void AdaptInput(ColourNormalisation normalisation) { }
 
-    /// <summary>How the convolutions run on the CPU (<see cref="ConvolutionEngine"/>): VGG's levers. A network without
+    /// <summary>How the convolutions run on the CPU (<see cref="ConvolutionEngine"/>): VGG's and ResNet-18's levers. A network without
     /// them runs libtorch's own convolutions and ignores the setting.</summary>
     public virtual ConvolutionEngine Engine { get => ConvolutionEngine.Default; set { } }
 

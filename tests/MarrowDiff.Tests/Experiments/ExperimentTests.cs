@@ -250,11 +250,13 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
         Assert.DoesNotContain("backbone", ExperimentProfile.RealLite.ToJson(), StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("backbone", JsonSerializer.Serialize(ExperimentProfile.RealLite.FoldTraining(ExperimentProfile.RealLite.Grid[0])), StringComparison.OrdinalIgnoreCase);
         Assert.Throws<ArgumentOutOfRangeException>(() => transfer.With("input", "100")); // sides must stay even down the network
-        Assert.Contains("VGG", Assert.Throws<ArgumentException>(() => transfer.With("engine", "bf16")).Message); // never ignored silently
+        // The engine levers reach the ResNet's training (TrainerTests trains it with them, ResNet18Tests checks them).
+        var levers = transfer.With("engine", "bf16+channels-last");
+        Assert.Equal(ConvolutionEngine.BFloat16 | ConvolutionEngine.ChannelsLast, levers.FoldTraining(levers.Grid[0]).Engine);
         Assert.Equal(ExperimentProfile.RealLite.Network, ExperimentProfile.RealLite.With("backbone", "vgg").Network);
         Assert.Equal(NetworkConfig.ResNet18ImageNet, ExperimentProfile.Laptop.With("backbone", "resnet18-imagenet").Network.Backbone);
-        // real-lite trains channels-last, a lever the ResNet does not have: said, not ignored.
-        Assert.Throws<ArgumentException>(() => ExperimentProfile.RealLite.With("backbone", "resnet18-imagenet"));
+        // real-lite trains channels-last, a lever the ResNet has too: kept.
+        Assert.Equal(ConvolutionEngine.ChannelsLast, ExperimentProfile.RealLite.With("backbone", "resnet18-imagenet").Engine);
         Assert.Throws<ArgumentOutOfRangeException>(() => ExperimentProfile.RealLite.With("backbone", "resnet50"));
         Assert.IsType<ResNet18>(CellNetwork.Create(transfer.Network, pretrained: false));
         Assert.IsType<VggNet>(CellNetwork.Create(ExperimentProfile.RealLite.Network));

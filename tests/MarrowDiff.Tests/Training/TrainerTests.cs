@@ -48,11 +48,14 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
         finally { Directory.Delete(dir, true); }
     }
 
-    [Fact]
-    public void ThePretrainedResNet_TrainsToTheSameBytesTwice_AndResumesToThem()
+    [Theory]
+    [InlineData(ConvolutionEngine.Default)]
+    [InlineData(ConvolutionEngine.BFloat16 | ConvolutionEngine.ChannelsLast)]
+    public void ThePretrainedResNet_TrainsToTheSameBytesTwice_AndResumesToThem(ConvolutionEngine engine)
     {
-        // The transfer profile's network through the same trainer, checkpoint and resume as VGG (at 64 px, to be quick).
-        var config = Config(3) with { Network = new NetworkConfig(InputSize: 64, ClassifierDropout: 0.2) { Backbone = NetworkConfig.ResNet18ImageNet } };
+        // The transfer profile's network through the same trainer, checkpoint and resume as VGG (at 64 px, to be quick),
+        // in fp32 and with the levers an AVX512_BF16 CPU trains it with.
+        var config = Config(3) with { Network = new NetworkConfig(InputSize: 64, ClassifierDropout: 0.2) { Backbone = NetworkConfig.ResNet18ImageNet }, Engine = engine };
         string dir = Directory.CreateTempSubdirectory("marrow-resnet-resume-").FullName;
         try
         {
