@@ -113,10 +113,8 @@ public sealed class BlockAlignedConv2d : nn.Module<Tensor, Tensor>
         Tensor x = inPad == 0 ? input : nn.functional.pad(input, [0, 0, 0, 0, 0, inPad]);
         if (Engine.HasFlag(ConvolutionEngine.ChannelsLast))
         {
-            // TorchSharp 0.107 has no memory_format argument; a permuted copy gives the same NCHW shape with NHWC
-            // strides, which LibTorch reads as channels-last and hands to oneDNN without reordering.
-            x = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
-            w = w.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+            x = ChannelsLast(x);
+            w = ChannelsLast(w);
         }
         Tensor y;
         if (Engine.HasFlag(ConvolutionEngine.BFloat16))
@@ -133,6 +131,11 @@ public sealed class BlockAlignedConv2d : nn.Module<Tensor, Tensor>
         if (disposing) Unfold();
         base.Dispose(disposing);
     }
+
+    /// <summary>The same NCHW shape with NHWC strides. TorchSharp 0.107 has no memory_format argument; a permuted copy
+    /// is what LibTorch reads as channels-last and hands to oneDNN without reordering. Shared with the ResNet's
+    /// convolutions.</summary>
+    internal static Tensor ChannelsLast(Tensor t) => t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
 
     private static long RoundUp(long channels, int block) => (channels + block - 1) / block * block;
 }

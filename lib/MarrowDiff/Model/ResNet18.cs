@@ -299,9 +299,8 @@ internal sealed class CntkConv2d : nn.Module<Tensor, Tensor>
         }
         if (Engine.HasFlag(ConvolutionEngine.ChannelsLast))
         {
-            // NHWC strides under the NCHW shape, as BlockAlignedConv2d does (TorchSharp 0.107 has no memory_format).
-            input = input.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
-            w = w.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+            input = BlockAlignedConv2d.ChannelsLast(input);
+            w = BlockAlignedConv2d.ChannelsLast(w);
         }
         Tensor y = bf16
             // bf16 convolution, fp32 master weight (autograd casts its gradient back), BatchNorm and the rest fp32.

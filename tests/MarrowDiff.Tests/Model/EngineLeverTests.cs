@@ -231,8 +231,9 @@ public class EngineLeverTests
         Assert.True(error <= 1e-5, $"{inChannels} → {outChannels}: {error:G3} of the largest output on {CpuInfo.Current()}");
     }
 
-    /// <summary>The largest difference from the float64 reference, as a share of the reference's largest value.</summary>
-    private static double RelativeError(Tensor got, Tensor reference) =>
+    /// <summary>The largest difference from the float64 reference, as a share of the reference's largest value (also
+    /// ResNet18Tests').</summary>
+    internal static double RelativeError(Tensor got, Tensor reference) =>
         (got.to(ScalarType.Float64) - reference).abs().max().item<double>() / reference.abs().max().item<double>();
 
     private static (Tensor Output, Tensor WeightGradient) Run(BlockAlignedConv2d conv, Tensor x, ConvolutionEngine engine)

@@ -163,8 +163,8 @@ public class ResNet18Tests
                 var x64 = nn.functional.pad(x.to(ScalarType.Float64), [conv.Before, conv.After, conv.Before, conv.After]);
                 var y64 = nn.functional.conv2d(x64, w64, null, strides: [stride, stride]);
                 (y64 * r.to(ScalarType.Float64)).sum().backward();
-                worstY = Math.Max(worstY, RelativeError(y, y64));
-                worstG = Math.Max(worstG, RelativeError(conv.Weight.grad!, w64.grad!));
+                worstY = Math.Max(worstY, EngineLeverTests.RelativeError(y, y64));
+                worstG = Math.Max(worstG, EngineLeverTests.RelativeError(conv.Weight.grad!, w64.grad!));
                 Assert.True(y.isfinite().all().item<bool>() && conv.Weight.grad!.isfinite().all().item<bool>(), $"{engine}, {inC} → {outC} k{k} s{stride}: not finite on pass {pass}");
             }
             Assert.True(worstY <= tolerance, $"{engine}, {inC} → {outC} k{k} s{stride}: output off by {worstY:G3} of its largest value on {CpuInfo.Current()}");
@@ -197,9 +197,6 @@ public class ResNet18Tests
         using var again = net.forward(x);
         Assert.True(again.eq(reference).all().item<bool>());
     }
-
-    private static double RelativeError(torch.Tensor got, torch.Tensor reference) =>
-        (got.to(ScalarType.Float64) - reference).abs().max().item<double>() / reference.abs().max().item<double>();
 
     [Fact]
     public void ADamagedOnnxFile_IsNamed_WithTheReason()
