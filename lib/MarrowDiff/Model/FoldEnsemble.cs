@@ -93,7 +93,6 @@ public sealed class FoldEnsemble : ISavedClassifier
         Folder = full;
     }
 
-    /// <summary>A saved model folder: an ensemble when it holds <see cref="ManifestFile"/>, else one model.</summary>
     /// <summary>The trained models that answer for a classifier: an ensemble's members, or the model itself.</summary>
     public static IReadOnlyList<TrainedModel> MembersOf(ISavedClassifier classifier) => classifier switch
     {
@@ -102,6 +101,7 @@ public sealed class FoldEnsemble : ISavedClassifier
         _ => throw new ArgumentException($"{classifier.Name}: not a trained model or a fold ensemble", nameof(classifier)),
     };
 
+    /// <summary>A saved model folder: an ensemble when it holds <see cref="ManifestFile"/>, else one model.</summary>
     public static ISavedClassifier LoadAny(string folder)
     {
         string manifest = Path.Combine(folder, ManifestFile);
