@@ -50,6 +50,44 @@ public sealed record FoldEnsembleResult(FoldEnsemble Ensemble, IReadOnlyList<Pre
             return d;
         }
     }
+
+    /// <summary>
+    /// The cross-validation of several recipes answering together: each held-out cell's softmax the mean of the
+    /// recipes' fold-k models that held it out, so the combination is scored, as each recipe is, only by models that
+    /// never saw the cell. Why: whether, say, the ResNet and the VGG err on different cells, so that their mean beats
+    /// both, is a question the folds can answer without a test cell and without training anything again. The recipes
+    /// must share the split (the same cells in every fold, in the same order) and the classes; their inputs may
+    /// differ (side, pitch, network), as each model reads its own patches. The result's ensemble holds every recipe's
+    /// members (each recipe weighs the same, as each has one model a fold) and shares them: dispose the results it
+    /// was made from, or it, not both.
+    /// </summary>
+    public static FoldEnsembleResult Mean(IReadOnlyList<FoldEnsembleResult> results)
+    {
+        if (results.Count < 2) throw new ArgumentException($"a mean of recipes needs at least two, got {results.Count}", nameof(results));
+        var first = results[0];
+        var held = new List<Predictions>();
+        for (int k = 0; k < first.HeldOut.Count; k++)
+        {
+            var reference = first.HeldOut[k];
+            var sum = (float[,])reference.Probabilities.Clone();
+            foreach (var other in results.Skip(1))
+            {
+                if (other.HeldOut.Count != first.HeldOut.Count)
+                    throw new ArgumentException($"{other.Ensemble.Name}: {other.HeldOut.Count} folds where {first.Ensemble.Name} has {first.HeldOut.Count}", nameof(results));
+                var p = other.HeldOut[k];
+                if (!p.Classes.SequenceEqual(reference.Classes))
+                    throw new ArgumentException($"{p.Model}: its classes differ from {reference.Model}'s", nameof(results));
+                if (p.Count != reference.Count || Enumerable.Range(0, p.Count).Any(i => p.Set.CellOf(i).Path != reference.Set.CellOf(i).Path))
+                    throw new ArgumentException($"{p.Model}: fold {k + 1} holds other cells than {reference.Model} (another split or order)", nameof(results));
+                for (int i = 0; i < p.Count; i++)
+                    for (int c = 0; c < p.Classes.Count; c++) sum[i, c] += p.Probabilities[i, c];
+            }
+            for (int i = 0; i < reference.Count; i++)
+                for (int c = 0; c < reference.Classes.Count; c++) sum[i, c] /= results.Count;
+            held.Add(new Predictions($"mean of {results.Count} recipes, fold {k + 1}", reference.Set, sum));
+        }
+        return new FoldEnsembleResult(new FoldEnsemble([.. results.SelectMany(r => r.Ensemble.Members)]), held);
+    }
 }
 
 /// <summary>

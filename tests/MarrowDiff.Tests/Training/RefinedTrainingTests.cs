@@ -1,4 +1,7 @@
 using System.Security.Cryptography;
+using MarrowDiff.Core;
+using MarrowDiff.Evaluation;
+using MarrowDiff.Experiments;
 using MarrowDiff.Imaging;
 using MarrowDiff.Model;
 using MarrowDiff.Preparation;
@@ -205,5 +208,52 @@ public class RefinedTrainingTests(TwentyPatchesFixture fx) : IClassFixture<Twent
         File.WriteAllText(Path.Combine(folder, FoldEnsemble.ManifestFile), """{"Kind":"fold-ensemble","Members":["../x"]}""");
         Assert.Throws<InvalidDataException>(() => FoldEnsemble.LoadAny(folder));
         _ = ensembleLoaded;
+    }
+
+    [Fact]
+    public void TheMeanOfRecipes_ScoresEachFoldCell_ByTheMeanOfTheModelsThatHeldItOut()
+    {
+        var config = Config(1);
+        var (net, history) = new Trainer(config).Train(fx.Set, fx.Normalisation, null);
+        using var member = new TrainedModel(net, fx.Normalisation, new ModelCard("OG", config, "test", "twenty", "", "", fx.Set.Count, 1, "", true), history);
+        // Two "folds" of ten cells each; each recipe's held-out softmax made up (the mean reads no network), so that
+        // the two recipes disagree on some cells and the mean must decide them.
+        var folds = new[] { fx.Set.Subset([.. Enumerable.Range(0, 10)], "fold 1"), fx.Set.Subset([.. Enumerable.Range(10, 10)], "fold 2") };
+        var rng = new Rng(11);
+        float[,] Softmax(int n)
+        {
+            var p = new float[n, 10];
+            for (int i = 0; i < n; i++)
+            {
+                float sum = 0;
+                for (int c = 0; c < 10; c++) sum += p[i, c] = (float)Math.Exp(4 * rng.NextDouble());
+                for (int c = 0; c < 10; c++) p[i, c] /= sum;
+            }
+            return p;
+        }
+        FoldEnsembleResult Recipe(string name, IReadOnlyList<SampleSet> sets) => new(new FoldEnsemble([member]),
+            [.. sets.Select((set, k) => new Predictions($"{name} fold {k + 1}", set, Softmax(set.Count)))]);
+        var a = Recipe("a", folds);
+        var b = Recipe("b", folds);
+
+        var mean = FoldEnsembleResult.Mean([a, b]);
+        Assert.Equal(2, mean.HeldOut.Count);
+        Assert.Equal(2, mean.Ensemble.Members.Count); // each recipe's one model a fold: both recipes weigh the same
+        for (int k = 0; k < 2; k++)
+            for (int i = 0; i < 10; i++)
+                for (int c = 0; c < 10; c++)
+                    Assert.Equal((a.HeldOut[k].Probabilities[i, c] + b.HeldOut[k].Probabilities[i, c]) / 2, mean.HeldOut[k].Probabilities[i, c], 6);
+        // The mean's answers are its own: on a cell where the recipes disagree, the higher mean wins.
+        Assert.Equal(mean.HeldOut[0].Predicted, Inference.ArgMax(mean.HeldOut[0].Probabilities));
+        Assert.Contains(Enumerable.Range(0, 10), i => a.HeldOut[0].Predicted[i] != b.HeldOut[0].Predicted[i]);
+        // Pooled over every fold cell once, as a recipe's own cross-validation is.
+        Assert.Equal(20, mean.Pooled.PerClass.Sum(c => c.Support));
+
+        // Recipes on another split, or in another order, are refused rather than averaged cell against wrong cell.
+        var reordered = Recipe("c", [fx.Set.Subset([.. Enumerable.Range(0, 10).Reverse()], "fold 1"), folds[1]]);
+        var error = Assert.Throws<ArgumentException>(() => FoldEnsembleResult.Mean([a, reordered]));
+        Assert.Contains("fold 1 holds other cells", error.Message);
+        Assert.Throws<ArgumentException>(() => FoldEnsembleResult.Mean([a, Recipe("d", [folds[0]])]));
+        Assert.Throws<ArgumentException>(() => FoldEnsembleResult.Mean([a]));
     }
 }
