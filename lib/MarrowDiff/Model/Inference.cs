@@ -15,7 +15,7 @@ public static class Inference
     /// <param name="channelsLast">Run the convolutions with channels-last strides (<see cref="Levers"/>); false: the model's own engine (channels-first for a loaded model).</param>
     /// <param name="foldBatchNorm">Fold every BatchNorm into the convolution before it for the call (<see cref="Levers"/>); false: the layers as trained.</param>
     /// <param name="batchSize">Cells in flight at once; several streams share them (<see cref="StreamBatch"/>).</param>
-    /// <param name="streams">Forward passes at once (<see cref="StreamsFor"/>): 0 automatic, 1 every thread on one batch.</param>
+    /// <param name="streams">Forward passes at once (<see cref="StreamsFor(CellNetwork, int, int)"/>): 0 automatic, 1 every thread on one batch.</param>
     public static float[,] Probabilities(CellNetwork model, SampleSet set, ColourNormalisation normalisation, int batchSize = 100, bool testTimeD4 = false, bool channelsLast = true,
                                          bool foldBatchNorm = true, int streams = 0)
     {
@@ -23,7 +23,7 @@ public static class Inference
         int k = model.Config.Classes;
         var result = new float[set.Count, k];
         var device = model.parameters().First().device;
-        streams = StreamsFor(device, streams);
+        streams = StreamsFor(model, batchSize, streams);
         // One batch waiting per stream, so that no stream idles while the loader's thread renders the next.
         var loader = new BatchLoader(set, normalisation, StreamBatch(batchSize, streams), seed: 0, shuffle: false, prefetch: Math.Max(2, streams));
         using var levers = Levers(model, channelsLast, foldBatchNorm);
@@ -56,7 +56,7 @@ public static class Inference
         var result = new float[count, k];
         var device = model.parameters().First().device;
         using var levers = Levers(model, channelsLast, foldBatchNorm);
-        streams = StreamsFor(device, streams);
+        streams = StreamsFor(model, batchSize, streams);
         batchSize = StreamBatch(batchSize, streams);
         var starts = Enumerable.Range(0, (count + batchSize - 1) / batchSize).Select(b => b * batchSize);
         OnStreams(starts, streams,
@@ -95,6 +95,31 @@ public static class Inference
         if (device.type != DeviceType.CPU) return 1;
         return requested > 0 ? requested : Math.Max(1, get_num_threads());
     }
+
+    /// <summary>
+    /// The streams an automatic call runs for <paramref name="network"/> on batches of <paramref name="batchSize"/>
+    /// cells: <see cref="StreamsFor(Device, int)"/>'s, unless a stream's share of the batch would make an activation
+    /// larger than <see cref="StreamActivationBytes"/>; then one stream of every thread. Why: a stream's thread
+    /// allocates from its own glibc arena, whose heaps hold at most 64 MB and are unmapped when emptied (<see
+    /// cref="StreamBatch"/>), so a larger tensor is mapped and faulted in afresh every batch; and so wide a layer has
+    /// work enough for oneDNN to split over the threads. Measured with `marrow bench --model DIR --data
+    /// ../shared/real-cells/pbc/PBC_dataset_normal_DIB` on a 2-core Zen 5 (eight passes a cell, channels-last): the
+    /// ResNet-18 of real-transfer at 128 px (stem 1 MiB a cell, 52 MiB a stream's 50) 24.4 cells/s on one stream
+    /// against 23.8 on two; at 160 px (82 MiB) 11.3 against 5.3, two streams faulting 9.8 million pages a pass. The
+    /// 1/8- and 1/4-width VGGs (14.7 and 29.5 MiB) keep their two streams, which were worth up to 1.15× (real-fast).
+    /// </summary>
+    /// <param name="requested">0: that choice; otherwise the count asked for, whatever the network.</param>
+    public static int StreamsFor(CellNetwork network, int batchSize, int requested = 0)
+    {
+        int streams = StreamsFor(network.parameters().First().device, requested);
+        if (requested > 0 || streams <= 1) return streams;
+        long bytes = StreamBatch(batchSize, streams) * network.Config.WidestActivation() * sizeof(float);
+        return bytes <= StreamActivationBytes ? streams : 1;
+    }
+
+    /// <summary>The largest activation a stream's batch may make and still run on streams: half of a glibc heap
+    /// (64 MB), leaving room for the layer's input beside it.</summary>
+    public const long StreamActivationBytes = 32L << 20;
 
     /// <summary>
     /// The batch each of <paramref name="streams"/> streams takes: an equal share of <paramref name="batchSize"/>, the

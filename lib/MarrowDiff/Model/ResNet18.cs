@@ -154,6 +154,14 @@ public sealed class ResNet18 : CellNetwork
         return x.mean([2, 3]).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Floats of the widest activation of one image: the stem's 64 channels at half the input side (the
+    /// max pooling after it, and every later stage, hold a quarter of that or less).</summary>
+    public static long WidestActivation(int side)
+    {
+        int s = (side + 5 - 7) / 2 + 1;
+        return 64L * s * s;
+    }
+
     /// <summary>Multiply-adds ×2 of one forward pass at <paramref name="side"/> px (the convolutions and the classifier).</summary>
     public static double ForwardFlops(int side, int classes)
     {

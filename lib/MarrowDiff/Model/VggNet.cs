@@ -78,6 +78,22 @@ public sealed record NetworkConfig(double Width = 1.0, int InputSize = 96, int C
         return flops;
     }
 
+    /// <summary>Floats of the largest activation one image makes in a forward pass (a convolution's output): what
+    /// decides whether a stream's batch fits a glibc heap (<see cref="Inference.StreamsFor(CellNetwork, int, int)"/>).
+    /// In both networks it is the first convolution's: VGG's first block at the input side, ResNet's stem at half.</summary>
+    public long WidestActivation()
+    {
+        if (Backbone == ResNet18ImageNet) return ResNet18.WidestActivation(InputSize);
+        long widest = 0;
+        int side = InputSize;
+        foreach (int plan in Layers)
+        {
+            if (plan == 0) { side /= 2; continue; }
+            widest = Math.Max(widest, (long)Channels(plan) * side * side);
+        }
+        return widest;
+    }
+
     /// <summary>Side of the feature map the classifier sees: the input halved by each of the five poolings.</summary>
     public int FeatureSide => InputSize >> 5;
 

@@ -7,7 +7,7 @@ namespace MarrowDiff.Torch;
 /// Work items run side by side on single-threaded LibTorch streams: each stream is its own thread, running LibTorch
 /// with one intra-op thread and taking whole items (a batch to classify, a model to train). Why: a small network's
 /// layers are too little work for oneDNN to split across two cores well, so two items side by side, one core each,
-/// keep both cores busier than one item on both (inference: <see cref="Model.Inference.StreamsFor"/>; training: <see
+/// keep both cores busier than one item on both (inference: <see cref="Model.Inference.StreamsFor(Model.CellNetwork, int, int)"/>; training: <see
 /// cref="Experiments.Experiment.TrainFoldEnsemble"/>). An item is always computed whole by one single-threaded stream,
 /// so which stream takes it never changes a number: the result is the same on every run and for any number of streams
 /// above one (tested).

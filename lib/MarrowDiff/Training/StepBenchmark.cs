@@ -75,8 +75,8 @@ public static class StepBenchmark
     /// Cells per second of a saved classifier (a model or a fold ensemble, with its own test-time D4) on real cells,
     /// end to end from prepared tiles to softmax: channels-first (LibTorch's default layout; the label was "as trained"
     /// until real-plus began to train channels-last) and channels-last, each as one stream on every thread, then
-    /// channels-last on one single-threaded stream per thread (<see cref="Inference"/>'s default, <see
-    /// cref="Inference.StreamsFor"/>), interleaved round by round after one warm-up of each, so that all meet the
+    /// channels-last on one single-threaded stream per thread (<see cref="Inference"/>'s default for networks
+    /// whose activations fit a stream, <see cref="Inference.StreamsFor(CellNetwork, int, int)"/>), interleaved round by round after one warm-up of each, so that all meet the
     /// same machine load. Each timing repeats the whole set until <paramref name="minSeconds"/> have passed and reports
     /// seconds per pass, with the page faults a pass cost (<see cref="TorchRuntime.KeepFreedTensorMemory"/>). Nothing is
     /// scored: the cells are only timed.
@@ -85,6 +85,7 @@ public static class StepBenchmark
     {
         var members = FoldEnsemble.MembersOf(classifier);
         int passes = Inference.PassesPerCell(classifier);
+        // Every thread's stream is timed even where the default is one stream, so that the choice stays checkable.
         int streams = Inference.StreamsFor(members[0].Network.parameters().First().device);
         // (path, channels-last, streams): each lever alone, then both. One stream is every thread on one batch.
         var paths = new List<(string Name, bool ChannelsLast, int Streams)> { ("channels-first", false, 1), ("channels-last", true, 1) };

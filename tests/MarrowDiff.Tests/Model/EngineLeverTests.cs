@@ -105,6 +105,29 @@ public class EngineLeverTests
     }
 
     [Fact]
+    public void AWideNetwork_RunsOnOneStream_ANarrowOneOnAStreamAThread()
+    {
+        TorchRuntime.Initialise();
+        // The largest activation of one image, in floats: VGG's first block at the input side, ResNet's stem at half.
+        Assert.Equal(8L * 96 * 96, new NetworkConfig(Width: 0.125).WidestActivation());
+        Assert.Equal(16L * 96 * 96, new NetworkConfig(Width: 0.25).WidestActivation());
+        Assert.Equal(64L * 64 * 64, new NetworkConfig(InputSize: 128) { Backbone = NetworkConfig.ResNet18ImageNet }.WidestActivation());
+        Assert.Equal(64L * 80 * 80, new NetworkConfig(InputSize: 160) { Backbone = NetworkConfig.ResNet18ImageNet }.WidestActivation());
+
+        int threads = get_num_threads();
+        using var narrow = new VggNet(new NetworkConfig(Width: 0.125, Classes: 5), 7);
+        using var resnet = CellNetwork.Create(new NetworkConfig(InputSize: 128, Classes: 5) { Backbone = NetworkConfig.ResNet18ImageNet }, 7, pretrained: false);
+        // real-fast's network keeps a stream a thread on batches of 100 (50 a stream: 14.7 MiB); the ResNet's 50 stems
+        // at 128 px (52 MiB) would outgrow a stream's heap, so every thread works on one batch.
+        Assert.Equal(threads, Inference.StreamsFor(narrow, 100));
+        Assert.Equal(1, Inference.StreamsFor(resnet, 100));
+        // Small enough batches fit again (8 a stream: 8 MiB); an explicit count is taken as asked.
+        Assert.Equal(threads, Inference.StreamsFor(resnet, 16));
+        Assert.Equal(2, Inference.StreamsFor(resnet, 100, requested: 2));
+        Assert.Equal(1, Inference.StreamsFor(narrow, 100, requested: 1));
+    }
+
+    [Fact]
     public void AStreamThatFails_StopsTheCall_WithItsOwnError()
     {
         // A 64-px network cannot take 96-px cells: every batch fails in the forward pass, on whichever stream.
