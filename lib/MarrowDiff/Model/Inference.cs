@@ -105,7 +105,7 @@ public static class Inference
     /// work enough for oneDNN to split over the threads. Measured with `marrow bench --model DIR --data
     /// ../shared/real-cells/pbc/PBC_dataset_normal_DIB` on a 2-core Zen 5 (eight passes a cell, channels-last): the
     /// ResNet-18 of real-transfer at 128 px (stem 1 MiB a cell, 52 MiB a stream's 50) 24.4 cells/s on one stream
-    /// against 23.8 on two; at 160 px (82 MiB) 11.3 against 5.3, two streams faulting 9.8 million pages a pass. The
+    /// against 23.8 on two; at 160 px (82 MiB, one fold model) 13.9 against 5.2, two streams faulting 9.8 million pages a pass. The
     /// 1/8- and 1/4-width VGGs (14.7 and 29.5 MiB) keep their two streams, which were worth up to 1.15× (real-fast).
     /// </summary>
     /// <param name="requested">0: that choice; otherwise the count asked for, whatever the network.</param>
