@@ -42,6 +42,11 @@ internal static class EvaluateCommand
             double seconds = clock.Elapsed.TotalSeconds;
             var metrics = predictions.Metrics;
             var json = metrics.ToJsonObject();
+            // A test part of a development folder is about 125 cells: its score alone says little without its interval.
+            var (accLow, accHigh) = Intervals.Wilson(metrics.Accuracy, set.Count);
+            var (f1Low, f1High) = Intervals.BootstrapMacroF1(predictions.Truth, predictions.Predicted, predictions.Classes.Count);
+            json["accuracy_ci95_wilson"] = new[] { accLow, accHigh };
+            json["macro_f1_ci95_bootstrap"] = new[] { f1Low, f1High };
             json["model"] = Path.GetFullPath(folder);
             json["data"] = dataset.Root;
             json["part"] = which;
@@ -49,7 +54,8 @@ internal static class EvaluateCommand
             json["excluded_other_labels"] = dataset.OtherCounts;
             AtomicFile.WriteAllText(file, JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{set.Count} images: accuracy {100 * metrics.Accuracy:0.00}%, macro F1 {100 * metrics.MacroF1:0.00}%, weighted F1 {100 * metrics.WeightedF1:0.00}% → {Path.GetFullPath(file)}"));
+                $"{set.Count} images: accuracy {100 * metrics.Accuracy:0.00}% (95% CI {100 * accLow:0.0}–{100 * accHigh:0.0}, Wilson), macro F1 {100 * metrics.MacroF1:0.00}% " +
+                $"(95% CI {100 * f1Low:0.0}–{100 * f1High:0.0}, bootstrap over cells), weighted F1 {100 * metrics.WeightedF1:0.00}% → {Path.GetFullPath(file)}"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"classified in {seconds:0.00} s: {set.Count / Math.Max(seconds, 1e-9):0} cells/s ({Inference.PassesPerCell(model)} forward passes a cell, {Inference.StreamsText(Inference.StreamsFor(FoldEnsemble.MembersOf(model)[0].Network, 100))}; the images were read and cut before)"));
             return 0;

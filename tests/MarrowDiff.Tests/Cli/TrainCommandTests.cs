@@ -50,6 +50,7 @@ public class TrainCommandTests(PreparedPhantomFixture fx) : IClassFixture<Prepar
         Assert.True(code == 0, output);
         Assert.Contains("fold 1:", output);
         Assert.Contains("2-fold cross-validation", output);
+        Assert.Matches(@"macro F1 [0-9.]+% \(95% CI [0-9.]+–[0-9.]+, bootstrap over cells\)", output);
         Assert.Contains("AG+OS10, 2-fold ensemble", output);
         Assert.True(File.Exists(Path.Combine(outDir, FoldEnsemble.ManifestFile)));
         using (var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, FoldEnsemble.ManifestFile))))
@@ -61,6 +62,7 @@ public class TrainCommandTests(PreparedPhantomFixture fx) : IClassFixture<Prepar
         using var json = JsonDocument.Parse(File.ReadAllText(metrics));
         Assert.InRange(json.RootElement.GetProperty("macro_f1").GetDouble(), 0, 1);
         Assert.True(json.RootElement.GetProperty("images").GetInt32() > 0);
+        Assert.Matches(@"accuracy [0-9.]+% \(95% CI [0-9.]+–[0-9.]+, Wilson\), macro F1 [0-9.]+% \(95% CI [0-9.]+–[0-9.]+, bootstrap over cells\)", evalOutput);
     }
 
     [Fact]

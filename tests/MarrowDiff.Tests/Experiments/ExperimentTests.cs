@@ -75,6 +75,14 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
         foreach (string key in new[] { "accuracy", "macro_precision", "macro_recall", "macro_f1", "weighted_precision", "weighted_recall", "weighted_f1", "per_class", "confusion" })
             Assert.True(doc.RootElement.TryGetProperty(key, out _), key);
         Assert.Equal(table.Rows[0].Metrics.Accuracy, doc.RootElement.GetProperty("accuracy").GetDouble(), 9);
+        // Each score with its 95% interval, around it: Wilson's for accuracy, a seeded bootstrap over cells for macro F1.
+        foreach (var (key, interval) in new[] { ("accuracy", "accuracy_ci95_wilson"), ("macro_f1", "macro_f1_ci95_bootstrap") })
+        {
+            double[] ci = [.. doc.RootElement.GetProperty(interval).EnumerateArray().Select(e => e.GetDouble())];
+            Assert.Equal(2, ci.Length);
+            Assert.InRange(doc.RootElement.GetProperty(key).GetDouble(), ci[0], ci[1]);
+            Assert.True(ci[1] - ci[0] > 0.01, $"{interval}: [{ci[0]}, {ci[1]}] on {table.Rows[0].Metrics.Confusion.Cast<int>().Sum()} cells is too narrow");
+        }
 
         // The dual stage (Fig 7): the local model comes from the cache; only cells the global model put in the pair
         // can change, and only within the pair; McNemar counts the discordant cells.
