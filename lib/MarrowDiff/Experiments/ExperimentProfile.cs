@@ -267,7 +267,7 @@ public sealed record ExperimentProfile(
         foreach (var h in Grid) { h.Validate(); LocalHyper(h).Validate(); }
         if (ValidationFold is < 1 or > SplitOptions.Folds) throw new ArgumentException($"profile {Name}: validation fold {ValidationFold} is not 1…{SplitOptions.Folds}");
         _ = TrainingVariant.Parse(CrossValidationVariant);
-        Refinements?.Validate();
+        Training(Grid[0]).Validate();
         if (EnsembleFolds is < 0 or > SplitOptions.Folds) throw new ArgumentException($"profile {Name}: ensemble folds {EnsembleFolds} is not 0…{SplitOptions.Folds}");
         if (FinalModel && EnsembleFolds < 1) throw new ArgumentException($"profile {Name}: final=one needs the fold models' cross-validation to estimate it (ensemble_folds 1…{SplitOptions.Folds})");
         return this;
@@ -277,7 +277,7 @@ public sealed record ExperimentProfile(
     private static readonly HashSet<string> CostSettings = ["epochs", "width", "depth", "backbone", "input", "batch", "oversample", "ensemble_folds", "engine", "final", "side_by_side"];
 
     /// <summary>What <see cref="With"/> accepts, as the CLI's <c>--set</c> help and With's own error show it.</summary>
-    public const string SettingNames = "epochs, local_epochs, local_lr, local_from_global, width, depth=11|13|16, backbone=vgg|resnet18-imagenet, input, batch, oversample=LOW,HIGH, cv_epochs, cv_variant, lr, weight_decay, validation_fold, dropout, conv_dropout, classifier_dropout, global_pool, ensemble_folds, schedule=torch7|cosine, label_smoothing, stain_jitter, mixup, rotate=on|off, tta=on|off, engine=fp32|bf16|channels-last|bf16+channels-last, final=ensemble|one, side_by_side=on|off";
+    public const string SettingNames = "epochs, local_epochs, local_lr, local_from_global, width, depth=11|13|16, backbone=vgg|resnet18-imagenet, input, batch, oversample=LOW,HIGH, cv_epochs, cv_variant, lr, weight_decay, validation_fold, dropout, conv_dropout, classifier_dropout, global_pool, ensemble_folds, schedule=torch7|cosine, label_smoothing, stain_jitter, mixup, classifier_rate, rotate=on|off, tta=on|off, engine=fp32|bf16|channels-last|bf16+channels-last, final=ensemble|one, side_by_side=on|off";
 
     /// <summary>
     /// This profile with one value overridden (<c>epochs=20</c>, <c>width=0.25</c>, <c>input=96</c>, <c>batch=40</c>,
@@ -322,6 +322,7 @@ public sealed record ExperimentProfile(
             "label_smoothing" => this with { Refinements = Refine() with { LabelSmoothing = Real() } },
             "stain_jitter" => this with { Refinements = Refine() with { StainJitter = Real() } },
             "mixup" => this with { Refinements = Refine() with { Mixup = Real() } },
+            "classifier_rate" => this with { Refinements = Refine() with { ClassifierRate = value.Trim() is "1" or "off" ? null : Real() } },
             "rotate" => this with { Refinements = Refine() with { Rotation = Bool() } },
             "side_by_side" => this with { SideBySide = Bool() },
             "tta" => this with { Refinements = Refine() with { TestTimeD4 = Bool() } },

@@ -48,6 +48,11 @@ public abstract class CellNetwork(string name) : nn.Module<Tensor, Tensor>(name)
     /// them runs libtorch's own convolutions and ignores the setting.</summary>
     public virtual ConvolutionEngine Engine { get => ConvolutionEngine.Default; set { } }
 
+    /// <summary>True for a parameter of a layer that starts new when the rest of the network is pretrained (ResNet-18's
+    /// classifier), the layers <see cref="Refinements.ClassifierRate"/> speeds up. False for every parameter of a network
+    /// trained from nothing (VGG): there is no pretrained rest for a new layer to catch up with.</summary>
+    public virtual bool IsNewOnPretrained(string parameterName) => false;
+
     /// <summary>Folds BatchNorm into the convolutions for inference, where the network can (VGG); undone by
     /// <see cref="UnfoldBatchNorm"/>.</summary>
     public virtual void FoldBatchNorm() { }

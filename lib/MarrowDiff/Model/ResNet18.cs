@@ -123,6 +123,9 @@ public sealed class ResNet18 : CellNetwork
         input_bias.copy_(bt);
     }
 
+    /// <summary>The classifier (<c>fc</c>) is the one layer not read from ImageNet.</summary>
+    public override bool IsNewOnPretrained(string parameterName) => parameterName.StartsWith("fc.", StringComparison.Ordinal);
+
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();

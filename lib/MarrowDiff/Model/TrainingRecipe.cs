@@ -48,6 +48,8 @@ public sealed record TrainingConfig(NetworkConfig Network, Hyperparameters Hyper
     public void Validate()
     {
         Network.Validate(); Hyper.Validate(); Refinements?.Validate();
+        if (Refinements?.ClassifierRate is { } multiple && Network.Backbone is null)
+            throw new ArgumentException($"classifier_rate={multiple.ToString(CultureInfo.InvariantCulture)}: VGG trains from nothing, so its classifier has no pretrained rest to catch up with; use it with backbone={NetworkConfig.ResNet18ImageNet}");
         if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), "at least 1 epoch");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), "batch size at least 1");
     }
@@ -107,8 +109,18 @@ public sealed record Refinements(
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public bool Rotation { get; init; }
 
+    /// <summary>The classifier's learning rate as a multiple of the rest's, for a network whose rest is pretrained
+    /// (<see cref="CellNetwork.IsNewOnPretrained"/>: real-transfer's ResNet-18). null: one rate for every layer. The
+    /// fine-tuning habit (Caffe's lr_mult 10 on new layers): the pretrained layers need small steps not to forget
+    /// ImageNet, the classifier starts from random numbers and has further to go. Refused for a network trained from
+    /// nothing, where it would only be a second learning rate.</summary>
+    // Not a constructor parameter, for the same reason as Mixup: every cache key from before it stays as it was.
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? ClassifierRate { get; init; }
+
     public void Validate()
     {
+        if (ClassifierRate is { } c && !(c > 0 && c <= 1000)) throw new ArgumentOutOfRangeException(nameof(ClassifierRate), $"{c}: use a multiple in (0, 1000]");
         if (WarmupFraction is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(WarmupFraction), $"{WarmupFraction}: use [0, 1)");
         if (LabelSmoothing is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), $"{LabelSmoothing}: use [0, 1)");
         if (StainJitter is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(StainJitter), $"{StainJitter}: use [0, 1]");

@@ -34,7 +34,10 @@ public sealed record TrainingProgress(string Model, int Epoch, int Epochs, int S
 /// learning rate lr / (1 + t·decay) at step t. The momentum buffers are plain tensors so that a checkpoint can
 /// carry them and a resumed run continues exactly.
 /// </summary>
-internal sealed class TorchSgd(IReadOnlyList<(string Name, Tensor Parameter)> parameters, Hyperparameters hyper, Func<long, double>? schedule = null) : IDisposable
+/// <param name="classifierRate">With <see cref="Refinements.ClassifierRate"/>: the parameters this names take that
+/// multiple of the rate, the rest the rate itself.</param>
+internal sealed class TorchSgd(IReadOnlyList<(string Name, Tensor Parameter)> parameters, Hyperparameters hyper, Func<long, double>? schedule = null,
+    (Func<string, bool> IsClassifier, double Multiple)? classifierRate = null) : IDisposable
 {
     private readonly Dictionary<string, Tensor> _velocity = new(StringComparer.Ordinal);
 
@@ -52,19 +55,22 @@ internal sealed class TorchSgd(IReadOnlyList<(string Name, Tensor Parameter)> pa
         // temporary is garbage, and a collection during the native call lets its finalizer free it mid-use ("Unknown
         // scalar type", "alpha must not be a floating point number" in long runs). Holding them here fixes it where it
         // starts, whatever the collector does (tested with a thread collecting in a loop).
-        using Scalar negativeRate = (-Rate).ToScalar(), weightDecay = hyper.WeightDecay.ToScalar(), momentum = hyper.Momentum.ToScalar(), one = 1.ToScalar();
+        using Scalar negativeRate = (-Rate).ToScalar(), weightDecay = hyper.WeightDecay.ToScalar(), momentum = hyper.Momentum.ToScalar(), one = 1.ToScalar(),
+                     classifierNegativeRate = (-Rate * (classifierRate?.Multiple ?? 1)).ToScalar();
         foreach (var (name, p) in parameters)
         {
             if (p.grad is not { } g) continue;
+            // The same Scalar as before for every parameter when no multiple is set, so those updates keep their bytes.
+            var rate = classifierRate is { } c && c.IsClassifier(name) ? classifierNegativeRate : negativeRate;
             using var grad = hyper.WeightDecay != 0 ? g.add(p, weightDecay) : g.clone();
             if (hyper.Momentum != 0)
             {
                 if (_velocity.TryGetValue(name, out var v)) v.mul_(momentum).add_(grad, one);
                 // The buffers outlive the step's dispose scope: they are the optimiser's state.
                 else _velocity[name] = grad.clone().DetachFromDisposeScope();
-                p.add_(_velocity[name], negativeRate);
+                p.add_(_velocity[name], rate);
             }
-            else p.add_(grad, negativeRate);
+            else p.add_(grad, rate);
         }
         Step++;
     }
@@ -130,7 +136,8 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
         var refine = Config.Refinements;
         var loader = new BatchLoader(train, normalisation, Config.BatchSize, Config.Seed, stainJitter: refine?.StainJitter ?? 0, rotate: refine?.Rotation ?? false);
         long totalSteps = (long)Config.Epochs * loader.BatchesPerEpoch;
-        using var sgd = new TorchSgd(named, Config.Hyper, step => Config.RateAt(step, totalSteps));
+        using var sgd = new TorchSgd(named, Config.Hyper, step => Config.RateAt(step, totalSteps),
+                                     refine?.ClassifierRate is { } multiple ? (model.IsNewOnPretrained, multiple) : null);
         double labelSmoothing = refine?.LabelSmoothing ?? 0;
         double mixup = refine?.Mixup ?? 0;
         var history = new List<EpochRecord>();

@@ -316,7 +316,7 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
             ["input"] = "48", ["batch"] = "20", ["oversample"] = "100,200", ["cv_epochs"] = "2", ["cv_variant"] = "OS60",
             ["lr"] = "0.02", ["weight_decay"] = "1e-3", ["validation_fold"] = "2", ["dropout"] = "0.1", ["conv_dropout"] = "0.1",
             ["classifier_dropout"] = "0.2", ["global_pool"] = "on", ["ensemble_folds"] = "3", ["schedule"] = "cosine",
-            ["label_smoothing"] = "0.1", ["stain_jitter"] = "0.2", ["mixup"] = "0.2", ["rotate"] = "on", ["tta"] = "off",
+            ["label_smoothing"] = "0.1", ["stain_jitter"] = "0.2", ["mixup"] = "0.2", ["classifier_rate"] = "1", ["rotate"] = "on", ["tta"] = "off",
             ["engine"] = "bf16", ["final"] = "one", ["side_by_side"] = "on", ["backbone"] = "vgg",
         };
         var named = ExperimentProfile.SettingNames.Split(", ").Select(n => n.Split('=')[0]).ToList();

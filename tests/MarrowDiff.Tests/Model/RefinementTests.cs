@@ -83,6 +83,17 @@ public class RefinementTests
         Assert.Contains("\"Mixup\":0.2", json);
         Assert.Equal(config, JsonSerializer.Deserialize<TrainingConfig>(json));
         Assert.Throws<ArgumentOutOfRangeException>(() => ExperimentProfile.RealPlus.With("mixup", "-1"));
+        // The classifier's rate multiple likewise, and 1 is no multiple: the profile's own recipe, so its cache key.
+        var transfer = ExperimentProfile.RealTransfer;
+        Assert.DoesNotContain("ClassifierRate", JsonSerializer.Serialize(transfer.Training(transfer.Grid[0])));
+        Assert.Equal(transfer.Training(transfer.Grid[0]), transfer.With("classifier_rate", "1").Training(transfer.Grid[0]));
+        var faster = transfer.With("classifier_rate", "10").Training(transfer.Grid[0]);
+        string fasterJson = JsonSerializer.Serialize(faster);
+        Assert.Contains("\"ClassifierRate\":10", fasterJson);
+        Assert.Equal(faster, JsonSerializer.Deserialize<TrainingConfig>(fasterJson));
+        // Refused where nothing is pretrained, and where it is no multiple at all.
+        Assert.Contains("classifier_rate", Assert.Throws<ArgumentException>(() => ExperimentProfile.RealPlus.With("classifier_rate", "10")).Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => transfer.With("classifier_rate", "0"));
         // Rotation likewise: absent from the JSON unless set, so the keys of models cached before it stay; real-plus sets it.
         Assert.DoesNotContain("Rotation", JsonSerializer.Serialize(new Refinements()));
         Assert.DoesNotContain("Rotation", JsonSerializer.Serialize(ExperimentProfile.RealPlus.With("rotate", "off").Refinements));

@@ -76,6 +76,42 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
         finally { Directory.Delete(dir, true); }
     }
 
+    [Fact]
+    public void AClassifierRate_StepsTheNewClassifierThatManyTimesFurther_AndThePretrainedLayersAsBefore()
+    {
+        // One SGD step (20 images, batch 20) from the same start, with and without the multiple: the gradients are the
+        // same, so the classifier's step must be ten times as long and every pretrained weight the same bytes.
+        var plain = Config(1) with
+        {
+            Network = new NetworkConfig(InputSize: 64, ClassifierDropout: 0) { Backbone = NetworkConfig.ResNet18ImageNet }, BatchSize = 20,
+            Refinements = new Refinements(LearningRateSchedule.Torch7, 0, 0, 0, TestTimeD4: false),
+        };
+        var faster = plain with { Refinements = plain.Refinements! with { ClassifierRate = 10 } };
+        using var start = CellNetwork.Create(plain.Network, (ulong)plain.Seed);
+        var (a, _) = new Trainer(plain).Train(fx.Set, fx.Normalisation, null);
+        var (b, _) = new Trainer(faster).Train(fx.Set, fx.Normalisation, null);
+        using (a) using (b)
+        {
+            var s0 = start.state_dict(); var sa = a.state_dict(); var sb = b.state_dict();
+            foreach (string key in sa.Keys.Where(k => !k.StartsWith("fc.", StringComparison.Ordinal)))
+                Assert.True(sa[key].contiguous().bytes.SequenceEqual(sb[key].contiguous().bytes), $"{key}: a pretrained layer's step changed");
+            foreach (string key in new[] { "fc.weight", "fc.bias" })
+            {
+                using var stepA = sa[key] - s0[key];
+                using var stepB = sb[key] - s0[key];
+                double lengthA = stepA.norm().item<float>(), lengthB = stepB.norm().item<float>();
+                Assert.True(lengthA > 0, $"{key} did not move");
+                Assert.InRange(lengthB / lengthA, 9.99, 10.01);
+                using var scaled = stepA * 10;
+                Assert.True(allclose(stepB, scaled, rtol: 1e-3, atol: 1e-7), $"{key}: the step is not ten times the plain one in every element");
+            }
+        }
+        // A network trained from nothing has no pretrained rest: refused, naming the setting.
+        var vgg = Config(1) with { Refinements = faster.Refinements };
+        var refused = Assert.Throws<ArgumentException>(() => new Trainer(vgg).Train(fx.Set, fx.Normalisation, null));
+        Assert.Contains("classifier_rate", refused.Message);
+    }
+
     /// <summary>Every weight and buffer identical, bit for bit (their bytes compared).</summary>
     private static void AssertBitEqual(CellNetwork expected, CellNetwork actual, string when)
     {
