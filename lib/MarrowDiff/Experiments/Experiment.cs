@@ -37,6 +37,11 @@ public sealed record FoldEnsembleResult(FoldEnsemble Ensemble, IReadOnlyList<Pre
         }
     }
 
+    /// <summary>The 95% interval of <see cref="Pooled"/>'s macro F1: a bootstrap over the held-out cells seeded by
+    /// <paramref name="seed"/>, so a report gives the same interval on every run.</summary>
+    public (double Low, double High) PooledMacroF1Interval(int seed) =>
+        Intervals.BootstrapMacroF1([.. HeldOut.SelectMany(p => p.Truth)], [.. HeldOut.SelectMany(p => p.Predicted)], HeldOut[0].Classes.Count, seed);
+
     /// <summary>Each fold's metrics (their spread says how much one fold's score can be trusted).</summary>
     public IReadOnlyList<ClassificationMetrics> PerFold => HeldOut.Select(p => p.Metrics).ToList();
 

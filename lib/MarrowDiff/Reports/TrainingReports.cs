@@ -39,7 +39,7 @@ public static class TrainingReports
         var present = Enumerable.Range(0, pooled.Classes.Count).Where(c => pooled.PerClass[c].Support > 0);
         int n = result.HeldOut.Sum(p => p.Count);
         var (accLow, accHigh) = Intervals.Wilson(pooled.Accuracy, n);
-        var (f1Low, f1High) = Intervals.BootstrapMacroF1([.. result.HeldOut.SelectMany(p => p.Truth)], [.. result.HeldOut.SelectMany(p => p.Predicted)], pooled.Classes.Count, profile.Seed);
+        var (f1Low, f1High) = result.PooledMacroF1Interval(profile.Seed);
         text.Append(string.Create(inv, $"{result.HeldOut.Count}-fold cross-validation ({profile.Caveat}): {n} cells, accuracy {100 * pooled.Accuracy:0.0}% (95% CI {100 * accLow:0.0}–{100 * accHigh:0.0}), "));
         text.Append(string.Create(inv, $"macro F1 {100 * pooled.MacroF1:0.0}% (95% CI {100 * f1Low:0.0}–{100 * f1High:0.0}, bootstrap over cells); F1 per class: "));
         text.Append(string.Join(", ", present.Select(c => string.Create(inv, $"{pooled.Classes[c]} {100 * pooled.PerClass[c].F1:0.0}%"))));
