@@ -161,16 +161,22 @@ public sealed class ResNet18 : CellNetwork
     /// max pooling after it, and every later stage, hold a quarter of that or less).</summary>
     public static long WidestActivation(int side)
     {
-        int s = (side + 5 - 7) / 2 + 1;
+        int s = StemSide(side);
         return 64L * s * s;
     }
+
+    /// <summary>The side of a convolution's output: kernel <paramref name="k"/> over <paramref name="s"/> px padded by
+    /// <paramref name="padded"/> px in all (CNTK pads the stem's 7×7 by 5: 3 before, 2 after, <see cref="CntkConv2d"/>).</summary>
+    private static int Out(int s, int k, int stride, int padded) => (s + padded - k) / stride + 1;
+
+    /// <summary>The side of the stem's 7×7 stride-2 convolution's output for a <paramref name="side"/>-px input.</summary>
+    private static int StemSide(int side) => Out(side, 7, 2, 5);
 
     /// <summary>Multiply-adds ×2 of one forward pass at <paramref name="side"/> px (the convolutions and the classifier).</summary>
     public static double ForwardFlops(int side, int classes)
     {
-        static int Out(int s, int k, int stride, int padded) => (s + padded - k) / stride + 1;
         double flops = 0;
-        int s = Out(side, 7, 2, 5);
+        int s = StemSide(side);
         flops += 2.0 * 3 * 64 * 49 * s * s;
         s = Out(s, 3, 2, 1);
         int c = 64;
