@@ -57,7 +57,7 @@ internal static class EvaluateCommand
                 $"{set.Count} images: accuracy {100 * metrics.Accuracy:0.00}% (95% CI {100 * accLow:0.0}–{100 * accHigh:0.0}, Wilson), macro F1 {100 * metrics.MacroF1:0.00}% " +
                 $"(95% CI {100 * f1Low:0.0}–{100 * f1High:0.0}, bootstrap over cells), weighted F1 {100 * metrics.WeightedF1:0.00}% → {Path.GetFullPath(file)}"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"classified in {seconds:0.00} s: {set.Count / Math.Max(seconds, 1e-9):0} cells/s ({Inference.PassesPerCell(model)} forward passes a cell, {Inference.StreamsText(Inference.StreamsFor(FoldEnsemble.MembersOf(model)[0].Network, 100))}; the images were read and cut before)"));
+                $"classified in {seconds:0.00} s: {set.Count / Math.Max(seconds, 1e-9):0} cells/s ({Inference.PassesPerCell(model)} forward passes a cell, {Inference.StreamsText(Inference.StreamsFor(FoldEnsemble.MembersOf(model)[0].Network, Inference.DefaultBatch))}; the images were read and cut before)"));
             return 0;
         });
         return command;

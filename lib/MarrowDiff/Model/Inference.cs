@@ -10,13 +10,17 @@ namespace MarrowDiff.Model;
 /// evaluation and every analysis share.</summary>
 public static class Inference
 {
+    /// <summary>Cells in flight at once unless a caller says otherwise: every default batch of this class, and what a
+    /// caller reporting the streams a model runs on (<see cref="StreamsFor(CellNetwork, int, int)"/>) must ask about.</summary>
+    public const int DefaultBatch = 100;
+
     /// <summary>Softmax probabilities [n, classes] of every sample of <paramref name="set"/>, in order.</summary>
     /// <param name="testTimeD4">Average over the eight rotations and flips of each image (<see cref="Softmax"/>).</param>
     /// <param name="channelsLast">Run the convolutions with channels-last strides (<see cref="Levers"/>); false: the model's own engine (channels-first for a loaded model).</param>
     /// <param name="foldBatchNorm">Fold every BatchNorm into the convolution before it for the call (<see cref="Levers"/>); false: the layers as trained.</param>
     /// <param name="batchSize">Cells in flight at once; several streams share them (<see cref="StreamBatch"/>).</param>
     /// <param name="streams">Forward passes at once (<see cref="StreamsFor(CellNetwork, int, int)"/>): 0 automatic, 1 every thread on one batch.</param>
-    public static float[,] Probabilities(CellNetwork model, SampleSet set, ColourNormalisation normalisation, int batchSize = 100, bool testTimeD4 = false, bool channelsLast = true,
+    public static float[,] Probabilities(CellNetwork model, SampleSet set, ColourNormalisation normalisation, int batchSize = DefaultBatch, bool testTimeD4 = false, bool channelsLast = true,
                                          bool foldBatchNorm = true, int streams = 0)
     {
         model.eval();
@@ -46,7 +50,7 @@ public static class Inference
 
     /// <summary>Softmax probabilities of <paramref name="count"/> inputs already normalised (count × 3 × 96 × 96
     /// floats, channel-first): for analyses that edit the input itself, such as occlusion.</summary>
-    public static float[,] ProbabilitiesOf(CellNetwork model, float[] inputs, int count, int batchSize = 100, bool testTimeD4 = false, bool channelsLast = true,
+    public static float[,] ProbabilitiesOf(CellNetwork model, float[] inputs, int count, int batchSize = DefaultBatch, bool testTimeD4 = false, bool channelsLast = true,
                                            bool foldBatchNorm = true, int streams = 0)
     {
         const int per = 3 * CellPatch.Size * CellPatch.Size;
@@ -210,7 +214,7 @@ public static class Inference
 
     /// <summary>Softmax probabilities of 96-px RGB patches (cells found in a field), prepared exactly as training
     /// prepared its images: YUV, normalised with the model's own training statistics.</summary>
-    public static float[,] PatchProbabilities(TrainedModel model, IReadOnlyList<Imaging.RgbImage> patches, int batchSize = 100)
+    public static float[,] PatchProbabilities(TrainedModel model, IReadOnlyList<Imaging.RgbImage> patches, int batchSize = DefaultBatch)
     {
         const int per = 3 * CellPatch.Size * CellPatch.Size;
         var inputs = new float[patches.Count * per];
