@@ -70,6 +70,8 @@ public sealed record FoldEnsembleResult(FoldEnsemble Ensemble, IReadOnlyList<Pre
     {
         if (results.Count < 2) throw new ArgumentException($"a mean of recipes needs at least two, got {results.Count}", nameof(results));
         var first = results[0];
+        if (results.FirstOrDefault(other => other.HeldOut.Count != first.HeldOut.Count) is { } unequal)
+            throw new ArgumentException($"{unequal.Ensemble.Name}: {unequal.HeldOut.Count} folds where {first.Ensemble.Name} has {first.HeldOut.Count}", nameof(results));
         var held = new List<Predictions>();
         for (int k = 0; k < first.HeldOut.Count; k++)
         {
@@ -77,8 +79,6 @@ public sealed record FoldEnsembleResult(FoldEnsemble Ensemble, IReadOnlyList<Pre
             var sum = (float[,])reference.Probabilities.Clone();
             foreach (var other in results.Skip(1))
             {
-                if (other.HeldOut.Count != first.HeldOut.Count)
-                    throw new ArgumentException($"{other.Ensemble.Name}: {other.HeldOut.Count} folds where {first.Ensemble.Name} has {first.HeldOut.Count}", nameof(results));
                 var p = other.HeldOut[k];
                 if (!p.Classes.SequenceEqual(reference.Classes))
                     throw new ArgumentException($"{p.Model}: its classes differ from {reference.Model}'s", nameof(results));
