@@ -113,7 +113,9 @@ public sealed record Refinements(
     /// (<see cref="CellNetwork.IsNewOnPretrained"/>: real-transfer's ResNet-18). null: one rate for every layer. The
     /// fine-tuning habit (Caffe's lr_mult 10 on new layers): the pretrained layers need small steps not to forget
     /// ImageNet, the classifier starts from random numbers and has further to go. Refused for a network trained from
-    /// nothing, where it would only be a second learning rate.</summary>
+    /// nothing, where it would only be a second learning rate. No profile sets it: on the PBC folds real-transfer at 10×
+    /// scored 71.6 against 80.9 at one rate, its classifier's first steps overshooting (README, "Two fine-tuning levers";
+    /// `marrow train --profile real-transfer --set classifier_rate=10`).</summary>
     // Not a constructor parameter, for the same reason as Mixup: every cache key from before it stays as it was.
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public double? ClassifierRate { get; init; }
