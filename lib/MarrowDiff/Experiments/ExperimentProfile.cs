@@ -322,7 +322,8 @@ public sealed record ExperimentProfile(
             "label_smoothing" => this with { Refinements = Refine() with { LabelSmoothing = Real() } },
             "stain_jitter" => this with { Refinements = Refine() with { StainJitter = Real() } },
             "mixup" => this with { Refinements = Refine() with { Mixup = Real() } },
-            "classifier_rate" => this with { Refinements = Refine() with { ClassifierRate = value.Trim() is "1" or "off" ? null : Real() } },
+            // 1 (or 1.0, or off) is one rate for every layer: no multiple, so the cache key stays the profile's.
+            "classifier_rate" => this with { Refinements = Refine() with { ClassifierRate = value.Trim() is "off" ? null : Real() is var c && c == 1 ? null : c } },
             "rotate" => this with { Refinements = Refine() with { Rotation = Bool() } },
             "side_by_side" => this with { SideBySide = Bool() },
             "tta" => this with { Refinements = Refine() with { TestTimeD4 = Bool() } },

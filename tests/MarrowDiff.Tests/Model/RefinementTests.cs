@@ -86,7 +86,8 @@ public class RefinementTests
         // The classifier's rate multiple likewise, and 1 is no multiple: the profile's own recipe, so its cache key.
         var transfer = ExperimentProfile.RealTransfer;
         Assert.DoesNotContain("ClassifierRate", JsonSerializer.Serialize(transfer.Training(transfer.Grid[0])));
-        Assert.Equal(transfer.Training(transfer.Grid[0]), transfer.With("classifier_rate", "1").Training(transfer.Grid[0]));
+        foreach (string one in new[] { "1", "1.0", "off" })
+            Assert.Equal(transfer.Training(transfer.Grid[0]), transfer.With("classifier_rate", one).Training(transfer.Grid[0]));
         var faster = transfer.With("classifier_rate", "10").Training(transfer.Grid[0]);
         string fasterJson = JsonSerializer.Serialize(faster);
         Assert.Contains("\"ClassifierRate\":10", fasterJson);
