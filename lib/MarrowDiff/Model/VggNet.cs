@@ -58,6 +58,12 @@ public sealed record NetworkConfig(double Width = 1.0, int InputSize = 96, int C
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? Backbone { get; init; }
 
+    /// <summary>True when the network starts from weights learned elsewhere (<see cref="ResNet18ImageNet"/>), so that a
+    /// new classifier sits on a pretrained rest (<see cref="CellNetwork.IsNewOnPretrained"/> names it); false for the VGG,
+    /// which trains from nothing.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool Pretrained => Backbone is not null;
+
     /// <summary>Floating-point operations of one forward pass of one image (a multiply-add counts two): the
     /// convolutions and fully connected layers, which are nearly all of it. A training step costs about three times
     /// this per image (forward, and the gradients of the input and of the weights).</summary>
