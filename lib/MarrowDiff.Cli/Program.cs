@@ -18,6 +18,7 @@ public static class Program
     {
         NotebooksCommand.Create(), SynthCommand.Create(), PrepareCommand.Create(), TrainCommand.Create(), EvaluateCommand.Create(),
         ErrorsCommand.Create(), CountCommand.Create(), AuditCommand.Create(), FuzzCommand.Create(), ScaleCommand.Create(), BenchCommand.Create(), DoctorCommand.Create(),
+        LearningCurveCommand.Create(),
     };
 
     public static async Task<int> Main(string[] args)

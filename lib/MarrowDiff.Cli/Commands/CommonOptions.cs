@@ -25,6 +25,12 @@ internal static class CommonOptions
     public static Option<string?> Pitch() =>
         new("--pitch") { Description = "pixel pitch of sources, e.g. \"PBC=0.1;Matek=0.08\" (µm/px); any source not given is estimated from its red cells", HelpName = "SOURCE=UM_PER_PX;..." };
 
+    public static Option<string[]> Set() =>
+        new("--set") { Description = $"overrides a profile value ({ExperimentProfile.SettingNames}); repeatable", HelpName = "KEY=VALUE" };
+
+    public static Option<string?> Models(string what = "models, cross-validation results and checkpoints") =>
+        new("--models") { Description = $"where {what} are cached (default data/models); an interrupted run resumes from its checkpoint there", HelpName = "DIR" };
+
     public static Option<string> Part(string defaultValue) =>
         new Option<string>("--part") { Description = "all: every cell of the 10 classes; test: the test part of the split the model was trained with", DefaultValueFactory = _ => defaultValue }
             .AcceptingOnly("all", "test");

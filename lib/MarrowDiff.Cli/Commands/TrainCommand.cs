@@ -26,13 +26,9 @@ internal static class TrainCommand
         var profile = CommonOptions.Profile();
         var seed = CommonOptions.Seed();
         var groupBy = CommonOptions.GroupBy();
-        var set = new Option<string[]>("--set")
-        {
-            Description = $"overrides a profile value ({ExperimentProfile.SettingNames}); repeatable",
-            HelpName = "KEY=VALUE",
-        };
+        var set = CommonOptions.Set();
         var pitch = CommonOptions.Pitch();
-        var models = new Option<string?>("--models") { Description = "where models, cross-validation results and checkpoints are cached (default data/models); an interrupted run resumes from its checkpoint there", HelpName = "DIR" };
+        var models = CommonOptions.Models();
         var outDir = CommonOptions.Out("the model folder: model.safetensors, model.json, profile.json, normalisation.json, classes.json, history.csv");
         var command = new Command("train",
             "Five-fold cross-validation picks the hyper-parameters (cached), then trains the variant on the saved split's training side and saves the model. " +
@@ -49,16 +45,8 @@ internal static class TrainCommand
             // cross-validation table and the model; profile.json holds all of it.
             ExperimentProfile resolved = Workbook.Resolve(r.GetValue(profile)!, r.GetValue(seed), r.GetValue(set));
             string variantName = r.GetValue(variant) ?? resolved.Variants[^1].Name;
-            var (_, _, prep) = Workbook.Open(r.GetValue(data)!, resolved, r.GetValue(groupBy)!, progress, r.GetValue(pitch), BadFilePolicy.Stop);
-            foreach (string note in prep.Tiles.Notes) Console.WriteLine(note);
-            var experiment = new Experiment(prep, resolved, Path.GetFullPath(r.GetValue(models) ?? Workbook.ModelsRoot))
-            {
-                Progress = new Progress<TrainingProgress>(p => progress.Report(p.AsWork())),
-            };
-            Console.WriteLine($"{resolved.Caveat}; {prep.Split.Options}; data {prep.Provenance.Data}");
-            var cpu = CpuInfo.Current();
-            if (EngineAdvice.For(resolved.Engine, cpu) is { } advice) Console.WriteLine(advice);
-            if (resolved.BudgetAdvice(cpu) is { } budget) Console.WriteLine(budget);
+            var experiment = OpenExperiment(r.GetValue(data)!, resolved, r.GetValue(groupBy)!, r.GetValue(pitch), r.GetValue(models), progress);
+            var prep = experiment.Prep;
             if (resolved.EnsembleFolds > 0)
             {
                 if (localPair is not null) throw new ArgumentException($"--pair: profile {resolved.Name} trains a fold ensemble; train a local model with a single-model profile (real, smoke, …)");
@@ -98,5 +86,23 @@ internal static class TrainCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>What every training command does first: opens the data under the resolved profile (bad files stop it,
+    /// named), prints the tiles' notes, the profile's caveat and split, and the CPU's advice on the engine and budget,
+    /// and gives the experiment whose progress draws the console bar.</summary>
+    internal static Experiment OpenExperiment(string data, ExperimentProfile resolved, string groupBy, string? pitch, string? models, ConsoleProgress progress)
+    {
+        var (_, _, prep) = Workbook.Open(data, resolved, groupBy, progress, pitch, BadFilePolicy.Stop);
+        foreach (string note in prep.Tiles.Notes) Console.WriteLine(note);
+        var experiment = new Experiment(prep, resolved, Path.GetFullPath(models ?? Workbook.ModelsRoot))
+        {
+            Progress = new Progress<TrainingProgress>(p => progress.Report(p.AsWork())),
+        };
+        Console.WriteLine($"{resolved.Caveat}; {prep.Split.Options}; data {prep.Provenance.Data}");
+        var cpu = CpuInfo.Current();
+        if (EngineAdvice.For(resolved.Engine, cpu) is { } advice) Console.WriteLine(advice);
+        if (resolved.BudgetAdvice(cpu) is { } budget) Console.WriteLine(budget);
+        return experiment;
     }
 }

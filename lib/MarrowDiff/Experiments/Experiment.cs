@@ -273,21 +273,27 @@ public sealed class Experiment
     /// </summary>
     /// <param name="withFinal">Under final=one, also train the final model (beside the fold models when they train side
     /// by side); <see cref="TrainFinal"/> then returns it. False: the folds alone, as for choosing a recipe.</param>
-    public FoldEnsembleResult TrainFoldEnsemble(TrainingVariant variant, Hyperparameters hyper, bool withFinal = false)
+    /// <param name="cellShare">Each fold model trains on this share of its training cells of each class (<see
+    /// cref="DatasetSplit.Sides(int?, double)"/>) and is scored on its whole held-out fold: a point of a <see
+    /// cref="LearningCurve"/>. 1 (every cell) keeps the cache keys of the models trained before shares existed.</param>
+    public FoldEnsembleResult TrainFoldEnsemble(TrainingVariant variant, Hyperparameters hyper, bool withFinal = false, double cellShare = 1)
     {
         int folds = Profile.EnsembleFolds;
         if (folds < 1) throw new InvalidOperationException($"profile {Profile.Name} trains no fold ensemble (ensemble_folds=0)");
+        if (cellShare != 1 && withFinal)
+            throw new ArgumentException($"share of the training cells {cellShare.ToString(CultureInfo.InvariantCulture)}: a learning curve's fold models are its answer; no final model trains on a share");
         var config = Profile.FoldTraining(hyper);
         var jobs = new List<ModelJob>();
         var validations = new List<SampleSet>();
+        string share = cellShare.ToString("0.###", CultureInfo.InvariantCulture);
         for (int fold = 1; fold <= folds; fold++)
         {
-            string key = Hash("fold-model", variant.Name, config, fold);
-            string folder = Path.Combine(ModelsRoot, $"{variant.Name}-fold{fold}-{key}");
+            string key = cellShare == 1 ? Hash("fold-model", variant.Name, config, fold) : Hash("fold-model", variant.Name, config, fold, "cell-share", cellShare);
+            string folder = Path.Combine(ModelsRoot, cellShare == 1 ? $"{variant.Name}-fold{fold}-{key}" : $"{variant.Name}-fold{fold}-share{share}-{key}");
             SampleSet validation = SampleSet.Original(Prep.Tiles, Prep.Split.Sides(fold).Validation, $"fold {fold}");
-            string name = $"{variant.Name} fold {fold}";
+            string name = cellShare == 1 ? $"{variant.Name} fold {fold}" : $"{variant.Name} fold {fold} (share {share} of its cells)";
             int heldOut = fold;
-            SampleSet? train = Directory.Exists(folder) ? null : Prep.Build(variant, fold); // here, not on a stream (FinalJob)
+            SampleSet? train = Directory.Exists(folder) ? null : Prep.Build(variant, fold, cellShare: cellShare); // here, not on a stream (FinalJob)
             jobs.Add(new ModelJob(name, folder, cancel => TrainAndSave(name, folder, config, train!, validation, outputs: null, validationFold: heldOut, cancel: cancel)));
             validations.Add(validation);
         }

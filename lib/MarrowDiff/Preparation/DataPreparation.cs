@@ -13,7 +13,7 @@ namespace MarrowDiff.Preparation;
 /// </summary>
 public sealed class DataPreparation
 {
-    private readonly Dictionary<(string, int?), SampleSet> _built = new();
+    private readonly Dictionary<(string, int?, double), SampleSet> _built = new();
 
     public DataPreparation(CellDataset dataset, DatasetSplit split, CellTiles tiles, IReadOnlyList<TrainingVariant> variants, Provenance provenance)
     {
@@ -42,13 +42,14 @@ public sealed class DataPreparation
                                                    ?? TrainingVariant.Parse(name);
 
     /// <summary>The training set <paramref name="variant"/> of the training side (all five folds, or all but
-    /// <paramref name="validationFold"/>).</summary>
-    public SampleSet Build(TrainingVariant variant, int? validationFold = null, IProgress<WorkProgress>? progress = null)
+    /// <paramref name="validationFold"/>), from a <paramref name="cellShare"/> of its cells of each class (a learning
+    /// curve's point: <see cref="DatasetSplit.Sides(int?, double)"/>; 1, every cell).</summary>
+    public SampleSet Build(TrainingVariant variant, int? validationFold = null, IProgress<WorkProgress>? progress = null, double cellShare = 1)
     {
-        if (_built.TryGetValue((variant.Name, validationFold), out var set)) return set;
-        SplitSides sides = Split.Sides(validationFold);
+        if (_built.TryGetValue((variant.Name, validationFold, cellShare), out var set)) return set;
+        SplitSides sides = Split.Sides(validationFold, cellShare);
         set = SampleSet.Build(variant, Tiles, sides.Train, Provenance.Seed, sides.Description, progress);
-        _built[(variant.Name, validationFold)] = set;
+        _built[(variant.Name, validationFold, cellShare)] = set;
         return set;
     }
 

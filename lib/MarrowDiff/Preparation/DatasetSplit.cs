@@ -89,6 +89,40 @@ public sealed class DatasetSplit
         return new SplitSides(train, validation, Test, $"{what}; {Options}");
     }
 
+    /// <summary>
+    /// The sides of <see cref="Sides(int?)"/> with only a share of the training cells of each class: a learning curve's
+    /// question, how the held-out score grows with the labelled cells, asked on the same held-out fold and test cells
+    /// whatever the share, so that the points differ in the training cells alone. Of each class,
+    /// ⌈<paramref name="cellShare"/> × n⌉ of the n training cells (cell ids) are kept (at least one), the first in one seeded order of
+    /// all the class's training-validation cells: the same order for every fold and share, so a smaller share's cells are
+    /// among a larger one's (the curve is nested, as adding cells to a study would be). Whole cells are kept or dropped,
+    /// so every re-crop of a cell stays on its one side. Share 1 is <see cref="Sides(int?)"/> itself.
+    /// </summary>
+    public SplitSides Sides(int? validationFold, double cellShare)
+    {
+        if (!(cellShare > 0 && cellShare <= 1))
+            throw new ArgumentOutOfRangeException(nameof(cellShare), $"share of the training cells {cellShare.ToString(CultureInfo.InvariantCulture)}: use a share in (0, 1]");
+        var sides = Sides(validationFold);
+        if (cellShare == 1) return sides;
+        // By cell id, not by image: a dataset of pre-made crops has several images of one cell, kept or dropped together.
+        var kept = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var cls in sides.Train.Select(c => c.Label.Class).Distinct())
+        {
+            var order = TrainValidation.Where(c => c.Label.Class == cls).Select(c => c.CellId).Distinct().Order(StringComparer.Ordinal).ToList();
+            Rng.For(Options.Seed, Rng.Key("cell-share"), (long)cls!.Value).Shuffle(order); // the split holds task cells only: each has a class
+            var onSide = sides.Train.Where(c => c.Label.Class == cls).Select(c => c.CellId).ToHashSet(StringComparer.Ordinal);
+            // The small epsilon keeps 0.3 × 10 at 3: in binary it is 3.0000000000000004, whose ceiling is 4.
+            int keep = Math.Max(1, (int)Math.Ceiling(cellShare * onSide.Count - 1e-9));
+            kept.UnionWith(order.Where(onSide.Contains).Take(keep));
+        }
+        var train = sides.Train.Where(c => kept.Contains(c.CellId)).ToList();
+        string share = cellShare.ToString("0.###", CultureInfo.InvariantCulture);
+        return sides with { Train = train, Description = $"{kept.Count} of {CellCount(sides.Train)} training cells (share {share} of each class, seeded and nested); {sides.Description}" };
+    }
+
+    /// <summary>Cells, not images: the distinct cell ids of <paramref name="images"/>.</summary>
+    public static int CellCount(IEnumerable<CellImage> images) => images.Select(c => c.CellId).Distinct(StringComparer.Ordinal).Count();
+
     // ---------------------------------------------------------------- making a split
 
     /// <summary>Makes the split of <paramref name="cells"/> (Other labels are left out). Deterministic: the same

@@ -116,9 +116,10 @@ public static class AnalysisFigures
     private static string Short(string s, int max) => s.Length <= max ? s : ".." + s[^(max - 2)..];
 
     /// <summary>A line chart (ScottPlot, 300 dpi): one line with markers per series (a dashed grey line for a
-    /// reference such as the diagonal), the legend on the right, framed with title, notes and stamp.</summary>
+    /// reference such as the diagonal), the legend on the right, framed with title, notes and stamp. <paramref
+    /// name="tickLabel"/> names the ticks where x is not what a reader should see (a log scale: x = log₂ n, labelled n).</summary>
     public static RgbImage LineChart(string title, IReadOnlyList<string> notes, string xLabel, string yLabel, IReadOnlyList<ChartSeries> series, Provenance provenance,
-                                     double yMin = 0, double yMax = 1, IReadOnlyList<double>? xTicks = null, string tickFormat = "0.##")
+                                     double yMin = 0, double yMax = 1, IReadOnlyList<double>? xTicks = null, string tickFormat = "0.##", Func<double, string>? tickLabel = null)
     {
         var plot = PaperCharts.NewPlot();
         int colour = 0;
@@ -143,7 +144,7 @@ public static class AnalysisFigures
         double margin = (yMax - yMin) * 0.03;
         plot.Axes.SetLimitsY(yMin - margin, yMax + margin);
         if (xTicks is { Count: > 0 })
-            plot.Axes.Bottom.SetTicks([.. xTicks], [.. xTicks.Select(x => x.ToString(tickFormat, CultureInfo.InvariantCulture))]);
+            plot.Axes.Bottom.SetTicks([.. xTicks], [.. xTicks.Select(x => tickLabel?.Invoke(x) ?? x.ToString(tickFormat, CultureInfo.InvariantCulture))]);
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
         plot.ShowLegend(Edge.Right);

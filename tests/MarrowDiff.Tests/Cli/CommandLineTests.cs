@@ -6,7 +6,12 @@ namespace MarrowDiff.Tests.Cli;
 /// (exit 2) before any work starts.</summary>
 public class CommandLineTests
 {
-    public static TheoryData<string> CommandNames => ["notebooks", "synth", "prepare", "train", "evaluate", "errors", "count", "audit", "fuzz", "scale", "bench", "doctor"];
+    private static readonly string[] Names = ["notebooks", "synth", "prepare", "train", "evaluate", "errors", "count", "audit", "fuzz", "scale", "bench", "doctor", "learning-curve"];
+
+    public static TheoryData<string> CommandNames => [.. Names];
+
+    [Fact]
+    public void TheListAbove_IsEveryCommand() => Assert.Equal(Names.Order(), Program.Commands().Subcommands.Select(c => c.Name).Order());
 
     [Theory]
     [MemberData(nameof(CommandNames))]
@@ -24,6 +29,7 @@ public class CommandLineTests
     [InlineData("doctor --selftest --iterations 20")]
     [InlineData("audit --data phantom")]
     [InlineData("bench --width 0.125 --input 48 --patch 96 --dropout 0 --steps 1")]
+    [InlineData("learning-curve --data phantom --profile real-lite --shares 0.25,0.5,1 --target 0.9 --set epochs=2 --models /tmp/m --out /tmp/c")]
     public void ValidCommandLines_Parse(string line)
     {
         var parsed = Program.Commands().Parse(line.Split(' '));
@@ -45,6 +51,7 @@ public class CommandLineTests
     [InlineData("train --data phantom --variant OG --out o --profile fast", "fast")]
     [InlineData("bench --steps abc", "abc")]                         // not a number
     [InlineData("evaluate --model m --data phantom --part some --out o.json", "some")]
+    [InlineData("learning-curve --data phantom --target most --out c", "most")]
     [InlineData("frobnicate", "frobnicate")]
     public async Task BadCommandLines_AreUsageErrors_NamingTheCulprit(string line, string named)
     {

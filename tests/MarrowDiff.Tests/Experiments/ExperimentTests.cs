@@ -306,6 +306,36 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
     }
 
     [Fact]
+    public void ALearningCurve_TrainsEachShareOnItsOwnKeys_ScoresTheSameHeldOutCells_AndShareOneIsTheProfilesOwnFolds()
+    {
+        var profile = Tiny.With("ensemble_folds", "2").With("final", "ensemble");
+        var variant = fx.Prep.Variant("OS10");
+        var experiment = new Experiment(fx.Prep, profile, Path.Combine(fx.Root, "models-curve"));
+        var curve = LearningCurve.Measure(experiment, variant, [1, 0.5], 0.85);
+        Assert.Equal([0.5, 1], curve.Points.Select(p => p.Share));
+        Assert.True(curve.Points[0].CellsPerModel < curve.Points[1].CellsPerModel);
+        Assert.Equal(curve.Points[0].HeldOutCells, curve.Points[1].HeldOutCells); // the same held-out cells at every share
+        Assert.Equal(fx.Prep.Split.Sides(1).Validation.Count + fx.Prep.Split.Sides(2).Validation.Count, curve.Points[1].HeldOutCells);
+        Assert.All(curve.Points, p => Assert.Equal(2, p.Folds.Count));
+        var folders = Directory.GetDirectories(experiment.ModelsRoot).Select(Path.GetFileName).Order().ToList();
+        Assert.Equal(4, folders.Count);
+        Assert.Equal(2, folders.Count(f => f!.Contains("-share0.5-")));
+        // Share 1 is TrainFoldEnsemble's own: the same folders (cache keys) as before shares existed, read not retrained.
+        var whole = experiment.TrainFoldEnsemble(variant, profile.Grid[0]);
+        using (whole.Ensemble)
+        {
+            Assert.All(whole.Ensemble.Members, m => Assert.DoesNotContain("share", Path.GetFileName(m.Folder!)));
+            Assert.Equal(curve.Points[1].MacroF1, whole.Pooled.MacroF1);
+        }
+        Assert.Equal(4, Directory.GetDirectories(experiment.ModelsRoot).Length);
+        // A share's fold model saw only the share's cells: its card counts the training images of those cells.
+        var half = experiment.TrainFoldEnsemble(variant, profile.Grid[0], cellShare: 0.5);
+        using (half.Ensemble)
+            Assert.Equal(fx.Prep.Build(variant, 1, cellShare: 0.5).Count, half.Ensemble.Members[0].Card.TrainingImages);
+        Assert.Contains("no final model", Assert.Throws<ArgumentException>(() => experiment.TrainFoldEnsemble(variant, profile.Grid[0], withFinal: true, cellShare: 0.5)).Message);
+    }
+
+    [Fact]
     public void EverySettingTheHelpNames_IsAccepted_AndNoOther()
     {
         // The CLI's --set help and With's error both print SettingNames: a setting missing from it cannot be found,

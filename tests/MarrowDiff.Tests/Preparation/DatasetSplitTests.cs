@@ -58,6 +58,49 @@ public class DatasetSplitTests
     }
 
     [Fact]
+    public void AShareOfTheTrainingCells_KeepsWholeCells_OfTheTrainingSideOnly_NestedAcrossShares()
+    {
+        double[] shares = [0.1, 0.25, 0.5, 0.75, 1];
+        for (int seed = 0; seed < 30; seed++)
+        {
+            var split = DatasetSplit.Create(Cells(seed), new SplitOptions(seed), mergeIdenticalFiles: false);
+            for (int fold = 1; fold <= SplitOptions.Folds; fold++)
+            {
+                var all = split.Sides(fold);
+                var crops = all.Train.GroupBy(c => c.CellId).ToDictionary(g => g.Key, g => g.Count());
+                HashSet<string>? smaller = null;
+                foreach (double share in shares)
+                {
+                    var sides = split.Sides(fold, share);
+                    Assert.Equal(all.Validation, sides.Validation); // the held-out fold and the test cells do not move
+                    Assert.Equal(all.Test, sides.Test);
+                    var ids = sides.Train.Select(c => c.CellId).ToHashSet();
+                    Assert.Subset(all.Train.Select(c => c.CellId).ToHashSet(), ids);
+                    // Every crop of a kept cell is kept.
+                    Assert.All(sides.Train.GroupBy(c => c.CellId), g => Assert.Equal(crops[g.Key], g.Count()));
+                    foreach (var byClass in all.Train.GroupBy(c => c.Label.Class))
+                    {
+                        int n = byClass.Select(c => c.CellId).Distinct().Count();
+                        int kept = sides.Train.Where(c => c.Label.Class == byClass.Key).Select(c => c.CellId).Distinct().Count();
+                        Assert.Equal(Math.Max(1, (int)Math.Ceiling(share * n - 1e-9)), kept);
+                    }
+                    if (smaller is not null) Assert.Subset(ids, smaller); // nested: adding cells, never swapping them
+                    smaller = ids;
+                    Assert.Equal(ids.Count, DatasetSplit.CellCount(sides.Train));
+                }
+                Assert.Equal(all.Train, split.Sides(fold, 1).Train);
+            }
+        }
+        // The same seed chooses the same cells; another seed other cells.
+        var a = DatasetSplit.Create(Cells(3), new SplitOptions(3), mergeIdenticalFiles: false);
+        var b = DatasetSplit.Create(Cells(3), new SplitOptions(3), mergeIdenticalFiles: false);
+        Assert.Equal(a.Sides(2, 0.5).Train.Select(c => c.Path), b.Sides(2, 0.5).Train.Select(c => c.Path));
+        Assert.Contains("share 0.5 of each class", a.Sides(2, 0.5).Description);
+        foreach (double bad in new[] { 0, -0.25, 1.5, double.NaN })
+            Assert.Contains("share in (0, 1]", Assert.Throws<ArgumentOutOfRangeException>(() => a.Sides(2, bad)).Message);
+    }
+
+    [Fact]
     public void Split_IsDeterministic_AndIndependentOfInputOrder()
     {
         var cells = Cells(3);
