@@ -1,6 +1,5 @@
 using System.Globalization;
 using MarrowDiff.Core;
-using MarrowDiff.Model;
 using MarrowDiff.Preparation;
 
 namespace MarrowDiff.Experiments;

@@ -73,13 +73,14 @@ public static class LearningCurveViews
     }
 
     /// <summary>Writes learning-curve.csv, .md and .png into <paramref name="folder"/> atomically (built under a
-    /// temporary name, then renamed). A folder that holds anything but an earlier learning curve is refused, not
-    /// overwritten.</summary>
+    /// temporary name, then renamed). A folder that holds anything but an earlier learning curve's three files is
+    /// refused, not overwritten: the rename replaces the whole folder.</summary>
     public static string Save(this LearningCurve c, string folder)
     {
         string full = Path.GetFullPath(folder), temp = full + ".writing";
-        if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any() && !File.Exists(Path.Combine(full, CsvFile)))
-            throw new IOException($"{full}: the folder holds other files; give an empty or new folder for the learning curve");
+        string[] ours = [CsvFile, TextFile, ChartFile];
+        if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Select(Path.GetFileName).FirstOrDefault(name => !ours.Contains(name)) is { } other)
+            throw new IOException($"{full}: the folder holds other files ({other}); give an empty or new folder for the learning curve");
         if (Directory.Exists(temp)) Directory.Delete(temp, true);
         Directory.CreateDirectory(temp);
         AtomicFile.WriteAllText(Path.Combine(temp, CsvFile), c.ToCsv());

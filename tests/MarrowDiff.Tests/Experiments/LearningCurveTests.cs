@@ -75,6 +75,10 @@ public class LearningCurveTests
             File.WriteAllText(Path.Combine(other, "notes.txt"), "mine");
             Assert.Contains("holds other files", Assert.Throws<IOException>(() => curve.Save(other)).Message);
             Assert.Equal("mine", File.ReadAllText(Path.Combine(other, "notes.txt")));
+            // Nor beside an earlier curve: the rename would take the other file with the folder.
+            File.WriteAllText(Path.Combine(folder, "notes.txt"), "mine too");
+            Assert.Contains("(notes.txt)", Assert.Throws<IOException>(() => curve.Save(folder)).Message);
+            Assert.Equal("mine too", File.ReadAllText(Path.Combine(folder, "notes.txt")));
         }
         finally { Directory.Delete(root, recursive: true); }
     }
