@@ -48,6 +48,22 @@ public static class AtomicFile
 
     public static void WriteAllText(string path, string text) => WriteAllBytes(path, new UTF8Encoding(false).GetBytes(text));
 
+    /// <summary>
+    /// Writes a folder so that it appears whole or not at all: <paramref name="fill"/> writes every file into a
+    /// temporary sibling (<c>&lt;folder&gt;.writing</c>, cleared first if a crash left one), which then replaces
+    /// <paramref name="folder"/> by a rename. A folder that exists is therefore complete. Returns the folder's full path.
+    /// </summary>
+    public static string WriteFolder(string folder, Action<string> fill)
+    {
+        string full = Path.GetFullPath(folder), temp = full + ".writing";
+        if (Directory.Exists(temp)) Directory.Delete(temp, true);
+        Directory.CreateDirectory(temp);
+        fill(temp);
+        if (Directory.Exists(full)) Directory.Delete(full, true);
+        Directory.Move(temp, full);
+        return full;
+    }
+
     private static (string, int)? ParseKill(string? value)
     {
         if (string.IsNullOrEmpty(value)) return null;

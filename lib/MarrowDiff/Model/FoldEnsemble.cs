@@ -76,21 +76,18 @@ public sealed class FoldEnsemble : ISavedClassifier
     /// renamed at the end, so a folder that exists is complete.</summary>
     public void Save(string folder, string profileJson, IReadOnlyDictionary<string, double>? scores = null)
     {
-        string full = Path.GetFullPath(folder), temp = full + ".writing";
-        if (Directory.Exists(temp)) Directory.Delete(temp, true);
-        Directory.CreateDirectory(temp);
-        var names = new List<string>();
-        foreach (var m in Members)
+        Folder = AtomicFile.WriteFolder(folder, temp =>
         {
-            string name = m.Card.ValidationFold is { } k ? $"fold{k}" : $"member{names.Count + 1}";
-            m.Save(Path.Combine(temp, name), profileJson, keepFolder: true);
-            names.Add(name);
-        }
-        AtomicFile.WriteAllText(Path.Combine(temp, ManifestFile), JsonSerializer.Serialize(new Manifest("fold-ensemble", names, scores), Json));
-        AtomicFile.WriteAllText(Path.Combine(temp, TrainedModel.ProfileFile), profileJson);
-        if (Directory.Exists(full)) Directory.Delete(full, true);
-        Directory.Move(temp, full);
-        Folder = full;
+            var names = new List<string>();
+            foreach (var m in Members)
+            {
+                string name = m.Card.ValidationFold is { } k ? $"fold{k}" : $"member{names.Count + 1}";
+                m.Save(Path.Combine(temp, name), profileJson, keepFolder: true);
+                names.Add(name);
+            }
+            AtomicFile.WriteAllText(Path.Combine(temp, ManifestFile), JsonSerializer.Serialize(new Manifest("fold-ensemble", names, scores), Json));
+            AtomicFile.WriteAllText(Path.Combine(temp, TrainedModel.ProfileFile), profileJson);
+        });
     }
 
     /// <summary>The trained models that answer for a classifier: an ensemble's members, or the model itself.</summary>

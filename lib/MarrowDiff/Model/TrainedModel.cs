@@ -77,25 +77,22 @@ public sealed class TrainedModel : ISavedClassifier
     /// renamed folder so that they appear with it or not at all (a final=one model's cross-validation scores).</param>
     public void Save(string folder, string profileJson, bool keepFolder = false, IReadOnlyDictionary<string, string>? extraFiles = null)
     {
-        string full = Path.GetFullPath(folder);
-        string temp = full + ".writing";
-        if (Directory.Exists(temp)) Directory.Delete(temp, true);
-        Directory.CreateDirectory(temp);
-        Safetensors.Save(Path.Combine(temp, SafetensorsFile), Network.state_dict(),
-                         new Dictionary<string, string> { ["format"] = "pt", ["variant"] = Card.Variant, ["classes"] = string.Join(";", OutputNames) });
-        AtomicFile.WriteAllText(Path.Combine(temp, CardFile), JsonSerializer.Serialize(Card, Json));
-        Normalisation.Save(Path.Combine(temp, NormalisationFile));
-        AtomicFile.WriteAllText(Path.Combine(temp, ClassesFile), JsonSerializer.Serialize(OutputNames, Json));
-        AtomicFile.WriteAllText(Path.Combine(temp, HistoryFile), EpochRecord.Csv(History));
-        AtomicFile.WriteAllText(Path.Combine(temp, ProfileFile), profileJson);
-        foreach (var (name, text) in extraFiles ?? new Dictionary<string, string>())
+        string full = AtomicFile.WriteFolder(folder, temp =>
         {
-            if (name != Path.GetFileName(name) || name is CardFile or SafetensorsFile or ProfileFile or HistoryFile or ClassesFile or NormalisationFile)
-                throw new ArgumentException($"{name}: an extra file must be a new plain file name in the model folder", nameof(extraFiles));
-            AtomicFile.WriteAllText(Path.Combine(temp, name), text);
-        }
-        if (Directory.Exists(full)) Directory.Delete(full, true);
-        Directory.Move(temp, full);
+            Safetensors.Save(Path.Combine(temp, SafetensorsFile), Network.state_dict(),
+                             new Dictionary<string, string> { ["format"] = "pt", ["variant"] = Card.Variant, ["classes"] = string.Join(";", OutputNames) });
+            AtomicFile.WriteAllText(Path.Combine(temp, CardFile), JsonSerializer.Serialize(Card, Json));
+            Normalisation.Save(Path.Combine(temp, NormalisationFile));
+            AtomicFile.WriteAllText(Path.Combine(temp, ClassesFile), JsonSerializer.Serialize(OutputNames, Json));
+            AtomicFile.WriteAllText(Path.Combine(temp, HistoryFile), EpochRecord.Csv(History));
+            AtomicFile.WriteAllText(Path.Combine(temp, ProfileFile), profileJson);
+            foreach (var (name, text) in extraFiles ?? new Dictionary<string, string>())
+            {
+                if (name != Path.GetFileName(name) || name is CardFile or SafetensorsFile or ProfileFile or HistoryFile or ClassesFile or NormalisationFile)
+                    throw new ArgumentException($"{name}: an extra file must be a new plain file name in the model folder", nameof(extraFiles));
+                AtomicFile.WriteAllText(Path.Combine(temp, name), text);
+            }
+        });
         if (!keepFolder) Folder = full;
     }
 

@@ -187,36 +187,35 @@ public static class CountViews
     /// </summary>
     public static string Write(this DifferentialCount count, string folder, Provenance provenance)
     {
-        string full = Path.GetFullPath(folder), temp = full + ".writing";
-        if (Directory.Exists(temp)) Directory.Delete(temp, true);
-        Directory.CreateDirectory(Path.Combine(temp, "fields"));
-        AtomicFile.WriteAllText(Path.Combine(temp, "cells.csv"), count.CellsCsv());
-        AtomicFile.WriteAllText(Path.Combine(temp, "count.json"), count.CountJson(provenance));
-        var html = new StringBuilder("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>MarrowDiff differential count</title></head><body style=\"font:13px sans-serif;max-width:1400px;margin:auto\">");
-        html.Append($"<h1>Differential count</h1><p>{HtmlView.Encode(provenance.Stamp)}</p>");
-        html.Append(count.Table(provenance).Html);
-        if (count.SkippedFields.Count > 0)
-            html.Append(HtmlView.Table("Fields that could not be read (named, not counted)", ["field", "reason"], count.SkippedFields.Select(s => (IReadOnlyList<object?>)[s.Field, s.Reason])).Html);
-        if (count.Classified)
+        string full = AtomicFile.WriteFolder(folder, temp =>
         {
-            var chart = count.Chart(provenance);
-            chart.SavePng(Path.Combine(temp, "differential.png"));
-            html.Append("<h2>Differential</h2>").Append(Figures.Inline(chart, "differential with exact 95% intervals").Html);
-            var review = count.ReviewFigure(provenance);
-            review.SavePng(Path.Combine(temp, "review.png"));
-            html.Append("<h2>Review queue</h2>").Append(Figures.Inline(review, "review queue").Html);
-        }
-        html.Append("<h2>Fields</h2>");
-        foreach (var f in count.Fields)
-        {
-            var image = count.FieldFigure(f, provenance);
-            image.SavePng(Path.Combine(temp, "fields", Path.GetFileNameWithoutExtension(f.Field) + ".png"));
-            html.Append(Figures.Inline(image, f.Field).Html).Append("<br/>");
-        }
-        html.Append("</body></html>");
-        AtomicFile.WriteAllText(Path.Combine(temp, "report.html"), html.ToString());
-        if (Directory.Exists(full)) Directory.Delete(full, true);
-        Directory.Move(temp, full);
+            Directory.CreateDirectory(Path.Combine(temp, "fields"));
+            AtomicFile.WriteAllText(Path.Combine(temp, "cells.csv"), count.CellsCsv());
+            AtomicFile.WriteAllText(Path.Combine(temp, "count.json"), count.CountJson(provenance));
+            var html = new StringBuilder("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>MarrowDiff differential count</title></head><body style=\"font:13px sans-serif;max-width:1400px;margin:auto\">");
+            html.Append($"<h1>Differential count</h1><p>{HtmlView.Encode(provenance.Stamp)}</p>");
+            html.Append(count.Table(provenance).Html);
+            if (count.SkippedFields.Count > 0)
+                html.Append(HtmlView.Table("Fields that could not be read (named, not counted)", ["field", "reason"], count.SkippedFields.Select(s => (IReadOnlyList<object?>)[s.Field, s.Reason])).Html);
+            if (count.Classified)
+            {
+                var chart = count.Chart(provenance);
+                chart.SavePng(Path.Combine(temp, "differential.png"));
+                html.Append("<h2>Differential</h2>").Append(Figures.Inline(chart, "differential with exact 95% intervals").Html);
+                var review = count.ReviewFigure(provenance);
+                review.SavePng(Path.Combine(temp, "review.png"));
+                html.Append("<h2>Review queue</h2>").Append(Figures.Inline(review, "review queue").Html);
+            }
+            html.Append("<h2>Fields</h2>");
+            foreach (var f in count.Fields)
+            {
+                var image = count.FieldFigure(f, provenance);
+                image.SavePng(Path.Combine(temp, "fields", Path.GetFileNameWithoutExtension(f.Field) + ".png"));
+                html.Append(Figures.Inline(image, f.Field).Html).Append("<br/>");
+            }
+            html.Append("</body></html>");
+            AtomicFile.WriteAllText(Path.Combine(temp, "report.html"), html.ToString());
+        });
         return Path.Combine(full, "report.html");
     }
 

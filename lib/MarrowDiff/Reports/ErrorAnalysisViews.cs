@@ -140,38 +140,36 @@ public static class ErrorAnalysisViews
     /// </summary>
     public static string WriteReport(this ErrorAnalysis e, string folder, IReadOnlyList<ICellClassifier> compare, int occlusions = 4)
     {
-        string full = Path.GetFullPath(folder), temp = full + ".writing";
-        if (Directory.Exists(temp)) Directory.Delete(temp, true);
-        Directory.CreateDirectory(temp);
-        var maps = e.Occlusions(occlusions);
-        var location = e.Location(compare);
-        var rotation = e.Rotation(compare);
-        var calibrations = compare.Select(c => ReferenceEquals(c, compare[0]) ? e.Calibration() : Evaluation.Calibration.Of(e.PredictionsOf(c))).ToList();
-        var pictures = new (string File, RgbImage Image, string Text)[]
+        string full = AtomicFile.WriteFolder(folder, temp =>
         {
-            ("wrong-cells.png", e.GalleryPng(), "misclassified cells and their softmax outputs"),
-            ("occlusion.png", e.OcclusionPng(maps), "occlusion sensitivity of the most confident wrong cells"),
-            ("location-invariance.png", AnalysisFigures.LocationChart(location, e.Provenance, e.Caveat), "location invariance"),
-            ("reliability.png", AnalysisFigures.ReliabilityChart(calibrations, e.Provenance, e.Caveat), "reliability diagram"),
-        };
-        foreach (var (file, image, _) in pictures) image.SavePng(Path.Combine(temp, file));
-        var html = new StringBuilder("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>MarrowDiff error analysis</title></head><body style=\"font:13px sans-serif;max-width:1400px;margin:auto\">");
-        html.Append($"<h1>Error analysis of {HtmlView.Encode(e.Predictions.Model)}</h1><p>{HtmlView.Encode(e.Caveat)}<br/>{HtmlView.Encode(e.Provenance.Stamp)}</p>");
-        void Section(string title, params HtmlView[] views)
-        {
-            html.Append($"<h2>{HtmlView.Encode(title)}</h2>");
-            foreach (var v in views) html.Append(v.Html).Append("<br/>");
-        }
-        Section("Summary", e.Summary());
-        Section("What the network thought about the cells it got wrong", e.Gallery());
-        Section("Where the decision came from", Figures.Inline(pictures[1].Image, pictures[1].Text));
-        Section("Location invariance (Fig 5B)", Figures.Inline(pictures[2].Image, pictures[2].Text), e.LocationTable(location));
-        Section("Rotation invariance (Fig 5C)", e.RotationTable(rotation));
-        Section("Calibration", Figures.Inline(pictures[3].Image, pictures[3].Text), e.CalibrationTable(calibrations));
-        html.Append("</body></html>");
-        AtomicFile.WriteAllText(Path.Combine(temp, "index.html"), html.ToString());
-        if (Directory.Exists(full)) Directory.Delete(full, true);
-        Directory.Move(temp, full);
+            var maps = e.Occlusions(occlusions);
+            var location = e.Location(compare);
+            var rotation = e.Rotation(compare);
+            var calibrations = compare.Select(c => ReferenceEquals(c, compare[0]) ? e.Calibration() : Evaluation.Calibration.Of(e.PredictionsOf(c))).ToList();
+            var pictures = new (string File, RgbImage Image, string Text)[]
+            {
+                ("wrong-cells.png", e.GalleryPng(), "misclassified cells and their softmax outputs"),
+                ("occlusion.png", e.OcclusionPng(maps), "occlusion sensitivity of the most confident wrong cells"),
+                ("location-invariance.png", AnalysisFigures.LocationChart(location, e.Provenance, e.Caveat), "location invariance"),
+                ("reliability.png", AnalysisFigures.ReliabilityChart(calibrations, e.Provenance, e.Caveat), "reliability diagram"),
+            };
+            foreach (var (file, image, _) in pictures) image.SavePng(Path.Combine(temp, file));
+            var html = new StringBuilder("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>MarrowDiff error analysis</title></head><body style=\"font:13px sans-serif;max-width:1400px;margin:auto\">");
+            html.Append($"<h1>Error analysis of {HtmlView.Encode(e.Predictions.Model)}</h1><p>{HtmlView.Encode(e.Caveat)}<br/>{HtmlView.Encode(e.Provenance.Stamp)}</p>");
+            void Section(string title, params HtmlView[] views)
+            {
+                html.Append($"<h2>{HtmlView.Encode(title)}</h2>");
+                foreach (var v in views) html.Append(v.Html).Append("<br/>");
+            }
+            Section("Summary", e.Summary());
+            Section("What the network thought about the cells it got wrong", e.Gallery());
+            Section("Where the decision came from", Figures.Inline(pictures[1].Image, pictures[1].Text));
+            Section("Location invariance (Fig 5B)", Figures.Inline(pictures[2].Image, pictures[2].Text), e.LocationTable(location));
+            Section("Rotation invariance (Fig 5C)", e.RotationTable(rotation));
+            Section("Calibration", Figures.Inline(pictures[3].Image, pictures[3].Text), e.CalibrationTable(calibrations));
+            html.Append("</body></html>");
+            AtomicFile.WriteAllText(Path.Combine(temp, "index.html"), html.ToString());
+        });
         return Path.Combine(full, "index.html");
     }
 }

@@ -77,17 +77,15 @@ public static class LearningCurveViews
     /// refused, not overwritten: the rename replaces the whole folder.</summary>
     public static string Save(this LearningCurve c, string folder)
     {
-        string full = Path.GetFullPath(folder), temp = full + ".writing";
+        string full = Path.GetFullPath(folder);
         string[] ours = [CsvFile, TextFile, ChartFile];
         if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Select(Path.GetFileName).FirstOrDefault(name => !ours.Contains(name)) is { } other)
             throw new IOException($"{full}: the folder holds other files ({other}); give an empty or new folder for the learning curve");
-        if (Directory.Exists(temp)) Directory.Delete(temp, true);
-        Directory.CreateDirectory(temp);
-        AtomicFile.WriteAllText(Path.Combine(temp, CsvFile), c.ToCsv());
-        AtomicFile.WriteAllText(Path.Combine(temp, TextFile), c.Markdown());
-        c.Chart().SavePng(Path.Combine(temp, ChartFile));
-        if (Directory.Exists(full)) Directory.Delete(full, true);
-        Directory.Move(temp, full);
-        return full;
+        return AtomicFile.WriteFolder(full, temp =>
+        {
+            AtomicFile.WriteAllText(Path.Combine(temp, CsvFile), c.ToCsv());
+            AtomicFile.WriteAllText(Path.Combine(temp, TextFile), c.Markdown());
+            c.Chart().SavePng(Path.Combine(temp, ChartFile));
+        });
     }
 }
