@@ -65,7 +65,7 @@ internal static class BenchCommand
             }
             string fed = result.Patch == network.InputSize ? "" : $" (fed {result.Patch}-px patches, pooled)";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{(network.Backbone is { } bb ? bb : $"width {network.Width}{(network.Depth is { } d ? $", VGG-{d}" : "")}")}, input {network.InputSize}{fed}, batch {b}, {result.Mode} ({Levers(result)}): {result.Parameters:N0} parameters, " +
+                $"{(network.Backbone is { } bb ? bb : $"width {network.Width}{(network.Depth != 16 ? $", VGG-{network.Depth}" : "")}")}, input {network.InputSize}{fed}, batch {b}, {result.Mode} ({Levers(result)}): {result.Parameters:N0} parameters, " +
                 $"{result.SecondsPerStep:0.000} s per step, {result.ImagesPerSecond:0} images/s, {result.GflopPerSecond:0.0} GFLOP/s ({n} steps, {result.Threads} threads, {TorchRuntime.Device.type}) on {cpu}"));
             return 0;
         });

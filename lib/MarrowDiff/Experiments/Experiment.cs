@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text.Json;
-using System.Text;
 using MarrowDiff.Analysis;
 using MarrowDiff.Core;
 using MarrowDiff.Data;
@@ -98,15 +96,12 @@ public sealed record FoldEnsembleResult(FoldEnsemble Ensemble, IReadOnlyList<Pre
 /// <summary>
 /// The paper's experiment on one dataset and split: five-fold cross-validation picks the hyper-parameters, the six
 /// training sets each train a model, and only then the test set is scored, once. Models and the search are cached
-/// under <see cref="ModelsRoot"/> by a hash of everything that determines them (profile, variant, seed, data, split),
-/// so notebooks 05 and 06 reuse notebook 04's models and a changed setting trains afresh.
+/// under <see cref="ModelsRoot"/> by their <see cref="ModelKey"/> (data, split, variant, recipe, seed), so notebooks 05
+/// and 06 reuse notebook 04's models and a changed setting trains afresh.
 /// </summary>
 public sealed class Experiment
 {
-    // trainer-2: convolutions run block-aligned (BlockAlignedConv2d, issue 11) and the MSRA initialisation is drawn from
-    // a generator of its own: same network and shapes, other bytes; models cached by trainer-1 are not reused.
-    private const string TrainerVersion = "trainer-2";
-    private readonly string _dataFingerprint;
+    private readonly string _dataFingerprint, _splitFingerprint;
 
     public Experiment(DataPreparation prep, ExperimentProfile profile, string modelsRoot)
     {
@@ -114,7 +109,8 @@ public sealed class Experiment
             throw new ArgumentException($"profile {profile.Name} carries seed {profile.Seed} but the data were prepared with seed {prep.Provenance.Seed}: " +
                                         "one seed makes the split and the training (ExperimentProfile.WithSeed)", nameof(profile));
         Prep = prep; Profile = profile.Validate(); ModelsRoot = Path.GetFullPath(modelsRoot);
-        _dataFingerprint = Fingerprint(prep);
+        _dataFingerprint = ModelKey.DataFingerprint(prep);
+        _splitFingerprint = ModelKey.SplitFingerprint(prep.Split);
     }
 
     public DataPreparation Prep { get; }
@@ -130,17 +126,16 @@ public sealed class Experiment
     // Models trained side by side add their lines from their own threads.
     private void Note(string line) { lock (Log) Log.Add(line); }
 
-    private int Seed => Profile.Seed;
-
     /// <summary>Five-fold cross-validation over the profile's grid on the training-validation side (the test set
     /// is not part of it). Cached.</summary>
     public CrossValidationResult CrossValidate()
     {
         var variant = Prep.Variant(Profile.CrossValidationVariant);
-        string key = Hash("cv", variant.Name, Profile.Grid, Profile.Network, Profile.CrossValidationEpochs, Profile.BatchSize);
-        string file = Path.Combine(ModelsRoot, $"cv-{variant.Name}-{key}.json");
+        var key = Key("cv", variant, Profile.Training(Profile.Grid[0], Profile.CrossValidationEpochs), heldOutFold: null) with { Grid = Profile.Grid };
+        string file = Path.Combine(ModelsRoot, $"cv-{variant.Name}-{key.Hash}.json");
         if (File.Exists(file))
         {
+            key.Check(file + ".key");
             Note($"cross-validation read from {file}");
             return JsonSerializer.Deserialize<CrossValidationResult>(File.ReadAllText(file), Json)!;
         }
@@ -160,6 +155,8 @@ public sealed class Experiment
             rows.Add(new CrossValidationRow(hyper, accuracy));
         }
         var result = new CrossValidationResult(variant.Name, Profile.CrossValidationEpochs, rows, rows.MaxBy(r => r.Mean)!.Hyper);
+        // The key first: a result without its key is refused, never read as if it were the one asked for.
+        AtomicFile.WriteAllText(file + ".key", key.ToJson());
         AtomicFile.WriteAllText(file, JsonSerializer.Serialize(result, Json));
         Note($"cross-validation run: {rows.Count} hyper-parameter sets x {SplitOptions.Folds} folds; chose {result.Chosen}");
         return result;
@@ -170,23 +167,23 @@ public sealed class Experiment
     /// from its checkpoint.</summary>
     public TrainedModel Train(TrainingVariant variant, Hyperparameters hyper)
     {
-        var config = Profile.Training(hyper);
-        string key = Hash("model", variant.Name, config, Profile.ValidationFold);
-        string folder = Path.Combine(ModelsRoot, $"{variant.Name}-{key}");
-        return LoadOrTrain(variant.Name, folder, () =>
+        var key = Key("model", variant, Profile.Training(hyper), Profile.ValidationFold);
+        string folder = Path.Combine(ModelsRoot, $"{variant.Name}-{key.Hash}");
+        return LoadOrTrain(variant.Name, folder, key, () =>
         {
             SampleSet train = Prep.Build(variant, Profile.ValidationFold);
             SampleSet validation = SampleSet.Original(Prep.Tiles, Prep.Split.Sides(Profile.ValidationFold).Validation, $"fold {Profile.ValidationFold}");
-            return TrainAndSave(variant.Name, folder, config, train, validation, outputs: null, Profile.ValidationFold);
+            return TrainAndSave(variant.Name, folder, key, train, validation);
         });
     }
 
     // A model folder that exists is complete (each is saved under a temporary name and renamed): read it instead of
-    // training again.
-    private TrainedModel LoadOrTrain(string name, string folder, Func<TrainedModel> train)
+    // training again, once its saved key says it is the model asked for.
+    private TrainedModel LoadOrTrain(string name, string folder, ModelKey key, Func<TrainedModel> train)
     {
         if (_trainedSideBySide.TryRemove(folder, out var trained)) return trained;
         if (!Directory.Exists(folder)) return train();
+        key.Check(Path.Combine(folder, ModelKey.FileName));
         Note($"{name}: cached model {folder}");
         return TrainedModel.Load(folder);
     }
@@ -202,19 +199,18 @@ public sealed class Experiment
     private ModelJob FinalJob(TrainingVariant variant, Hyperparameters hyper)
     {
         if (!Profile.FinalModel) throw new InvalidOperationException($"profile {Profile.Name} answers with its fold models together (final=ensemble)");
-        var config = Profile.FoldTraining(hyper);
-        string key = Hash("final-model", variant.Name, config);
-        string folder = Path.Combine(ModelsRoot, $"{variant.Name}-final-{key}");
+        var key = Key("final-model", variant, Profile.FoldTraining(hyper), heldOutFold: null);
+        string folder = Path.Combine(ModelsRoot, $"{variant.Name}-final-{key.Hash}");
         string name = $"{variant.Name} final model";
         // Built here, never on a training stream: DataPreparation caches its sets without a lock.
         SampleSet? train = Directory.Exists(folder) ? null : Prep.Build(variant);
-        return new ModelJob(name, folder, cancel => TrainAndSave(name, folder, config, train!, validation: null, outputs: null, validationFold: null, cancel: cancel));
+        return new ModelJob(name, folder, key, cancel => TrainAndSave(name, folder, key, train!, validation: null, cancel: cancel));
     }
 
     /// <summary>A model to read from its folder, or to train into it.</summary>
-    private sealed record ModelJob(string Name, string Folder, Func<CancellationToken, TrainedModel> Train);
+    private sealed record ModelJob(string Name, string Folder, ModelKey Key, Func<CancellationToken, TrainedModel> Train);
 
-    private TrainedModel LoadOrTrain(ModelJob job) => LoadOrTrain(job.Name, job.Folder, () => job.Train(CancellationToken.None));
+    private TrainedModel LoadOrTrain(ModelJob job) => LoadOrTrain(job.Name, job.Folder, job.Key, () => job.Train(CancellationToken.None));
 
     // Models trained side by side (TrainSideBySide), waiting to be handed out by LoadOrTrain, by folder.
     private readonly ConcurrentDictionary<string, TrainedModel> _trainedSideBySide = new(StringComparer.Ordinal);
@@ -244,21 +240,24 @@ public sealed class Experiment
         }
     }
 
-    // Trains from the checkpoint (if any), saves the model folder atomically, then drops the checkpoint.
-    // validationFold: the fold the model never saw (null: it trained on all five).
-    private TrainedModel TrainAndSave(string name, string folder, TrainingConfig config, SampleSet train, SampleSet? validation, IReadOnlyList<CellClass>? outputs,
-                                      int? validationFold, CellNetwork? startFrom = null, CancellationToken cancel = default)
+    // Trains from the checkpoint (if any), saves the model folder atomically with its key, then drops the checkpoint.
+    private TrainedModel TrainAndSave(string name, string folder, ModelKey key, SampleSet train, SampleSet? validation,
+                                      CellNetwork? startFrom = null, CancellationToken cancel = default)
     {
+        var config = key.Recipe;
         var normalisation = train.Normalisation(Prep.Provenance.Data);
         Directory.CreateDirectory(ModelsRoot);
-        string checkpoint = folder + ".checkpoint";
-        if (File.Exists(checkpoint)) Note($"{name}: resumed from {checkpoint}");
+        string checkpoint = folder + ".checkpoint", checkpointKey = checkpoint + ".key";
+        // A checkpoint resumes only the model of its own key: written before the first epoch, checked before a resume.
+        if (File.Exists(checkpoint)) { key.Check(checkpointKey); Note($"{name}: resumed from {checkpoint}"); }
+        else AtomicFile.WriteAllText(checkpointKey, key.ToJson());
         var (network, history) = new Trainer(config) { StartFrom = startFrom }.Train(train, normalisation, validation, checkpoint, name, Progress, cancel);
         var card = new ModelCard(train.Variant.Name, config, Profile.Name, Prep.Provenance.Data, _dataFingerprint, Prep.Split.File ?? "", train.Count,
-                                 validationFold, Prep.Provenance.Commit, Prep.Provenance.Synthetic, outputs);
+                                 key.HeldOutFold, Prep.Provenance.Commit, Prep.Provenance.Synthetic, key.Outputs);
         var model = new TrainedModel(network, normalisation, card, history);
-        model.Save(folder, Profile.ToJson());
+        model.Save(folder, Profile.ToJson(), extraFiles: new Dictionary<string, string> { [ModelKey.FileName] = key.ToJson() });
         File.Delete(checkpoint);
+        File.Delete(checkpointKey);
         Note($"{name}: trained {config.Epochs} epochs on {train.Count} images in {history.Sum(h => h.Seconds):0} s → {folder}");
         return model;
     }
@@ -275,7 +274,7 @@ public sealed class Experiment
     /// by side); <see cref="TrainFinal"/> then returns it. False: the folds alone, as for choosing a recipe.</param>
     /// <param name="cellShare">Each fold model trains on this share of its training cells of each class (<see
     /// cref="DatasetSplit.Sides(int?, double)"/>) and is scored on its whole held-out fold: a point of a <see
-    /// cref="LearningCurve"/>. 1 (every cell) keeps the cache keys of the models trained before shares existed.</param>
+    /// cref="LearningCurve"/>.</param>
     public FoldEnsembleResult TrainFoldEnsemble(TrainingVariant variant, Hyperparameters hyper, bool withFinal = false, double cellShare = 1)
     {
         int folds = Profile.EnsembleFolds;
@@ -288,13 +287,13 @@ public sealed class Experiment
         string share = cellShare.ToString("0.###", CultureInfo.InvariantCulture);
         for (int fold = 1; fold <= folds; fold++)
         {
-            string key = cellShare == 1 ? Hash("fold-model", variant.Name, config, fold) : Hash("fold-model", variant.Name, config, fold, "cell-share", cellShare);
-            string folder = Path.Combine(ModelsRoot, cellShare == 1 ? $"{variant.Name}-fold{fold}-{key}" : $"{variant.Name}-fold{fold}-share{share}-{key}");
+            var key = Key("fold-model", variant, config, fold) with { CellShare = cellShare };
+            string whole = cellShare == 1 ? "" : $"-share{share}";
+            string folder = Path.Combine(ModelsRoot, $"{variant.Name}-fold{fold}{whole}-{key.Hash}");
             SampleSet validation = SampleSet.Original(Prep.Tiles, Prep.Split.Sides(fold).Validation, $"fold {fold}");
             string name = cellShare == 1 ? $"{variant.Name} fold {fold}" : $"{variant.Name} fold {fold} (share {share} of its cells)";
-            int heldOut = fold;
             SampleSet? train = Directory.Exists(folder) ? null : Prep.Build(variant, fold, cellShare: cellShare); // here, not on a stream (FinalJob)
-            jobs.Add(new ModelJob(name, folder, cancel => TrainAndSave(name, folder, config, train!, validation, outputs: null, validationFold: heldOut, cancel: cancel)));
+            jobs.Add(new ModelJob(name, folder, key, cancel => TrainAndSave(name, folder, key, train!, validation, cancel: cancel)));
             validations.Add(validation);
         }
         // final=one: the final model trains beside the fold models (TrainFinal then finds it).
@@ -328,17 +327,20 @@ public sealed class Experiment
         var recipe = Profile.Training(Profile.LocalHyper(hyper), Profile.LocalModelEpochs);
         var config = recipe with { Network = recipe.Network with { Classes = 2 } };
         string name = $"local-{first.Code()}-{second.Code()}-{variant.Name}";
-        object[] parts = [ "local", variant.Name, config, Profile.ValidationFold, (int)first, (int)second ];
-        // The starting model is part of the key (by its folder, which carries its own key); from scratch, the key is unchanged.
-        string key = startFrom is null ? Hash(parts) : Hash([.. parts, Path.GetFileName(startFrom.Folder ?? throw new ArgumentException($"{name}: the starting model was never saved"))]);
-        string folder = Path.Combine(ModelsRoot, $"{name}-{key}");
-        return LoadOrTrain(name, folder, () =>
+        // The starting model is part of the key by its folder name, which carries that model's own key.
+        var key = Key("local", variant, config, Profile.ValidationFold) with
+        {
+            Outputs = pair,
+            StartFrom = startFrom is null ? null : Path.GetFileName(startFrom.Folder ?? throw new ArgumentException($"{name}: the starting model was never saved")),
+        };
+        string folder = Path.Combine(ModelsRoot, $"{name}-{key.Hash}");
+        return LoadOrTrain(name, folder, key, () =>
         {
             SampleSet train = Prep.Build(variant, Profile.ValidationFold).Restrict(pair);
             var validationCells = Prep.Split.Sides(Profile.ValidationFold).Validation.Where(cell => pair.Contains(cell.Label.Class!.Value)).ToList();
             SampleSet? validation = validationCells.Count == 0 ? null
                 : SampleSet.Original(Prep.Tiles, validationCells, $"fold {Profile.ValidationFold}").Restrict(pair);
-            return TrainAndSave(name, folder, config, train, validation, pair, Profile.ValidationFold, startFrom: startFrom?.Network);
+            return TrainAndSave(name, folder, key, train, validation, startFrom: startFrom?.Network);
         });
     }
 
@@ -423,21 +425,6 @@ public sealed class Experiment
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, IncludeFields = true };
 
-    private string Hash(params object[] parts)
-    {
-        string text = JsonSerializer.Serialize(new object[] { TrainerVersion, _dataFingerprint, Seed, parts }, Json);
-        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..12].ToLowerInvariant();
-    }
-
-    /// <summary>SHA-256 over every cell of the task (id, label, file name and size) and the split assignment.</summary>
-    private static string Fingerprint(DataPreparation prep)
-    {
-        var text = new StringBuilder();
-        foreach (var c in prep.Split.Cells.OrderBy(c => c.Path, StringComparer.Ordinal))
-            text.Append(CultureInfo.InvariantCulture, $"{c.CellId}|{c.Label.ToManifestValue()}|{Path.GetFileName(c.Path)}|{new FileInfo(c.Path).Length}|{prep.Split.PartOf(c)}\n");
-        text.Append(prep.Tiles.Settings);
-        foreach (var scale in prep.Tiles.Scales.Values.OrderBy(s => s.Source, StringComparer.Ordinal))
-            text.Append(CultureInfo.InvariantCulture, $"\n{scale.Source}={scale.PitchUm:R}");
-        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()))).ToLowerInvariant();
-    }
+    private ModelKey Key(string kind, TrainingVariant variant, TrainingConfig recipe, int? heldOutFold) =>
+        new(kind, _dataFingerprint, _splitFingerprint, variant.Name, recipe, heldOutFold);
 }

@@ -7,7 +7,7 @@ using TorchSharp;
 namespace MarrowDiff.Model;
 
 /// <summary>What a saved model says about how it was made.</summary>
-/// <param name="DataFingerprint">SHA-256 over the training data's cells and labels (and the split).</param>
+/// <param name="DataFingerprint">SHA-256 over the training data's cells and labels, tiles and pitches.</param>
 /// <param name="Outputs">The class of each network output; absent for the 10-class task (C1…C10), two classes for a
 /// dual-stage local model.</param>
 public sealed record ModelCard(string Variant, TrainingConfig Config, string Profile, string Data, string DataFingerprint, string Split,

@@ -27,22 +27,18 @@ public sealed record Hyperparameters(double LearningRate, double Momentum, doubl
 /// model cache and saved beside every model.</summary>
 public sealed record TrainingConfig(NetworkConfig Network, Hyperparameters Hyper, int Epochs, int BatchSize = 40, int Seed = 2017)
 {
-    /// <summary>What a practitioner adds to the paper's recipe (the real-cell profile); null: the paper's recipe as
-    /// it is. Left out of the JSON when null, so the paper's models keep their cache keys and cards.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    /// <summary>What a practitioner adds to the paper's recipe (the real-cell profiles); null: the paper's recipe as
+    /// it is.</summary>
     public Refinements? Refinements { get; init; }
 
     /// <summary>How the convolutions run while training (an engine lever: bf16 on CPUs with AVX512_BF16 is about 1.5×
-    /// faster at full width, README "Engine"). Default: fp32, as the paper's profiles train (real-plus trains channels-last);
-    /// left out of the JSON then, so the keys of models cached before the engine existed stay as they were.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    /// faster at full width). Default: fp32, as the paper's profiles train (real-plus trains channels-last).</summary>
     public ConvolutionEngine Engine { get; init; }
 
     /// <summary>Train on one intra-op thread (on the CPU), so that several models can train side by side, one a core
     /// (<see cref="Experiments.Experiment.TrainFoldEnsemble"/>), and so that the weights are the same bytes whatever
     /// else runs beside the model and however many cores the machine has. Part of the cache key: a model trained on
-    /// every thread sums its gradients in another order, so its bytes differ. Left out of the JSON when off.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    /// every thread sums its gradients in another order, so its bytes differ.</summary>
     public bool SingleThreaded { get; init; }
 
     public void Validate()
@@ -95,8 +91,6 @@ public sealed record Refinements(
     /// <summary>Mixup's α (Zhang et al. 2018): each training batch becomes λ·batch + (1 − λ)·(the same batch
     /// shuffled), λ ~ Beta(α, α), and the loss is the same mixture of the two labels' losses. 0: off. It asks the network
     /// for answers that change linearly between cells, a brake on memorising a few hundred cells.</summary>
-    // Not a constructor parameter, so the JSON of every recipe before mixup (and so every cached model's key) is unchanged.
-    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public double Mixup { get; init; }
 
     /// <summary>Turn every training image by its own angle, drawn uniformly from [0°, 360°) per image and epoch, on
@@ -105,8 +99,6 @@ public sealed record Refinements(
     /// folds it did not raise macro-F1, but with it a single pose scores as well as the eight poses of
     /// <see cref="TestTimeD4"/> do without it, so inference needs an eighth of the passes: real-plus uses it in place of
     /// test-time D4 (README, "Random-angle rotation buys speed"). Off in the paper's profiles.</summary>
-    // Not a constructor parameter, for the same reason as Mixup: every cache key from before it stays as it was.
-    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public bool Rotation { get; init; }
 
     /// <summary>The classifier's learning rate as a multiple of the rest's, for a network whose rest is pretrained
@@ -116,8 +108,6 @@ public sealed record Refinements(
     /// nothing, where it would only be a second learning rate. No profile sets it: on the PBC folds real-transfer at 10×
     /// scored 71.6 against 80.9 at one rate, its classifier's first steps overshooting (README, "Two fine-tuning levers";
     /// `marrow train --profile real-transfer --set classifier_rate=10`).</summary>
-    // Not a constructor parameter, for the same reason as Mixup: every cache key from before it stays as it was.
-    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public double? ClassifierRate { get; init; }
 
     public void Validate()

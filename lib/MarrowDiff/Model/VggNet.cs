@@ -25,21 +25,16 @@ public sealed record NetworkConfig(double Width = 1.0, int InputSize = 96, int C
     public static readonly int[] Plan13 = [64, 64, 0, 128, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0],
                                  Plan11 = [64, 0, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0];
 
-    /// <summary>Weight layers of the VGG configuration: null is 16, the paper's (convolutions + 3 fully connected);
-    /// 13 or 11 drop convolutions from the blocks (<see cref="Plan13"/>, <see cref="Plan11"/>) and keep the rest.
-    /// Left out of the JSON when null, so every network saved before it keeps its cache key; 16 is stored as null, so
-    /// that naming the paper's depth builds the very network (and cache key) of not naming it.</summary>
-    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
-    public int? Depth { get => _depth; init => _depth = value is 16 ? null : value; }
-
-    private readonly int? _depth;
+    /// <summary>Weight layers of the VGG configuration: 16, the paper's (13 convolutions + 3 fully connected);
+    /// 13 or 11 drop convolutions from the blocks (<see cref="Plan13"/>, <see cref="Plan11"/>) and keep the rest.</summary>
+    public int Depth { get; init; } = 16;
 
     /// <summary>The plan this network follows (<see cref="Depth"/>). Not written to JSON: it follows from
-    /// <see cref="Depth"/>, and the JSON is part of every model's cache key.</summary>
+    /// <see cref="Depth"/>.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public int[] Layers => Depth switch
     {
-        null or 16 => Plan,
+        16 => Plan,
         13 => Plan13,
         11 => Plan11,
         _ => throw new ArgumentOutOfRangeException(nameof(Depth), $"depth {Depth}: VGG comes in 11, 13 or 16 weight layers"),
@@ -54,8 +49,7 @@ public sealed record NetworkConfig(double Width = 1.0, int InputSize = 96, int C
     /// <summary>Null: the VGG this record otherwise describes (<see cref="Width"/>, <see cref="Depth"/>, dropout
     /// between convolutions). <see cref="ResNet18ImageNet"/>: a pretrained ResNet-18 that sees the patch resized to
     /// <see cref="InputSize"/>, with dropout <see cref="ClassifierDropout"/> before its one fully connected layer; the
-    /// VGG settings do not apply. Left out of the JSON when null, so every VGG keeps its cache key.</summary>
-    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    /// VGG settings do not apply.</summary>
     public string? Backbone { get; init; }
 
     /// <summary>True when the network starts from weights learned elsewhere (<see cref="ResNet18ImageNet"/>), so that a
@@ -106,7 +100,6 @@ public sealed record NetworkConfig(double Width = 1.0, int InputSize = 96, int C
     /// <summary>Average each feature map over the whole image before the classifier (global average pooling) instead
     /// of flattening the 3×3 grid: the classifier then sees what is in the cell, not where, with 9× fewer weights in
     /// its first layer: fewer ways to memorise a few hundred cells. Off (the paper's flatten) unless a profile says.</summary>
-    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public bool GlobalPool { get; init; }
 
     public void Validate()

@@ -45,14 +45,12 @@ public class NetworkTests
         foreach (int c in plan.Select(config.Channels)) { conv += 9L * inC * c + c; bn += 2L * c; inC = c; }
         long fc = (inC * 512 + 512) + (512 * 512 + 512) + (512 * 5 + 5);
         Assert.Equal(conv + bn + fc, net.ParameterCount);
-        Assert.True(config.ForwardFlops() < (config with { Depth = null }).ForwardFlops());
+        Assert.True(config.ForwardFlops() < (config with { Depth = 16 }).ForwardFlops());
+        // Every depth is written, the paper's 16 too: the JSON is the whole network (ModelKey hashes it).
         Assert.Contains($"\"Depth\":{depth}", System.Text.Json.JsonSerializer.Serialize(config));
-        // VGG-16 is the default and is never written, so the networks saved before depth existed keep their cache keys:
-        // real-plus's network writes exactly what it wrote then (the text every real-plus and real-lite model was keyed by).
-        Assert.DoesNotContain("Depth", System.Text.Json.JsonSerializer.Serialize(config with { Depth = null }));
-        Assert.Equal("""{"Width":0.25,"InputSize":96,"Classes":10,"ClassifierWidth":512,"FirstDropout":0,"Dropout":0,"ClassifierDropout":0.3,"FeatureSide":3,"GlobalPool":true}""",
-                     System.Text.Json.JsonSerializer.Serialize(MarrowDiff.Experiments.ExperimentProfile.RealPlus.Network));
-        Assert.Null(MarrowDiff.Experiments.ExperimentProfile.RealLite.With("depth", "16").Network.Depth);
+        Assert.Contains("\"Depth\":16", System.Text.Json.JsonSerializer.Serialize(new NetworkConfig()));
+        Assert.Equal(16, MarrowDiff.Experiments.ExperimentProfile.RealLite.With("depth", "16").Network.Depth);
+        Assert.Equal(MarrowDiff.Experiments.ExperimentProfile.RealLite.Network, MarrowDiff.Experiments.ExperimentProfile.RealLite.With("depth", "16").Network);
         Assert.Throws<ArgumentOutOfRangeException>(() => new NetworkConfig() { Depth = 12 }.Validate());
     }
 

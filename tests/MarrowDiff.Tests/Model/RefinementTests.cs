@@ -32,10 +32,11 @@ public class RefinementTests
         var paper = ExperimentProfile.Paper.Training(ExperimentProfile.Paper.Grid[0]);
         Assert.Null(paper.Refinements);
         Assert.Equal(paper.Hyper.RateAt(123), paper.RateAt(123, 1000));
-        // No refinements key: the paper's models keep their cache keys and cards.
-        Assert.DoesNotContain("Refinements", JsonSerializer.Serialize(paper));
-        Assert.DoesNotContain("GlobalPool", JsonSerializer.Serialize(paper.Network));
-        Assert.DoesNotContain("Engine", JsonSerializer.Serialize(paper));
+        // Every setting is written, off or on: the card says the whole recipe (and ModelKey hashes all of it).
+        Assert.Contains("\"Refinements\":null", JsonSerializer.Serialize(paper));
+        Assert.Contains("\"GlobalPool\":false", JsonSerializer.Serialize(paper.Network));
+        Assert.Contains("\"Engine\":", JsonSerializer.Serialize(paper));
+        Assert.Equal(paper, JsonSerializer.Deserialize<TrainingConfig>(JsonSerializer.Serialize(paper)));
         var bf16 = ExperimentProfile.Smoke.With("engine", "bf16");
         Assert.Equal(ConvolutionEngine.BFloat16, bf16.Training(bf16.Grid[0]).Engine);
         Assert.Contains("\"Engine\":\"BFloat16\"", JsonSerializer.Serialize(bf16.Training(bf16.Grid[0])));
@@ -48,13 +49,12 @@ public class RefinementTests
         Assert.Contains("\"Schedule\":\"Cosine\"", json);
         Assert.Equal(plus, JsonSerializer.Deserialize<TrainingConfig>(json)); // a checkpoint's config compares equal after reading
         Assert.Contains("\"refinements\"", ExperimentProfile.RealPlus.ToJson());
-        // real-plus trains channels-last (the same function, faster); engine=fp32 is the fp32 path, whose JSON, hence
-        // cache key, is that of the models trained before the change.
+        // real-plus trains channels-last (the same function, faster); engine=fp32 is the fp32 path, another recipe.
         Assert.Equal(ConvolutionEngine.ChannelsLast, plus.Engine);
         Assert.Contains("\"Engine\":\"ChannelsLast\"", json);
         var fp32 = ExperimentProfile.RealPlus.With("engine", "fp32");
         Assert.Equal(ConvolutionEngine.Default, fp32.Engine);
-        Assert.DoesNotContain("Engine", JsonSerializer.Serialize(fp32.Training(fp32.Grid[0])));
+        Assert.NotEqual(plus, fp32.Training(fp32.Grid[0]));
         Assert.Equal(ConvolutionEngine.Default, ExperimentProfile.Real.Engine);
     }
 
@@ -73,9 +73,8 @@ public class RefinementTests
         Assert.Throws<ArgumentException>(() => ExperimentProfile.RealPlus.With("tta", "maybe"));
         Assert.Throws<ArgumentOutOfRangeException>(() => ExperimentProfile.RealPlus.With("label_smoothing", "1.5"));
         Assert.Throws<ArgumentException>(() => ExperimentProfile.RealPlus.With("ensemble_folds", "6"));
-        // Mixup, added after models were cached: absent from the JSON (so from every earlier key) until it is set.
-        Assert.DoesNotContain("Mixup", JsonSerializer.Serialize(ExperimentProfile.RealPlus.Refinements));
-        Assert.DoesNotContain("Mixup", JsonSerializer.Serialize(new Refinements()));
+        // Mixup: written as 0 (off) until it is set.
+        Assert.Contains("\"Mixup\":0", JsonSerializer.Serialize(new Refinements()));
         var mixed = ExperimentProfile.RealPlus.With("mixup", "0.2");
         Assert.Equal(0.2, mixed.Refinements!.Mixup);
         var config = mixed.Training(mixed.Grid[0]);
@@ -83,9 +82,9 @@ public class RefinementTests
         Assert.Contains("\"Mixup\":0.2", json);
         Assert.Equal(config, JsonSerializer.Deserialize<TrainingConfig>(json));
         Assert.Throws<ArgumentOutOfRangeException>(() => ExperimentProfile.RealPlus.With("mixup", "-1"));
-        // The classifier's rate multiple likewise, and 1 is no multiple: the profile's own recipe, so its cache key.
+        // The classifier's rate multiple likewise, and 1 is no multiple: the profile's own recipe.
         var transfer = ExperimentProfile.RealTransfer;
-        Assert.DoesNotContain("ClassifierRate", JsonSerializer.Serialize(transfer.Training(transfer.Grid[0])));
+        Assert.Contains("\"ClassifierRate\":null", JsonSerializer.Serialize(transfer.Training(transfer.Grid[0])));
         foreach (string one in new[] { "1", "1.0", "off" })
             Assert.Equal(transfer.Training(transfer.Grid[0]), transfer.With("classifier_rate", one).Training(transfer.Grid[0]));
         var faster = transfer.With("classifier_rate", "10").Training(transfer.Grid[0]);
@@ -95,9 +94,9 @@ public class RefinementTests
         // Refused where nothing is pretrained, and where it is no multiple at all.
         Assert.Contains("classifier_rate", Assert.Throws<ArgumentException>(() => ExperimentProfile.RealPlus.With("classifier_rate", "10")).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => transfer.With("classifier_rate", "0"));
-        // Rotation likewise: absent from the JSON unless set, so the keys of models cached before it stay; real-plus sets it.
-        Assert.DoesNotContain("Rotation", JsonSerializer.Serialize(new Refinements()));
-        Assert.DoesNotContain("Rotation", JsonSerializer.Serialize(ExperimentProfile.RealPlus.With("rotate", "off").Refinements));
+        // Rotation likewise: written off unless set; real-plus sets it.
+        Assert.Contains("\"Rotation\":false", JsonSerializer.Serialize(ExperimentProfile.RealPlus.With("rotate", "off").Refinements));
+        Assert.Contains("\"Rotation\":true", JsonSerializer.Serialize(ExperimentProfile.RealPlus.Refinements));
         var turned = ExperimentProfile.RealPlus;
         Assert.True(turned.Refinements!.Rotation);
         Assert.False(ExperimentProfile.Real.With("label_smoothing", "0.1").Refinements!.Rotation);
