@@ -18,7 +18,7 @@ public static class Program
     {
         NotebooksCommand.Create(), SynthCommand.Create(), PrepareCommand.Create(), TrainCommand.Create(), EvaluateCommand.Create(),
         ErrorsCommand.Create(), CountCommand.Create(), AuditCommand.Create(), FuzzCommand.Create(), ScaleCommand.Create(), BenchCommand.Create(), DoctorCommand.Create(),
-        LearningCurveCommand.Create(),
+        LearningCurveCommand.Create(), RealTable1Command.Create(),
     };
 
     public static async Task<int> Main(string[] args)

@@ -9,7 +9,9 @@ namespace MarrowDiff.Evaluation;
 /// </summary>
 public sealed record McNemarResult(int FirstOnlyCorrect, int SecondOnlyCorrect, double Statistic, double PValue, bool Exact)
 {
-    public static McNemarResult Test(IReadOnlyList<bool> firstCorrect, IReadOnlyList<bool> secondCorrect)
+    /// <param name="exact">The exact binomial test whatever the count of discordant cells (a table of many paired
+    /// comparisons reads more simply when every p-value is of one kind).</param>
+    public static McNemarResult Test(IReadOnlyList<bool> firstCorrect, IReadOnlyList<bool> secondCorrect, bool exact = false)
     {
         if (firstCorrect.Count != secondCorrect.Count) throw new ArgumentException($"{firstCorrect.Count} against {secondCorrect.Count} predictions: they must be paired");
         int b = 0, c = 0;
@@ -20,7 +22,7 @@ public sealed record McNemarResult(int FirstOnlyCorrect, int SecondOnlyCorrect, 
         }
         int n = b + c;
         if (n == 0) return new McNemarResult(b, c, 0, 1, true);
-        if (n < 25)
+        if (n < 25 || (exact && n <= 1000)) // 0.5^n stays a normal double up to n = 1022
         {
             // P(X ≤ min(b, c)) for X ~ Binomial(n, 1/2), doubled, capped at 1.
             double tail = 0, term = Math.Pow(0.5, n);

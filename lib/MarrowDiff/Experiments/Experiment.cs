@@ -165,16 +165,29 @@ public sealed class Experiment
     /// <summary>The final model of <paramref name="variant"/>: trained on the training-validation side except the
     /// profile's validation fold (whose accuracy per epoch is Fig 4A's curve). Cached; an interrupted run resumes
     /// from its checkpoint.</summary>
-    public TrainedModel Train(TrainingVariant variant, Hyperparameters hyper)
+    public TrainedModel Train(TrainingVariant variant, Hyperparameters hyper) => LoadOrTrain(ModelJobFor(variant, hyper));
+
+    /// <summary>The models of <paramref name="variants"/> (<see cref="Train(TrainingVariant, Hyperparameters)"/>), trained side by side, one a core, under
+    /// <see cref="ExperimentProfile.SideBySide"/> (each single-threaded, so the bytes do not depend on the order), or one
+    /// after another otherwise.</summary>
+    public IReadOnlyList<TrainedModel> Train(IReadOnlyList<TrainingVariant> variants, Hyperparameters hyper)
     {
-        var key = Key("model", variant, Profile.Training(hyper), Profile.ValidationFold);
+        var jobs = variants.Select(v => ModelJobFor(v, hyper)).ToList();
+        TrainSideBySide(jobs);
+        var models = new List<TrainedModel>();
+        try { foreach (var job in jobs) models.Add(LoadOrTrain(job)); }
+        catch { foreach (var m in models) m.Dispose(); throw; }
+        return models;
+    }
+
+    private ModelJob ModelJobFor(TrainingVariant variant, Hyperparameters hyper)
+    {
+        var key = Key("model", variant, Profile.FoldTraining(hyper), Profile.ValidationFold);
         string folder = Path.Combine(ModelsRoot, $"{variant.Name}-{key.Hash}");
-        return LoadOrTrain(variant.Name, folder, key, () =>
-        {
-            SampleSet train = Prep.Build(variant, Profile.ValidationFold);
-            SampleSet validation = SampleSet.Original(Prep.Tiles, Prep.Split.Sides(Profile.ValidationFold).Validation, $"fold {Profile.ValidationFold}");
-            return TrainAndSave(variant.Name, folder, key, train, validation);
-        });
+        // Built here, never on a training stream: DataPreparation caches its sets without a lock.
+        SampleSet? train = Directory.Exists(folder) ? null : Prep.Build(variant, Profile.ValidationFold);
+        SampleSet validation = SampleSet.Original(Prep.Tiles, Prep.Split.Sides(Profile.ValidationFold).Validation, $"fold {Profile.ValidationFold}");
+        return new ModelJob(variant.Name, folder, key, cancel => TrainAndSave(variant.Name, folder, key, train!, validation, cancel: cancel));
     }
 
     // A model folder that exists is complete (each is saved under a temporary name and renamed): read it instead of
@@ -410,7 +423,7 @@ public sealed class Experiment
     public IReadOnlyList<TrainedModel> TrainAll(CrossValidationResult? cv = null)
     {
         cv ??= CrossValidate();
-        return Profile.Variants.Select(v => Train(v, cv.Chosen)).ToList();
+        return Train(Profile.Variants, cv.Chosen);
     }
 
     /// <summary>The final evaluation: every model scored on the test set, once. The test set's images are read only

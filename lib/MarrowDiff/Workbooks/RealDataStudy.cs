@@ -179,7 +179,10 @@ public sealed class RealDataStudy
     public FoldEnsembleResult CrossValidateNeutrophilSeries(IProgress<TrainingProgress>? progress = null) =>
         CrossValidate(NeutrophilSeriesName, IsPbcNeutrophil, NeutrophilVariant, progress);
 
-    private (DataPreparation Prep, Experiment Experiment) Prepare(string name, Func<CellImage, bool> keep, IProgress<TrainingProgress>? progress, ExperimentProfile? profile = null)
+    /// <summary>A task's data and experiment: the cells for which <paramref name="keep"/> holds, on the whole dataset's
+    /// split (so a cell is on the same side in every task).</summary>
+    internal (DataPreparation Prep, Experiment Experiment) Prepare(string name, Func<CellImage, bool> keep, IProgress<TrainingProgress>? progress, ExperimentProfile? profile = null,
+                                                                   string? modelsRoot = null)
     {
         if (Dataset is null) throw new InvalidOperationException($"no data at {Path.GetFullPath(Data)}");
         var options = new SplitOptions(Seed);
@@ -189,12 +192,12 @@ public sealed class RealDataStudy
         var subset = new CellDataset(Dataset.Root, Dataset.Layout, cells, Dataset.Fields, Dataset.Skipped, [.. Dataset.Notes, $"task: {name}"]);
         var provenance = Provenance! with { Data = $"{Provenance.Data}, {name}" };
         var prep = DataPreparation.Create(subset, options, folder, Profile.Variants, provenance, progress: _progress, scales: Scales.Count == 0 ? null : Scales);
-        return (prep, new Experiment(prep, profile ?? Profile, Workbook.ModelsRoot) { Progress = progress });
+        return (prep, new Experiment(prep, profile ?? Profile, modelsRoot ?? Workbook.ModelsRoot) { Progress = progress });
     }
 
-    private const string NeutrophilSeriesName = "PBC five-stage neutrophil series";
+    internal const string NeutrophilSeriesName = "PBC five-stage neutrophil series";
 
-    private static bool IsPbcNeutrophil(CellImage c) => c.Source == PublicLayout.Pbc.Name && NeutrophilSeries.Contains(c.Label.Class!.Value);
+    internal static bool IsPbcNeutrophil(CellImage c) => c.Source == PublicLayout.Pbc.Name && NeutrophilSeries.Contains(c.Label.Class!.Value);
 
     private string NeutrophilVariant => $"AG+OS{Profile.OversampleTo.High}";
 

@@ -1,0 +1,101 @@
+using System.Globalization;
+using MarrowDiff.Core;
+using MarrowDiff.Data;
+using MarrowDiff.Evaluation;
+using MarrowDiff.Experiments;
+using MarrowDiff.Model;
+using MarrowDiff.Training;
+
+namespace MarrowDiff.Workbooks;
+
+/// <summary>The two real-cell tasks of the real Table 1.</summary>
+public enum RealTable1Task
+{
+    /// <summary>PBC's promyelocyte → myelocyte → metamyelocyte → band → segmented: one source, five stages.</summary>
+    Pbc,
+    /// <summary>Every paper class of every source (PBC and Matek) in one model.</summary>
+    All,
+}
+
+/// <summary>
+/// The paper's Table 1 and dual stage on real cells: the six training sets of one profile (OG, AG, OS low, OS high,
+/// AG+OS low, AG+OS high), each one model of the same network and recipe, trained without the validation fold and
+/// scored once on the same test cells; and the dual stage (AG+OS high with a local band/segmented model). Every model's
+/// test answers are saved as <see cref="CellPredictions"/> files in a folder, from which <see cref="Load"/> rebuilds
+/// the table with no model at all (the weights are not kept; the answers are).
+/// </summary>
+public static class RealTable1Study
+{
+    /// <summary>The folder's list of models: which file holds which training set's answers, and how it was trained.</summary>
+    public const string ModelsFile = "models.csv";
+
+    private const string ModelsHeader = "variant,training_images,training_minutes,predictions";
+    private const string DualFile = "dual-stage.csv", StampFile = "stamp.txt";
+
+    public static string Name(RealTable1Task task) => task == RealTable1Task.Pbc ? RealDataStudy.NeutrophilSeriesName : "all sources";
+
+    public static string Slug(RealTable1Task task) => task == RealTable1Task.Pbc ? "pbc" : "all";
+
+    /// <summary>
+    /// Trains (or reads from <paramref name="modelsRoot"/>'s cache) the six models and the local model of
+    /// <paramref name="task"/>, writes each one's test answers to <paramref name="folder"/> (the files first, then
+    /// <see cref="ModelsFile"/>, each atomically) and returns the table. The test cells are read once the seven models
+    /// exist, never before.
+    /// </summary>
+    public static PairedTable1 Run(RealDataStudy study, RealTable1Task task, string folder, string? modelsRoot = null, IProgress<TrainingProgress>? progress = null)
+    {
+        Func<CellImage, bool> keep = task == RealTable1Task.Pbc ? RealDataStudy.IsPbcNeutrophil : _ => true;
+        var (prep, experiment) = study.Prepare(Name(task), keep, progress, modelsRoot: modelsRoot);
+        var hyper = experiment.Profile.Grid[0];
+        var models = new List<TrainedModel>();
+        try
+        {
+            models.AddRange(experiment.Train(experiment.Profile.Variants, hyper));
+            using var local = experiment.TrainLocal(experiment.Largest, hyper, CellClass.BandNeutrophil, CellClass.SegmentedNeutrophil, models[^1]);
+            // Only now, with every model trained, are the test cells read.
+            Directory.CreateDirectory(folder);
+            var lines = new List<string> { ModelsHeader };
+            foreach (var model in models)
+            {
+                string file = $"{model.Card.Variant}.csv";
+                CellPredictions.From(experiment.TestPredictions(model)).Save(Path.Combine(folder, file));
+                lines.Add(Line(model.Card.Variant, model.Card.TrainingImages, model.TrainingSeconds, file));
+            }
+            var dual = new DualStageClassifier(models[^1], local);
+            CellPredictions.From(experiment.TestPredictions(dual)).Save(Path.Combine(folder, DualFile));
+            lines.Add(Line("dual-stage", local.Card.TrainingImages, local.TrainingSeconds, DualFile));
+            AtomicFile.WriteAllText(Path.Combine(folder, StampFile), $"{experiment.Profile.Caveat}; {prep.Provenance.Stamp}\n");
+            AtomicFile.WriteAllText(Path.Combine(folder, ModelsFile), string.Join("\n", lines) + "\n");
+        }
+        finally { foreach (var m in models) m.Dispose(); }
+        return Load(folder, Name(task), experiment.Profile.Seed);
+    }
+
+    private static string Line(string variant, int images, double seconds, string file) =>
+        Csv.Line(variant, images, (seconds / 60).ToString("0.0", CultureInfo.InvariantCulture), file);
+
+    /// <summary>The table from a folder written by <see cref="Run"/>: no model, no image, no training.</summary>
+    public static PairedTable1 Load(string folder, string task, int seed)
+    {
+        string list = Path.Combine(folder, ModelsFile);
+        if (!File.Exists(list)) throw new FileNotFoundException($"{list} is missing: {folder} holds no saved real Table 1 (marrow real-table1 writes it)", list);
+        var rows = Csv.Parse(File.ReadAllText(list));
+        if (rows.Count == 0 || string.Join(",", rows[0]) != ModelsHeader) throw new InvalidDataException($"{list}:1: header must be {ModelsHeader}");
+        var models = new List<(string, int, CellPredictions)>();
+        (int, CellPredictions)? dual = null;
+        for (int r = 1; r < rows.Count; r++)
+        {
+            var row = rows[r];
+            if (row.Length == 1 && row[0].Length == 0) continue;
+            if (row.Length != 4 || !int.TryParse(row[1], NumberStyles.None, CultureInfo.InvariantCulture, out int images))
+                throw new InvalidDataException($"{list}:{r + 1}: expected variant,training_images,training_minutes,predictions");
+            if (row[3] != Path.GetFileName(row[3])) throw new InvalidDataException($"{list}:{r + 1}: '{row[3]}' must be a file name in {folder}");
+            var p = CellPredictions.Load(Path.Combine(folder, row[3]));
+            if (row[0] == "dual-stage") dual = (images, p);
+            else models.Add((row[0], images, p));
+        }
+        if (dual is null) throw new InvalidDataException($"{list}: no dual-stage row");
+        string stamp = Path.Combine(folder, StampFile);
+        return PairedTable1.Build(task, models, dual.Value, seed) with { Stamp = File.Exists(stamp) ? File.ReadAllText(stamp).Trim() : "" };
+    }
+}
