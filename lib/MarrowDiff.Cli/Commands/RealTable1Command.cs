@@ -1,5 +1,4 @@
 using System.CommandLine;
-using MarrowDiff.Core;
 using MarrowDiff.Reports;
 using MarrowDiff.Training;
 using MarrowDiff.Workbooks;
@@ -20,7 +19,7 @@ internal static class RealTable1Command
         var pitch = CommonOptions.Pitch();
         var models = CommonOptions.Models();
         var fromPredictions = new Option<bool>("--from-predictions") { Description = "rebuild the table from the predictions folder that --out names, without training or reading an image" };
-        var outDir = CommonOptions.Out("the table's base path: writes BASE.md, BASE.csv and the per-model test predictions in BASE-predictions/", helpName: "BASE");
+        var outDir = CommonOptions.Out("the table's base path: writes BASE.md, BASE.csv, BASE.png, BASE-confusion.png and the per-model test predictions in BASE-predictions/", helpName: "BASE");
         var command = new Command("real-table1",
             "The paper's Table 1 on real cells: one model per training set (OG, AG, OS low, OS high, AG+OS low, AG+OS high) and the dual stage, " +
             "scored on the same test cells, with 95% intervals and paired tests (McNemar exact, paired bootstrap of macro F1) against OG and the row above.")
@@ -44,10 +43,9 @@ internal static class RealTable1Command
                 table = RealTable1Study.Run(study, which, predictions, r.GetValue(models) is { } m ? Path.GetFullPath(m) : null,
                                             new Progress<TrainingProgress>(p => progress.Report(p.AsWork())));
             }
-            AtomicFile.WriteAllText(basePath + ".md", table.Markdown());
-            AtomicFile.WriteAllText(basePath + ".csv", table.Csv());
+            var files = table.Save(basePath);
             Console.WriteLine(table.Markdown());
-            Console.WriteLine($"→ {basePath}.md, .csv; predictions in {predictions}");
+            Console.WriteLine($"→ {string.Join(", ", files.Select(Path.GetFileName))} in {Path.GetDirectoryName(basePath)}; predictions in {predictions}");
             return 0;
         });
         return command;

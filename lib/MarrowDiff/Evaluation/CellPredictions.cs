@@ -104,6 +104,6 @@ public sealed class CellPredictions
     }
 
     private static CellClass Class(string label, string file, int line, string where) =>
-        CellTaxonomy.All.FirstOrDefault(k => k.SnakeName() == label) is var k && k.SnakeName() == label ? k
-            : throw new InvalidDataException($"{file}:{line}: {where} '{label}' is not one of the paper's classes");
+        CellTaxonomy.All.Where(k => k.SnakeName() == label).Select(k => (CellClass?)k).FirstOrDefault()
+            ?? throw new InvalidDataException($"{file}:{line}: {where} '{label}' is not one of the paper's classes");
 }

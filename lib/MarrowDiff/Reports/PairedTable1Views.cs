@@ -1,6 +1,11 @@
 using System.Globalization;
 using System.Text;
+using MarrowDiff.Core;
+using MarrowDiff.Data;
 using MarrowDiff.Evaluation;
+using MarrowDiff.Experiments;
+using MarrowDiff.Imaging;
+using ScottPlot;
 
 namespace MarrowDiff.Reports;
 
@@ -60,5 +65,73 @@ public static class PairedTable1Views
                 md.Append("| ").Append(r.Variant).Append(" | ").Append(string.Join(" | ", t.Sources.Select(s => P(r.Predictions.OfSource(s).Metrics.MacroF1)))).Append(" |\n");
         }
         return md.ToString();
+    }
+
+    /// <summary>Macro F1 and accuracy of every row with their 95% intervals, in the paper's order, the dual stage last.</summary>
+    public static RgbImage Figure(this PairedTable1 t)
+    {
+        var plot = PaperCharts.NewPlot();
+        var rows = t.Rows.Append(t.DualStage).ToList();
+        var series = new (string Name, Func<PairedTable1Row, (double Value, double Low, double High)> Of, double Offset)[]
+        {
+            ("macro F1 (95% bootstrap CI)", r => (r.Metrics.MacroF1, r.MacroF1Interval.Low, r.MacroF1Interval.High), -0.12),
+            ("accuracy (95% Wilson CI)", r => (r.Metrics.Accuracy, r.AccuracyInterval.Low, r.AccuracyInterval.High), 0.12),
+        };
+        for (int s = 0; s < series.Length; s++)
+        {
+            var colour = PaperCharts.ToColor(PaperCharts.OkabeIto[s]);
+            var xs = Enumerable.Range(0, rows.Count).Select(i => i + series[s].Offset).ToArray();
+            var values = rows.Select(series[s].Of).ToList();
+            var dots = plot.Add.Scatter(xs, values.Select(v => 100 * v.Value).ToArray());
+            dots.LineWidth = 0; dots.MarkerSize = 9; dots.Color = colour; dots.LegendText = series[s].Name;
+            for (int i = 0; i < rows.Count; i++)
+            {
+                var whisker = plot.Add.Line(xs[i], 100 * values[i].Low, xs[i], 100 * values[i].High);
+                whisker.Color = colour; whisker.LineWidth = 2;
+            }
+        }
+        plot.Axes.Bottom.SetTicks([.. Enumerable.Range(0, rows.Count).Select(i => (double)i)],
+                                  [.. rows.Select((r, i) => i == rows.Count - 1 ? "dual stage" : r.Variant)]);
+        plot.Axes.SetLimits(-0.5, rows.Count - 0.5, 0, 100);
+        plot.XLabel("training set (the paper's order)");
+        plot.YLabel("% of the test cells");
+        plot.ShowLegend(Edge.Bottom);
+        return PaperCharts.Framed($"Table 1 on real cells: {t.Task}",
+            [$"{t.TestCells} test cells, the same for every model; images a training set: {string.Join(", ", rows.Select(r => $"{(r == t.DualStage ? "local" : r.Variant)} {r.TrainingImages:N0}"))}.",
+             "Not comparable to the paper's numbers: other cells, other stain, other classes. Paired tests in the table beside this figure."],
+            PaperCharts.Render(plot, 820, 400), t.Stamp);
+    }
+
+    /// <summary>The confusion matrix of one row, over the classes that occur in its cells (truth or answer).</summary>
+    public static RgbImage Confusion(this PairedTable1 t, PairedTable1Row row)
+    {
+        var p = row.Predictions;
+        var present = p.Outputs.Where(k => p.Cells.Any(c => c.Truth == k || c.Predicted == k)).ToList();
+        var names = present.Select(k => k.Label()).ToList();
+        var metrics = ClassificationMetrics.From(p.Cells.Select(c => present.IndexOf(c.Truth)).ToList(), p.Cells.Select(c => present.IndexOf(c.Predicted)).ToList(), names);
+        bool dual = row == t.DualStage;
+        (int, int)? pair = dual && present.Contains(CellClass.BandNeutrophil) && present.Contains(CellClass.SegmentedNeutrophil)
+            ? (present.IndexOf(CellClass.BandNeutrophil), present.IndexOf(CellClass.SegmentedNeutrophil)) : null;
+        // The caveat leads the stamp ("…; data: …"): it stands in the notes here, so the stamp under a narrow chart is
+        // the provenance alone.
+        string stamp = t.Stamp.Contains("; ", StringComparison.Ordinal) ? t.Stamp[(t.Stamp.IndexOf("; ", StringComparison.Ordinal) + 2)..] : t.Stamp;
+        string caveat = t.Stamp.Contains("; ", StringComparison.Ordinal) ? t.Stamp[..t.Stamp.IndexOf("; ", StringComparison.Ordinal)] : "";
+        return TrainingReports.ConfusionPng(new Table1Row(row.Variant, row.TrainingImages, metrics), stamp, $"Table 1 on real cells, {t.Task}. {caveat}", pair, dual ? "Fig 7" : "Fig 4B");
+    }
+
+    /// <summary>Writes BASE.md, BASE.csv, BASE.png (the figure) and BASE-confusion.png (OG, the largest training set and
+    /// the dual stage side by side), each atomically; returns the paths.</summary>
+    public static IReadOnlyList<string> Save(this PairedTable1 t, string basePath)
+    {
+        AtomicFile.WriteAllText(basePath + ".md", t.Markdown());
+        AtomicFile.WriteAllText(basePath + ".csv", t.Csv());
+        t.Figure().SavePng(basePath + ".png");
+        var parts = new[] { t.Rows[0], t.Rows[^1], t.DualStage }.Select(r => t.Confusion(r)).ToList();
+        var strip = new RgbImage(parts.Sum(p => p.Width) + 20 * (parts.Count - 1), parts.Max(p => p.Height)) { Dpi = parts[0].Dpi };
+        strip.Fill((255, 255, 255));
+        int x = 0;
+        foreach (var part in parts) { strip.Paste(part, x, 0); x += part.Width + 20; }
+        strip.SavePng(basePath + "-confusion.png");
+        return [basePath + ".md", basePath + ".csv", basePath + ".png", basePath + "-confusion.png"];
     }
 }

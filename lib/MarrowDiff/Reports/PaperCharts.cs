@@ -47,10 +47,14 @@ public static class PaperCharts
 
     /// <summary>The chart with its title, the lines of <paramref name="notes"/> (caveat, how to read it) above and the
     /// provenance stamp below, all at print resolution.</summary>
-    public static RgbImage Framed(string title, IReadOnlyList<string> notes, RgbImage chart, Provenance provenance)
+    public static RgbImage Framed(string title, IReadOnlyList<string> notes, RgbImage chart, Provenance provenance) => Framed(title, notes, chart, provenance.Stamp);
+
+    /// <summary><see cref="Framed(string, IReadOnlyList{string}, RgbImage, Provenance)"/> for a stamp read back from a
+    /// saved result (a table rebuilt from its files has no live provenance).</summary>
+    public static RgbImage Framed(string title, IReadOnlyList<string> notes, RgbImage chart, string stamp)
     {
         int pad = (int)(10 * Zoom), line = FigureText.LineHeight(1, Zoom) + (int)(3 * Zoom), titleLine = FigureText.LineHeight(2, Zoom) + (int)(6 * Zoom);
-        int width = new[] { chart.Width + 2 * pad, FigureText.Measure(title, 2, Zoom) + 2 * pad, FigureText.Measure(provenance.Stamp, 1, Zoom) + 2 * pad }
+        int width = new[] { chart.Width + 2 * pad, FigureText.Measure(title, 2, Zoom) + 2 * pad, FigureText.Measure(stamp, 1, Zoom) + 2 * pad }
                     .Concat(notes.Select(n => FigureText.Measure(n, 1, Zoom) + 2 * pad)).Max();
         int header = pad + titleLine + notes.Count * line + pad / 2;
         var image = new RgbImage(width, header + chart.Height + line + 2 * pad) { Dpi = PrintDpi };
@@ -58,7 +62,7 @@ public static class PaperCharts
         FigureText.Draw(image, title, pad, pad, Ink, 2, Zoom);
         for (int i = 0; i < notes.Count; i++) FigureText.Draw(image, notes[i], pad, pad + titleLine + i * line, Muted, 1, Zoom);
         image.Paste(chart, pad, header);
-        FigureText.Draw(image, provenance.Stamp, pad, header + chart.Height + pad, Muted, 1, Zoom);
+        FigureText.Draw(image, stamp, pad, header + chart.Height + pad, Muted, 1, Zoom);
         return image;
     }
 

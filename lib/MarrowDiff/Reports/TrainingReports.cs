@@ -106,7 +106,11 @@ public static class TrainingReports
     /// square, framed with the caveat and the provenance.</summary>
     /// <param name="highlight">Two classes whose 2x2 block gets a red dashed box (Fig 7's dotted boxes).</param>
     /// <param name="figure">The paper's figure this regenerates, for the title.</param>
-    public static RgbImage ConfusionPng(Table1Row row, Provenance provenance, string profileCaveat, (int First, int Second)? highlight = null, string figure = "Fig 4B")
+    public static RgbImage ConfusionPng(Table1Row row, Provenance provenance, string profileCaveat, (int First, int Second)? highlight = null, string figure = "Fig 4B") =>
+        ConfusionPng(row, provenance.Stamp, profileCaveat, highlight, figure);
+
+    /// <summary>The confusion matrix with a stamp read back from saved results.</summary>
+    public static RgbImage ConfusionPng(Table1Row row, string stamp, string profileCaveat, (int First, int Second)? highlight = null, string figure = "Fig 4B")
     {
         var m = row.Metrics;
         int k = m.Classes.Count;
@@ -155,6 +159,6 @@ public static class TrainingReports
         bar.Axis.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(0.2);
         return PaperCharts.Framed($"Confusion matrix of {row.Variant} on the test set ({figure})",
             [profileCaveat, $"Accuracy {100 * m.Accuracy:0.0}% of {m.PerClass.Sum(p => p.Support)} test cells. Rows: true class; columns: predicted; numbers: cells."],
-            PaperCharts.Render(plot, 560, 500), provenance);
+            PaperCharts.Render(plot, 560, 500), stamp);
     }
 }

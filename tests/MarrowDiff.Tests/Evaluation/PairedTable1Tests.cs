@@ -1,0 +1,143 @@
+using MarrowDiff.Data;
+using MarrowDiff.Evaluation;
+using MarrowDiff.Reports;
+using MarrowDiff.Workbooks;
+
+namespace MarrowDiff.Tests.Evaluation;
+
+public class PairedTable1Tests
+{
+    private static readonly CellClass[] Five = [CellClass.Promyelocyte, CellClass.Myelocyte, CellClass.Metamyelocyte, CellClass.BandNeutrophil, CellClass.SegmentedNeutrophil];
+
+    /// <summary>100 cells, 20 a class; the model answers right on the cells whose index passes <paramref name="right"/>
+    /// and otherwise names the next class, with a softmax that peaks on its answer.</summary>
+    private static CellPredictions Model(string name, Func<int, bool> right, int cells = 100) =>
+        new(name, Five, Enumerable.Range(0, cells).Select(i =>
+        {
+            var truth = Five[i % 5];
+            var answer = right(i) ? truth : Five[(i % 5 + 1) % 5];
+            var p = Five.Select(k => k == answer ? 0.6f : 0.1f).ToArray();
+            return new PredictedCell($"cell{i:000}", i < cells / 2 ? "PBC" : "Matek", truth, answer, p);
+        }).ToList());
+
+    [Fact]
+    public void Predictions_RoundTripThroughTheirCsv()
+    {
+        string dir = Directory.CreateTempSubdirectory("marrow-pred-").FullName;
+        try
+        {
+            var model = Model("AG", i => i % 3 != 0);
+            string file = Path.Combine(dir, "AG.csv");
+            model.Save(file);
+            Assert.StartsWith("cell,source,true_class,predicted_class,p_promyelocyte,p_myelocyte,", File.ReadAllText(file));
+            var back = CellPredictions.Load(file);
+            Assert.Equal("AG", back.Model);
+            Assert.Equal(model.Outputs, back.Outputs);
+            Assert.Equal(model.Cells.Select(c => (c.Cell, c.Source, c.Truth, c.Predicted)), back.Cells.Select(c => (c.Cell, c.Source, c.Truth, c.Predicted)));
+            Assert.Equal(model.Metrics.MacroF1, back.Metrics.MacroF1);
+            Assert.Equal(model.Cells[4].Probabilities, back.Cells[4].Probabilities);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Theory]
+    [InlineData("cell,source,truth,predicted_class,p_promyelocyte,p_myelocyte\n", ":1:")]
+    [InlineData("cell,source,true_class,predicted_class,p_promyelocyte,p_myelocyte\na,PBC,promyelocyte,myelocyte,0.9,0.1\n", ":2: predicted myelocyte")]
+    [InlineData("cell,source,true_class,predicted_class,p_promyelocyte,p_myelocyte\na,PBC,promyelocyte,promyelocyte,1.5,0.1\n", ":2: probability '1.5'")]
+    [InlineData("cell,source,true_class,predicted_class,p_promyelocyte,p_myelocyte\na,PBC,blast,promyelocyte,0.9,0.1\n", ":2: true_class 'blast'")]
+    [InlineData("cell,source,true_class,predicted_class,p_promyelocyte,p_myelocyte\na,PBC,promyelocyte,promyelocyte,0.9\n", ":2: 5 fields")]
+    [InlineData("cell,source,true_class,predicted_class,p_promyelocyte,p_myelocyte\na,PBC,band_neutrophil,promyelocyte,0.9,0.1\n", "not among the outputs")]
+    public void ABadPredictionsFile_IsRefused_NamingTheFileAndLine(string text, string expected)
+    {
+        string file = Path.Combine(Directory.CreateTempSubdirectory("marrow-pred-").FullName, "bad.csv");
+        File.WriteAllText(file, text);
+        var e = Assert.Throws<InvalidDataException>(() => CellPredictions.Load(file));
+        Assert.Contains(file, e.Message);
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void APairedComparison_OfAModelWithItself_FindsNoDifference()
+    {
+        var a = Model("OG", i => i % 2 == 0);
+        var c = PairedComparison.Of(a, a, seed: 1);
+        Assert.Equal(0, c.MacroF1Difference);
+        Assert.Equal(1, c.McNemar.PValue);
+        Assert.Equal((0.0, 0.0), c.Interval);
+        Assert.Equal(1, c.BootstrapP);
+    }
+
+    [Fact]
+    public void APairedComparison_OfABetterModel_IsPositive_AndExact()
+    {
+        // The second is right on every cell the first is, and on 10 more: McNemar's exact p = 2 × 0.5^10.
+        var first = Model("OG", i => i >= 10);
+        var second = Model("AG", _ => true);
+        var c = PairedComparison.Of(first, second, seed: 1);
+        Assert.Equal(0, c.McNemar.FirstOnlyCorrect);
+        Assert.Equal(10, c.McNemar.SecondOnlyCorrect);
+        Assert.True(c.McNemar.Exact);
+        Assert.Equal(2 * Math.Pow(0.5, 10), c.McNemar.PValue, 12);
+        Assert.True(c.MacroF1Difference > 0);
+        Assert.True(c.Interval.Low > 0 && c.Interval.High >= c.MacroF1Difference);
+        Assert.True(c.BootstrapP < 0.01);
+        // Beyond 25 discordant cells it stays exact (the chi-square would be the default).
+        var many = PairedComparison.Of(Model("OG", i => i >= 40), second, seed: 1);
+        Assert.True(many.McNemar.Exact);
+        Assert.Equal(1, 2 * Math.Pow(0.5, 40) / many.McNemar.PValue, 9);
+        // The same seed gives the same interval; other cells are refused.
+        Assert.Equal(c, PairedComparison.Of(first, second, seed: 1));
+        Assert.Contains("same cells", Assert.Throws<ArgumentException>(() => PairedComparison.Of(first, Model("X", _ => true, 90), seed: 1)).Message);
+    }
+
+    [Fact]
+    public void TheTable_PairsEveryRow_WithOG_AndTheRowAbove_AndSaysWhereTheOrderingFails()
+    {
+        var rows = new List<(string, int, CellPredictions)>
+        {
+            ("OG", 100, Model("OG", i => i % 2 == 0)),
+            ("AG", 800, Model("AG", i => i % 4 != 0)),
+            ("OS40", 200, Model("OS40", i => i % 2 == 0)), // as OG: lower than AG
+        };
+        var table = PairedTable1.Build("test task", rows, (160, Model("dual", i => i % 4 != 0)), seed: 3);
+        Assert.Null(table.Rows[0].AgainstOG);
+        Assert.Equal(0, table.Rows[2].AgainstOG!.MacroF1Difference);
+        Assert.Equal(table.Rows[1].AgainstOG, table.Rows[1].AgainstPrevious);
+        var order = table.Ordering();
+        Assert.Equal(["OG < AG", "AG < OS40", "OS40 < dual stage"], order.Select(o => o.Claim));
+        Assert.True(order[0].Higher && order[0].Significant);
+        Assert.False(order[1].Higher);
+        Assert.True(order[1].Significant); // lower, beyond chance
+        Assert.Equal(table.Rows[^1].Metrics.MacroF1 + table.DualAgainstGlobal.MacroF1Difference, table.DualStage.Metrics.MacroF1, 12);
+        Assert.Equal(["PBC", "Matek"], table.Sources);
+        string md = table.Markdown();
+        Assert.Contains("| AG < OS40 |", md);
+        Assert.Contains("no: lower, beyond chance", md);
+        Assert.Contains("Macro F1 % by source", md);
+        Assert.Equal(1 + 1 + 4, table.Csv().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length); // caption, header, 3 rows, dual
+    }
+
+    [Fact]
+    public void TheTable_RebuildsFromItsSavedFolder_WithoutAModel()
+    {
+        string dir = Directory.CreateTempSubdirectory("marrow-t1-").FullName;
+        try
+        {
+            Assert.Contains("models.csv is missing", Assert.Throws<FileNotFoundException>(() => RealTable1Study.Load(dir, "t", 1)).Message);
+            Model("OG", i => i % 2 == 0).Save(Path.Combine(dir, "OG.csv"));
+            Model("AG", i => i % 4 != 0).Save(Path.Combine(dir, "AG.csv"));
+            Model("dual", i => i % 4 != 0).Save(Path.Combine(dir, "dual-stage.csv"));
+            File.WriteAllText(Path.Combine(dir, RealTable1Study.ModelsFile),
+                "variant,training_images,training_minutes,predictions\nOG,100,0.5,OG.csv\nAG,800,2.0,AG.csv\ndual-stage,160,1.0,dual-stage.csv\n");
+            var table = RealTable1Study.Load(dir, "t", 1);
+            Assert.Equal(["OG", "AG"], table.Rows.Select(r => r.Variant));
+            Assert.Equal(800, table.Rows[1].TrainingImages);
+            Assert.Equal(table.Markdown(), RealTable1Study.Load(dir, "t", 1).Markdown()); // seeded: the same table twice
+            var files = table.Save(Path.Combine(dir, "table1-real-t"));
+            Assert.All(files, f => Assert.True(new FileInfo(f).Length > 0, f));
+            File.WriteAllText(Path.Combine(dir, RealTable1Study.ModelsFile), "variant,training_images,training_minutes,predictions\nOG,100,0.5,../OG.csv\n");
+            Assert.Contains("must be a file name", Assert.Throws<InvalidDataException>(() => RealTable1Study.Load(dir, "t", 1)).Message);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+}
