@@ -23,8 +23,17 @@ internal static class CellsToScore
         }
         if (cells.Count == 0) throw new ArgumentException($"{dataset.Root}: no images of the paper's 10 classes to evaluate");
         // The same physical scale as training: this dataset's crops resampled to the project's pitch.
-        var tiles = CellTiles.Build(cells, new OversamplingSettings(), progress: progress, scales: SourceScales.ForCrops(dataset, SourceScales.Parse(pitch)));
+        var tiles = CellTiles.Build(cells, new OversamplingSettings(), progress: progress, scales: SourceScales.ForCrops(dataset, Pitches(card, pitch)));
         foreach (string note in tiles.Notes) Console.WriteLine(note);
         return (dataset, tiles, cells);
+    }
+
+    /// <summary>Each source's pitch, first from <c>--pitch</c>, then from the model (the pitch it learnt the source at),
+    /// and for any other source nothing: <see cref="SourceScales.ForCrops"/> then estimates it from the red cells.</summary>
+    public static IReadOnlyDictionary<string, double> Pitches(ModelCard card, string? pitch)
+    {
+        var given = new Dictionary<string, double>(SourceScales.Parse(pitch), StringComparer.Ordinal);
+        foreach (var (source, um) in card.Pitches ?? new Dictionary<string, double>()) given.TryAdd(source, um);
+        return given;
     }
 }

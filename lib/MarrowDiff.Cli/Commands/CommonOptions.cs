@@ -23,7 +23,7 @@ internal static class CommonOptions
             .AcceptingOnly("cell", "subject");
 
     public static Option<string?> Pitch() =>
-        new("--pitch") { Description = "pixel pitch of sources, e.g. \"PBC=0.1;Matek=0.08\" (µm/px); any source not given is estimated from its red cells", HelpName = "SOURCE=UM_PER_PX;..." };
+        new("--pitch") { Description = "pixel pitch of sources, e.g. \"PBC=0.1;Matek=0.08\" (µm/px); any source not given is read from the model (evaluate, errors: the pitch it was trained at) or else estimated from its red cells", HelpName = "SOURCE=UM_PER_PX;..." };
 
     public static Option<string[]> Set() =>
         new("--set") { Description = $"overrides a profile value ({ExperimentProfile.SettingNames}); repeatable", HelpName = "KEY=VALUE" };

@@ -13,6 +13,9 @@ namespace MarrowDiff.Cli.Commands;
 /// <summary><c>marrow evaluate</c>: a saved model scored on a dataset, metrics as JSON.</summary>
 internal static class EvaluateCommand
 {
+    /// <summary>Written beside the metrics file: one row a scored cell (<see cref="CellPredictions"/>).</summary>
+    public const string PredictionsFile = "predictions.csv";
+
     public static Command Create()
     {
         var modelDir = new Option<string>("--model") { Description = "a saved model folder", Required = true, HelpName = "DIR" };
@@ -52,6 +55,10 @@ internal static class EvaluateCommand
             json["part"] = which;
             json["images"] = set.Count;
             json["excluded_other_labels"] = dataset.OtherCounts;
+            // Each cell's answer beside the metrics, in the real Table 1's columns, so a wrong cell can be looked up.
+            string perCell = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, PredictionsFile);
+            json["predictions"] = perCell;
+            CellPredictions.From(predictions).Save(perCell);
             AtomicFile.WriteAllText(file, JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{set.Count} images: accuracy {100 * metrics.Accuracy:0.00}% (95% CI {100 * accLow:0.0}–{100 * accHigh:0.0}, Wilson), macro F1 {100 * metrics.MacroF1:0.00}% " +

@@ -266,7 +266,8 @@ public sealed class Experiment
         else AtomicFile.WriteAllText(checkpointKey, key.ToJson());
         var (network, history) = new Trainer(config) { StartFrom = startFrom }.Train(train, normalisation, validation, checkpoint, name, Progress, cancel);
         var card = new ModelCard(train.Variant.Name, config, Profile.Name, Prep.Provenance.Data, _dataFingerprint, Prep.Split.File ?? "", train.Count,
-                                 key.HeldOutFold, Prep.Provenance.Commit, Prep.Provenance.Synthetic, key.Outputs);
+                                 key.HeldOutFold, Prep.Provenance.Commit, Prep.Provenance.Synthetic, key.Outputs,
+                                 Prep.Tiles.Scales.Count == 0 ? null : Prep.Tiles.Scales.Values.ToDictionary(v => v.Source, v => v.PitchUm, StringComparer.Ordinal));
         var model = new TrainedModel(network, normalisation, card, history);
         model.Save(folder, Profile.ToJson(), extraFiles: new Dictionary<string, string> { [ModelKey.FileName] = key.ToJson() });
         File.Delete(checkpoint);

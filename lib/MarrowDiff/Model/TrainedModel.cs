@@ -10,8 +10,12 @@ namespace MarrowDiff.Model;
 /// <param name="DataFingerprint">SHA-256 over the training data's cells and labels, tiles and pitches.</param>
 /// <param name="Outputs">The class of each network output; absent for the 10-class task (C1…C10), two classes for a
 /// dual-stage local model.</param>
+/// <param name="Pitches">The pixel pitch (µm per pixel) each source's crops were read at in training, by source: what
+/// scoring a new folder of a known source needs when its own images cannot say (Matek's crops have no whole red cell).
+/// Null for data already at the project's pitch (the phantom, 96-px patches).</param>
 public sealed record ModelCard(string Variant, TrainingConfig Config, string Profile, string Data, string DataFingerprint, string Split,
-                               int TrainingImages, int? ValidationFold, string Commit, bool Synthetic, IReadOnlyList<CellClass>? Outputs = null);
+                               int TrainingImages, int? ValidationFold, string Commit, bool Synthetic, IReadOnlyList<CellClass>? Outputs = null,
+                               IReadOnlyDictionary<string, double>? Pitches = null);
 
 /// <summary>Anything that gives softmax probabilities for a set of cell images: a trained model, or the dual-stage
 /// combination of two. The error analyses take this, so they work on either, and on models built for tests.</summary>

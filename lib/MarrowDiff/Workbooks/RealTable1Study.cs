@@ -4,6 +4,8 @@ using MarrowDiff.Data;
 using MarrowDiff.Evaluation;
 using MarrowDiff.Experiments;
 using MarrowDiff.Model;
+using MarrowDiff.Preparation;
+using MarrowDiff.Reports;
 using MarrowDiff.Training;
 
 namespace MarrowDiff.Workbooks;
@@ -73,6 +75,37 @@ public static class RealTable1Study
 
     private static string Line(string variant, int images, double seconds, string file) =>
         Csv.Line(variant, images, (seconds / 60).ToString("0.0", CultureInfo.InvariantCulture), file);
+
+    /// <summary>Where the project keeps a task's table: <c>figures/table1-real-{pbc|all}</c> (.md, .csv, .png), its
+    /// predictions in the folder of that name with <c>-predictions</c>.</summary>
+    public static string BasePath(RealTable1Task task) => Path.Combine(Workbook.FiguresRoot, $"table1-real-{Slug(task)}");
+
+    /// <summary>The committed table of <paramref name="task"/>, rebuilt from its saved predictions (no training).</summary>
+    public static PairedTable1 Committed(RealTable1Task task, int seed = 2017) => Load(BasePath(task) + "-predictions", Name(task), seed);
+
+    /// <summary>
+    /// The paper's Fig 6 on real cells: the test cells <paramref name="row"/>'s model got wrong, most confident first, each
+    /// as the network saw it with its softmax bars. The answers come from the saved predictions; the pictures from the
+    /// data folder (<paramref name="study"/>), which must hold every cell the predictions name.
+    /// </summary>
+    public static HtmlView WrongCells(RealDataStudy study, RealTable1Task task, PairedTable1Row row, int max = 12)
+    {
+        Func<CellImage, bool> keep = task == RealTable1Task.Pbc ? RealDataStudy.IsPbcNeutrophil : _ => true;
+        var (prep, _) = study.Prepare(Name(task), keep, progress: null);
+        var byId = prep.Split.Test.GroupBy(c => c.CellId).ToDictionary(g => g.Key, g => g.First());
+        var p = row.Predictions;
+        var cells = p.Cells.Select(c => byId.TryGetValue(c.Cell, out var cell) ? cell
+            : throw new InvalidDataException($"{row.Variant}: test cell {c.Cell} of the saved predictions is not a test cell of {study.Data} (another folder or split)")).ToList();
+        var set = SampleSet.Original(prep.Tiles, cells, "test set");
+        if (!set.Outputs.SequenceEqual(p.Outputs)) set = set.Restrict(p.Outputs);
+        var probabilities = new float[p.Count, p.Outputs.Count];
+        for (int i = 0; i < p.Count; i++)
+            for (int k = 0; k < p.Outputs.Count; k++) probabilities[i, k] = p.Cells[i].Probabilities[k];
+        var predictions = new Predictions(row.Variant, set, probabilities);
+        var wrong = predictions.Wrong;
+        return AnalysisFigures.GalleryHtml(predictions, wrong.Take(max).ToList(),
+            $"Fig 6 on real cells: {Math.Min(max, wrong.Count)} of the {wrong.Count} test cells {row.Variant} got wrong ({Name(task)}), most confident first; bars: its softmax");
+    }
 
     /// <summary>The table from a folder written by <see cref="Run"/>: no model, no image, no training.</summary>
     public static PairedTable1 Load(string folder, string task, int seed)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using MarrowDiff.Cli;
+using MarrowDiff.Experiments;
 using MarrowDiff.Model;
 using MarrowDiff.Tests.Preparation;
 using MarrowDiff.Training;
@@ -63,6 +64,28 @@ public class TrainCommandTests(PreparedPhantomFixture fx) : IClassFixture<Prepar
         Assert.InRange(json.RootElement.GetProperty("macro_f1").GetDouble(), 0, 1);
         Assert.True(json.RootElement.GetProperty("images").GetInt32() > 0);
         Assert.Matches(@"accuracy [0-9.]+% \(95% CI [0-9.]+–[0-9.]+, Wilson\), macro F1 [0-9.]+% \(95% CI [0-9.]+–[0-9.]+, bootstrap over cells\)", evalOutput);
+        // Each cell's answer beside the metrics, and the metrics follow from it.
+        string perCell = Path.Combine(fx.Root, "predictions.csv");
+        Assert.Equal(perCell, json.RootElement.GetProperty("predictions").GetString());
+        var answers = MarrowDiff.Evaluation.CellPredictions.Load(perCell);
+        Assert.Equal(json.RootElement.GetProperty("images").GetInt32(), answers.Count);
+        Assert.Equal(json.RootElement.GetProperty("macro_f1").GetDouble(), answers.Metrics.MacroF1, 12);
+        Assert.Equal(json.RootElement.GetProperty("accuracy").GetDouble(), answers.Metrics.Accuracy, 12);
+    }
+
+    [Fact]
+    public void Evaluate_TakesEachSourcesPitch_FromPitchFirst_ThenFromTheModel()
+    {
+        var card = new ModelCard("OG", ExperimentProfile.Real.Training(ExperimentProfile.Real.Grid[0]), "real", "d", "", "", 1, null, "", false,
+                                 Pitches: new Dictionary<string, double> { ["PBC"] = 0.1, ["Matek"] = 0.2 });
+        var both = MarrowDiff.Cli.Commands.CellsToScore.Pitches(card, "PBC=0.15");
+        Assert.Equal(0.15, both["PBC"]);
+        Assert.Equal(0.2, both["Matek"]);
+        Assert.Equal(2, both.Count); // any other source is left to the red cells
+        Assert.Empty(MarrowDiff.Cli.Commands.CellsToScore.Pitches(card with { Pitches = null }, null));
+        // The card carries them through its JSON (model.json).
+        var back = JsonSerializer.Deserialize<ModelCard>(JsonSerializer.Serialize(card))!;
+        Assert.Equal(card.Pitches, back.Pitches);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
 using MarrowDiff.Workbooks;
@@ -178,10 +179,19 @@ public sealed class CellDatasetLoaderTests : IDisposable
         // The development subset sits beside the checkout on the developers' machines and in CI; elsewhere: skipped, said.
         Skip.IfNot(Directory.Exists(shared), $"the real development subset is not at {shared}");
         CellDataset ds = CellDatasetLoader.Load(shared, BadFilePolicy.Stop, verifyImages: false);
-        Assert.Equal(1360, ds.Cells.Count);
-        Assert.Equal(150, ds.ClassCounts[CellClass.BandNeutrophil]);
-        Assert.Equal(300, ds.ClassCounts[CellClass.Promyelocyte]);
-        Assert.Equal(new Dictionary<string, int> { ["EOS"] = 15, ["ERB"] = 100, ["LYT"] = 15, ["MON"] = 15, ["NIF"] = 15 }, ds.OtherCounts);
+        // The folder's own manifest says what each file is (it grew from 1,360 to 4,046 images; it may grow again): the
+        // loader must find every listed file and map it to the manifest's class, whatever the counts are.
+        var manifest = Csv.Parse(File.ReadAllText(Path.Combine(shared, "manifest.csv")));
+        int column = Array.IndexOf(manifest[0], "mapped_class");
+        var listed = manifest.Skip(1).Where(r => r.Length > column).Select(r => r[column]).ToList();
+        Assert.Equal(listed.Count, ds.Cells.Count);
+        foreach (var c in CellTaxonomy.All)
+            Assert.Equal(listed.Count(m => m == c.SnakeName()), ds.ClassCounts[c]);
+        Assert.Equal(listed.Where(m => m.StartsWith("other:", StringComparison.Ordinal)).GroupBy(m => m["other:".Length..]).ToDictionary(g => g.Key, g => g.Count()),
+                     ds.OtherCounts);
+        Assert.True(ds.Cells.Count >= 4046, $"{ds.Cells.Count} cells: the folder of 2026-12-04 has 4,046");
+        Assert.Equal(600, ds.ClassCounts[CellClass.BandNeutrophil]);
+        Assert.Equal(189 + 297, ds.ClassCounts[CellClass.Promyelocyte]); // PBC's PMY and Matek's PMO
         Assert.All(CellTaxonomy.All.Take(4), c => Assert.Equal(0, ds.ClassCounts[c])); // no staged erythroid cells in either source
     }
 }
