@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using TorchSharp;
 using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Evaluation;

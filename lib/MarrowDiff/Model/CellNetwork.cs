@@ -1,5 +1,4 @@
 using MarrowDiff.Preparation;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MarrowDiff.Model;

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;

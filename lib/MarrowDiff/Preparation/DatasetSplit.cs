@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text;
 using MarrowDiff.Core;
 using MarrowDiff.Data;
-using MarrowDiff.Torch;
 
 namespace MarrowDiff.Preparation;
 

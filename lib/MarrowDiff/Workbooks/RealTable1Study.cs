@@ -2,7 +2,6 @@ using System.Globalization;
 using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Evaluation;
-using MarrowDiff.Experiments;
 using MarrowDiff.Model;
 using MarrowDiff.Preparation;
 using MarrowDiff.Reports;

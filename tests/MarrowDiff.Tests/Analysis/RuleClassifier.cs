@@ -2,8 +2,6 @@ using MarrowDiff.Data;
 using MarrowDiff.Imaging;
 using MarrowDiff.Model;
 using MarrowDiff.Preparation;
-using MarrowDiff.Reports;
-using MarrowDiff.Training;
 
 namespace MarrowDiff.Tests.Analysis;
 

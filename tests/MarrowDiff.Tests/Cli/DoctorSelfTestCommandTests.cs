@@ -1,7 +1,3 @@
-using MarrowDiff.Model;
-using MarrowDiff.Torch;
-using MarrowDiff.Training;
-using static TorchSharp.torch;
 
 namespace MarrowDiff.Tests.Cli;
 

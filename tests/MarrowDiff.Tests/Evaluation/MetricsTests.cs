@@ -1,7 +1,4 @@
 using MarrowDiff.Evaluation;
-using MarrowDiff.Reports;
-using MarrowDiff.Torch;
-using static TorchSharp.torch;
 
 namespace MarrowDiff.Tests.Evaluation;
 

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using MarrowDiff.Data;
 using MarrowDiff.Experiments;
-using MarrowDiff.Model;
 using MarrowDiff.Tests.Preparation;
 
 namespace MarrowDiff.Tests.Experiments;

@@ -1,4 +1,3 @@
-using MarrowDiff.Evaluation;
 using MarrowDiff.Model;
 
 namespace MarrowDiff.Tests.Model;

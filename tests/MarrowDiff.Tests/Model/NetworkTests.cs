@@ -1,4 +1,3 @@
-using MarrowDiff.Evaluation;
 using MarrowDiff.Model;
 using MarrowDiff.Torch;
 using static TorchSharp.torch;

@@ -2,7 +2,6 @@ using System.Text.Json;
 using MarrowDiff.Experiments;
 using MarrowDiff.Model;
 using MarrowDiff.Torch;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MarrowDiff.Tests.Model;

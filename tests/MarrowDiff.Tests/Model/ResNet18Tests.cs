@@ -4,7 +4,6 @@ using MarrowDiff.Preparation;
 using MarrowDiff.Torch;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MarrowDiff.Tests.Model;

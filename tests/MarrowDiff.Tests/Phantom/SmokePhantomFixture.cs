@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using MarrowDiff.Data;
-using MarrowDiff.Imaging;
 using MarrowDiff.Phantom;
 
 namespace MarrowDiff.Tests.Phantom;

@@ -2,7 +2,6 @@ using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Phantom;
 using MarrowDiff.Preparation;
-using MarrowDiff.Torch;
 
 namespace MarrowDiff.Tests.Preparation;
 

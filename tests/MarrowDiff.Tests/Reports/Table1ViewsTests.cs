@@ -1,7 +1,4 @@
-using MarrowDiff.Model;
 using MarrowDiff.Reports;
-using MarrowDiff.Torch;
-using static TorchSharp.torch;
 
 namespace MarrowDiff.Tests.Reports;
 

@@ -1,7 +1,3 @@
-using System.Text.Json;
-using MarrowDiff.Model;
-using MarrowDiff.Phantom;
-using MarrowDiff.Training;
 
 namespace MarrowDiff.Tests.Training;
 

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using MarrowDiff.Model;
 using MarrowDiff.Phantom;
 

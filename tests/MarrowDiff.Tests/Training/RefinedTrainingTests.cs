@@ -6,7 +6,6 @@ using MarrowDiff.Imaging;
 using MarrowDiff.Model;
 using MarrowDiff.Preparation;
 using MarrowDiff.Training;
-using TorchSharp;
 
 namespace MarrowDiff.Tests.Training;
 

@@ -1,7 +1,4 @@
-using MarrowDiff.Imaging;
 using MarrowDiff.Model;
-using MarrowDiff.Preparation;
-using MarrowDiff.Torch;
 using MarrowDiff.Training;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;

@@ -1,11 +1,7 @@
 using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
-using MarrowDiff.Model;
 using MarrowDiff.Preparation;
-using MarrowDiff.Training;
-using TorchSharp.PyBridge;
-using TorchSharp;
 
 namespace MarrowDiff.Tests.Training;
 
