@@ -12,8 +12,6 @@ namespace MarrowDiff.Reports;
 /// two confusion matrices side by side, and the files saved for figures/.</summary>
 public static class DualStageViews
 {
-    private static string P(double v) => (100 * v).ToString("0.00", CultureInfo.InvariantCulture);
-
     /// <summary>Accuracy (with its Wilson interval), weighted and macro precision/recall/F1, and the pair's recalls.</summary>
     public static HtmlView MetricTable(this DualStageComparison d)
     {
@@ -21,8 +19,8 @@ public static class DualStageViews
         IReadOnlyList<object?> Row(Predictions p, string paper)
         {
             var m = p.Metrics;
-            return [p.Model, P(m.Accuracy), Table1Views.WilsonText(m.Accuracy, p.Count), P(m.WeightedPrecision), P(m.WeightedRecall), P(m.WeightedF1), P(m.MacroF1),
-                    P(m.PerClass[f].Recall), P(m.PerClass[s].Recall), paper];
+            return [p.Model, Percent.Of(m.Accuracy, 2), Table1Views.WilsonText(m.Accuracy, p.Count), Percent.Of(m.WeightedPrecision, 2), Percent.Of(m.WeightedRecall, 2), Percent.Of(m.WeightedF1, 2), Percent.Of(m.MacroF1, 2),
+                    Percent.Of(m.PerClass[f].Recall, 2), Percent.Of(m.PerClass[s].Recall, 2), paper];
         }
         bool paperPair = d.Pair == (CellClass.BandNeutrophil, CellClass.SegmentedNeutrophil);
         return HtmlView.Table($"Global model against the dual-stage CNN on the same {d.Global.Count} test cells (Fig 7) - {d.Caveat} - {d.Provenance.Stamp}",

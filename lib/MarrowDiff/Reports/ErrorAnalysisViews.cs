@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using MarrowDiff.Analysis;
 using MarrowDiff.Core;
@@ -17,8 +16,6 @@ namespace MarrowDiff.Reports;
 /// reliability diagram, the figures saved for figures/ and the self-contained HTML report.</summary>
 public static class ErrorAnalysisViews
 {
-    private static string P(double v) => (100 * v).ToString("0.0", CultureInfo.InvariantCulture);
-
     /// <summary>How many cells, how many wrong, and the most frequent confusions.</summary>
     public static HtmlView Summary(this ErrorAnalysis e)
     {
@@ -29,7 +26,7 @@ public static class ErrorAnalysisViews
         var calibration = Evaluation.Calibration.Of(p);
         return HtmlView.Table($"Errors of {p.Model} on {p.Set.Side} - {e.Caveat} - {e.Provenance.Stamp}",
             ["model", "cells", "wrong", "accuracy %", "mean confidence of wrong cells %", "ECE", "most frequent confusions (true as predicted)"],
-            [[p.Model, p.Count, wrong.Count, P(1 - (double)wrong.Count / p.Count), wrong.Count == 0 ? "" : P(wrong.Average(i => (double)p.Confidence(i))),
+            [[p.Model, p.Count, wrong.Count, Percent.Of(1 - (double)wrong.Count / p.Count), wrong.Count == 0 ? "" : Percent.Of(wrong.Average(i => (double)p.Confidence(i))),
               Math.Round(calibration.ExpectedCalibrationError, 4), string.Join("; ", pairs)]]);
     }
 
@@ -82,13 +79,13 @@ public static class ErrorAnalysisViews
     public static HtmlView RotationTable(this ErrorAnalysis e, IReadOnlyList<RotationInvariance> results) =>
         HtmlView.Table($"Rotation invariance on {results[0].Cells} test cells x 8 D4 images - {e.Caveat} - {e.Provenance.Stamp}",
             ["model", "agreement with the untransformed image %", "cells with all 8 agreeing %", "accuracy over the 8 images %"],
-            results.Select(r => (IReadOnlyList<object?>)[r.Model, P(r.Agreement), P(r.AllEight), P(r.Accuracy)]));
+            results.Select(r => (IReadOnlyList<object?>)[r.Model, Percent.Of(r.Agreement), Percent.Of(r.AllEight), Percent.Of(r.Accuracy)]));
 
     public static HtmlView LocationTable(this ErrorAnalysis e, IReadOnlyList<LocationInvariance> curves) =>
         HtmlView.Table($"Location invariance: same prediction % (correct %) by shift; {curves[0].Cells} test cells, {curves[0].CellsLeftOut} left out " +
                        $"(source image too small for the largest shift) - {e.Caveat} - {e.Provenance.Stamp}",
             ["model", .. curves[0].Points.Select(p => $"{p.Distance} px")],
-            curves.Select(c => (IReadOnlyList<object?>)[c.Model, .. c.Points.Select(p => $"{P(p.SamePrediction)} ({P(p.Correct)})")]));
+            curves.Select(c => (IReadOnlyList<object?>)[c.Model, .. c.Points.Select(p => $"{Percent.Of(p.SamePrediction)} ({Percent.Of(p.Correct)})")]));
 
     /// <summary>Reliability diagram: per confidence bin, accuracy against mean confidence; the diagonal is perfect calibration.</summary>
     public static GenericChart ReliabilityChart(this ErrorAnalysis e, IReadOnlyList<Calibration> calibrations)
@@ -111,7 +108,7 @@ public static class ErrorAnalysisViews
         HtmlView.Table($"Calibration: expected calibration error (10 bins) and the bins - {e.Caveat} - {e.Provenance.Stamp}",
             ["model", "ECE", .. calibrations[0].Bins.Select(b => $"{b.Low:0.0}-{b.High:0.0}")],
             calibrations.Select(c => (IReadOnlyList<object?>)[c.Model, Math.Round(c.ExpectedCalibrationError, 4),
-                .. c.Bins.Select(b => b.Count == 0 ? "" : $"{b.Count}: {P(b.Accuracy)}%")]));
+                .. c.Bins.Select(b => b.Count == 0 ? "" : $"{b.Count}: {Percent.Of(b.Accuracy)}%")]));
 
     // ------------------------------------------------------------------ files
 

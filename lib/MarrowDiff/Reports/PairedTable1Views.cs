@@ -12,7 +12,6 @@ namespace MarrowDiff.Reports;
 /// <summary>The real Table 1 (<see cref="PairedTable1"/>) as Markdown and CSV.</summary>
 public static class PairedTable1Views
 {
-    private static string P(double v) => (100 * v).ToString("0.0", CultureInfo.InvariantCulture);
     private static string Signed(double v) => (100 * v).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture);
     private static string Pv(double p) => p < 0.001 ? "<0.001" : p.ToString("0.000", CultureInfo.InvariantCulture);
 
@@ -28,8 +27,8 @@ public static class PairedTable1Views
 
     private static IEnumerable<string[]> Cells(PairedTable1 t) => t.Rows.Append(t.DualStage).Select(r => new[]
     {
-        r.Variant, r.TrainingImages.ToString(CultureInfo.InvariantCulture), P(r.Metrics.Accuracy), $"{P(r.AccuracyInterval.Low)}-{P(r.AccuracyInterval.High)}",
-        P(r.Metrics.MacroF1), $"{P(r.MacroF1Interval.Low)}-{P(r.MacroF1Interval.High)}",
+        r.Variant, r.TrainingImages.ToString(CultureInfo.InvariantCulture), Percent.Of(r.Metrics.Accuracy), $"{Percent.Of(r.AccuracyInterval.Low)}-{Percent.Of(r.AccuracyInterval.High)}",
+        Percent.Of(r.Metrics.MacroF1), $"{Percent.Of(r.MacroF1Interval.Low)}-{Percent.Of(r.MacroF1Interval.High)}",
         Mc(r.AgainstOG), Diff(r.AgainstOG), Mc(r.AgainstPrevious), Diff(r.AgainstPrevious),
     });
 
@@ -66,13 +65,13 @@ public static class PairedTable1Views
         md.Append("\nF1 % per class:\n\n| training set | ").Append(string.Join(" | ", t.Rows[0].Metrics.Classes.Where((_, i) => t.Rows[0].Metrics.PerClass[i].Support > 0))).Append(" |\n|---|")
           .Append(string.Concat(Enumerable.Repeat("---|", t.Rows[0].Metrics.PerClass.Count(c => c.Support > 0)))).Append('\n');
         foreach (var r in t.Rows.Append(t.DualStage))
-            md.Append("| ").Append(r.Variant).Append(" | ").Append(string.Join(" | ", r.Metrics.PerClass.Where(c => c.Support > 0).Select(c => P(c.F1)))).Append(" |\n");
+            md.Append("| ").Append(r.Variant).Append(" | ").Append(string.Join(" | ", r.Metrics.PerClass.Where(c => c.Support > 0).Select(c => Percent.Of(c.F1)))).Append(" |\n");
         if (t.Sources.Count > 1)
         {
             md.Append("\nMacro F1 % by source (the classes each source has):\n\n| training set | ").Append(string.Join(" | ", t.Sources)).Append(" |\n|---|")
               .Append(string.Concat(Enumerable.Repeat("---|", t.Sources.Count))).Append('\n');
             foreach (var r in t.Rows.Append(t.DualStage))
-                md.Append("| ").Append(r.Variant).Append(" | ").Append(string.Join(" | ", t.Sources.Select(s => P(r.Predictions.OfSource(s).Metrics.MacroF1)))).Append(" |\n");
+                md.Append("| ").Append(r.Variant).Append(" | ").Append(string.Join(" | ", t.Sources.Select(s => Percent.Of(r.Predictions.OfSource(s).Metrics.MacroF1)))).Append(" |\n");
         }
         return md.ToString();
     }

@@ -9,20 +9,18 @@ namespace MarrowDiff.Reports;
 /// <summary>Table 1 as a person reads it: an HTML table in a notebook, CSV and Markdown files, and Fig 4B beside them.</summary>
 public static class Table1Views
 {
-    private static string P(double v) => (100 * v).ToString("0.00", CultureInfo.InvariantCulture);
-
     /// <summary>"60.40-76.70": the Wilson 95% interval of an accuracy over <paramref name="n"/> cells, in percent.</summary>
     public static string WilsonText(double p, int n)
     {
         var (low, high) = Intervals.Wilson(p, n);
-        return $"{P(low)}-{P(high)}";
+        return $"{Percent.Of(low, 2)}-{Percent.Of(high, 2)}";
     }
 
     private static IEnumerable<string[]> Cells(Table1 table) => table.Rows.Select((r, i) => new[]
     {
-        r.Variant, r.TrainingImages.ToString(CultureInfo.InvariantCulture), P(r.Metrics.Accuracy), WilsonText(r.Metrics.Accuracy, table.TestImages), P(r.Metrics.WeightedPrecision), P(r.Metrics.WeightedRecall),
-        P(r.Metrics.WeightedF1), P(r.Metrics.MacroF1),
-        i < Table1.PaperRows.Length ? $"{Table1.PaperRows[i].Variant} ({Table1.PaperRows[i].Images:N0})" : "", i < Table1.PaperRows.Length ? P(Table1.PaperRows[i].Accuracy) : "",
+        r.Variant, r.TrainingImages.ToString(CultureInfo.InvariantCulture), Percent.Of(r.Metrics.Accuracy, 2), WilsonText(r.Metrics.Accuracy, table.TestImages), Percent.Of(r.Metrics.WeightedPrecision, 2), Percent.Of(r.Metrics.WeightedRecall, 2),
+        Percent.Of(r.Metrics.WeightedF1, 2), Percent.Of(r.Metrics.MacroF1, 2),
+        i < Table1.PaperRows.Length ? $"{Table1.PaperRows[i].Variant} ({Table1.PaperRows[i].Images:N0})" : "", i < Table1.PaperRows.Length ? Percent.Of(Table1.PaperRows[i].Accuracy, 2) : "",
     });
 
     private static readonly string[] Header = ["training set", "training images", "accuracy %", "accuracy 95% CI", "precision % (weighted)", "recall % (weighted)", "F1 % (weighted)", "F1 % (macro)", "paper's set (images)", "paper's accuracy %"];

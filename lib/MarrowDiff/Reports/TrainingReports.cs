@@ -14,11 +14,9 @@ namespace MarrowDiff.Reports;
 /// confusion matrix (Fig 4B). Each carries the provenance and the profile's caveat.</summary>
 public static class TrainingReports
 {
-    private static string P(double v) => (100 * v).ToString("0.0", CultureInfo.InvariantCulture);
-
     public static HtmlView CrossValidationTable(CrossValidationResult cv, Provenance provenance, ExperimentProfile profile)
     {
-        var rows = cv.Rows.Select(r => (IReadOnlyList<object?>)[r.Hyper.ToString(), .. r.FoldAccuracy.Select(P), P(r.Mean), r.Hyper == cv.Chosen ? "chosen" : ""]);
+        var rows = cv.Rows.Select(r => (IReadOnlyList<object?>)[r.Hyper.ToString(), .. r.FoldAccuracy.Select(a => Percent.Of(a)), Percent.Of(r.Mean), r.Hyper == cv.Chosen ? "chosen" : ""]);
         return HtmlView.Table($"Five-fold cross-validation on {cv.Variant}, {cv.Epochs} epochs per run: validation accuracy % per fold - {profile.Caveat} - {provenance.Stamp}",
             ["hyper-parameters", "fold 1", "fold 2", "fold 3", "fold 4", "fold 5", "mean", ""], rows);
     }
@@ -88,7 +86,7 @@ public static class TrainingReports
     /// <summary>Per-class precision and recall of one model.</summary>
     public static HtmlView PerClass(Table1Row row, Provenance provenance, ExperimentProfile profile) =>
         HtmlView.Table($"{row.Variant} per class on the test set - {profile.Caveat} - {provenance.Stamp}", ["class", "support", "precision %", "recall %", "F1 %"],
-            row.Metrics.Classes.Select((c, i) => (IReadOnlyList<object?>)[c, row.Metrics.PerClass[i].Support, P(row.Metrics.PerClass[i].Precision), P(row.Metrics.PerClass[i].Recall), P(row.Metrics.PerClass[i].F1)])
+            row.Metrics.Classes.Select((c, i) => (IReadOnlyList<object?>)[c, row.Metrics.PerClass[i].Support, Percent.Of(row.Metrics.PerClass[i].Precision), Percent.Of(row.Metrics.PerClass[i].Recall), Percent.Of(row.Metrics.PerClass[i].F1)])
                .Where((_, i) => row.Metrics.PerClass[i].Support > 0));
 
     /// <summary>Epoch time against the time spent inside training steps: if data loading made training wait, the
@@ -98,7 +96,7 @@ public static class TrainingReports
             models.Select(m =>
             {
                 double epoch = m.History.Sum(h => h.Seconds), steps = m.History.Sum(h => h.StepSeconds);
-                return (IReadOnlyList<object?>)[m.Card.Variant, m.History.Count, Math.Round(epoch, 1), Math.Round(steps, 1), P(1 - steps / epoch)];
+                return (IReadOnlyList<object?>)[m.Card.Variant, m.History.Count, Math.Round(epoch, 1), Math.Round(steps, 1), Percent.Of(1 - steps / epoch)];
             }));
 
     /// <summary>Fig 4B as a PNG for figures/ (ScottPlot, 300 dpi): each true class's row shaded by the share of its

@@ -72,11 +72,10 @@ public sealed class PhantomCountStudy
         int inside = Truth.Count(t => t.Inside);
         return HtmlView.Table($"Counted differential against the phantom's truth: {inside} of {Truth.Count} true percentages inside their exact 95% interval - {Provenance.Stamp}",
             ["class", "true cells", "true %", "counted", "counted %", "95% interval %", "truth inside"],
-            Truth.Select(t => (IReadOnlyList<object?>)[$"{t.Class.Code()} {t.Class.DisplayName()}", t.TrueCount, P(t.TrueShare), t.Counted.Count, P(t.Counted.Share),
-                                                       $"{P(t.Counted.Low)}-{P(t.Counted.High)}", t.Inside ? "yes" : "NO"]));
+            Truth.Select(t => (IReadOnlyList<object?>)[$"{t.Class.Code()} {t.Class.DisplayName()}", t.TrueCount, Percent.Of(t.TrueShare), t.Counted.Count, Percent.Of(t.Counted.Share),
+                                                       $"{Percent.Of(t.Counted.Low)}-{Percent.Of(t.Counted.High)}", t.Inside ? "yes" : "NO"]));
     }
 
-    private static string P(double v) => (100 * v).ToString("0.0", CultureInfo.InvariantCulture);
 
     /// <summary>Writes the count's chart, its first field and the review queue as PNGs, and the truth table as
     /// Markdown, to <paramref name="folder"/> (<c>08-…-phantom-&lt;size&gt;-seed&lt;seed&gt;</c>): synthetic, so safe to keep.</summary>

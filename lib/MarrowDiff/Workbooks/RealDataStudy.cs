@@ -240,8 +240,8 @@ public sealed class RealDataStudy
         {
             var m = ClassificationMetrics.From(idx.Select(i => p.Truth[i]).ToList(), idx.Select(i => p.Predicted[i]).ToList(), p.Classes.Select(c => c.Label()).ToList());
             var present = Enumerable.Range(0, p.Classes.Count).Where(c => m.PerClass[c].Support > 0).ToList();
-            rows.Add([name, idx.Count, P(m.Accuracy), Table1Views.WilsonText(m.Accuracy, idx.Count), P(m.MacroF1),
-                      string.Join(", ", present.Select(c => $"{p.Classes[c].Code()} {P(m.PerClass[c].F1)}"))]);
+            rows.Add([name, idx.Count, Percent.Of(m.Accuracy), Table1Views.WilsonText(m.Accuracy, idx.Count), Percent.Of(m.MacroF1),
+                      string.Join(", ", present.Select(c => $"{p.Classes[c].Code()} {Percent.Of(m.PerClass[c].F1)}"))]);
         }
         double minutes = task.Model.TrainingSeconds / 60;
         bool several = task.Model is FoldEnsemble { Members.Count: > 1 };
@@ -265,23 +265,23 @@ public sealed class RealDataStudy
         {
             var m = folds.PerFold[k];
             var member = folds.Ensemble.Members[k];
-            rows.Add([$"fold {k + 1} (model {k + 1})", folds.HeldOut[k].Count, P(m.Accuracy), Table1Views.WilsonText(m.Accuracy, folds.HeldOut[k].Count), P(m.MacroF1), "",
+            rows.Add([$"fold {k + 1} (model {k + 1})", folds.HeldOut[k].Count, Percent.Of(m.Accuracy), Table1Views.WilsonText(m.Accuracy, folds.HeldOut[k].Count), Percent.Of(m.MacroF1), "",
                       Minutes(member.TrainingSeconds)]);
         }
         var pooled = folds.Pooled;
         int n = folds.HeldOut.Sum(p => p.Count);
-        rows.Add(["cross-validation, pooled", n, P(pooled.Accuracy), Table1Views.WilsonText(pooled.Accuracy, n), P(pooled.MacroF1), Range(folds.PooledMacroF1Interval(Seed)),
+        rows.Add(["cross-validation, pooled", n, Percent.Of(pooled.Accuracy), Table1Views.WilsonText(pooled.Accuracy, n), Percent.Of(pooled.MacroF1), Range(folds.PooledMacroF1Interval(Seed)),
                   Minutes(folds.Ensemble.TrainingSeconds) + (task.Experiment.Profile.SideBySide ? " (added; trained side by side)" : "")]);
         var test = task.Test.Metrics;
         bool final = task.Model is TrainedModel;
-        rows.Add([final ? "test: the final model (all five folds, alone)" : $"test: the {folds.HeldOut.Count} models together", task.Test.Count, P(test.Accuracy),
-                  Table1Views.WilsonText(test.Accuracy, task.Test.Count), P(test.MacroF1),
+        rows.Add([final ? "test: the final model (all five folds, alone)" : $"test: the {folds.HeldOut.Count} models together", task.Test.Count, Percent.Of(test.Accuracy),
+                  Table1Views.WilsonText(test.Accuracy, task.Test.Count), Percent.Of(test.MacroF1),
                   Range(Intervals.BootstrapMacroF1(task.Test.Truth, task.Test.Predicted, test.Classes.Count, Seed)), final ? Minutes(task.Model.TrainingSeconds) : "(no training)"]);
         return HtmlView.Table($"{task.Name}: {folds.HeldOut.Count}-fold cross-validation of the recipe, and {(final ? "the final model" : "the fold ensemble")} on the test cells - {Caveat} - {task.Prep.Provenance.Stamp}",
             ["cells", "n", "accuracy %", "95% CI (Wilson)", "macro F1 %", "95% CI (bootstrap)", "training (min)"], rows);
 
         static string Minutes(double seconds) => (seconds / 60).ToString("0.0", CultureInfo.InvariantCulture);
-        static string Range((double Low, double High) r) => $"{P(r.Low)}-{P(r.High)}";
+        static string Range((double Low, double High) r) => $"{Percent.Of(r.Low)}-{Percent.Of(r.High)}";
     }
 
     /// <summary>The band/segmented dual stage on a task (PBC's five-stage series): local model and McNemar.</summary>
@@ -295,5 +295,4 @@ public sealed class RealDataStudy
         return task.Experiment.CompareDualStage(task.Model, local);
     }
 
-    private static string P(double v) => (100 * v).ToString("0.0", CultureInfo.InvariantCulture);
 }

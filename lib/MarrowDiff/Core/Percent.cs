@@ -1,0 +1,12 @@
+using System.Globalization;
+
+namespace MarrowDiff.Core;
+
+/// <summary>The one way a share is written as a percentage in tables, notes and figures: invariant culture, so a table
+/// reads the same on every machine, and a fixed count of decimals, so columns line up.</summary>
+public static class Percent
+{
+    /// <summary>0.9568 → "95.7" (or "95.68" with <paramref name="decimals"/> 2).</summary>
+    public static string Of(double share, int decimals = 1) =>
+        (100 * share).ToString(decimals switch { 0 => "0", 1 => "0.0", 2 => "0.00", _ => "0." + new string('0', decimals) }, CultureInfo.InvariantCulture);
+}
