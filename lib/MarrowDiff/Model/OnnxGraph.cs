@@ -22,7 +22,14 @@ internal sealed class OnnxGraph
     public static OnnxGraph Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: ONNX model not found", path);
-        byte[] b = File.ReadAllBytes(path);
+        return Read(File.ReadAllBytes(path), path);
+    }
+
+    /// <summary>Reads an ONNX model's bytes; <paramref name="path"/> names it in errors. Every damage ends in an
+    /// <see cref="InvalidDataException"/> naming it: each length is checked against the message that holds it before
+    /// the read position moves, so a corrupt length can neither run past the end nor send the reader backwards.</summary>
+    internal static OnnxGraph Read(byte[] b, string path)
+    {
         try { return Parse(b, path); }
         catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or InvalidOperationException or OverflowException
                                        or InvalidDataException && !e.Message.StartsWith(path, StringComparison.Ordinal))
@@ -80,29 +87,42 @@ internal sealed class OnnxGraph
     private static List<(int F, int S, int L, ulong V)> Fields(byte[] b, int s, int len)
     {
         var r = new List<(int, int, int, ulong)>();
+        if (s < 0 || len < 0 || len > b.Length - s) throw new InvalidDataException($"a field of {len} bytes at byte {s} runs past the end of the file ({b.Length} bytes)");
         int i = s, end = s + len;
-        if (s < 0 || end > b.Length) throw new InvalidDataException($"a field runs past the end of the file (byte {end} of {b.Length})");
         while (i < end)
         {
-            ulong key = Varint(b, ref i);
+            ulong key = Varint(b, ref i, end);
+            if (key >> 3 is 0 or > int.MaxValue) throw new InvalidDataException($"protobuf field number {key >> 3} at byte {i}");
             int f = (int)(key >> 3), w = (int)(key & 7);
             switch (w)
             {
-                case 0: r.Add((f, i, 0, Varint(b, ref i))); break;
-                case 1: r.Add((f, i, 0, BitConverter.ToUInt64(b, i))); i += 8; break;
-                case 5: r.Add((f, i, 0, BitConverter.ToUInt32(b, i))); i += 4; break;
-                case 2: int l = (int)Varint(b, ref i); r.Add((f, i, l, 0)); i += l; break;
+                case 0: r.Add((f, i, 0, Varint(b, ref i, end))); break;
+                case 1: Need(8); r.Add((f, i, 0, BitConverter.ToUInt64(b, i))); i += 8; break;
+                case 5: Need(4); r.Add((f, i, 0, BitConverter.ToUInt32(b, i))); i += 4; break;
+                case 2:
+                    // Unsigned and against what is left of this message: a length from a damaged file is never cast
+                    // to a negative int that would move the read position backwards (and loop).
+                    ulong l = Varint(b, ref i, end);
+                    if (l > (ulong)(end - i)) throw new InvalidDataException($"a field of {l} bytes at byte {i} runs past its message's end (byte {end})");
+                    r.Add((f, i, (int)l, 0)); i += (int)l; break;
                 default: throw new InvalidDataException($"protobuf wire type {w} at byte {i}");
             }
         }
         return r;
+
+        void Need(int bytes)
+        {
+            if (bytes > end - i) throw new InvalidDataException($"a {8 * bytes}-bit field at byte {i} runs past its message's end (byte {end})");
+        }
     }
 
-    private static ulong Varint(byte[] b, ref int i)
+    // A varint ends inside its message (before end) and within 10 bytes; the position only moves forward.
+    private static ulong Varint(byte[] b, ref int i, int end)
     {
         ulong v = 0;
         for (int shift = 0; shift < 64; shift += 7)
         {
+            if (i >= end) throw new InvalidDataException($"a varint runs past its message's end (byte {end})");
             byte x = b[i++];
             v |= (ulong)(x & 0x7f) << shift;
             if (x < 0x80) return v;
@@ -112,8 +132,8 @@ internal sealed class OnnxGraph
 
     private static IEnumerable<long> Varints(byte[] b, int s, int l)
     {
-        var r = new List<long>(); int i = s;
-        while (i < s + l) r.Add((long)Varint(b, ref i));
+        var r = new List<long>(); int i = s, end = s + l;
+        while (i < end) r.Add((long)Varint(b, ref i, end));
         return r;
     }
 }

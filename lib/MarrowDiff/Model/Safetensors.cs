@@ -59,9 +59,13 @@ public static class Safetensors
     }
 
     /// <summary>Reads a safetensors file: its metadata and its tensors (on the CPU; the caller disposes them).</summary>
-    public static (IReadOnlyDictionary<string, string> Metadata, Dictionary<string, Tensor> Tensors) Load(string path)
+    public static (IReadOnlyDictionary<string, string> Metadata, Dictionary<string, Tensor> Tensors) Load(string path) => Load(File.ReadAllBytes(path), path);
+
+    /// <summary>Reads a safetensors file's bytes; <paramref name="path"/> names it in errors. Any damage ends in an
+    /// <see cref="InvalidDataException"/>: offsets and sizes are checked in 64-bit checked arithmetic against the data
+    /// that is there before any is cast to an int or read.</summary>
+    internal static (IReadOnlyDictionary<string, string> Metadata, Dictionary<string, Tensor> Tensors) Load(byte[] file, string path)
     {
-        byte[] file = File.ReadAllBytes(path);
         if (file.AsSpan().StartsWith("MARROWT1"u8))
             throw new InvalidDataException($"{path}: a tensor archive of an older MarrowDiff (before safetensors checkpoints); delete it and run again");
         if (file.Length < 8) throw new InvalidDataException($"{path}: {file.Length} bytes, too short for a safetensors file");
@@ -90,16 +94,21 @@ public static class Safetensors
                     long[] offsets = entry.Value.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt64()).ToArray();
                     int size = dtype switch { "F32" => 4, "I64" => 8, _ => throw new InvalidDataException($"{path}: tensor '{entry.Name}' has dtype {dtype}; only F32 and I64 are read") };
                     long count = shape.Aggregate(1L, (a, b) => b < 0 ? throw new InvalidDataException($"{path}: tensor '{entry.Name}' has a negative dimension") : checked(a * b));
-                    if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] - offsets[0] != count * size || dataStart + offsets[1] > file.Length)
+                    long dataBytes = file.Length - dataStart;
+                    // Each bound on its own, no sum that could wrap: start and end inside the data, in order, and the
+                    // length the shape asks for.
+                    if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] > dataBytes || offsets[1] - offsets[0] != checked(count * size))
                         throw new InvalidDataException($"{path}: tensor '{entry.Name}' ({dtype} [{string.Join(", ", shape)}]) at bytes {string.Join("-", offsets)} " +
-                                                       $"does not fit the {file.Length - dataStart} data bytes: truncated or damaged");
-                    var bytes = file.AsSpan(dataStart + (int)offsets[0], (int)(offsets[1] - offsets[0]));
+                                                       $"does not fit the {dataBytes} data bytes: truncated or damaged");
+                    if (tensors.ContainsKey(entry.Name)) throw new InvalidDataException($"{path}: tensor '{entry.Name}' is listed twice");
+                    var bytes = file.AsSpan(checked(dataStart + (int)offsets[0]), checked((int)(offsets[1] - offsets[0])));
                     tensors[entry.Name] = size == 4
                         ? tensor(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes).ToArray(), shape)
                         : tensor(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(bytes).ToArray(), shape);
                 }
             }
-            catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
+            catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or OverflowException or ArgumentException
+                                           or System.Runtime.InteropServices.ExternalException)
             {
                 foreach (var t in tensors.Values) t.Dispose();
                 throw new InvalidDataException($"{path}: malformed safetensors header ({e.Message})");
