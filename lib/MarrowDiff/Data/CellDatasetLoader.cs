@@ -135,7 +135,7 @@ public static class CellDatasetLoader
 
     private static List<CellImage> ReadManifest(string root, string manifest, Action<string, string> bad, List<string> notes, out List<FieldImage> fields)
     {
-        List<string[]> rows = Csv.Parse(File.ReadAllText(manifest));
+        List<string[]> rows = Csv.Parse(File.ReadAllText(manifest), manifest);
         if (rows.Count == 0) throw new InvalidDataException($"{manifest}: empty manifest");
         string[] header = rows[0].Select(h => h.Trim().ToLowerInvariant()).ToArray();
 
@@ -163,6 +163,9 @@ public static class CellDatasetLoader
 
             if (row.Length != header.Length) { bad($"{manifest}:{r + 1}", $"row has {row.Length} fields, header has {header.Length}"); continue; }
             string rel = Get(path);
+            // Inside the dataset or not read at all, and refused before the file is looked at: a manifest must not
+            // turn ../../etc/passwd into a cell, nor let the audit say whether such a file exists.
+            if (Outside(root, rel) is { } leaves) { bad($"{manifest}:{r + 1}", $"path '{rel}' {leaves}"); continue; }
             string file = Path.GetFullPath(Path.Combine(root, rel));
             listed.Add(file);
             if (!File.Exists(file)) { bad(file, $"listed in {ManifestName} (line {r + 1}) but missing"); continue; }
@@ -172,6 +175,7 @@ public static class CellDatasetLoader
                 continue;
             }
             if (Get(label).Length == 0) { bad(file, $"no label in {ManifestName} (line {r + 1})"); continue; }
+            if (Opt(field) is { } fieldRel && Outside(root, fieldRel) is { } fieldLeaves) { bad($"{manifest}:{r + 1}", $"field_path '{fieldRel}' {fieldLeaves}"); continue; }
             string? fieldPath = Opt(field) is { } fp ? Path.GetFullPath(Path.Combine(root, fp)) : null;
             cells.Add(new CellImage(file, CellLabel.Parse(Get(label)), Opt(id) ?? rel, Opt(source) is { } src ? PublicLayout.SourceName(src) : defaultSource,
                                     Opt(subject), Opt(slide), fieldPath, Int(cx), Int(cy),
@@ -181,6 +185,16 @@ public static class CellDatasetLoader
         notes.Add($"labels from {ManifestName}");
         if (unlisted > 0) notes.Add($"{unlisted} image file(s) under the root are not listed in {ManifestName} and were not read");
         return cells;
+    }
+
+    /// <summary>Why a manifest's <paramref name="relative"/> path is not a file of the dataset under <paramref name="root"/>
+    /// (absolute, or climbing out with ..), or null when it is.</summary>
+    private static string? Outside(string root, string relative)
+    {
+        if (Path.IsPathRooted(relative)) return "is absolute: a manifest names files relative to its dataset's folder";
+        string full = Path.GetFullPath(Path.Combine(root, relative));
+        string inside = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)) + Path.DirectorySeparatorChar;
+        return full.StartsWith(inside, StringComparison.Ordinal) ? null : "leaves the dataset's folder: a manifest names files inside it";
     }
 
     /// <summary>Pixel pitch (µm per pixel) stated by a dataset's <c>phantom.json</c> or <c>dataset.json</c>, if any.</summary>

@@ -172,6 +172,43 @@ public sealed class CellDatasetLoaderTests : IDisposable
         Assert.Contains("no images", e.Message);
     }
 
+    [Fact]
+    public void Load_Manifest_RefusesPathsThatLeaveTheDataset_BeforeLookingAtThem()
+    {
+        Write("p/a.png", Png());
+        // A real image outside the dataset: were it read, it would become a cell.
+        string outside = Path.Combine(Path.GetDirectoryName(_root)!, $"outside-{Path.GetFileName(_root)}.png");
+        File.WriteAllBytes(outside, Png());
+        try
+        {
+            File.WriteAllText(Path.Combine(_root, "manifest.csv"),
+                $"path,mapped_class,dataset,field_path\np/a.png,myelocyte,X,\n../{Path.GetFileName(outside)},myelocyte,X,\n{outside},band_neutrophil,X,\n" +
+                "p/../../etc/passwd,myelocyte,X,\np/a.png,myelocyte,X,../../elsewhere.png\n");
+            CellDataset ds = CellDatasetLoader.Load(_root, BadFilePolicy.Skip);
+            Assert.Single(ds.Cells);
+            Assert.Equal(4, ds.Skipped.Count);
+            string manifest = Path.Combine(_root, "manifest.csv");
+            Assert.Equal([$"{manifest}:3", $"{manifest}:4", $"{manifest}:5", $"{manifest}:6"], ds.Skipped.Select(b => b.Path));
+            Assert.Contains("leaves the dataset's folder", ds.Skipped[0].Reason);
+            Assert.Contains("is absolute", ds.Skipped[1].Reason);
+            Assert.Contains("'p/../../etc/passwd' leaves", ds.Skipped[2].Reason); // said the same whether the file exists or not
+            Assert.Contains("field_path '../../elsewhere.png' leaves", ds.Skipped[3].Reason);
+            Assert.Throws<CellImageException>(() => CellDatasetLoader.Load(_root, BadFilePolicy.Stop));
+        }
+        finally { File.Delete(outside); }
+    }
+
+    [Fact]
+    public void Load_Manifest_RefusesAnUnterminatedQuote_NamingItsLine()
+    {
+        Write("p/a.png", Png());
+        string manifest = Path.Combine(_root, "manifest.csv");
+        File.WriteAllText(manifest, "path,mapped_class,dataset\np/a.png,myelocyte,X\n\"p/b.png,myelocyte,X\np/a.png,band_neutrophil,X\n");
+        var e = Assert.Throws<InvalidDataException>(() => CellDatasetLoader.Load(_root, BadFilePolicy.Skip));
+        Assert.Contains($"{manifest}:3", e.Message);
+        Assert.Contains("never closed", e.Message);
+    }
+
     [SkippableFact]
     public void Load_SharedRealCells_WhenPresent_MapsEveryImage()
     {
