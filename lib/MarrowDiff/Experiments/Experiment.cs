@@ -262,9 +262,13 @@ public sealed class Experiment
         Directory.CreateDirectory(ModelsRoot);
         string checkpoint = folder + ".checkpoint", checkpointKey = checkpoint + ".key";
         // A checkpoint resumes only the model of its own key: written before the first epoch, checked before a resume.
-        if (File.Exists(checkpoint)) { key.Check(checkpointKey); Note($"{name}: resumed from {checkpoint}"); }
+        if (File.Exists(checkpoint)) key.Check(checkpointKey);
         else AtomicFile.WriteAllText(checkpointKey, key.ToJson());
-        var (network, history) = new Trainer(config) { StartFrom = startFrom }.Train(train, normalisation, validation, checkpoint, name, Progress, cancel);
+        var trainer = new Trainer(config) { StartFrom = startFrom };
+        var (network, history) = trainer.Train(train, normalisation, validation, checkpoint, name, Progress, cancel);
+        // Said from what the trainer did (weights restored, the rest run), not from whether a checkpoint file was there.
+        if (trainer.ResumedAfterEpoch > 0)
+            Note($"{name}: resumed from {checkpoint} after epoch {trainer.ResumedAfterEpoch} of {config.Epochs}: {trainer.StepsRun} SGD steps run here");
         var card = new ModelCard(train.Variant.Name, config, Profile.Name, Prep.Provenance.Data, _dataFingerprint, Prep.Split.File ?? "", train.Count,
                                  key.HeldOutFold, Prep.Provenance.Commit, Prep.Provenance.Synthetic, key.Outputs,
                                  Prep.Tiles.Scales.Count == 0 ? null : Prep.Tiles.Scales.Values.ToDictionary(v => v.Source, v => v.PitchUm, StringComparer.Ordinal));

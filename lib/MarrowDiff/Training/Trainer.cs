@@ -105,6 +105,14 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
     /// <summary>For tests and benchmarks: stop (as if interrupted) after this many epochs of this run.</summary>
     public int? StopAfterEpochs { get; init; }
 
+    /// <summary>After <see cref="Train"/>: the epochs a checkpoint's weights covered when it was restored (0: trained
+    /// from the start), and the SGD steps this run took itself. What "resumed" means is that weights were restored and
+    /// only the rest was run: these say so from the trainer's own count, not from whether a file was there.</summary>
+    public int ResumedAfterEpoch { get; private set; }
+
+    /// <inheritdoc cref="ResumedAfterEpoch"/>
+    public long StepsRun { get; private set; }
+
     /// <summary>Trains and returns the model, or resumes from <paramref name="checkpoint"/> when it exists.
     /// <paramref name="validation"/> (original crops of held-out cells) is scored after every epoch.</summary>
     public (CellNetwork Model, IReadOnlyList<EpochRecord> History) Train(SampleSet train, ColourNormalisation normalisation, SampleSet? validation,
@@ -144,6 +152,7 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
         int start = 0;
         if (checkpoint is not null && File.Exists(checkpoint))
             start = RestoreCheckpoint(checkpoint, model, sgd, history);
+        long firstStep = sgd.Step;
 
         var monitor = new StepMonitor(named);
         var clock = Stopwatch.StartNew();
@@ -218,6 +227,8 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
             ran++;
         }
         model.eval();
+        ResumedAfterEpoch = start;
+        StepsRun = sgd.Step - firstStep;
         return (model, history);
     }
 

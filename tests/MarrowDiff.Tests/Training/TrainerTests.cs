@@ -34,7 +34,17 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
             var (stopped, h2) = new Trainer(Config(4)) { StopAfterEpochs = 2 }.Train(fx.Set, fx.Normalisation, fx.Set, checkpoint);
             Assert.Equal(2, h2.Count);
             stopped.Dispose();
-            var (resumed, h3) = new Trainer(Config(4)).Train(fx.Set, fx.Normalisation, fx.Set, checkpoint);
+            // A checkpoint of another configuration is refused, not resumed (nor ignored and retrained).
+            Assert.Contains("another configuration", Assert.Throws<InvalidDataException>(() => new Trainer(Config(5)).Train(fx.Set, fx.Normalisation, fx.Set, checkpoint)).Message);
+            var trainer = new Trainer(Config(4));
+            var (resumed, h3) = trainer.Train(fx.Set, fx.Normalisation, fx.Set, checkpoint);
+            // The resume ran only the last two epochs' steps: a trainer that ignored the checkpoint and trained from
+            // scratch would reach the same bytes (training is deterministic) but run all four.
+            long stepsPerEpoch = (fx.Set.Count + Config(4).BatchSize - 1) / Config(4).BatchSize;
+            Assert.Equal(2, trainer.ResumedAfterEpoch);
+            Assert.Equal(2 * stepsPerEpoch, trainer.StepsRun);
+            var fresh = new Trainer(Config(4));
+            using (fresh.Train(fx.Set, fx.Normalisation, fx.Set).Model) Assert.Equal((0, 4 * stepsPerEpoch), (fresh.ResumedAfterEpoch, fresh.StepsRun));
             using (straight) using (resumed)
             {
                 Assert.Equal(4, h3.Count);
