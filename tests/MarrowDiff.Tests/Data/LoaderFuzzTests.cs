@@ -11,9 +11,11 @@ public class LoaderFuzzTests
 {
     /// <summary>Real cells as seeds when the development subset is here (CI, these machines), else synthetic ones; the
     /// fuzzer re-encodes each as PNG and JPEG.</summary>
+    private static string Shared => Path.GetFullPath(Path.Combine(Workbook.RepositoryRoot, "..", "shared", "real-cells"));
+
     private static List<RgbImage> Seeds()
     {
-        string shared = Path.GetFullPath(Path.Combine(Workbook.RepositoryRoot, "..", "shared", "real-cells"));
+        string shared = Shared;
         var reader = new CellImageReader();
         if (Directory.Exists(shared))
             return CellDatasetLoader.Load(shared, verifyImages: false).Cells.GroupBy(c => c.Source).SelectMany(g => g.Take(2)).Select(c => reader.Read(c.Path)).ToList();
@@ -26,7 +28,7 @@ public class LoaderFuzzTests
         }).ToList();
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task FuzzedFiles_EachLoadsOrIsReportedWithItsReason_NoCrashNoHang()
     {
         string root = Directory.CreateTempSubdirectory("marrow-fuzz-test-").FullName;
@@ -53,6 +55,8 @@ public class LoaderFuzzTests
             Assert.Contains(report.ByKind.Keys, k => k.StartsWith("folder-symlink-loop"));
         }
         finally { Directory.Delete(root, recursive: true); }
+        // Noise seeds still fuzz the decoders, but not on real cells' encodings: said, not counted as the whole test.
+        Skip.IfNot(Directory.Exists(Shared), $"fuzzed from noise seeds only: the real development subset is not at {Shared}");
     }
 
     [Fact]
