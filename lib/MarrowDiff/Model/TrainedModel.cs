@@ -83,10 +83,16 @@ public sealed class TrainedModel : ISavedClassifier
     {
         string full = AtomicFile.WriteFolder(folder, temp =>
         {
-            Safetensors.Save(Path.Combine(temp, SafetensorsFile), Network.state_dict(),
-                             new Dictionary<string, string> { ["format"] = "pt", ["variant"] = Card.Variant, ["classes"] = string.Join(";", OutputNames) });
-            AtomicFile.WriteAllText(Path.Combine(temp, CardFile), JsonSerializer.Serialize(Card, Json));
             Normalisation.Save(Path.Combine(temp, NormalisationFile));
+            // The weights carry what they were saved with (the network's JSON, the normalisation's bytes), so an edited
+            // model.json or normalisation.json is refused at load instead of run with numbers that do not belong.
+            Safetensors.Save(Path.Combine(temp, SafetensorsFile), Network.state_dict(), new Dictionary<string, string>
+            {
+                ["format"] = "pt", ["variant"] = Card.Variant, ["classes"] = string.Join(";", OutputNames),
+                [NetworkKey] = JsonSerializer.Serialize(Card.Config.Network),
+                [NormalisationKey] = Sha256(File.ReadAllBytes(Path.Combine(temp, NormalisationFile))),
+            });
+            AtomicFile.WriteAllText(Path.Combine(temp, CardFile), JsonSerializer.Serialize(Card, Json));
             AtomicFile.WriteAllText(Path.Combine(temp, ClassesFile), JsonSerializer.Serialize(OutputNames, Json));
             AtomicFile.WriteAllText(Path.Combine(temp, HistoryFile), EpochRecord.Csv(History));
             AtomicFile.WriteAllText(Path.Combine(temp, ProfileFile), profileJson);
@@ -115,10 +121,21 @@ public sealed class TrainedModel : ISavedClassifier
             throw new InvalidDataException($"{F(ClassesFile)}: classes {string.Join(", ", classes)} do not match the network's {card.Config.Network.Classes} outputs");
         var normalisation = ColourNormalisation.Load(F(NormalisationFile));
         var network = CellNetwork.Create(card.Config.Network, pretrained: false);
-        var (_, tensors) = Safetensors.Load(F(SafetensorsFile));
+        var (metadata, tensors) = Safetensors.Load(F(SafetensorsFile));
         try
         {
+            // Models saved before these keys existed have none; one that has them must agree with its files.
+            if (metadata.TryGetValue(NetworkKey, out string? saved) && saved != JsonSerializer.Serialize(card.Config.Network))
+                throw new InvalidDataException($"{F(CardFile)}: names another network ({JsonSerializer.Serialize(card.Config.Network)}) than {SafetensorsFile} was saved with ({saved}): the file was edited");
+            if (metadata.TryGetValue(NormalisationKey, out string? hash) && hash != Sha256(File.ReadAllBytes(F(NormalisationFile))))
+                throw new InvalidDataException($"{F(NormalisationFile)}: changed since the model was saved (its SHA-256 differs from the one {SafetensorsFile} carries): the colour statistics would not be the ones the network learnt with");
             var expected = network.state_dict();
+            var absent = expected.Keys.Except(tensors.Keys).ToList();
+            var extra = tensors.Keys.Except(expected.Keys).ToList();
+            if (absent.Count > 0 || extra.Count > 0)
+                throw new InvalidDataException($"{F(SafetensorsFile)}: {(absent.Count > 0 ? $"lacks {string.Join(", ", absent.Take(3))}{(absent.Count > 3 ? ", …" : "")}" : "")}" +
+                                               $"{(absent.Count > 0 && extra.Count > 0 ? "; " : "")}{(extra.Count > 0 ? $"holds {string.Join(", ", extra.Take(3))}{(extra.Count > 3 ? ", …" : "")} that" : "")} " +
+                                               $"the network of {F(CardFile)} ({card.Config.Network}) {(extra.Count > 0 ? "does not have" : "needs")}: the weights belong to another network.");
             foreach (var (key, tensor) in tensors)
                 if (expected.TryGetValue(key, out var want) && !want.shape.SequenceEqual(tensor.shape))
                     throw new InvalidDataException(
@@ -132,6 +149,10 @@ public sealed class TrainedModel : ISavedClassifier
         var history = ReadHistory(F(HistoryFile));
         return new TrainedModel(network, normalisation, card, history, Path.GetFullPath(folder));
     }
+
+    private const string NetworkKey = "marrowdiff_network", NormalisationKey = "marrowdiff_normalisation_sha256";
+
+    private static string Sha256(byte[] bytes) => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes)).ToLowerInvariant();
 
     private static List<EpochRecord> ReadHistory(string file)
     {

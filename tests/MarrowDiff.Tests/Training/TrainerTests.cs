@@ -257,4 +257,47 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
         }
         finally { Directory.Delete(dir, true); }
     }
+
+    [Fact]
+    public void ATamperedModelFolder_IsRefused_NamingTheFile_NeverRunWithWrongNumbers()
+    {
+        string dir = Directory.CreateTempSubdirectory("marrow-tamper-").FullName;
+        try
+        {
+            var (net, history) = new Trainer(Config(1)).Train(fx.Set, fx.Normalisation, null);
+            var card = new ModelCard("OG", Config(1), "test", "twenty patches", "fp", "", fx.Set.Count, null, "none", true);
+            using var model = new TrainedModel(net, fx.Normalisation, card, history);
+            string Fresh(string name) { string f = Path.Combine(dir, name); model.Save(f, "{}"); return f; }
+            string File_(string folder, string file) => Path.Combine(folder, file);
+
+            // A changed normalisation.json (the statistics every input is scaled by).
+            string a = Fresh("norm");
+            string norm = File.ReadAllText(File_(a, TrainedModel.NormalisationFile));
+            File.WriteAllText(File_(a, TrainedModel.NormalisationFile), norm.Replace("0.", "0.1", StringComparison.Ordinal));
+            var e1 = Assert.Throws<InvalidDataException>(() => TrainedModel.Load(a));
+            Assert.Contains(File_(a, TrainedModel.NormalisationFile), e1.Message);
+            Assert.Contains("changed since the model was saved", e1.Message);
+
+            // model.json naming another network: another class count, or another width (its weights would not fit).
+            string b = Fresh("classes");
+            string json = File.ReadAllText(File_(b, TrainedModel.CardFile));
+            File.WriteAllText(File_(b, TrainedModel.CardFile), json.Replace("\"Classes\": 10", "\"Classes\": 5", StringComparison.Ordinal));
+            var e2 = Assert.Throws<InvalidDataException>(() => TrainedModel.Load(b));
+            Assert.Contains(b, e2.Message); // classes.json's ten names against model.json's five outputs
+            Assert.Contains("5 outputs", e2.Message);
+            string c = Fresh("width");
+            File.WriteAllText(File_(c, TrainedModel.CardFile), File.ReadAllText(File_(c, TrainedModel.CardFile)).Replace("\"Width\": 0.125", "\"Width\": 0.25", StringComparison.Ordinal));
+            var e3 = Assert.Throws<InvalidDataException>(() => TrainedModel.Load(c));
+            Assert.Contains("names another network", e3.Message);
+            Assert.Contains(File_(c, TrainedModel.CardFile), e3.Message);
+
+            // classes.json of another count than the weights.
+            string d = Fresh("classes-json");
+            File.WriteAllText(File_(d, TrainedModel.ClassesFile), "[\"C9 Band neutrophil\", \"C10 Segmented neutrophil\"]");
+            Assert.Contains(File_(d, TrainedModel.ClassesFile), Assert.Throws<InvalidDataException>(() => TrainedModel.Load(d)).Message);
+
+            using (TrainedModel.Load(Fresh("untouched"))) { } // and an untouched folder still loads
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 }
