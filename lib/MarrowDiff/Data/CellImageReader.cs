@@ -65,6 +65,14 @@ public sealed class CellImageReader
         if (format is null) throw new CellImageException(path, "not an image: no PNG, JPEG, BMP or TIFF signature");
 
         if (Truncated(format, bytes) is { } cut) throw new CellImageException(path, cut);
+        // Identify reads the first frame's size only, and a TIFF's decoder decodes every page: the cap holds for all
+        // of them together, counted from the directories before any pixel is decoded.
+        if (format.Name == "TIFF")
+        {
+            var (pages, total) = TiffPages(bytes, path);
+            if (total > MaxPixels)
+                throw new CellImageException(path, $"too large: {pages} TIFF page(s) of {total:N0} pixels in all, over the cap of {MaxPixels:N0} (every page is decoded)");
+        }
 
         IImageInfo? header;
         try { header = Image.Identify(Formats, bytes, out _); }
@@ -91,6 +99,39 @@ public sealed class CellImageReader
             // The pixel cap above keeps a decode from running out of memory.
             throw new CellImageException(path, $"corrupt or truncated {format.Name} ({e.GetType().Name}): {e.Message}");
         }
+    }
+
+    /// <summary>The pages of a TIFF and their pixels in all, from its chain of image file directories (ImageWidth 256,
+    /// ImageLength 257 of each); a chain that loops, runs past the file or holds over 10,000 pages is refused.</summary>
+    internal static (int Pages, long Pixels) TiffPages(byte[] b, string path)
+    {
+        if (b.Length < 8) throw new CellImageException(path, "truncated TIFF: no header");
+        bool little = b[0] == 'I';
+        uint U16(long at) => at + 2 > b.Length ? throw new CellImageException(path, $"corrupt TIFF: a directory runs past the end (byte {at})")
+            : little ? System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan((int)at)) : System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(b.AsSpan((int)at));
+        uint U32(long at) => at + 4 > b.Length ? throw new CellImageException(path, $"corrupt TIFF: a directory runs past the end (byte {at})")
+            : little ? System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan((int)at)) : System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(b.AsSpan((int)at));
+        if (U16(2) != 42) throw new CellImageException(path, "not a classic TIFF (BigTIFF and others are not read)");
+        var seen = new HashSet<uint>();
+        long total = 0;
+        int pages = 0;
+        for (uint ifd = U32(4); ifd != 0; ifd = U32(ifd + 2 + 12L * U16(ifd)))
+        {
+            if (!seen.Add(ifd)) throw new CellImageException(path, $"corrupt TIFF: its directories loop (back to byte {ifd})");
+            if (++pages > 10_000) throw new CellImageException(path, "corrupt TIFF: over 10,000 pages");
+            long width = 0, height = 0;
+            uint entries = U16(ifd);
+            for (uint e = 0; e < entries; e++)
+            {
+                long at = ifd + 2 + 12L * e;
+                uint tag = U16(at), type = U16(at + 2);
+                long value = type == 3 ? U16(at + 8) : U32(at + 8); // SHORT or LONG, held in the entry itself
+                if (tag == 256) width = value;
+                else if (tag == 257) height = value;
+            }
+            total += width * height;
+        }
+        return (pages, total);
     }
 
     /// <summary>

@@ -69,7 +69,7 @@ public static class LoaderFuzzer
         }
 
         string[] kinds = ["original", "truncated", "bit-flips", "zeroed-run", "random-bytes", "huge-header", "grey-png", "png-16-bit",
-                          "palette-png", "grey-jpeg", "cmyk-jpeg", "wrong-extension", "empty"];
+                          "palette-png", "grey-jpeg", "cmyk-jpeg", "wrong-extension", "empty", "bmp", "tiff", "multi-page-tiff", "gif"];
         for (int i = 0; i < count; i++)
         {
             int s = rng.Next(0, seedImages.Count);
@@ -113,6 +113,12 @@ public static class LoaderFuzzer
                 case "cmyk-jpeg": Add(kind, ".jpg", JpegClaimingCmyk(jpeg[s])); break;
                 case "wrong-extension": Add(kind, asPng ? ".jpg" : ".png", source); break;
                 case "empty": Add(kind, ext, []); break;
+                case "bmp": Add(kind, ".bmp", Encode(seedImages[s], new SixLabors.ImageSharp.Formats.Bmp.BmpEncoder())); break;
+                case "tiff": Add(kind, ".tif", Encode(seedImages[s], new SixLabors.ImageSharp.Formats.Tiff.TiffEncoder())); break;
+                // Pages that each pass the cap but not together (Identify sees only the first): refused before decoding.
+                case "multi-page-tiff": Add(kind, ".tif", TiffOfPages(pages: 2 + rng.Next(0, 4), side: 5_000)); break;
+                // Not one of the four decoders registered: refused by its extension, and by its signature if renamed.
+                case "gif": Add(kind, rng.Chance(0.5) ? ".gif" : ".png", Encode(seedImages[s], new SixLabors.ImageSharp.Formats.Gif.GifEncoder())); break;
             }
         }
 
@@ -181,6 +187,24 @@ public static class LoaderFuzzer
         using var me = Process.GetCurrentProcess();
         return new FuzzReport(cases.Count, loaded, reported, crashes.Count, byKind.ToDictionary(kv => kv.Key, kv => kv.Value), crashes, unaccounted,
                               slowest, slowestPath, me.PeakWorkingSet64, clock.Elapsed);
+    }
+
+    /// <summary>A little-endian TIFF of <paramref name="pages"/> directories, each a <paramref name="side"/>² RGB page
+    /// whose strip is not there: only the directories are meant to be read.</summary>
+    internal static byte[] TiffOfPages(int pages, int side)
+    {
+        using var ms = new MemoryStream();
+        using var w = new BinaryWriter(ms);
+        w.Write("II"u8); w.Write((ushort)42); w.Write(8u);
+        for (int p = 0; p < pages; p++)
+        {
+            long start = ms.Position;
+            (ushort Tag, ushort Type, uint Value)[] entries = [(256, 4, (uint)side), (257, 4, (uint)side), (258, 3, 8), (262, 3, 2), (277, 3, 3), (273, 4, 8), (279, 4, 0)];
+            w.Write((ushort)entries.Length);
+            foreach (var (tag, type, value) in entries) { w.Write(tag); w.Write(type); w.Write(1u); w.Write(value); }
+            w.Write(p == pages - 1 ? 0u : (uint)(start + 2 + 12 * entries.Length + 4));
+        }
+        return ms.ToArray();
     }
 
     private static byte[] Encode(RgbImage image, SixLabors.ImageSharp.Formats.IImageEncoder encoder)
