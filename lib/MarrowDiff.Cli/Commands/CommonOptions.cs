@@ -9,7 +9,8 @@ namespace MarrowDiff.Cli.Commands;
 internal static class CommonOptions
 {
     public static Option<string> Profile(string defaultValue = "smoke") =>
-        new Option<string>("--profile") { Description = "experiment profile (paper: the paper's settings, a GPU job; smoke: CI-sized; laptop; real)", DefaultValueFactory = _ => defaultValue }
+        // Listed from the registry, so a new profile is in the help the day it exists.
+        new Option<string>("--profile") { Description = $"experiment profile, one of {string.Join(", ", ExperimentProfile.All.Select(p => p.Name))} (paper: the paper's settings, a GPU job; smoke: CI-sized; each profile's settings: its profile.json)", DefaultValueFactory = _ => defaultValue }
             .AcceptingOnly([.. ExperimentProfile.All.Select(p => p.Name)]);
 
     public static Option<string> Data(bool required = false) =>

@@ -6,12 +6,19 @@ namespace MarrowDiff.Tests.Cli;
 /// (exit 2) before any work starts.</summary>
 public class CommandLineTests
 {
-    private static readonly string[] Names = ["notebooks", "synth", "prepare", "train", "evaluate", "errors", "count", "audit", "fuzz", "scale", "bench", "doctor", "learning-curve"];
+    private static readonly string[] Names = ["notebooks", "synth", "prepare", "train", "evaluate", "errors", "count", "audit", "fuzz", "scale", "bench", "doctor", "learning-curve", "real-table1"];
 
     public static TheoryData<string> CommandNames => [.. Names];
 
     [Fact]
     public void TheListAbove_IsEveryCommand() => Assert.Equal(Names.Order(), Program.Commands().Subcommands.Select(c => c.Name).Order());
+
+    [Fact]
+    public void TheProfileHelp_NamesEveryProfileOfTheRegistry()
+    {
+        var option = Program.Commands().Subcommands.Single(c => c.Name == "train").Options.Single(o => o.Name == "--profile");
+        Assert.All(MarrowDiff.Experiments.ExperimentProfile.All, p => Assert.Contains(p.Name, option.Description));
+    }
 
     [Theory]
     [MemberData(nameof(CommandNames))]
@@ -30,6 +37,8 @@ public class CommandLineTests
     [InlineData("audit --data phantom")]
     [InlineData("bench --width 0.125 --input 48 --patch 96 --dropout 0 --steps 1")]
     [InlineData("learning-curve --data phantom --profile real-lite --shares 0.25,0.5,1 --target 0.9 --set epochs=2 --models /tmp/m --out /tmp/c")]
+    [InlineData("real-table1 --data /tmp/cells --task all --set epochs=2 --models /tmp/m --out /tmp/t")]
+    [InlineData("real-table1 --data /tmp/cells --from-predictions --out figures/table1-real-pbc")]
     public void ValidCommandLines_Parse(string line)
     {
         var parsed = Program.Commands().Parse(line.Split(' '));
@@ -48,6 +57,7 @@ public class CommandLineTests
     [InlineData("doctor --selftets", "--selftets")]                  // a typo is not ignored
     [InlineData("audit --out /tmp/x", "--data")]                     // a required option
     [InlineData("synth --size big --out /tmp/x", "big")]             // a value outside its choices
+    [InlineData("real-table1 --data /tmp/c --task mixed --out /tmp/t", "mixed")]
     [InlineData("train --data phantom --variant OG --out o --profile fast", "fast")]
     [InlineData("bench --steps abc", "abc")]                         // not a number
     [InlineData("evaluate --model m --data phantom --part some --out o.json", "some")]
