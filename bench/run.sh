@@ -10,12 +10,17 @@
 #   ROUNDS=1 STEPS=2 bash bench/run.sh
 #
 # PyTorch: Debian's python3-torch, installed with apt-get if absent and possible; if it cannot be installed, the
-# PyTorch columns say so and the levers are still measured.
+# PyTorch columns say so and the levers are still measured. Debian's python is called by its path: `python3` on the PATH
+# may be pyenv's, which cannot see Debian's packages. The bf16 lever is timed only where the CPU has AVX512_BF16:
+# elsewhere oneDNN emulates it many times slower, which says nothing about the lever and takes most of the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-2}
 STEPS=${STEPS:-3}
 THREADS=2
+PYTHON=/usr/bin/python3
+[ -x "$PYTHON" ] || PYTHON=python3
+BF16=no; grep -qw avx512_bf16 /proc/cpuinfo && BF16=yes
 OUT=${OUT:-bench/results/$(date -u +%Y%m%dT%H%M%SZ).jsonl}
 mkdir -p "$(dirname "$OUT")"
 : > "$OUT"
@@ -28,10 +33,10 @@ MARROW="dotnet lib/MarrowDiff.Cli/bin/Release/net10.0/marrow.dll"
 # Debian's PyTorch: never next to the .NET process (the LibTorch that TorchSharp loads is its own), and at 2 threads
 # like ours (that PyTorch defaults to 1).
 PYTORCH=yes
-if ! python3 -c 'import torch' 2>/dev/null; then
+if ! $PYTHON -c 'import torch' 2>/dev/null; then
   echo "PyTorch not found: installing Debian's python3-torch"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-  if ! { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq python3-torch; } >/dev/null 2>&1 || ! python3 -c 'import torch' 2>/dev/null; then
+  if ! { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq python3-torch; } >/dev/null 2>&1 || ! $PYTHON -c 'import torch' 2>/dev/null; then
     echo "PyTorch could not be installed here (apt-get install python3-torch failed): PyTorch columns are 'not measured'"
     PYTORCH=no
   fi
@@ -46,7 +51,7 @@ CONFIGS=(
 )
 
 ts() { $MARROW bench "$@" --steps "$STEPS" --json | tail -n 1 | tee -a "$OUT"; }
-py() { OMP_NUM_THREADS=$THREADS python3 bench/vgg_twin.py "$@" --steps "$STEPS" --threads $THREADS | tail -n 1 | tee -a "$OUT"; }
+py() { OMP_NUM_THREADS=$THREADS $PYTHON bench/vgg_twin.py "$@" --steps "$STEPS" --threads $THREADS | tail -n 1 | tee -a "$OUT"; }
 
 for round in $(seq 1 "$ROUNDS"); do
   for cfg in "${CONFIGS[@]}"; do
@@ -56,13 +61,14 @@ for round in $(seq 1 "$ROUNDS"); do
       if (( round % 2 )); then ts $targs --mode $mode >/dev/null; [ $PYTORCH = yes ] && py $pargs --mode $mode >/dev/null
       else [ $PYTORCH = yes ] && py $pargs --mode $mode >/dev/null; ts $targs --mode $mode >/dev/null; fi
       # The levers, each against the default measured just before.
-      ts $targs --mode $mode --bf16 >/dev/null
+      [ $BF16 = yes ] && ts $targs --mode $mode --bf16 >/dev/null
       ts $targs --mode $mode --channels-last >/dev/null
       [ $mode = infer ] && ts $targs --mode $mode --fold-bn >/dev/null
-      [ $mode = infer ] && ts $targs --mode $mode --fold-bn --bf16 >/dev/null
+      [ $mode = infer ] && [ $BF16 = yes ] && ts $targs --mode $mode --fold-bn --bf16 >/dev/null
       echo "round $round: $name, $mode done" >&2
     done
   done
 done
 
-python3 bench/summarise.py "$OUT" "$PYTORCH"
+[ $BF16 = yes ] || echo "bf16 not timed: this CPU has no AVX512_BF16 (oneDNN would emulate it, 12-15x slower)"
+$PYTHON bench/summarise.py "$OUT" "$PYTORCH"
