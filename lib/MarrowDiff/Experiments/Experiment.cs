@@ -260,7 +260,9 @@ public sealed class Experiment
         var config = key.Recipe;
         var normalisation = train.Normalisation(Prep.Provenance.Data);
         Directory.CreateDirectory(ModelsRoot);
-        string checkpoint = folder + ".checkpoint", checkpointKey = checkpoint + ".key";
+        // The key of the training under way sits beside its checkpoint (its own name: the kill tests count the writes of
+        // files named *.checkpoint*).
+        string checkpoint = folder + ".checkpoint", checkpointKey = folder + ".training-key.json";
         // A checkpoint resumes only the model of its own key: written before the first epoch, checked before a resume.
         if (File.Exists(checkpoint)) key.Check(checkpointKey);
         else AtomicFile.WriteAllText(checkpointKey, key.ToJson());

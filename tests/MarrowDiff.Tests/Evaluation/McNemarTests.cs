@@ -35,6 +35,23 @@ public class McNemarTests
     }
 
     [Fact]
+    public void TheExactTest_IsCappedAtOne_AndRunsBelow25DiscordantCells()
+    {
+        // b = c = 3: the two tails overlap at the middle, 2 · P(X ≤ 3 | n = 6) = 2 · 42/64 > 1, so p is capped at 1.
+        var (a, b) = Pairs(5, 3, 3, 0);
+        Assert.Equal(1, McNemarResult.Test(a, b).PValue);
+        // 24 discordant cells: exact; 25: the chi-square, unless the exact test is asked for.
+        var (a24, b24) = Pairs(0, 10, 14, 0);
+        Assert.True(McNemarResult.Test(a24, b24).Exact);
+        var (a25, b25) = Pairs(0, 10, 15, 0);
+        Assert.False(McNemarResult.Test(a25, b25).Exact);
+        var exact = McNemarResult.Test(a25, b25, exact: true);
+        Assert.True(exact.Exact);
+        // 2 · P(X ≤ 10 | n = 25, p = 1/2) = 2 · 7,119,516 / 2^25
+        Assert.Equal(2.0 * 7_119_516 / (1 << 25), exact.PValue, 12);
+    }
+
+    [Fact]
     public void NoDiscordantCells_MeansNoEvidence()
     {
         var (a, b) = Pairs(10, 0, 0, 3);

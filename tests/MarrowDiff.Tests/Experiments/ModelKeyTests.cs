@@ -102,7 +102,7 @@ public class ModelKeyTests(PreparedPhantomFixture fx) : IClassFixture<PreparedPh
         var saved = JsonSerializer.Deserialize<JsonElement>(File.ReadAllText(keyFile));
         Assert.Equal(ModelKey.CurrentVersion, saved.GetProperty("Version").GetInt32());
         Assert.Equal("model", saved.GetProperty("Kind").GetString());
-        Assert.False(File.Exists(folder + ".checkpoint.key")); // dropped with the checkpoint
+        Assert.False(File.Exists(folder + ".training-key.json")); // dropped with the checkpoint
 
         // Read back as it is; refused once its key says another version, or once the key is gone.
         var again = new Experiment(fx.Prep, tiny, models);
@@ -116,7 +116,7 @@ public class ModelKeyTests(PreparedPhantomFixture fx) : IClassFixture<PreparedPh
         // A checkpoint resumes only under its own key: one left by another version is refused, not resumed.
         Directory.Delete(folder, recursive: true);
         File.WriteAllText(folder + ".checkpoint", "not read");
-        File.WriteAllText(folder + ".checkpoint.key", "{ \"Version\": 2 }");
+        File.WriteAllText(folder + ".training-key.json", "{ \"Version\": 2 }");
         Assert.Contains("version 2", Assert.Throws<InvalidDataException>(() => new Experiment(fx.Prep, tiny, models).Train(fx.Prep.Variant("OG"), hyper)).Message);
         Assert.False(Directory.Exists(folder));
     }
