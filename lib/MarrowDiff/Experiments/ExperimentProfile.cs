@@ -77,10 +77,9 @@ public sealed record ExperimentProfile(
     /// <summary>With <see cref="EnsembleFolds"/>: the fold models (and the final model) train side by side on the CPU
     /// (without: a Table 1's six models, <see cref="Experiment.Train(IReadOnlyList{TrainingVariant}, Hyperparameters)"/>),
     /// each on one thread (<see cref="TrainingConfig.SingleThreaded"/>), one model a core, instead of one after another
-    /// on every thread. Why: at 1/8 width a training step is too little work for oneDNN to split across two cores well;
-    /// two one-thread trainings side by side made 288–325 images/s in all against 193–205 for one training on two
-    /// threads (2-core AVX2 Zen 3, `marrow bench --width 0.125 --global-pool --dropout 0 --steps 30 --channels-last`,
-    /// two at once under OMP_NUM_THREADS=1 against one alone; two rounds). Other models of the profile (a local model,
+    /// on every thread. Why: at 1/8 width a training step is too little work for oneDNN to split across two cores well,
+    /// and two one-thread trainings side by side make more images a second in all (docs/measurements.md, "Side-by-side
+    /// training"). Other models of the profile (a local model,
     /// the notebook's all-sources model) train alone, on every thread.</summary>
     public bool SideBySide { get; init; }
 
@@ -189,17 +188,15 @@ public sealed record ExperimentProfile(
 
     /// <summary>
     /// real-plus at 1/8 width, for a 2-core CPU without AVX-512, where real-plus's five models take over an hour
-    /// (69 min on an AMD EPYC Zen 3 with AVX2 only; 20.5 min on the AVX-512 Zen 5 its 30-min budget was set on). Every
-    /// other setting is real-plus's, so what differs is exactly the width.
+    /// (docs/measurements.md, "Training budgets of the real profiles"). Every other setting is real-plus's, so what
+    /// differs is exactly the width.
     /// </summary>
-    /// <remarks>Chosen on the five validation folds of the development folder's training side, on that Zen 3, by a rule
-    /// set before the runs: keep the cheapest candidate within 30 min whose pooled cross-validated macro-F1 is within two
-    /// points of real-plus's 80.1 there. 1/8 width at 10 epochs: 78.5 in 27.2 min, kept; 1/8 width at 8 epochs: 76.4 in
-    /// 21.8 min, not kept (README, "real-lite"; `marrow train --profile real-plus --set width=0.125 [--set epochs=8]`).
+    /// <remarks>Chosen on the five validation folds of the development folder's training side, on a CPU without
+    /// AVX-512, by a rule set before the runs: keep the cheapest candidate within 30 min whose pooled cross-validated
+    /// macro-F1 is within two points of real-plus's there (the candidates and their scores: docs/measurements.md).
     /// At 1/8 width the first block's 8 channels fill one AVX2 register exactly (oneDNN's block 8 there), so the
-    /// narrower network costs half the step time (0.47–0.53 → 0.23–0.25 s, `marrow bench --width 0.25|0.125 --global-pool
-    /// --dropout 0 --steps 10 --channels-last`, two rounds); under AVX-512 (block 16) they fill half a register and the
-    /// step gains less (1.44× on the Zen 5, README's bench table), where real-plus fits the budget anyway.</remarks>
+    /// narrower network costs about half the step time; under AVX-512 (block 16) they fill half a register and the step
+    /// gains less, where real-plus fits the budget anyway.</remarks>
     public static ExperimentProfile RealLite { get; } = RealPlus with
     {
         Name = "real-lite",
@@ -233,8 +230,8 @@ public sealed record ExperimentProfile(
     /// One epoch of AG+OS150: 6,000 images, every training cell about twelve times in its D4 poses and re-crops.
     /// </summary>
     /// <remarks>Input size chosen on the five validation folds of the development folder's training side, by a rule set
-    /// before the runs (the higher pooled macro-F1 within the 30-min budget): 96 px 78.0 (five models in 15.4 min), 128 px
-    /// 81.1 (22.5 min), on a 2-core Zen 3 (README, "real-transfer"; `marrow train --profile real-transfer [--set input=96]`).
+    /// before the runs (the higher pooled macro-F1 within the 30-min budget): 128 px over 96 px (the scores and times:
+    /// docs/measurements.md, "Training budgets of the real profiles").
     /// The networks train one after another on both threads: at full width a step splits well.</remarks>
     public static ExperimentProfile RealTransfer { get; } = RealFast with
     {
@@ -249,7 +246,7 @@ public sealed record ExperimentProfile(
     };
 
     /// <summary>The profile's 30-minute training budget (issue 13) was measured on a CPU with AVX-512 and does not hold
-    /// without it: real-plus, whose five models take 69 min on a 2-core Zen 3 with AVX2 only. A setting that changes the
+    /// without it: real-plus's five models take over an hour there (docs/measurements.md). A setting that changes the
     /// work (<see cref="CostSettings"/>) clears it: the measured times no longer describe that profile.</summary>
     public bool BudgetNeedsAvx512 { get; init; }
 
@@ -257,9 +254,9 @@ public sealed record ExperimentProfile(
     /// training starts, saying so and naming the profile that fits. Advice, not an error: the result is the same.</summary>
     public string? BudgetAdvice(CpuInfo cpu) =>
         BudgetNeedsAvx512 && !cpu.Avx512
-            ? $"note: {Name} on a CPU without AVX-512 ({cpu}) takes well over its 30-min budget (its five models: 69 min on " +
-              "a 2-core AMD EPYC Zen 3, 20.5 min on an AVX-512 Zen 5); the real-lite profile is the same recipe at 1/8 width " +
-              "and fits there (27 min, 1.6 points lower in cross-validation: README, \"real-lite\")"
+            ? $"note: {Name} on a CPU without AVX-512 ({cpu}) takes well over its 30-min budget; the real-lite profile is " +
+              "the same recipe at 1/8 width and fits there, a little lower in cross-validation (the times and scores: " +
+              "docs/measurements.md, \"Training budgets of the real profiles\")"
             : null;
 
     public static IReadOnlyList<ExperimentProfile> All { get; } = [Smoke, Laptop, Paper, Real, RealTable1, RealPlus, RealLite, RealFast, RealTransfer];

@@ -83,14 +83,9 @@ public static class Inference
     /// <summary>
     /// Forward passes that run at once: on the CPU, one single-threaded stream per intra-op thread, each taking whole
     /// batches; elsewhere one. Why: a 1/8-width network's convolutions have 8–64 channels, too little work per layer for
-    /// oneDNN to split across two cores well; two batches side by side, one core each, keep both busy. On a 2-core AVX2
-    /// Zen 3, 1/8-width VGG-16 inference (96 px, batch 100, channels-last, BatchNorm folded) made 728–821 images/s on two
-    /// threads and 1,003 in all as two one-thread processes side by side (`marrow bench --width 0.125 --global-pool
-    /// --dropout 0 --mode infer --batch 100 --steps 20 --channels-last --fold-bn`, the latter under OMP_NUM_THREADS=1).
-    /// End to end (`marrow bench --model DIR --data …`, which times one stream and the streams in turn), real-fast made
-    /// 1,001–1,123 cells/s against 925–970 on one stream of two threads; over real-lite's and real-plus's five models
-    /// the two were within the noise (README, "Inference runs two single-threaded streams"). On an AVX-512 Zen 5, with
-    /// narrow layers unpadded at inference (<see cref="BlockAlignedConv2d"/>), real-fast made 1,600–1,676 cells/s.
+    /// oneDNN to split across two cores well; two batches side by side, one core each, keep both busy (the images a
+    /// second either way, and end to end with `marrow bench --model DIR --data …`: docs/measurements.md, "Inference
+    /// streams").
     /// </summary>
     /// <param name="requested">0: that default; otherwise the count asked for (1: one stream on every thread, as before).</param>
     public static int StreamsFor(Device device, int requested = 0)
@@ -106,11 +101,9 @@ public static class Inference
     /// larger than <see cref="StreamActivationBytes"/>; then one stream of every thread. Why: a stream's thread
     /// allocates from its own glibc arena, whose heaps hold at most 64 MB and are unmapped when emptied (<see
     /// cref="StreamBatch"/>), so a larger tensor is mapped and faulted in afresh every batch; and so wide a layer has
-    /// work enough for oneDNN to split over the threads. Measured with `marrow bench --model DIR --data
-    /// ../shared/real-cells/pbc/PBC_dataset_normal_DIB` on a 2-core Zen 5 (eight passes a cell, channels-last): the
-    /// ResNet-18 of real-transfer at 128 px (stem 1 MiB a cell, 52 MiB a stream's 50) 24.4 cells/s on one stream
-    /// against 23.8 on two; at 160 px (82 MiB, one fold model) 13.9 against 5.2, two streams faulting 9.8 million pages a pass. The
-    /// 1/8- and 1/4-width VGGs (14.7 and 29.5 MiB) keep their two streams, which were worth up to 1.15× (real-fast).
+    /// work enough for oneDNN to split over the threads. The ResNet-18 of real-transfer (its stem 1 MiB a cell) takes one
+    /// stream; the 1/8- and 1/4-width VGGs (14.7 and 29.5 MiB a stream) keep their two (docs/measurements.md,
+    /// "Inference streams").
     /// </summary>
     /// <param name="requested">0: that choice; otherwise the count asked for, whatever the network.</param>
     public static int StreamsFor(CellNetwork network, int batchSize, int requested = 0)
@@ -130,11 +123,8 @@ public static class Inference
     /// cells in flight at once, so that memory in flight stays what the caller asked for. Why it matters beyond memory:
     /// a stream's thread allocates from its own glibc arena, whose heaps hold at most 64 MB and are unmapped when
     /// emptied, so a stream on batches of 100 cells at 1/8 width (tensors of 29.5 MB) faulted its pages in afresh every
-    /// batch and ran no faster than one stream of two threads (840–904 against 841–867 cells/s: commit 4430fc4, whose
-    /// streams take batches of 100, run as `MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=2147483647
-    /// MALLOC_TOP_PAD_=268435456 marrow bench --model DIR --data …`, the allocator settings of <see
-    /// cref="TorchRuntime.KeepFreedTensorMemory"/>); on batches of 50, 1,001–1,123 against 925–970 (`marrow bench
-    /// --model DIR --data …` on this commit; real-fast, Zen 3, README).
+    /// batch and ran no faster than one stream of two threads, while batches of 50 did (docs/measurements.md,
+    /// "Inference streams").
     /// </summary>
     public static int StreamBatch(int batchSize, int streams)
     {
@@ -157,11 +147,9 @@ public static class Inference
     /// <list type="bullet">
     /// <item>Channels-last strides: `bench/run.sh` measured them 1.2–1.6× faster for inference at every width (1.62× at
     /// real-plus's quarter width, 1.23× at real's 1/8 width on 48-px input).</item>
-    /// <item>BatchNorm folded into the convolutions (one pass over the activations fewer per layer): 1.00× at the
-    /// quarter width on an AVX-512 Zen 5, where it was first left out; on an AVX2 Zen 3 at 1/8 width, where a layer's
-    /// few channels make BatchNorm a memory-bound pass as long as the convolution's, 1.15–1.18× for VGG-16 and
-    /// 1.45–1.6× for VGG-11 (`marrow bench --width 0.125 [--depth 11] --global-pool --dropout 0 --mode infer --batch 100
-    /// --steps 20 --channels-last [--fold-bn]`, two rounds interleaved); end to end within the noise (README). No
+    /// <item>BatchNorm folded into the convolutions (one pass over the activations fewer per layer): it matters where a
+    /// layer's few channels make BatchNorm a memory-bound pass as long as the convolution's, at 1/8 width under AVX2,
+    /// and not at quarter width under AVX-512 (docs/measurements.md, "Inference streams"). No
     /// forward-pass measurement found it slower, so always on.</item>
     /// </list>
     /// Not kept: bf16 (its rounding moves a softmax by about 1e-2, enough to change a borderline cell). Only CPU

@@ -308,7 +308,8 @@ internal sealed class CntkConv2d : nn.Module<Tensor, Tensor>
         {
             // A 1×1 convolution channels-last is a matrix product over the channels of every Stride-th pixel. Written so
             // because LibTorch 2.10's own channels-last 1×1 convolution of 256 → 512 channels (the last stage's shortcut)
-            // is wrong on the AVX-512 Zen 5 (0.39–0.69 of the largest output off float64; 64 → 128 and 128 → 256 right).
+            // was found wrong on an AVX-512 CPU, while 64 → 128 and 128 → 256 were right (docs/measurements.md, "LibTorch's
+            // channels-last 1×1 convolution").
             Tensor pixels = (Stride == 1 ? input : input.slice(2, 0, input.shape[2], Stride).slice(3, 0, input.shape[3], Stride)).permute(0, 2, 3, 1);
             Tensor map = w.reshape(w.shape[0], w.shape[1]).t();
             Tensor product = bf16 ? pixels.to(ScalarType.BFloat16).matmul(map.to(ScalarType.BFloat16)).to(ScalarType.Float32) : pixels.matmul(map);
