@@ -35,6 +35,9 @@ public static class RealTable1Study
 
     public static string Name(RealTable1Task task) => task == RealTable1Task.Pbc ? RealDataStudy.NeutrophilSeriesName : "all sources";
 
+    /// <summary>The cells of the dataset a task takes (on the whole dataset's split either way).</summary>
+    private static Func<CellImage, bool> Keeps(RealTable1Task task) => task == RealTable1Task.Pbc ? RealDataStudy.IsPbcNeutrophil : _ => true;
+
     public static string Slug(RealTable1Task task) => task == RealTable1Task.Pbc ? "pbc" : "all";
 
     /// <summary>
@@ -45,8 +48,7 @@ public static class RealTable1Study
     /// </summary>
     public static PairedTable1 Run(RealDataStudy study, RealTable1Task task, string folder, string? modelsRoot = null, IProgress<TrainingProgress>? progress = null)
     {
-        Func<CellImage, bool> keep = task == RealTable1Task.Pbc ? RealDataStudy.IsPbcNeutrophil : _ => true;
-        var (prep, experiment) = study.Prepare(Name(task), keep, progress, modelsRoot: modelsRoot);
+        var (prep, experiment) = study.Prepare(Name(task), Keeps(task), progress, modelsRoot: modelsRoot);
         var hyper = experiment.Profile.Grid[0];
         var models = new List<TrainedModel>();
         try
@@ -89,8 +91,7 @@ public static class RealTable1Study
     /// </summary>
     public static HtmlView WrongCells(RealDataStudy study, RealTable1Task task, PairedTable1Row row, int max = 12)
     {
-        Func<CellImage, bool> keep = task == RealTable1Task.Pbc ? RealDataStudy.IsPbcNeutrophil : _ => true;
-        var (prep, _) = study.Prepare(Name(task), keep, progress: null);
+        var (prep, _) = study.Prepare(Name(task), Keeps(task), progress: null);
         var byId = prep.Split.Test.GroupBy(c => c.CellId).ToDictionary(g => g.Key, g => g.First());
         var p = row.Predictions;
         var cells = p.Cells.Select(c => byId.TryGetValue(c.Cell, out var cell) ? cell
