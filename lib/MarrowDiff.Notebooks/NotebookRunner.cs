@@ -32,6 +32,11 @@ public sealed class NotebookRunner
     /// <summary>Longest a single cell may run before the notebook is stopped.</summary>
     public TimeSpan CellTimeout { get; init; } = TimeSpan.FromMinutes(20);
 
+    /// <summary>Added to <see cref="CellTimeout"/> for the worker's start and its first code cell, which also load the
+    /// runtime and compile with a cold C# scripting engine: seconds when idle, far more on a loaded 2-core machine,
+    /// and not the cell's own time. Every later cell gets <see cref="CellTimeout"/> alone, counted from its start.</summary>
+    public TimeSpan StartAllowance { get; init; } = TimeSpan.FromMinutes(2);
+
     public async Task<NotebookResult> RunAsync(string notebook, string executedCopy, IReadOnlyDictionary<string, string>? parameters = null,
                                                IProgress<NotebookProgress>? progress = null, CancellationToken cancel = default)
     {
@@ -62,13 +67,14 @@ public sealed class NotebookRunner
             Task<string?> nextLine = process.StandardOutput.ReadLineAsync(stop.Token).AsTask();
             while (true)
             {
-                TimeSpan left = CellTimeout - cellClock.Elapsed;
+                TimeSpan limit = codeCell <= 1 ? CellTimeout + StartAllowance : CellTimeout;
+                TimeSpan left = limit - cellClock.Elapsed;
                 Task finished = await Task.WhenAny(nextLine, Task.Delay(left > TimeSpan.Zero ? left : TimeSpan.Zero, cancel));
                 if (finished != nextLine)
                 {
                     Kill(process);
                     cancel.ThrowIfCancellationRequested();
-                    string message = $"did not finish within {CellTimeout.TotalSeconds:0} s (the cell timeout); the notebook was stopped";
+                    string message = $"did not finish within {limit.TotalSeconds:0} s (the cell timeout{(limit > CellTimeout ? ", with the worker's start allowance" : "")}); the notebook was stopped";
                     MarkTimedOut(executedCopy, cell, message);
                     throw new NotebookFailedException(notebook, cell, codeCell, CellSource(notebook, cell), message, File.Exists(executedCopy) ? executedCopy : null);
                 }

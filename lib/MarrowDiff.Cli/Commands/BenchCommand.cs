@@ -8,7 +8,7 @@ using MarrowDiff.Training;
 namespace MarrowDiff.Cli.Commands;
 
 /// <summary><c>marrow bench</c>: seconds per training (or inference) step of the paper's network or a narrower one here,
-/// with the engine levers of issue 13 (bf16 convolutions, channels-last, BatchNorm folded for inference).</summary>
+/// with the engine levers (docs/engine.md: bf16 convolutions, channels-last, BatchNorm folded for inference).</summary>
 internal static class BenchCommand
 {
     public static Command Create()

@@ -12,7 +12,7 @@ internal static class DoctorCommand
 
     public static Command Create()
     {
-        var selfTest = new Option<bool>("--selftest") { Description = "checks this CPU's convolution gradients against float64 (issue 11)" };
+        var selfTest = new Option<bool>("--selftest") { Description = "checks this CPU's convolution gradients against float64 (docs/engine.md, \"The AVX-512 fault\")" };
         var iterations = new Option<int>("--iterations") { Description = "backward passes per check", DefaultValueFactory = _ => 300 };
         var command = new Command("doctor",
             "Shows which libtorch was loaded, from where, on which device, and the CPU. --selftest: exit 0 when all pass; 3 when only plain nn.Conv2d's " +
@@ -40,7 +40,7 @@ internal static class DoctorCommand
             }
             if (checks.Any(c => !c.Passed))
             {
-                Console.WriteLine($"This CPU has the narrow-convolution fault (issue 11): a convolution whose channels oneDNN pads to a " +
+                Console.WriteLine($"This CPU has the narrow-convolution fault (docs/engine.md, \"The AVX-512 fault\"): a convolution whose channels oneDNN pads to a " +
                                   $"{TorchRuntime.ConvolutionChannelBlock}-channel block gave non-finite or wrong gradients. MarrowDiff never runs such a " +
                                   "convolution (it hands oneDNN whole channel blocks), and its own convolutions passed: training here is not affected. " +
                                   "Code of your own that runs narrow convolutions with LibTorch on this CPU is.");

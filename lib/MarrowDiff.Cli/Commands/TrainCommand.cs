@@ -21,7 +21,7 @@ internal static class TrainCommand
     public static Command Create()
     {
         var data = CommonOptions.Data(required: true);
-        var variant = new Option<string?>("--variant") { Description = "the training set: OG, AG, OS<N>, AG+OS<N> (default: the profile's largest, AG+OS<high N>: AG+OS600 for the paper, AG+OS150 for real, real-plus, real-lite, real-fast and real-transfer)" };
+        var variant = new Option<string?>("--variant") { Description = "the training set: OG, AG, OS<N>, AG+OS<N> (default: the profile's training set, its profile.json's training_set, else the largest, AG+OS at its higher N: AG+OS600 for the paper, AG+OS150 for real, real-plus, real-lite, real-fast and real-transfer)" };
         var pair = new Option<string?>("--pair") { Description = "trains the dual stage's local 2-class model on the variant's images of these two classes only", HelpName = "C9/C10" };
         var profile = CommonOptions.Profile();
         var seed = CommonOptions.Seed();
@@ -44,7 +44,7 @@ internal static class TrainCommand
             // The resolved profile (with every --set and the seed) travels on: its name stamps the split summary, the
             // cross-validation table and the model; profile.json holds all of it.
             ExperimentProfile resolved = Workbook.Resolve(r.GetValue(profile)!, r.GetValue(seed), r.GetValue(set));
-            string variantName = r.GetValue(variant) ?? resolved.Variants[^1].Name;
+            string variantName = r.GetValue(variant) ?? resolved.ClassifierVariant.Name;
             var experiment = OpenExperiment(r.GetValue(data)!, resolved, r.GetValue(groupBy)!, r.GetValue(pitch), r.GetValue(models), progress);
             var prep = experiment.Prep;
             if (resolved.EnsembleFolds > 0)

@@ -2,6 +2,7 @@ using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Detection;
 using MarrowDiff.Evaluation;
+using MarrowDiff.Imaging;
 
 namespace MarrowDiff.Counting;
 
@@ -56,7 +57,13 @@ public sealed record DifferentialCount(
 public static class DifferentialCounter
 {
     public static DifferentialCount Count(IReadOnlyList<DetectedField> fields, PatchClassifier? classifier, int target = 500, double reviewBelow = 0.7,
-                                          IReadOnlyList<(string Field, string Reason)>? skipped = null, IProgress<WorkProgress>? progress = null)
+                                          IReadOnlyList<(string Field, string Reason)>? skipped = null, IProgress<WorkProgress>? progress = null) =>
+        Count(fields, classifier is null ? null : (classifier.Name, classifier.Probabilities), target, reviewBelow, skipped, progress);
+
+    /// <summary><see cref="Count(IReadOnlyList{DetectedField}, PatchClassifier?, int, double, IReadOnlyList{ValueTuple{string, string}}?, IProgress{WorkProgress}?)"/>
+    /// with any function from patches to one probability row each (a test's stand-in for a trained network).</summary>
+    internal static DifferentialCount Count(IReadOnlyList<DetectedField> fields, (string Name, Func<IReadOnlyList<RgbImage>, float[,]> Probabilities)? classifier,
+                                            int target, double reviewBelow, IReadOnlyList<(string Field, string Reason)>? skipped, IProgress<WorkProgress>? progress)
     {
         if (target < 1) throw new ArgumentOutOfRangeException(nameof(target), $"--target {target}: count at least one cell");
         if (reviewBelow is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(reviewBelow), $"{reviewBelow}: a probability between 0 and 1");
@@ -67,7 +74,12 @@ public static class DifferentialCounter
             var field = fields[f];
             float[,]? p = null;
             var counted = field.Cells.Where(c => !c.Edge).ToList();
-            if (classifier is not null) p = classifier.Probabilities(counted.Select(c => FieldDetection.Patch(field, c)).ToList());
+            if (classifier is { } answer)
+            {
+                p = answer.Probabilities(counted.Select(c => FieldDetection.Patch(field, c)).ToList());
+                if (p.GetLength(0) != counted.Count || p.GetLength(1) != CellTaxonomy.All.Count)
+                    throw new InvalidOperationException($"{field.Field}: the classifier gave {p.GetLength(0)}×{p.GetLength(1)} probabilities for {counted.Count} cells of {CellTaxonomy.All.Count} classes");
+            }
             int k = 0;
             foreach (var cell in field.Cells)
             {
@@ -90,7 +102,7 @@ public static class DifferentialCounter
         var review = classified.Where(c => c.Review).OrderBy(c => c.Probability).ThenBy(c => c.Field, StringComparer.Ordinal).ThenBy(c => c.Cell.Y).ThenBy(c => c.Cell.X).ToList();
         var blasts = ClassShare.For("C5 myeloblast (blasts)", classified.Count(c => c.Class == CellClass.Myeloblast), n);
         var widest = classes.Where(c => c.Total > 0).MaxBy(c => c.HalfWidth);
-        return new DifferentialCount(fields, skipped ?? [], cells, classifier.Name, target, reviewBelow, classes, Ratio(myeloid, erythroid), blasts, review,
+        return new DifferentialCount(fields, skipped ?? [], cells, classifier.Value.Name, target, reviewBelow, classes, Ratio(myeloid, erythroid), blasts, review,
                                      widest is null ? null : CellsFor(widest.Share, DifferentialCount.WantedHalfWidth));
     }
 

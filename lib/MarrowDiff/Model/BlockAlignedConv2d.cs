@@ -8,9 +8,9 @@ namespace MarrowDiff.Model;
 /// <summary>
 /// A 3×3 convolution (stride 1, padding 1) with the parameters, names and arithmetic of <c>nn.Conv2d</c>, that hands
 /// oneDNN only whole channel blocks.
-/// <para>Why (issue 11): on CPUs, LibTorch's convolutions run in oneDNN, which stores activations in blocks of 8 (AVX2)
-/// or 16 (AVX-512) channels and pads a layer whose channel count is not a multiple of the block. On an AMD EPYC
-/// (Zen 4) the AVX-512 backward pass through such a padded convolution (8 channels padded to 16, block 1 of the
+/// <para>Why (docs/engine.md, "The AVX-512 fault"): on CPUs, LibTorch's convolutions run in oneDNN, which stores activations in blocks of 8 (AVX2)
+/// or 16 (AVX-512) channels and pads a layer whose channel count is not a multiple of the block. On one kind of
+/// AVX-512 CPU the backward pass through such a padded convolution (8 channels padded to 16, block 1 of the
 /// 1/8-width network) returned NaN gradients at random: 170 of 800 iterations, none at 16 or 32 channels, none under
 /// an AVX2 cap. So when a layer's channels are not whole blocks on this CPU, this module pads the weights (and the
 /// input's channels) with zeros up to the block itself, convolves, and keeps the real output channels: oneDNN then
@@ -20,8 +20,7 @@ namespace MarrowDiff.Model;
 /// nothing is padded and nothing costs.</para>
 /// <para>Inference in channels-last (every <c>Inference</c> call; gradients off) is not padded: the fault was in the
 /// backward pass, oneDNN's channels-last forward keeps the activations unpadded, and the padding doubled block 1's work
-/// at 1/8 width. On a 2-core Zen 5 real-fast went from 844–871 to 1,600–1,676 cells/s (README, "real-fast on an
-/// AVX-512 CPU").</para>
+/// at 1/8 width (what it bought: docs/real-cells.md, "real-fast on an AVX-512 CPU").</para>
 /// <para>The image's own 3 channels are not padded: oneDNN reads so few input channels in a plain layout, never a
 /// padded block (its verbose log shows it; a test keeps it so).</para>
 /// </summary>
@@ -140,7 +139,7 @@ public sealed class BlockAlignedConv2d : nn.Module<Tensor, Tensor>
     private static long RoundUp(long channels, int block) => (channels + block - 1) / block * block;
 }
 
-/// <summary>Engine levers of a convolution on the CPU (issue 13): each is kept only where <c>bench/run.sh</c> shows it
+/// <summary>Engine levers of a convolution on the CPU (docs/engine.md): each is kept only where <c>bench/run.sh</c> shows it
 /// wins on this machine, and none changes the function the layer computes beyond rounding.</summary>
 [Flags]
 [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<ConvolutionEngine>))]
@@ -166,8 +165,7 @@ public static class EngineAdvice
     public static string? For(ConvolutionEngine engine, CpuInfo cpu) =>
         engine.HasFlag(ConvolutionEngine.BFloat16) && !cpu.Avx512Bf16
             ? $"warning: bf16 convolutions on a CPU without AVX512_BF16 ({cpu}): oneDNN has no bf16 kernels here and emulates " +
-              "them, so each step takes several times as long as fp32 (on a 2-core AMD EPYC Zen 3, a quarter-width training " +
-              "step 12-15x: marrow bench --width 0.25 --global-pool --dropout 0, with and without --bf16); " +
+              "them, so each step takes several times as long as fp32 (docs/measurements.md, \"bf16 without AVX512_BF16\"); " +
               "engine=fp32 or engine=channels-last are the fast paths on this CPU"
             : null;
 }

@@ -26,11 +26,11 @@ public sealed record ConvolutionCheck(string Name, int Channels, bool UsedByProj
 }
 
 /// <summary>
-/// The minimal reproduction of issue 11 as a self-test a user runs on their own CPU (`marrow doctor --selftest`)
+/// The minimal reproduction of the AVX-512 fault (docs/engine.md) as a self-test a user runs on their own CPU (`marrow doctor --selftest`)
 /// and CI runs on its own (a unit test). Two 3×3 convolutions, nothing else: x (40 patches of 96 px, average-pooled
 /// to 48 as the smoke profile feeds the network) → conv 3→C → ReLU → h → conv C→C → ReLU → mean of squares; backward.
 /// <para>Where the fault lives: the gradient that reaches the first convolution comes from the second convolution's
-/// backward pass with respect to its input h (oneDNN's backward-data kernel). On an AMD EPYC (Zen 4) with AVX-512
+/// backward pass with respect to its input h (oneDNN's backward-data kernel). On one kind of AVX-512 CPU
 /// that pass returned NaN at random when C was below 16 (oneDNN pads such a convolution to one 16-channel block):
 /// 170 of 800 iterations at C = 8, none at C = 16 or 32; only the first layer's parameters then turned NaN in
 /// training. So each iteration checks (1) the gradient of h against the same backward pass in float64, which LibTorch
@@ -44,7 +44,7 @@ public sealed record ConvolutionCheck(string Name, int Channels, bool UsedByProj
 public static class NumericalSelfTest
 {
     /// <summary>Largest accepted |float32 − float64| / max |float64| of the backward-data result: a correct kernel
-    /// stays near 1e-6 (measured on an AMD EPYC Zen 5: at most 4e-7); a corrupted one is off by orders of magnitude.</summary>
+    /// stays near 1e-6 (docs/engine.md gives the measured errors); a corrupted one is off by orders of magnitude.</summary>
     public const double Tolerance = 1e-4;
 
     /// <summary>The narrow width that showed the fault (block 1 of the 1/8-width network).</summary>

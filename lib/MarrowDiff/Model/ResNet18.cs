@@ -21,7 +21,7 @@ namespace MarrowDiff.Model;
 /// (blocks 2, 2, 2, 3: 22 weight layers with the shortcuts, 15.9 million parameters); it is built as the file has it.
 /// Parameter names follow torchvision's (conv1, bn1, layer1.0.conv1, …, layer4.2.bn2, fc).
 /// Every channel count is a whole oneDNN block (64 to 512) and the image's 3 channels are read plainly, so the padded
-/// AVX-512 kernels of issue 11 are never used (<see cref="BlockAlignedConv2d"/>).</para>
+/// AVX-512 kernels of the fault (docs/engine.md) are never used (<see cref="BlockAlignedConv2d"/>).</para>
 /// </summary>
 public sealed class ResNet18 : CellNetwork
 {

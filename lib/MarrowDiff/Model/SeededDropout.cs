@@ -27,7 +27,7 @@ internal sealed class DropoutDraws : IDisposable
 /// and scaled by 1 / (1 − p); in evaluation (or at p = 0) the input passes unchanged. The same arithmetic as libtorch's
 /// CPU dropout (a Bernoulli mask in the input's layout, divided by 1 − p, multiplied in), so with a generator in the same
 /// state the output is bit-equal to nn.Dropout's. On CUDA, libtorch's dropout is a fused kernel with its own draws:
-/// there the masks differ from nn.Dropout's (not measurable here; the README says so under CUDA).
+/// there the masks differ from nn.Dropout's (not measurable here; docs/machines.md says so under CUDA).
 /// </summary>
 internal sealed class SeededDropout(double p, DropoutDraws draws) : Module<Tensor, Tensor>("SeededDropout")
 {

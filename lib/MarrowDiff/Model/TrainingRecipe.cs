@@ -98,7 +98,7 @@ public sealed record Refinements(
     /// orientation, so the eight D4 poses are a sample of a continuous invariance; this asks for all of it. On the PBC
     /// folds it did not raise macro-F1, but with it a single pose scores as well as the eight poses of
     /// <see cref="TestTimeD4"/> do without it, so inference needs an eighth of the passes: real-plus uses it in place of
-    /// test-time D4 (README, "Random-angle rotation buys speed"). Off in the paper's profiles.</summary>
+    /// test-time D4 (docs/real-cells.md, "Random-angle rotation buys speed"). Off in the paper's profiles.</summary>
     public bool Rotation { get; init; }
 
     /// <summary>The classifier's learning rate as a multiple of the rest's, for a network whose rest is pretrained
@@ -106,7 +106,7 @@ public sealed record Refinements(
     /// fine-tuning habit (Caffe's lr_mult 10 on new layers): the pretrained layers need small steps not to forget
     /// ImageNet, the classifier starts from random numbers and has further to go. Refused for a network trained from
     /// nothing, where it would only be a second learning rate. No profile sets it: on the PBC folds real-transfer at 10×
-    /// scored 71.6 against 80.9 at one rate, its classifier's first steps overshooting (README, "Two fine-tuning levers";
+    /// scored 71.6 against 80.9 at one rate, its classifier's first steps overshooting (docs/real-cells.md, "Two fine-tuning levers";
     /// `marrow train --profile real-transfer --set classifier_rate=10`).</summary>
     public double? ClassifierRate { get; init; }
 

@@ -17,26 +17,27 @@ namespace MarrowDiff.Model;
 public sealed record NetworkConfig(double Width = 1.0, int InputSize = 96, int Classes = 10, int ClassifierWidth = 512,
                                    double FirstDropout = 0.3, double Dropout = 0.4, double ClassifierDropout = 0.5)
 {
-    /// <summary>VGG-16's plan: output channels of the 13 convolutions, 0 for a 2×2 max-pooling.</summary>
-    public static readonly int[] Plan = [64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0];
+    /// <summary>VGG-16's five blocks: the output channels of each block's 3×3 convolutions. Every block ends in a 2×2
+    /// max-pooling, so the plan needs no marker for it.</summary>
+    public static readonly IReadOnlyList<IReadOnlyList<int>> Vgg16 = [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]];
 
     /// <summary>Simonyan and Zisserman's shallower configurations with the same five blocks and channels: VGG-13 (their
     /// "B": two convolutions a block) and VGG-11 ("A": one in each of the first two blocks, two in the others).</summary>
-    public static readonly int[] Plan13 = [64, 64, 0, 128, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0],
-                                 Plan11 = [64, 0, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0];
+    public static readonly IReadOnlyList<IReadOnlyList<int>> Vgg13 = [[64, 64], [128, 128], [256, 256], [512, 512], [512, 512]],
+                                                             Vgg11 = [[64], [128], [256, 256], [512, 512], [512, 512]];
 
     /// <summary>Weight layers of the VGG configuration: 16, the paper's (13 convolutions + 3 fully connected);
-    /// 13 or 11 drop convolutions from the blocks (<see cref="Plan13"/>, <see cref="Plan11"/>) and keep the rest.</summary>
+    /// 13 or 11 drop convolutions from the blocks (<see cref="Vgg13"/>, <see cref="Vgg11"/>) and keep the rest.</summary>
     public int Depth { get; init; } = 16;
 
-    /// <summary>The plan this network follows (<see cref="Depth"/>). Not written to JSON: it follows from
+    /// <summary>The blocks this network follows (<see cref="Depth"/>). Not written to JSON: it follows from
     /// <see cref="Depth"/>.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public int[] Layers => Depth switch
+    public IReadOnlyList<IReadOnlyList<int>> Blocks => Depth switch
     {
-        16 => Plan,
-        13 => Plan13,
-        11 => Plan11,
+        16 => Vgg16,
+        13 => Vgg13,
+        11 => Vgg11,
         _ => throw new ArgumentOutOfRangeException(nameof(Depth), $"depth {Depth}: VGG comes in 11, 13 or 16 weight layers"),
     };
 
@@ -66,12 +67,15 @@ public sealed record NetworkConfig(double Width = 1.0, int InputSize = 96, int C
         if (Backbone == ResNet18ImageNet) return ResNet18.ForwardFlops(InputSize, Classes);
         double flops = 0;
         int inChannels = 3, side = InputSize;
-        foreach (int plan in Layers)
+        foreach (var block in Blocks)
         {
-            if (plan == 0) { side /= 2; continue; }
-            int outChannels = Channels(plan);
-            flops += 2.0 * inChannels * outChannels * 9 * side * side;
-            inChannels = outChannels;
+            foreach (int paperChannels in block)
+            {
+                int outChannels = Channels(paperChannels);
+                flops += 2.0 * inChannels * outChannels * 9 * side * side;
+                inChannels = outChannels;
+            }
+            side /= 2;
         }
         int flat = GlobalPool ? inChannels : inChannels * FeatureSide * FeatureSide;
         flops += 2.0 * (flat * ClassifierWidth + ClassifierWidth * ClassifierWidth + ClassifierWidth * Classes);
@@ -86,10 +90,10 @@ public sealed record NetworkConfig(double Width = 1.0, int InputSize = 96, int C
         if (Backbone == ResNet18ImageNet) return ResNet18.WidestActivation(InputSize);
         long widest = 0;
         int side = InputSize;
-        foreach (int plan in Layers)
+        foreach (var block in Blocks)
         {
-            if (plan == 0) { side /= 2; continue; }
-            widest = Math.Max(widest, (long)Channels(plan) * side * side);
+            foreach (int paperChannels in block) widest = Math.Max(widest, (long)Channels(paperChannels) * side * side);
+            side /= 2;
         }
         return widest;
     }
@@ -118,7 +122,7 @@ public sealed record NetworkConfig(double Width = 1.0, int InputSize = 96, int C
         if (Width is <= 0 or > 4) throw new ArgumentOutOfRangeException(nameof(Width), $"{Width}: use a width multiplier in (0, 4]");
         if (InputSize < 32 || FeatureSide < 1) throw new ArgumentOutOfRangeException(nameof(InputSize), $"{InputSize}: five 2×2 poolings need an input of at least 32 px");
         if (Classes < 2) throw new ArgumentOutOfRangeException(nameof(Classes), "at least 2 classes");
-        _ = Layers; // an unknown depth is named here, before any layer is built
+        _ = Blocks; // an unknown depth is named here, before any layer is built
         foreach (double p in new[] { FirstDropout, Dropout, ClassifierDropout })
             if (p is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(Dropout), $"dropout {p}: use [0, 1)");
     }
@@ -144,28 +148,25 @@ public sealed class VggNet : CellNetwork
         if (config.Backbone is not null) throw new ArgumentException($"backbone {config.Backbone}: not a VGG (CellNetwork.Create builds it)", nameof(config));
         Config = config;
         var layers = new List<(string, Module<Tensor, Tensor>)>();
-        int inChannels = 3, conv = 0, block = 1, inBlock = 0;
-        int[] layout = config.Layers;
-        for (int i = 0; i < layout.Length; i++)
+        int inChannels = 3, conv = 0;
+        for (int block = 0; block < config.Blocks.Count; block++)
         {
-            int plan = layout[i];
-            if (plan == 0)
+            var convolutions = config.Blocks[block];
+            for (int i = 0; i < convolutions.Count; i++)
             {
-                layers.Add(($"pool{block}", MaxPool2d(2, 2)));
-                block++; inBlock = 0;
-                continue;
+                int outChannels = config.Channels(convolutions[i]);
+                conv++;
+                // Block-aligned for oneDNN: the same convolution, routed around the padded AVX-512 kernels (docs/engine.md).
+                layers.Add(($"conv{conv}", new BlockAlignedConv2d(inChannels, outChannels)));
+                layers.Add(($"bn{conv}", new BatchNorm2d(outChannels)));
+                layers.Add(($"relu{conv}", ReLU(inplace: true)));
+                // Dropout between convolutions: after every convolution that another convolution follows, none
+                // right before a pooling (the pooling and the next block's first dropout regularise there).
+                if (i + 1 < convolutions.Count)
+                    layers.Add(($"drop{conv}", new SeededDropout(i == 0 ? config.FirstDropout : config.Dropout, DropoutDraws)));
+                inChannels = outChannels;
             }
-            int outChannels = config.Channels(plan);
-            conv++; inBlock++;
-            // Block-aligned for oneDNN: the same convolution, routed around the padded AVX-512 kernels (issue 11).
-            layers.Add(($"conv{conv}", new BlockAlignedConv2d(inChannels, outChannels)));
-            layers.Add(($"bn{conv}", new BatchNorm2d(outChannels)));
-            layers.Add(($"relu{conv}", ReLU(inplace: true)));
-            // Dropout between convolutions: after every convolution that another convolution follows, none
-            // right before a pooling (the pooling and the next block's first dropout regularise there).
-            if (layout[i + 1] != 0)
-                layers.Add(($"drop{conv}", new SeededDropout(inBlock == 1 ? config.FirstDropout : config.Dropout, DropoutDraws)));
-            inChannels = outChannels;
+            layers.Add(($"pool{block + 1}", MaxPool2d(2, 2)));
         }
         features = Sequential(layers);
 

@@ -19,13 +19,28 @@ public static class TorchRuntime
     /// loaded by path is matched by its SONAME when later ones name it, so each NEEDED entry resolves here.</summary>
     private static readonly string[] LinuxPreload = ["libc10.so", "libtorch_cpu.so", "libtorch_cuda.so", "libtorch.so", "libLibTorchSharp.so"];
 
-    /// <summary>The device every model and tensor is placed on: CUDA when a GPU and the CUDA build are present, else CPU.</summary>
+    /// <summary>The environment variable that chooses the device (<c>marrow --device</c> sets it): auto, cpu or cuda.
+    /// An environment variable, not a setting of this process alone, so that notebook workers inherit it.</summary>
+    public const string DeviceVariable = "MarrowDevice";
+
+    /// <summary>The device every model and tensor is placed on. <see cref="DeviceVariable"/> auto (or unset): CUDA when a
+    /// GPU and the CUDA build are present, else CPU; cpu: the CPU even beside a GPU; cuda: the GPU, or an error saying
+    /// why there is none.</summary>
     public static Device Device
     {
         get
         {
             Initialise();
-            return cuda.is_available() ? CUDA : CPU;
+            string asked = Environment.GetEnvironmentVariable(DeviceVariable)?.Trim().ToLowerInvariant() is { Length: > 0 } v ? v : "auto";
+            return asked switch
+            {
+                "auto" => cuda.is_available() ? CUDA : CPU,
+                "cpu" => CPU,
+                "cuda" => cuda.is_available() ? CUDA : throw new InvalidOperationException(
+                    $"{DeviceVariable}=cuda (--device cuda): no CUDA device here, or this build carries the CPU libtorch " +
+                    "(build with MarrowTorchBackend=cuda in the environment; see the README's GPU section)"),
+                _ => throw new ArgumentException($"{DeviceVariable}={asked}: use auto, cpu or cuda"),
+            };
         }
     }
 
@@ -67,10 +82,8 @@ public static class TorchRuntime
     /// of mapping each large buffer fresh from the kernel and handing it back when freed. Why: by default glibc adapts
     /// its mmap threshold but trims the heap whenever more than twice that lies free at its top, which an inference
     /// pass does after every batch (a batch of 100 cells at 1/8 width frees tensors of 29.5 MB each); every new page
-    /// of the next batch then costs a page fault and the kernel zeroing it. On the 2-core AVX2 Zen 3, real-fast on one
-    /// stream of two threads faulted 46–90 thousand pages a pass over 750 cells and classified 776–788 cells/s; with
-    /// these settings 6–9 thousand and 925–970 (`marrow bench --model DIR --data …`, interleaved with the same binary
-    /// under a neutral MALLOC_ARENA_MAX=16, which leaves glibc's defaults; README). Numbers are unchanged: the memory a kernel reads is
+    /// of the next batch then costs a page fault and the kernel zeroing it; keeping them removes most of those faults and
+    /// buys cells per second (measured: docs/measurements.md, "Freed tensor memory kept"). Numbers are unchanged: the memory a kernel reads is
     /// the same, only where it comes from differs. The price: memory freed by a forward pass stays with the process
     /// (a few hundred MB at most here). A user who sets any MALLOC_ variable keeps their own settings.
     /// </summary>
@@ -101,7 +114,7 @@ public static class TorchRuntime
 
     /// <summary>
     /// Channels per block of oneDNN's widest CPU kernels here: 16 floats fill an AVX-512 register, 8 an AVX2 one.
-    /// <c>Model.BlockAlignedConv2d</c> gives oneDNN only whole blocks of this size (issue 11). Decided from
+    /// <c>Model.BlockAlignedConv2d</c> gives oneDNN only whole blocks of this size (docs/engine.md, "The AVX-512 fault"). Decided from
     /// what the CPU reports, not from a self-test outcome: the fault comes and goes, a clean self-test proves nothing.
     /// </summary>
     public static int ConvolutionChannelBlock { get; } = CpuInfo.Current().Avx512 ? 16 : 8;

@@ -12,7 +12,7 @@ public enum NonFiniteCause
 
     /// <summary>A non-finite value appeared from healthy ones: the loss was near its recent median, gradients and
     /// weights had not grown, inputs and weights were finite. The arithmetic itself went wrong (e.g. a faulty CPU
-    /// kernel, issue 11); the learning rate has nothing to do with it.</summary>
+    /// kernel: docs/engine.md, "The AVX-512 fault"); the learning rate has nothing to do with it.</summary>
     NumericalFault,
 
     /// <summary>The input batch itself held NaN or ±∞ (a bad image, or a colour channel with zero spread).</summary>
@@ -46,7 +46,7 @@ public sealed record NonFiniteReport(NonFiniteCause Cause, string Model, int Epo
                     $"Divergence: {Evidence}. Lower the learning rate or raise its decay.",
                 NonFiniteCause.NumericalFault =>
                     $"A numerical fault, not divergence: {Evidence}. Lowering the learning rate will not help. " +
-                    "Run `marrow doctor --selftest` to check this CPU's convolution kernels (issue 11), and report its output.",
+                    "Run `marrow doctor --selftest` to check this CPU's convolution kernels (docs/engine.md, \"The AVX-512 fault\"), and report its output.",
                 NonFiniteCause.NonFiniteInput =>
                     $"The input batch holds NaN or infinite values: {Evidence}. Check the images and the colour normalisation " +
                     "(a channel with zero spread divides by zero).",

@@ -18,7 +18,7 @@ public sealed record BenchResult(string Mode, NetworkConfig Network, int Batch, 
 }
 
 /// <summary>Times training or inference steps of a network on random input: the number behind every "this would take
-/// N hours here" in the README, and the TorchSharp half of <c>bench/run.sh</c> (whose PyTorch half,
+/// N hours here" in the docs, and the TorchSharp half of <c>bench/run.sh</c> (whose PyTorch half,
 /// <c>bench/vgg_twin.py</c>, times the same network the same way).</summary>
 public static class StepBenchmark
 {

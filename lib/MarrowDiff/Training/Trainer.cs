@@ -202,7 +202,7 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
                         loss.backward();
                         AfterBackward?.Invoke(sgd.Step, model);
                         // The guard: every gradient checked before the update, so a faulty kernel's NaN stops training
-                        // here, named, instead of reaching the weights (issue 11).
+                        // here, named, instead of reaching the weights (docs/engine.md, "The AVX-512 fault").
                         float[] largest = LargestGradients(named);
                         if (!largest.All(float.IsFinite))
                             return new StepOutcome(value, 0, 0, monitor.Diagnose(name, epoch + 1, step + 1, sgd.Rate, value, x, named, model.named_buffers(), largest));

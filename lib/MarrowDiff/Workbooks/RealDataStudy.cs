@@ -199,7 +199,7 @@ public sealed class RealDataStudy
 
     internal static bool IsPbcNeutrophil(CellImage c) => c.Source == PublicLayout.Pbc.Name && NeutrophilSeries.Contains(c.Label.Class!.Value);
 
-    private string NeutrophilVariant => $"AG+OS{Profile.OversampleTo.High}";
+    private string NeutrophilVariant => Profile.ClassifierVariant.Name;
 
     /// <summary>The main within-source task: PBC's promyelocyte → myelocyte → metamyelocyte → band → segmented.</summary>
     public RealTask TrainNeutrophilSeries(IProgress<TrainingProgress>? progress = null) =>
@@ -212,13 +212,13 @@ public sealed class RealDataStudy
     /// same under final=one (real-fast): one model answers it either way. Alone, it trains on every thread (not side by side).</remarks>
     public RealTask TrainAllSources(IProgress<TrainingProgress>? progress = null) =>
         Profile.EnsembleFolds > 0
-            ? Train("all sources", _ => true, $"AG+OS{Profile.OversampleTo.High}", progress, Profile with { EnsembleFolds = 1, FinalModel = false, SideBySide = false })
+            ? Train("all sources", _ => true, Profile.ClassifierVariant.Name, progress, Profile with { EnsembleFolds = 1, FinalModel = false, SideBySide = false })
             : Train("all sources", _ => true, $"OS{Profile.OversampleTo.High}", progress);
 
     /// <summary>
     /// Writes the notebook's result tables as plain text to <c>07-real-data-{profile}.txt</c> in <paramref name="folder"/>
     /// (atomically; numbers only, never a cell image, so it is safe to keep beside real data's results), so that the
-    /// numbers the README quotes sit in the repository without the notebook's 9 MB of images.
+    /// numbers the README and docs quote sit in the repository without the notebook's 9 MB of images.
     /// </summary>
     public HtmlView SaveSummary(string folder, params HtmlView[] views)
     {

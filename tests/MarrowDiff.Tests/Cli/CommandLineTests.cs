@@ -6,7 +6,7 @@ namespace MarrowDiff.Tests.Cli;
 /// (exit 2) before any work starts.</summary>
 public class CommandLineTests
 {
-    private static readonly string[] Names = ["notebooks", "synth", "prepare", "train", "evaluate", "errors", "count", "audit", "fuzz", "scale", "bench", "doctor", "learning-curve", "real-table1"];
+    private static readonly string[] Names = ["notebooks", "synth", "prepare", "train", "evaluate", "errors", "count", "audit", "fuzz", "scale", "bench", "doctor", "learning-curve", "real-table1", "predict"];
 
     public static TheoryData<string> CommandNames => [.. Names];
 
@@ -39,6 +39,8 @@ public class CommandLineTests
     [InlineData("learning-curve --data phantom --profile real-lite --shares 0.25,0.5,1 --target 0.9 --set epochs=2 --models /tmp/m --out /tmp/c")]
     [InlineData("real-table1 --data /tmp/cells --task all --set epochs=2 --models /tmp/m --out /tmp/t")]
     [InlineData("real-table1 --data /tmp/cells --from-predictions --out figures/table1-real-pbc")]
+    [InlineData("train --data phantom --out /tmp/m --device cpu")]
+    [InlineData("notebooks --device cuda --cell-timeout 7200")]
     public void ValidCommandLines_Parse(string line)
     {
         var parsed = Program.Commands().Parse(line.Split(' '));
@@ -57,6 +59,7 @@ public class CommandLineTests
     [InlineData("doctor --selftets", "--selftets")]                  // a typo is not ignored
     [InlineData("audit --out /tmp/x", "--data")]                     // a required option
     [InlineData("synth --size big --out /tmp/x", "big")]             // a value outside its choices
+    [InlineData("train --data phantom --out /tmp/m --device gpu", "gpu")]
     [InlineData("real-table1 --data /tmp/c --task mixed --out /tmp/t", "mixed")]
     [InlineData("train --data phantom --variant OG --out o --profile fast", "fast")]
     [InlineData("bench --steps abc", "abc")]                         // not a number
@@ -84,5 +87,20 @@ public class CommandLineTests
         try { Assert.Equal(0, await Program.Main(["train", "--help"])); }
         finally { Console.SetOut(saved); }
         Assert.Contains("--variant", output.ToString());
+    }
+
+    /// <summary>`--device cuda` where there is no GPU (or the CPU build): one line saying why, exit 1, not a silent CPU run;
+    /// and the help lists every exit code.</summary>
+    [Fact]
+    public void DeviceCuda_WithoutAGpu_SaysWhy_AndTheHelpListsTheExitCodes()
+    {
+        var (code, output) = MarrowProcess.Run(["--device", "cuda", "doctor"], MarrowProcess.ShortCommand);
+        Assert.True(code == 1, output);
+        Assert.Contains("MarrowDevice=cuda (--device cuda): no CUDA device here", output);
+        var (cpu, cpuOutput) = MarrowProcess.Run(["doctor", "--device", "cpu"], MarrowProcess.ShortCommand);
+        Assert.True(cpu == 0, cpuOutput);
+        Assert.Contains("on CPU", cpuOutput);
+        var (_, help) = MarrowProcess.Run(["--help"], MarrowProcess.ShortCommand);
+        foreach (string exit in new[] { "0 done", "1 failed", "2 usage error", "3 done with a finding" }) Assert.Contains(exit, help);
     }
 }

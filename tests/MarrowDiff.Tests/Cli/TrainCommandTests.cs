@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using MarrowDiff.Cli;
+using MarrowDiff.Data;
 using MarrowDiff.Experiments;
 using MarrowDiff.Model;
 using MarrowDiff.Tests.Preparation;
@@ -55,13 +56,12 @@ public class TrainCommandTests(PreparedPhantomFixture fx) : IClassFixture<Prepar
         Assert.Contains("AG+OS10, 2-fold ensemble", output);
         Assert.True(File.Exists(Path.Combine(outDir, FoldEnsemble.ManifestFile)));
         using (var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, FoldEnsemble.ManifestFile))))
-            Assert.InRange(manifest.RootElement.GetProperty("Scores").GetProperty("cv_macro_f1").GetDouble(), 0, 1);
+            AssertSavedScoreIsThePrintedOne(manifest.RootElement.GetProperty("Scores").GetProperty("cv_macro_f1").GetDouble(), output);
 
         string metrics = Path.Combine(fx.Root, "ensemble-metrics.json");
         var (evalCode, evalOutput) = MarrowProcess.Run(["evaluate", "--model", outDir, "--data", fx.Dataset.Root, "--part", "test", "--out", metrics], MarrowProcess.ShortCommand);
         Assert.True(evalCode == 0, evalOutput);
         using var json = JsonDocument.Parse(File.ReadAllText(metrics));
-        Assert.InRange(json.RootElement.GetProperty("macro_f1").GetDouble(), 0, 1);
         Assert.True(json.RootElement.GetProperty("images").GetInt32() > 0);
         Assert.Matches(@"accuracy [0-9.]+% \(95% CI [0-9.]+–[0-9.]+, Wilson\), macro F1 [0-9.]+% \(95% CI [0-9.]+–[0-9.]+, bootstrap over cells\)", evalOutput);
         // Each cell's answer beside the metrics, and the metrics follow from it.
@@ -71,6 +71,25 @@ public class TrainCommandTests(PreparedPhantomFixture fx) : IClassFixture<Prepar
         Assert.Equal(json.RootElement.GetProperty("images").GetInt32(), answers.Count);
         Assert.Equal(json.RootElement.GetProperty("macro_f1").GetDouble(), answers.Metrics.MacroF1, 12);
         Assert.Equal(json.RootElement.GetProperty("accuracy").GetDouble(), answers.Metrics.Accuracy, 12);
+
+        // The same model on the same cells as unlabelled images (`marrow predict`): one row a file, each row's class its
+        // top probability, and, cell by cell, evaluate's answers (the patch is cut the same way at the same pitch).
+        string patches = Path.Combine(fx.Dataset.Root, "patches"), predicted = Path.Combine(fx.Root, "unlabelled.csv");
+        var (predictCode, predictOutput) = MarrowProcess.Run(["predict", "--model", outDir, "--images", patches, "--pitch", "0.16", "--out", predicted], MarrowProcess.ShortCommand);
+        Assert.True(predictCode == 0, predictOutput);
+        var rows = MarrowDiff.Core.Csv.Parse(File.ReadAllText(predicted), predicted);
+        Assert.Equal(["file", "predicted_class", "probability", "review", "p_C1", "p_C2", "p_C3", "p_C4", "p_C5", "p_C6", "p_C7", "p_C8", "p_C9", "p_C10"], rows[0]);
+        Assert.Equal(Directory.GetFiles(patches, "*.png", SearchOption.AllDirectories).Length, rows.Count - 1);
+        var byFile = new Dictionary<string, string>();
+        foreach (var row in rows.Skip(1))
+        {
+            double[] p = [.. row[4..].Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture))];
+            Assert.Equal(1.0, p.Sum(), 2);
+            Assert.Equal($"C{Array.IndexOf(p, p.Max()) + 1}", row[1]);
+            Assert.Equal(p.Max() < 0.7 ? "yes" : "no", row[3]);
+            byFile[Path.GetFileNameWithoutExtension(row[0])] = row[1];
+        }
+        Assert.All(answers.Cells, c => Assert.Equal(c.Predicted.Code(), byFile[c.Cell]));
     }
 
     [Fact]
@@ -108,8 +127,9 @@ public class TrainCommandTests(PreparedPhantomFixture fx) : IClassFixture<Prepar
         }
         using (var cv = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, MarrowDiff.Cli.Commands.TrainCommand.CrossValidationFile))))
         {
-            Assert.InRange(cv.RootElement.GetProperty("cv_macro_f1").GetDouble(), 0, 1);
-            Assert.True(cv.RootElement.TryGetProperty("fold2_macro_f1", out _));
+            AssertSavedScoreIsThePrintedOne(cv.RootElement.GetProperty("cv_macro_f1").GetDouble(), output);
+            Assert.Matches(@"^fold 2: \d+ held-out cells, accuracy [\d.]+%, macro F1 " + Regex.Escape((100 * cv.RootElement.GetProperty("fold2_macro_f1").GetDouble()).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)) + "%",
+                           output.Split('\n').First(l => l.StartsWith("fold 2:", StringComparison.Ordinal)));
         }
         using (var profile = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, TrainedModel.ProfileFile))))
             Assert.Equal("one", profile.RootElement.GetProperty("final").GetString());
@@ -125,7 +145,17 @@ public class TrainCommandTests(PreparedPhantomFixture fx) : IClassFixture<Prepar
         var (evalCode, evalOutput) = MarrowProcess.Run(["evaluate", "--model", outDir, "--data", fx.Dataset.Root, "--part", "test", "--out", metrics], MarrowProcess.ShortCommand);
         Assert.True(evalCode == 0, evalOutput);
         using var json = JsonDocument.Parse(File.ReadAllText(metrics));
-        Assert.InRange(json.RootElement.GetProperty("macro_f1").GetDouble(), 0, 1);
+        var answers = MarrowDiff.Evaluation.CellPredictions.Load(json.RootElement.GetProperty("predictions").GetString()!);
+        Assert.Equal(json.RootElement.GetProperty("macro_f1").GetDouble(), answers.Metrics.MacroF1, 12);
+    }
+
+    /// <summary>The cross-validated macro F1 saved beside the model is the one the console printed (to its 0.1%), not
+    /// merely a number between 0 and 1.</summary>
+    private static void AssertSavedScoreIsThePrintedOne(double saved, string output)
+    {
+        var printed = Regex.Match(output, @"\d+-fold cross-validation \([^)]*\): \d+ cells, accuracy [\d.]+% \(95% CI [\d.–]+\), macro F1 ([\d.]+)%");
+        Assert.True(printed.Success, output);
+        Assert.Equal(double.Parse(printed.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Math.Round(100 * saved, 1), 6);
     }
 
     [Fact]

@@ -1,4 +1,8 @@
+using MarrowDiff.Core;
 using MarrowDiff.Counting;
+using MarrowDiff.Data;
+using MarrowDiff.Detection;
+using MarrowDiff.Imaging;
 
 namespace MarrowDiff.Tests.Counting;
 
@@ -42,5 +46,70 @@ public class DifferentialCountTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => DifferentialCounter.Count([], null, target: 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => DifferentialCounter.Count([], null, reviewBelow: 1.5));
+    }
+
+    /// <summary>The count with a classifier, by numbers: each cell gets the probability row of its own patch (the
+    /// stand-in classifier answers by the patch's centre colour, so a row given to the wrong cell shows), edge cells get
+    /// none, the shares and M:E follow from the classes, and the review queue lists the least sure first.</summary>
+    [Fact]
+    public void WithAClassifier_EachCellGetsItsOwnPatchsRow_AndTheReviewQueueIsLeastSureFirst()
+    {
+        static DetectedField Field(string name, params (int X, int Y, byte Mark, bool Edge)[] cells)
+        {
+            var image = new RgbImage(400, 200);
+            foreach (var c in cells)
+                for (int y = c.Y - 2; y <= c.Y + 2; y++) for (int x = c.X - 2; x <= c.X + 2; x++) image[x, y] = (c.Mark, 0, 0);
+            return new DetectedField(name, 400, 200, new FieldScale(CellPatch.PitchUm, "given"), image,
+                [.. cells.Select(c => new FieldCell(c.X, c.Y, 60, c.Edge, c.X, c.Y, 50))]);
+        }
+        // Mark → (class, its probability, runner-up, its probability); the rest of the row is spread evenly.
+        var answers = new Dictionary<byte, (CellClass Top, float P, CellClass Second, float Q)>
+        {
+            [10] = (CellClass.Myeloblast, 0.9f, CellClass.Promyelocyte, 0.05f),
+            [20] = (CellClass.SegmentedNeutrophil, 0.6f, CellClass.BandNeutrophil, 0.3f),
+            [30] = (CellClass.Pronormoblast, 0.5f, CellClass.BasophilicNormoblast, 0.45f),
+        };
+        int calls = 0;
+        float[,] Classify(IReadOnlyList<RgbImage> patches)
+        {
+            calls++;
+            var p = new float[patches.Count, CellTaxonomy.All.Count];
+            for (int i = 0; i < patches.Count; i++)
+            {
+                var (top, pt, second, ps) = answers[patches[i][CellPatch.Size / 2, CellPatch.Size / 2].R];
+                float rest = (1 - pt - ps) / (CellTaxonomy.All.Count - 2);
+                for (int c = 0; c < CellTaxonomy.All.Count; c++) p[i, c] = rest;
+                p[i, (int)top - 1] = pt;
+                p[i, (int)second - 1] = ps;
+            }
+            return p;
+        }
+        var fields = new[]
+        {
+            Field("a.png", (100, 100, 30, false), (200, 100, 99, true), (300, 100, 10, false)),
+            Field("b.png", (150, 100, 20, false), (250, 100, 30, false)),
+        };
+
+        var count = DifferentialCounter.Count(fields, ("stand-in", Classify), target: 500, reviewBelow: 0.7, skipped: null, progress: null);
+
+        Assert.Equal(2, calls); // one batch a field, edge cells left out of it
+        Assert.Equal([CellClass.Pronormoblast, null, CellClass.Myeloblast, CellClass.SegmentedNeutrophil, CellClass.Pronormoblast],
+                     count.Cells.Select(c => c.Class));
+        var edge = count.Cells[1];
+        Assert.True(edge.Cell.Edge && edge.Probabilities is null && !edge.Review);
+        var first = count.Cells[0];
+        Assert.Equal((0.5f, CellClass.BasophilicNormoblast, 0.45f, true), (first.Probability, first.Second, first.SecondProbability, first.Review));
+        Assert.Equal(CellTaxonomy.All.Count, first.Probabilities!.Length);
+        Assert.False(count.Cells[2].Review); // 0.9 ≥ 0.7
+
+        // Four counted cells: C1 twice, C5 and C10 once; myeloid 2 : erythroid 2; blasts 1 of 4.
+        Assert.Equal([2, 0, 0, 0, 1, 0, 0, 0, 0, 1], count.Classes.Select(c => c.Count));
+        Assert.All(count.Classes, c => Assert.Equal(4, c.Total));
+        Assert.Equal((2, 2, 1.0), (count.MyeloidToErythroid!.Myeloid, count.MyeloidToErythroid.Erythroid, count.MyeloidToErythroid.Ratio));
+        Assert.Equal(0.25, count.Blasts!.Share);
+
+        // Least sure first; among equals, by field then position.
+        Assert.Equal([("a.png", 100.0, 0.5f), ("b.png", 250.0, 0.5f), ("b.png", 150.0, 0.6f)],
+                     count.ReviewQueue.Select(c => (c.Field, c.Cell.X, c.Probability)));
     }
 }

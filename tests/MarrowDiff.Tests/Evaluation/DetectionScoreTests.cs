@@ -18,6 +18,24 @@ public class DetectionScoreTests
     }
 
     [Fact]
+    public void Matching_TakesTheClosestFind_NotTheFirstListed()
+    {
+        var box = new[] { new CellBox(0, 0, 10, 10) };
+        var s = DetectionMatching.AgainstBoxes([(8, 8), (5, 6)], box);
+        Assert.Equal([0], s.FalseFinds); // the second find, 1 px from the centre, takes the box from the first, 4.2 px
+    }
+
+    [Fact]
+    public void OneFindInTwoOverlappingBoxes_MatchesOnlyTheCloserOne()
+    {
+        var boxes = new[] { new CellBox(0, 0, 10, 10), new CellBox(4, 0, 14, 10) }; // centres (5,5) and (9,5)
+        var s = DetectionMatching.AgainstBoxes([(7.5, 5)], boxes);
+        Assert.Equal(1, s.Matched);       // a find is used once, however many boxes it lies in
+        Assert.Equal([0], s.Missed);      // 2.5 px from the first centre, 1.5 from the second
+        Assert.Empty(s.FalseFinds);
+    }
+
+    [Fact]
     public void AgainstCentres_AHitLiesWithinHalfTheDiameter()
     {
         var s = DetectionMatching.AgainstCentres([(104, 100), (200, 111)], [(100, 100, 10), (200, 100, 20)]);

@@ -270,6 +270,27 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
     }
 
     [Fact]
+    public void RealTransferOs_TrainsOnEveryCell_OneRandomAnglePerImage_OnePassACell_ItsModelsTheOnesOfItsSettingsOnRealTransfer()
+    {
+        var os = ExperimentProfile.Parse("real-transfer-os");
+        Assert.Equal("OS480", os.ClassifierVariant.Name);
+        Assert.Equal(480, os.ClassifierVariant.OversampleTo);
+        Assert.False(os.ClassifierVariant.Augment);
+        Assert.True(os.Refinements!.Rotation);
+        Assert.False(os.Refinements.TestTimeD4);
+        Assert.Contains("\"training_set\": \"OS480\"", os.ToJson());
+        Assert.DoesNotContain("training_set", ExperimentProfile.RealTransfer.ToJson());
+        // Chosen as settings on real-transfer: the profile's models are those (the same recipe, so the same cache keys).
+        var chosen = ExperimentProfile.RealTransfer.With("oversample", "240,480").With("rotate", "on").With("tta", "off").With("epochs", "8");
+        Assert.Equal(chosen.FoldTraining(chosen.Grid[0]), os.FoldTraining(os.Grid[0]));
+        // Every other profile keeps Table 1's largest set as its classifier's; a set outside the six is refused.
+        Assert.All(ExperimentProfile.All.Where(p => p != os), p => Assert.Same(p.Variants[^1], p.ClassifierVariant));
+        Assert.Equal("OS300", ExperimentProfile.Paper.With("training_set", "os300").ClassifierVariant.Name);
+        var outside = Assert.Throws<ArgumentException>(() => ExperimentProfile.Paper.With("training_set", "OS100"));
+        Assert.Contains("OS100 is not one of its six", outside.Message);
+    }
+
+    [Fact]
     public void FoldModelsTrainedSideBySide_AreTheBytesOfTheSameModelsTrainedOneAfterAnother()
     {
         // Two fold models and the final model (real-fast's layout, cut to seconds), once on two training streams and
