@@ -19,7 +19,9 @@ public sealed class NotebookFailedException(string notebook, int cellNumber, int
 public sealed record NotebookResult(string Notebook, string ExecutedCopy, int CodeCells, TimeSpan Elapsed);
 
 /// <summary>Where a notebook run is: for a console bar or a log line.</summary>
-public sealed record NotebookProgress(string Notebook, int CellNumber, int CodeCellNumber, int CodeCells, TimeSpan Elapsed);
+/// <param name="Message">Null when a cell starts; otherwise a progress line from inside the running cell (one per 10% of
+/// each of its stages: MarrowDiff's <c>NotebookConsole</c>).</param>
+public sealed record NotebookProgress(string Notebook, int CellNumber, int CodeCellNumber, int CodeCells, TimeSpan Elapsed, string? Message = null);
 
 /// <summary>
 /// Executes notebooks headlessly, one worker process per notebook (see <see cref="NotebookWorker"/>): cells in
@@ -82,6 +84,11 @@ public sealed class NotebookRunner
                 if (line is null) break;
                 nextLine = process.StandardOutput.ReadLineAsync(stop.Token).AsTask();
                 if (!line.StartsWith(NotebookWorker.ProtocolPrefix, StringComparison.Ordinal)) continue;
+                if (line.StartsWith(NotebookWorker.ProgressPrefix, StringComparison.Ordinal))
+                {
+                    progress?.Report(new NotebookProgress(notebook, cell, codeCell, codeCells, clock.Elapsed, line[NotebookWorker.ProgressPrefix.Length..]));
+                    continue;
+                }
                 string[] parts = line[NotebookWorker.ProtocolPrefix.Length..].Split(' ');
                 if (parts[0] == "cell-start")
                 {

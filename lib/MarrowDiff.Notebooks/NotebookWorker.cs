@@ -27,10 +27,18 @@ internal static class NotebookWorker
 {
     public const string ProtocolPrefix = "@@marrow ";
 
+    /// <summary>A progress line a cell's library code writes (MarrowDiff's <c>NotebookConsole.Prefix</c>: the text is
+    /// the contract, the projects share no code).</summary>
+    public const string ProgressPrefix = ProtocolPrefix + "progress ";
+
+    /// <summary>Set in the worker's own environment so that MarrowDiff's <c>NotebookConsole</c> relays progress.</summary>
+    public const string ProgressVariable = "MarrowNotebookProgress";
+
     public static async Task<int> RunAsync(string requestPath)
     {
         // Cells' Console output is captured by the kernel; the protocol writes to the raw stream instead.
-        var protocol = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true };
+        var protocol = TextWriter.Synchronized(new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true });
+        Environment.SetEnvironmentVariable(ProgressVariable, "1");
         var request = JsonSerializer.Deserialize<WorkerRequest>(File.ReadAllText(requestPath))!;
         NotebookDocument notebook = NotebookDocument.Load(request.Notebook).Clone(request.Output);
         NotebookParameters.Inject(notebook, request.Parameters);

@@ -10,11 +10,11 @@ internal static class NotebooksCommand
     public static Command Create()
     {
         var notebooks = new Argument<string[]>("NOTEBOOK") { Description = "notebooks to run (default: every notebooks/NN-*.ipynb, in order)", Arity = ArgumentArity.ZeroOrMore };
-        var profile = new Option<string?>("--profile") { Description = "overrides the notebooks' profile parameter (smoke, laptop, paper, real)" };
+        var profile = new Option<string?>("--profile") { Description = "overrides the notebooks' profile parameter (smoke, laptop, paper, real, …: see marrow train --help)" };
         var data = new Option<string?>("--data") { Description = "overrides the notebooks' data parameter: a dataset folder or \"phantom\"", HelpName = "DIR|phantom" };
         var seed = new Option<int?>("--seed") { Description = "overrides the notebooks' seed parameter", HelpName = "N" };
         var outDir = CommonOptions.Out("where the executed copies with their outputs go (default: figures/notebooks/)", required: false);
-        var cellTimeout = new Option<double>("--cell-timeout") { Description = "a cell running longer fails the notebook (its worker process is killed)", DefaultValueFactory = _ => 1200, HelpName = "SECONDS" };
+        var cellTimeout = new Option<double?>("--cell-timeout") { Description = "a cell running longer fails the notebook (its worker process is killed); default: the profile's own (smoke 20 min, the paper's 72 h: its training cells are long)", HelpName = "SECONDS" };
         var command = new Command("notebooks", "Executes notebooks headlessly and writes executed copies with their outputs; stops at the first failing cell.")
         {
             notebooks, profile, data, seed, outDir, cellTimeout,
@@ -32,18 +32,29 @@ internal static class NotebooksCommand
             if (r.GetValue(profile) is { } p) parameters["profile"] = p;
             if (r.GetValue(data) is { } d) parameters["data"] = d != Workbook.PhantomData ? Path.GetFullPath(d) : d;
             if (r.GetValue(seed) is { } s) parameters["seed"] = s.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var runner = new NotebookRunner { CellTimeout = TimeSpan.FromSeconds(r.GetValue(cellTimeout)) };
+            // The profile carries how long its longest cell may take; an explicit --cell-timeout overrides it.
+            var timeout = r.GetValue(cellTimeout) is { } seconds ? TimeSpan.FromSeconds(seconds)
+                : Experiments.ExperimentProfile.Parse(r.GetValue(profile) ?? Experiments.ExperimentProfile.Smoke.Name).CellTimeout;
+            var runner = new NotebookRunner { CellTimeout = timeout };
 
             foreach (string nb in paths)
             {
                 string name = Path.GetFileName(nb);
                 Console.WriteLine($"▶ {name} ({string.Join(", ", parameters.Select(kv => $"{kv.Key}={kv.Value}").DefaultIfEmpty("defaults"))})");
-                var progress = new Progress<NotebookProgress>(p => Console.WriteLine($"  cell {p.CellNumber} (code {p.CodeCellNumber}/{p.CodeCells})  {p.Elapsed:m\\:ss}"));
+                // Printed on the runner's own thread, in the order the worker sent them (Progress<T> would post them to the pool).
+                var progress = new InOrder(p => Console.WriteLine(p.Message is { } inside
+                    ? $"      {inside}"
+                    : $"  cell {p.CellNumber} (code {p.CodeCellNumber}/{p.CodeCells})  {p.Elapsed:m\\:ss}"));
                 NotebookResult result = await runner.RunAsync(nb, Path.Combine(output, name), parameters, progress);
                 Console.WriteLine($"✓ {name}: {result.CodeCells} code cells in {result.Elapsed.TotalSeconds:0.0} s → {result.ExecutedCopy}");
             }
             return 0;
         });
         return command;
+    }
+
+    private sealed class InOrder(Action<NotebookProgress> report) : IProgress<NotebookProgress>
+    {
+        public void Report(NotebookProgress value) => report(value);
     }
 }

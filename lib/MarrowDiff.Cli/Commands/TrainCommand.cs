@@ -55,11 +55,11 @@ internal static class TrainCommand
                 using var ensemble = result.Ensemble;
                 // final=one: the folds estimate it; the one model on all five folds answers alone.
                 using var final = resolved.FinalModel ? experiment.TrainFinal(prep.Variant(variantName), resolved.Grid[0]) : null;
-                if (final is null) ensemble.Save(folder, resolved.ToJson(), result.Scores);
+                if (final is null) ensemble.Save(folder, resolved.ToJson(), result.Scores(resolved.Seed));
                 else final.Save(folder, resolved.ToJson(), extraFiles: new Dictionary<string, string>
                 {
-                    [CrossValidationFile] = JsonSerializer.Serialize(result.Scores, new JsonSerializerOptions { WriteIndented = true }),
-                });
+                    [CrossValidationFile] = JsonSerializer.Serialize(result.Scores(resolved.Seed), new JsonSerializerOptions { WriteIndented = true }),
+                }, scores: result.Scores(resolved.Seed));
                 foreach (string line in experiment.Log) Console.WriteLine(line);
                 Console.WriteLine(TrainingReports.FoldEnsembleText(result, resolved));
                 Console.WriteLine(final is null

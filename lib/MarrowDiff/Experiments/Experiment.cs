@@ -43,15 +43,17 @@ public sealed record FoldEnsembleResult(FoldEnsemble Ensemble, IReadOnlyList<Pre
     /// <summary>Each fold's metrics (their spread says how much one fold's score can be trusted).</summary>
     public IReadOnlyList<ClassificationMetrics> PerFold => HeldOut.Select(p => p.Metrics).ToList();
 
-    /// <summary>The scores saved in the ensemble's manifest.</summary>
-    public IReadOnlyDictionary<string, double> Scores
+    /// <summary>The scores saved in the ensemble's manifest and a model's README: the pooled accuracy and macro F1,
+    /// the latter's 95% interval (<see cref="PooledMacroF1Interval"/>, seeded by <paramref name="seed"/>), each fold's.</summary>
+    public IReadOnlyDictionary<string, double> Scores(int seed)
     {
-        get
+        var (low, high) = PooledMacroF1Interval(seed);
+        var d = new Dictionary<string, double>
         {
-            var d = new Dictionary<string, double> { ["cv_accuracy"] = Pooled.Accuracy, ["cv_macro_f1"] = Pooled.MacroF1 };
-            for (int k = 0; k < HeldOut.Count; k++) d[$"fold{k + 1}_macro_f1"] = PerFold[k].MacroF1;
-            return d;
-        }
+            ["cv_accuracy"] = Pooled.Accuracy, ["cv_macro_f1"] = Pooled.MacroF1, ["cv_macro_f1_ci95_low"] = low, ["cv_macro_f1_ci95_high"] = high,
+        };
+        for (int k = 0; k < HeldOut.Count; k++) d[$"fold{k + 1}_macro_f1"] = PerFold[k].MacroF1;
+        return d;
     }
 
     /// <summary>

@@ -94,6 +94,11 @@ public sealed record ExperimentProfile(
         : Variants.FirstOrDefault(v => v.Name == TrainingVariant.Parse(TrainingSet).Name)
           ?? throw new ArgumentException($"profile {Name}: training set {TrainingSet} is not one of its six ({string.Join(", ", Variants.Select(v => v.Name))})");
 
+    /// <summary>How long one notebook cell of this profile may run under <c>marrow notebooks</c> before it is taken for
+    /// hung: the longest cell trains the profile's models. Smoke's cells take minutes; the paper's train 150 epochs of
+    /// the full network (a GPU job), the real profiles' up to an hour or more on a CPU without AVX-512.</summary>
+    public TimeSpan CellTimeout { get; init; } = TimeSpan.FromMinutes(20);
+
     /// <summary>This profile with <paramref name="seed"/> (the name is unchanged: stamps give the seed beside it).</summary>
     public ExperimentProfile WithSeed(int seed) => this with { Seed = seed };
 
@@ -104,7 +109,10 @@ public sealed record ExperimentProfile(
         "paper", "The paper's settings (a GPU job): VGG-16-BN at full width, 96x96 input, batch 40, 150 epochs, OS 300/600, 5-fold CV over 8 hyper-parameter sets.",
         PhantomSize.Paper, new NetworkConfig(), Epochs: 150, BatchSize: 40, OversampleTo: (300, 600),
         Grid: [.. from lr in new[] { 0.01, 0.05 } from decay in new[] { 1e-7, 1e-4 } from wd in new[] { 5e-4, 1e-3 } select new Hyperparameters(lr, 0.9, decay, wd)],
-        CrossValidationEpochs: 50, CrossValidationVariant: "OS600", ValidationFold: 1, ComparableToPaper: true);
+        CrossValidationEpochs: 50, CrossValidationVariant: "OS600", ValidationFold: 1, ComparableToPaper: true)
+    {
+        CellTimeout = TimeSpan.FromHours(72),
+    };
 
     /// <summary>CI and a first look on a 2-core CPU: everything smaller. Not comparable to the paper.
     /// Local model 50 epochs: as many steps as the global AG+OS60 model's 10 (960 images against 4,800); at 10 epochs its
@@ -122,6 +130,7 @@ public sealed record ExperimentProfile(
         Epochs = 10, OversampleTo = (30, 60), LocalEpochs = 50,
         Grid = [new Hyperparameters(0.01, 0.9, 1e-4, 5e-4), new Hyperparameters(0.003, 0.9, 1e-4, 5e-4)],
         CrossValidationEpochs = 5, CrossValidationVariant = "OS60", ComparableToPaper = false,
+        CellTimeout = TimeSpan.FromMinutes(20),
     };
 
     /// <summary>Table 1's trends on a laptop CPU: the paper-size phantom, a 1/8-width network (no dropout, as in
@@ -135,6 +144,7 @@ public sealed record ExperimentProfile(
         Epochs = 8, OversampleTo = (100, 200), LocalEpochs = 40,
         Grid = [new Hyperparameters(0.01, 0.9, 1e-4, 5e-4), new Hyperparameters(0.003, 0.9, 1e-4, 5e-4)],
         CrossValidationEpochs = 3, CrossValidationVariant = "OS200", ComparableToPaper = false,
+        CellTimeout = TimeSpan.FromHours(3),
     };
 
     /// <summary>Notebook 07's CPU budget on the real development subset: the smoke network, N = 75/150 (the PBC stages
@@ -147,6 +157,7 @@ public sealed record ExperimentProfile(
         OversampleTo = (75, 150), LocalEpochs = 25,
         Grid = [new Hyperparameters(0.01, 0.9, 1e-4, 5e-4)],
         CrossValidationVariant = "OS150",
+        CellTimeout = TimeSpan.FromHours(1),
     };
 
     /// <summary>
@@ -168,6 +179,7 @@ public sealed record ExperimentProfile(
         OversampleTo = (400, 800), LocalEpochs = null,
         CrossValidationVariant = "OS800",
         SideBySide = true,
+        CellTimeout = TimeSpan.FromHours(3),
     };
 
     /// <summary>
@@ -183,7 +195,7 @@ public sealed record ExperimentProfile(
     /// <para>The convolutions train channels-last (<see cref="ConvolutionEngine.ChannelsLast"/>): the same function up to
     /// rounding, faster per step at this width with oneDNN's AVX-512 and AVX2 kernels alike, and on the five validation
     /// folds not distinguishable from fp32 (docs/real-cells.md, "Channels-last training buys time"). <c>--set engine=fp32</c> trains
-    /// the fp32 models again (cached under their old keys).</para></remarks>
+    /// the fp32 models.</para></remarks>
     public static ExperimentProfile RealPlus { get; } = Real with
     {
         Name = "real-plus",
@@ -195,6 +207,7 @@ public sealed record ExperimentProfile(
         EnsembleFolds = 5,
         Engine = ConvolutionEngine.ChannelsLast,
         BudgetNeedsAvx512 = true,
+        CellTimeout = TimeSpan.FromHours(3),
     };
 
     /// <summary>

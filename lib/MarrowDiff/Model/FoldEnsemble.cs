@@ -87,6 +87,7 @@ public sealed class FoldEnsemble : ISavedClassifier
             }
             AtomicFile.WriteAllText(Path.Combine(temp, ManifestFile), JsonSerializer.Serialize(new Manifest("fold-ensemble", names, scores), Json));
             AtomicFile.WriteAllText(Path.Combine(temp, TrainedModel.ProfileFile), profileJson);
+            AtomicFile.WriteAllText(Path.Combine(temp, ModelReadme.FileName), ModelReadme.For(Name, Card, Outputs, Members[0].Normalisation, scores, Members.Count));
         });
     }
 

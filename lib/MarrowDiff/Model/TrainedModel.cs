@@ -79,7 +79,9 @@ public sealed class TrainedModel : ISavedClassifier
     /// <param name="keepFolder">Keep <see cref="Folder"/> where it was (saving a copy, e.g. into an ensemble's folder).</param>
     /// <param name="extraFiles">Further text files (name → content) that belong to the model, written inside the same
     /// renamed folder so that they appear with it or not at all (a final=one model's cross-validation scores).</param>
-    public void Save(string folder, string profileJson, bool keepFolder = false, IReadOnlyDictionary<string, string>? extraFiles = null)
+    /// <param name="scores">Cross-validated scores for its README (<see cref="ModelReadme"/>); null: none known.</param>
+    public void Save(string folder, string profileJson, bool keepFolder = false, IReadOnlyDictionary<string, string>? extraFiles = null,
+                     IReadOnlyDictionary<string, double>? scores = null)
     {
         string full = AtomicFile.WriteFolder(folder, temp =>
         {
@@ -96,9 +98,10 @@ public sealed class TrainedModel : ISavedClassifier
             AtomicFile.WriteAllText(Path.Combine(temp, ClassesFile), JsonSerializer.Serialize(OutputNames, Json));
             AtomicFile.WriteAllText(Path.Combine(temp, HistoryFile), EpochRecord.Csv(History));
             AtomicFile.WriteAllText(Path.Combine(temp, ProfileFile), profileJson);
+            AtomicFile.WriteAllText(Path.Combine(temp, ModelReadme.FileName), ModelReadme.For(Name, Card, Outputs, Normalisation, scores));
             foreach (var (name, text) in extraFiles ?? new Dictionary<string, string>())
             {
-                if (name != Path.GetFileName(name) || name is CardFile or SafetensorsFile or ProfileFile or HistoryFile or ClassesFile or NormalisationFile)
+                if (name != Path.GetFileName(name) || name is CardFile or SafetensorsFile or ProfileFile or HistoryFile or ClassesFile or NormalisationFile or ModelReadme.FileName)
                     throw new ArgumentException($"{name}: an extra file must be a new plain file name in the model folder", nameof(extraFiles));
                 AtomicFile.WriteAllText(Path.Combine(temp, name), text);
             }

@@ -16,6 +16,8 @@ public sealed class TrainingBoard(Action<string> show) : IProgress<TrainingProgr
     public void Report(TrainingProgress value)
     {
         // A model is a stage: its last step (epoch = epochs, step = steps per epoch) is its stage's Done = Total.
-        lock (_gate) show(string.Join("\n", _running.Update(value.AsWork())));
+        var work = value.AsWork();
+        lock (_gate) show(string.Join("\n", _running.Update(work)));
+        NotebookConsole.Report(work);
     }
 }

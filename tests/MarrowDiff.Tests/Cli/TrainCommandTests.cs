@@ -57,6 +57,7 @@ public class TrainCommandTests(PreparedPhantomFixture fx) : IClassFixture<Prepar
         Assert.True(File.Exists(Path.Combine(outDir, FoldEnsemble.ManifestFile)));
         using (var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, FoldEnsemble.ManifestFile))))
             AssertSavedScoreIsThePrintedOne(manifest.RootElement.GetProperty("Scores").GetProperty("cv_macro_f1").GetDouble(), output);
+        AssertReadmeCarriesThePrintedScore(Path.Combine(outDir, ModelReadme.FileName), output, "2 models, softmax averaged");
 
         string metrics = Path.Combine(fx.Root, "ensemble-metrics.json");
         var (evalCode, evalOutput) = MarrowProcess.Run(["evaluate", "--model", outDir, "--data", fx.Dataset.Root, "--part", "test", "--out", metrics], MarrowProcess.ShortCommand);
@@ -128,6 +129,7 @@ public class TrainCommandTests(PreparedPhantomFixture fx) : IClassFixture<Prepar
         using (var cv = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, MarrowDiff.Cli.Commands.TrainCommand.CrossValidationFile))))
         {
             AssertSavedScoreIsThePrintedOne(cv.RootElement.GetProperty("cv_macro_f1").GetDouble(), output);
+        AssertReadmeCarriesThePrintedScore(Path.Combine(outDir, ModelReadme.FileName), output, "1 model;");
             Assert.Matches(@"^fold 2: \d+ held-out cells, accuracy [\d.]+%, macro F1 " + Regex.Escape((100 * cv.RootElement.GetProperty("fold2_macro_f1").GetDouble()).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)) + "%",
                            output.Split('\n').First(l => l.StartsWith("fold 2:", StringComparison.Ordinal)));
         }
@@ -147,6 +149,22 @@ public class TrainCommandTests(PreparedPhantomFixture fx) : IClassFixture<Prepar
         using var json = JsonDocument.Parse(File.ReadAllText(metrics));
         var answers = MarrowDiff.Evaluation.CellPredictions.Load(json.RootElement.GetProperty("predictions").GetString()!);
         Assert.Equal(json.RootElement.GetProperty("macro_f1").GetDouble(), answers.Metrics.MacroF1, 12);
+    }
+
+    /// <summary>A model folder's README (its model card) names its classes, input and normalisation, and gives the
+    /// cross-validated macro F1 and interval the console printed.</summary>
+    private static void AssertReadmeCarriesThePrintedScore(string readme, string output, string members)
+    {
+        Assert.True(File.Exists(readme), readme);
+        string text = File.ReadAllText(readme);
+        Assert.Contains("| classes, in output order | C1 Pronormoblast, C2 ", text);
+        Assert.Contains("| input | a 96×96 RGB patch at 0.16 µm/px", text);
+        Assert.Contains("| normalisation | YUV", text);
+        Assert.Contains(members, text);
+        Assert.Contains("**Trained on the synthetic phantom**", text);
+        var printed = Regex.Match(output, @"\d+-fold cross-validation \([^)]*\): \d+ cells, accuracy [\d.]+% \(95% CI [\d.–]+\), macro F1 ([\d.]+)% \(95% CI ([\d.]+)–([\d.]+), bootstrap");
+        Assert.True(printed.Success, output);
+        Assert.Contains($"Cross-validated macro-F1 {printed.Groups[1].Value}% (95% CI {printed.Groups[2].Value}–{printed.Groups[3].Value}, bootstrap over the held-out cells)", text);
     }
 
     /// <summary>The cross-validated macro F1 saved beside the model is the one the console printed (to its 0.1%), not

@@ -291,6 +291,16 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
     }
 
     [Fact]
+    public void EachProfile_CarriesItsOwnCellTimeout_ThePapersLongEnoughForItsTraining()
+    {
+        Assert.Equal(TimeSpan.FromMinutes(20), ExperimentProfile.Smoke.CellTimeout);
+        Assert.True(ExperimentProfile.Paper.CellTimeout >= TimeSpan.FromHours(24));
+        Assert.All(ExperimentProfile.All.Where(p => p.Name.StartsWith("real-", StringComparison.Ordinal)), p => Assert.True(p.CellTimeout >= TimeSpan.FromHours(1), p.Name));
+        // Overrides keep it (a --set does not reset how long the cell may take).
+        Assert.Equal(ExperimentProfile.Paper.CellTimeout, ExperimentProfile.Paper.With("epochs", "3").CellTimeout);
+    }
+
+    [Fact]
     public void FoldModelsTrainedSideBySide_AreTheBytesOfTheSameModelsTrainedOneAfterAnother()
     {
         // Two fold models and the final model (real-fast's layout, cut to seconds), once on two training streams and

@@ -72,6 +72,33 @@ public sealed class NotebookRunnerTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_dir, "ran.txt")));
     }
 
+    /// <summary>A long cell's progress reaches the runner (and so the console of `marrow notebooks`): one line per tenth
+    /// of each stage, in order, tagged with the cell; nothing of it is left in the cell's own output.</summary>
+    [Fact]
+    public async Task ProgressInsideACell_ReachesTheRunner_OneLineATenth()
+    {
+        string library = typeof(MarrowDiff.Core.WorkProgress).Assembly.Location;
+        string nb = Notebook("progress.ipynb", ("int x = 1;", []), (
+            $"#r \"{library}\"\n" +
+            "var p = MarrowDiff.Core.NotebookConsole.For(_ => { });\n" +
+            "for (int i = 1; i <= 200; i++) p.Report(new MarrowDiff.Core.WorkProgress(\"training AG+OS60\", i, 200, System.TimeSpan.FromSeconds(i)));", []));
+        var lines = new List<NotebookProgress>();
+        await new NotebookRunner().RunAsync(nb, Path.Combine(_dir, "out", "progress.ipynb"), progress: new Collect(lines));
+
+        var inside = lines.Where(l => l.Message is not null).ToList();
+        Assert.Equal(11, inside.Count); // the first report, then 20, 40, …, 200 of 200: a line at each new tenth
+        Assert.All(inside, l => Assert.Equal(3, l.CellNumber));
+        Assert.StartsWith("training AG+OS60", inside[0].Message);
+        Assert.Contains("200/200", inside[^1].Message);
+        Assert.Contains(lines, l => l.Message is null && l.CellNumber == 3); // the cell's own start line came first
+        Assert.True(lines.FindIndex(l => l.Message is null && l.CellNumber == 3) < lines.IndexOf(inside[0]));
+    }
+
+    private sealed class Collect(List<NotebookProgress> into) : IProgress<NotebookProgress>
+    {
+        public void Report(NotebookProgress value) { lock (into) into.Add(value); }
+    }
+
     [Fact]
     public async Task Run_HangingCell_IsStoppedAfterTheCellTimeout()
     {

@@ -1,0 +1,69 @@
+using System.Globalization;
+using System.Text;
+using MarrowDiff.Core;
+using MarrowDiff.Data;
+using MarrowDiff.Preparation;
+
+namespace MarrowDiff.Model;
+
+/// <summary>
+/// The <c>README.md</c> of a saved model folder: what a person who finds the folder needs to use it or to judge it —
+/// the classes in output order, the input the network expects, the pixel pitch each training source was brought from,
+/// the colour normalisation, how and on what it was trained, and its scores with their intervals when the training
+/// command knew them. Written from the same card the loader reads, so it cannot disagree with the model.
+/// </summary>
+public static class ModelReadme
+{
+    public const string FileName = "README.md";
+
+    /// <param name="scores">Cross-validated scores (<c>cv_macro_f1</c>, its <c>_ci95_low</c>/<c>_high</c>,
+    /// <c>cv_accuracy</c>, <c>fold{k}_macro_f1</c>); null: none known when it was saved.</param>
+    public static string For(string name, ModelCard card, IReadOnlyList<CellClass> outputs, ColourNormalisation normalisation,
+                             IReadOnlyDictionary<string, double>? scores, int members = 1)
+    {
+        static string F(double v, string format = "0.###") => v.ToString(format, CultureInfo.InvariantCulture);
+        var net = card.Config.Network;
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"# {name}: a MarrowDiff cell classifier\n\n");
+        text.Append(card.Synthetic
+            ? "**Trained on the synthetic phantom**: its scores say nothing about real cells and are not comparable to the paper's.\n\n"
+            : "Trained on real cell images. Not comparable to the paper's numbers (other images, another protocol).\n\n");
+        text.Append("| | |\n|---|---|\n");
+        text.Append($"| classes, in output order | {string.Join(", ", outputs.Select(c => $"{c.Code()} {c.DisplayName()}"))} |\n");
+        text.Append(
+            $"| input | a {CellPatch.Size}×{CellPatch.Size} RGB patch at {F(CellPatch.PitchUm)} µm/px centred on the cell" +
+            (net.InputSize != CellPatch.Size ? $", resized to {net.InputSize}×{net.InputSize} by the network's first step" : "") + " |\n");
+        text.Append("| pixel pitch of each training source | " + (card.Pitches is { Count: > 0 } pitches
+            ? string.Join(", ", pitches.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} {F(p.Value)} µm/px")) + $" (each image resampled to {F(CellPatch.PitchUm)} µm/px before its patch was cut)"
+            : $"drawn at {F(CellPatch.PitchUm)} µm/px") + " |\n");
+        text.Append(CultureInfo.InvariantCulture,
+            $"| normalisation | {normalisation.Space}; per channel minus mean ({string.Join(", ", normalisation.Mean.Select(m => F(m, "0.0000")))}) " +
+            $"over std ({string.Join(", ", normalisation.Std.Select(s => F(s, "0.0000")))}) of its {normalisation.Images:N0} training images ({TrainedModel.NormalisationFile}) |\n");
+        text.Append(CultureInfo.InvariantCulture, $"| network | {(net.Backbone is { } backbone ? $"{backbone} (pretrained)" : $"VGG-{net.Depth}-BN at width {F(net.Width)}{(net.GlobalPool ? ", global average pooling" : "")}")}, " +
+            $"{members} model{(members == 1 ? "" : "s, softmax averaged")}; test-time D4 {(card.Config.Refinements?.TestTimeD4 == true ? "on (8 passes a cell)" : "off")} |\n");
+        text.Append(CultureInfo.InvariantCulture, $"| training | profile `{card.Profile}`, training set {card.Variant}, {card.TrainingImages:N0} images a model, {card.Config.Epochs} epochs, " +
+            $"batch {card.Config.BatchSize}, SGD lr {F(card.Config.Hyper.LearningRate)}, seed {card.Config.Seed}{(card.ValidationFold is { } k ? $", fold {k} held out" : "")} |\n");
+        text.Append($"| data | {card.Data} (fingerprint {card.DataFingerprint[..Math.Min(12, card.DataFingerprint.Length)]}); split {Path.GetFileName(card.Split)} |\n");
+        text.Append($"| code | MarrowDiff commit {card.Commit} |\n\n");
+
+        text.Append("## Scores\n\n");
+        if (scores is not null && scores.TryGetValue("cv_macro_f1", out double f1))
+        {
+            string interval = scores.TryGetValue("cv_macro_f1_ci95_low", out double low) && scores.TryGetValue("cv_macro_f1_ci95_high", out double high)
+                ? $" (95% CI {Percent.Of(low)}–{Percent.Of(high)}, bootstrap over the held-out cells)" : "";
+            var folds = scores.Where(s => s.Key.StartsWith("fold", StringComparison.Ordinal)).OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => Percent.Of(s.Value));
+            text.Append($"Cross-validated macro-F1 {Percent.Of(f1)}%{interval}" +
+                (scores.TryGetValue("cv_accuracy", out double acc) ? $", accuracy {Percent.Of(acc)}%" : "") +
+                $"; folds {string.Join(", ", folds)}. No test cell was used to train or choose it.\n\n");
+        }
+        else text.Append("None saved with it. `marrow evaluate --model THIS_FOLDER --data DIR --part test --out m.json` scores it with 95% intervals.\n\n");
+
+        text.Append("## Use\n\n```bash\n");
+        text.Append("marrow evaluate --model THIS_FOLDER --data LABELLED_DIR --out metrics.json     # metrics, and predictions.csv beside them\n");
+        text.Append("marrow predict --model THIS_FOLDER --images IMAGES_DIR --out predictions.csv  # unlabelled single-cell crops\n");
+        text.Append("```\n\n");
+        text.Append($"The weights are `{TrainedModel.SafetensorsFile}` (safetensors, the parameter names of the network's modules); " +
+                    $"`{TrainedModel.CardFile}` holds the full configuration, `{TrainedModel.HistoryFile}` the loss per epoch.\n");
+        return text.ToString();
+    }
+}
