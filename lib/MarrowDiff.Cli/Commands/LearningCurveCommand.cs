@@ -37,7 +37,7 @@ internal static class LearningCurveCommand
             var list = ParseShares(r.GetValue(shares)!);
             var progress = new ConsoleProgress();
             ExperimentProfile resolved = Workbook.Resolve(r.GetValue(profile)!, r.GetValue(seed), r.GetValue(set));
-            if (resolved.EnsembleFolds < 1) throw new ArgumentException($"--profile {resolved.Name}: a learning curve needs a profile that trains fold models (real-plus, real-lite, real-fast, real-transfer, or ensemble_folds=5)");
+            if (resolved.Protocol == Protocol.Search) throw new ArgumentException($"--profile {resolved.Name}: a learning curve needs a profile that trains fold models (real-plus, real-lite, real-fast, real-transfer, or ensemble_folds=5)");
             var experiment = TrainCommand.OpenExperiment(r.GetValue(data)!, resolved, r.GetValue(groupBy)!, r.GetValue(pitch), r.GetValue(models), progress);
             var curve = LearningCurve.Measure(experiment, resolved.ClassifierVariant, list, r.GetValue(target));
             foreach (string line in experiment.Log) Console.WriteLine(line);

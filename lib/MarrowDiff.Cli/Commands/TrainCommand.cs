@@ -47,14 +47,14 @@ internal static class TrainCommand
             string variantName = r.GetValue(variant) ?? resolved.ClassifierVariant.Name;
             var experiment = OpenExperiment(r.GetValue(data)!, resolved, r.GetValue(groupBy)!, r.GetValue(pitch), r.GetValue(models), progress);
             var prep = experiment.Prep;
-            if (resolved.EnsembleFolds > 0)
+            if (resolved.Protocol != Protocol.Search)
             {
                 if (localPair is not null) throw new ArgumentException($"--pair: profile {resolved.Name} trains a fold ensemble; train a local model with a single-model profile (real, smoke, …)");
                 // The fold models are the cross-validation and, together, the classifier: no separate search.
                 var result = experiment.TrainFoldEnsemble(prep.Variant(variantName), resolved.Grid[0], withFinal: true);
                 using var ensemble = result.Ensemble;
                 // final=one: the folds estimate it; the one model on all five folds answers alone.
-                using var final = resolved.FinalModel ? experiment.TrainFinal(prep.Variant(variantName), resolved.Grid[0]) : null;
+                using var final = resolved.Protocol == Protocol.FoldsThenFinal ? experiment.TrainFinal(prep.Variant(variantName), resolved.Grid[0]) : null;
                 if (final is null) ensemble.Save(folder, resolved.ToJson(), result.Scores(resolved.Seed));
                 else final.Save(folder, resolved.ToJson(), extraFiles: new Dictionary<string, string>
                 {

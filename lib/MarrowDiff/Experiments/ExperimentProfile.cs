@@ -7,6 +7,22 @@ using MarrowDiff.Torch;
 
 namespace MarrowDiff.Experiments;
 
+/// <summary>How a profile's classifier is made.</summary>
+public enum Protocol
+{
+    /// <summary>The paper's: five-fold cross-validation picks the hyper-parameters from the grid, then one model per
+    /// training set on the whole training side.</summary>
+    Search,
+
+    /// <summary>The k fold models (each trained without its fold and validated on it) are the cross-validation and,
+    /// answering together, the classifier.</summary>
+    FoldEnsemble,
+
+    /// <summary>The k fold models are the cross-validation; one more model of the same recipe, trained on every
+    /// training-side cell, answers alone.</summary>
+    FoldsThenFinal,
+}
+
 /// <summary>
 /// One record of every setting an experiment depends on. <c>paper</c> holds the paper's values (a GPU job);
 /// <c>smoke</c> and <c>laptop</c> are the same record with a few values overridden, so that what differs from
@@ -70,6 +86,10 @@ public sealed record ExperimentProfile(
     /// any one of the fold models (each a single network trained on four fifths of the cells it trains on); what it
     /// cannot say is how much the k models together would have added.</summary>
     public bool FinalModel { get; init; }
+
+    /// <summary>Which protocol trains this profile's classifier, from <see cref="EnsembleFolds"/> and <see cref="FinalModel"/>:
+    /// the one place those settings are read for it, so every command and notebook dispatches on the same answer.</summary>
+    public Protocol Protocol => EnsembleFolds == 0 ? Protocol.Search : FinalModel ? Protocol.FoldsThenFinal : Protocol.FoldEnsemble;
 
     /// <summary>How the convolutions run while training (<see cref="ConvolutionEngine"/>); fp32 unless set.</summary>
     public ConvolutionEngine Engine { get; init; }
@@ -150,13 +170,16 @@ public sealed record ExperimentProfile(
     /// <summary>Notebook 07's CPU budget on the real development subset: the smoke network, N = 75/150 (the PBC stages
     /// have about 100 training cells each), 10 epochs, the local model as many steps as the global one (25 epochs for
     /// two of five classes). No hyper-parameter search on real images: the first smoke grid point is used.</summary>
-    public static ExperimentProfile Real { get; } = Smoke with
+    public static ExperimentProfile Real { get; } = Paper with
     {
         Name = "real",
         Description = "real profile: not comparable to the paper. Real development subset, 1/8-width network without dropout on patches average-pooled to 48x48, 10 epochs (local model 25), OS 75/150, fixed lr 0.01 (no search).",
-        OversampleTo = (75, 150), LocalEpochs = 25,
+        // Smoke's network and schedule, on real cells: the phantom size only matters for --data phantom (tests).
+        PhantomSize = PhantomSize.Smoke,
+        Network = new NetworkConfig(Width: 0.125, InputSize: 48, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0),
+        Epochs = 10, OversampleTo = (75, 150), LocalEpochs = 25,
         Grid = [new Hyperparameters(0.01, 0.9, 1e-4, 5e-4)],
-        CrossValidationVariant = "OS150",
+        CrossValidationEpochs = 5, CrossValidationVariant = "OS150", ComparableToPaper = false,
         CellTimeout = TimeSpan.FromHours(1),
     };
 
@@ -196,13 +219,16 @@ public sealed record ExperimentProfile(
     /// rounding, faster per step at this width with oneDNN's AVX-512 and AVX2 kernels alike, and on the five validation
     /// folds not distinguishable from fp32 (docs/real-cells.md, "Channels-last training buys time"). <c>--set engine=fp32</c> trains
     /// the fp32 models.</para></remarks>
-    public static ExperimentProfile RealPlus { get; } = Real with
+    public static ExperimentProfile RealPlus { get; } = Paper with
     {
         Name = "real-plus",
         Description = "real-plus profile: not comparable to the paper. Real cells at 96x96, 1/4-width VGG-16-BN with global average pooling, no dropout in the convolutions, 10 epochs of AG+OS150 per fold model (local model 10), SGD lr 0.02 with warm-up and cosine decay, label smoothing 0.1, stain jitter 0.2, every training image turned by a random angle, convolutions trained channels-last; the 5 cross-validation models answer together, one pass a cell; the dual stage's local model starts from the global model that held out the validation fold.",
+        PhantomSize = PhantomSize.Smoke,
         Network = new NetworkConfig(Width: 0.25, InputSize: 96, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0.3) { GlobalPool = true },
         Epochs = 10, OversampleTo = (75, 150), LocalEpochs = 10, LocalFromGlobal = true,
         Grid = [new Hyperparameters(0.02, 0.9, 0, 5e-4)],
+        // The fold models are the cross-validation (no search): its epochs and variant are not used, written as real's.
+        CrossValidationEpochs = 5, CrossValidationVariant = "OS150", ComparableToPaper = false,
         Refinements = new Refinements(TestTimeD4: false) { Rotation = true },
         EnsembleFolds = 5,
         Engine = ConvolutionEngine.ChannelsLast,
@@ -239,10 +265,13 @@ public sealed record ExperimentProfile(
     /// <remarks>No setting was tuned for it: it is real-lite's recipe and cross-validation, so the choice of real-lite
     /// (on the folds, docs/real-cells.md "real-lite") carries over. The pooled cross-validation is an estimate for one network
     /// trained on four fifths of the training side; the final model trains on all of it.</remarks>
-    public static ExperimentProfile RealFast { get; } = RealLite with
+    public static ExperimentProfile RealFast { get; } = RealPlus with
     {
         Name = "real-fast",
         Description = "real-fast profile: not comparable to the paper. real-lite's recipe and 5-fold cross-validation (1/8-width VGG-16-BN with global average pooling, 96x96, 10 epochs of AG+OS150, SGD lr 0.02 with warm-up and cosine decay, label smoothing 0.1, stain jitter 0.2, random-angle rotation, channels-last); the classifier is one more model trained on all five folds, one pass a cell; the six models train side by side, one thread each.",
+        Network = RealPlus.Network with { Width = 0.125 },
+        BudgetNeedsAvx512 = false,
+        SideBySide = true,
         FinalModel = true,
     };
 
@@ -257,16 +286,18 @@ public sealed record ExperimentProfile(
     /// before the runs (the higher pooled macro-F1 within the 30-min budget): 128 px over 96 px (the scores and times:
     /// docs/measurements.md, "Training budgets of the real profiles").
     /// The networks train one after another on both threads: at full width a step splits well.</remarks>
-    public static ExperimentProfile RealTransfer { get; } = RealFast with
+    public static ExperimentProfile RealTransfer { get; } = Paper with
     {
         Name = "real-transfer",
         Description = "real-transfer profile: not comparable to the paper. ImageNet-pretrained ResNet-18 (CNTK's, from ML.NET's DnnImageFeaturizer package) fine-tuned on 96x96 patches resized to 128x128, 1 epoch of AG+OS150 per model, SGD lr 0.01 with warm-up and cosine decay, weight decay 1e-4, label smoothing 0.1, stain jitter 0.2, test-time D4; 5-fold cross-validation, and the classifier is one more model trained on all five folds.",
+        PhantomSize = PhantomSize.Smoke,
         Network = new NetworkConfig(InputSize: 128, ClassifierDropout: 0) { Backbone = NetworkConfig.ResNet18ImageNet },
-        Epochs = 1, LocalEpochs = 2,
+        Epochs = 1, OversampleTo = (75, 150), LocalEpochs = 2, LocalFromGlobal = true,
         Grid = [new Hyperparameters(0.01, 0.9, 0, 1e-4)],
+        CrossValidationEpochs = 5, CrossValidationVariant = "OS150", ComparableToPaper = false,
         Refinements = new Refinements(TestTimeD4: true),
-        Engine = ConvolutionEngine.Default,
-        SideBySide = false,
+        EnsembleFolds = 5, FinalModel = true,
+        CellTimeout = TimeSpan.FromHours(3),
     };
 
     /// <summary>

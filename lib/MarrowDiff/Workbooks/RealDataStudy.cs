@@ -151,17 +151,22 @@ public sealed class RealDataStudy
     public RealTask Train(string name, Func<CellImage, bool> keep, string variant, IProgress<TrainingProgress>? progress = null, ExperimentProfile? profile = null)
     {
         var (prep, experiment) = Prepare(name, keep, progress, profile);
-        if (experiment.Profile.EnsembleFolds > 0)
+        var set = prep.Variant(variant);
+        if (experiment.Profile.Protocol == Protocol.Search)
         {
-            var folds = experiment.TrainFoldEnsemble(prep.Variant(variant), Profile.Grid[0], withFinal: true);
-            // final=one: the folds stay the cross-validation; the one model on all five folds is the classifier.
-            ISavedClassifier classifier = experiment.Profile.FinalModel ? experiment.TrainFinal(prep.Variant(variant), Profile.Grid[0]) : folds.Ensemble;
-            var classifierTest = experiment.TestPredictions(classifier);
-            return new RealTask(name, prep, experiment, classifier, new Predictions($"{classifier.Name}, {name}", classifierTest.Set, classifierTest.Probabilities), folds);
+            // No search on real cells: the profile's first grid point (real, real-table1 have one).
+            TrainedModel model = experiment.Train(set, Profile.Grid[0]);
+            var test = experiment.TestPredictions(model);
+            return new RealTask(name, prep, experiment, model, new Predictions($"{variant}, {name}", test.Set, test.Probabilities));
         }
-        TrainedModel model = experiment.Train(prep.Variant(variant), Profile.Grid[0]);
-        var test = experiment.TestPredictions(model);
-        return new RealTask(name, prep, experiment, model, new Predictions($"{variant}, {name}", test.Set, test.Probabilities));
+        var folds = experiment.TrainFoldEnsemble(set, Profile.Grid[0], withFinal: true);
+        ISavedClassifier classifier = experiment.Profile.Protocol switch
+        {
+            Protocol.FoldsThenFinal => experiment.TrainFinal(set, Profile.Grid[0]), // the folds stay the cross-validation
+            _ => folds.Ensemble,
+        };
+        var classifierTest = experiment.TestPredictions(classifier);
+        return new RealTask(name, prep, experiment, classifier, new Predictions($"{classifier.Name}, {name}", classifierTest.Set, classifierTest.Probabilities), folds);
     }
 
     /// <summary>
@@ -170,7 +175,7 @@ public sealed class RealDataStudy
     /// </summary>
     public FoldEnsembleResult CrossValidate(string name, Func<CellImage, bool> keep, string variant, IProgress<TrainingProgress>? progress = null)
     {
-        if (Profile.EnsembleFolds < 1) throw new InvalidOperationException($"profile {Profile.Name}: set ensemble_folds to 1…5 to cross-validate a recipe");
+        if (Profile.Protocol == Protocol.Search) throw new InvalidOperationException($"profile {Profile.Name}: set ensemble_folds to 1…5 to cross-validate a recipe");
         var (prep, experiment) = Prepare(name, keep, progress);
         return experiment.TrainFoldEnsemble(prep.Variant(variant), Profile.Grid[0]);
     }
@@ -211,7 +216,7 @@ public sealed class RealDataStudy
     /// training set): five of them would double the notebook's training time for a question one model answers. The
     /// same under final=one (real-fast): one model answers it either way. Alone, it trains on every thread (not side by side).</remarks>
     public RealTask TrainAllSources(IProgress<TrainingProgress>? progress = null) =>
-        Profile.EnsembleFolds > 0
+        Profile.Protocol != Protocol.Search
             ? Train("all sources", _ => true, Profile.ClassifierVariant.Name, progress, Profile with { EnsembleFolds = 1, FinalModel = false, SideBySide = false })
             : Train("all sources", _ => true, $"OS{Profile.OversampleTo.High}", progress);
 

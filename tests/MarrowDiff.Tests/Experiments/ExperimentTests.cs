@@ -296,6 +296,12 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
         Assert.Equal(TimeSpan.FromMinutes(20), ExperimentProfile.Smoke.CellTimeout);
         Assert.True(ExperimentProfile.Paper.CellTimeout >= TimeSpan.FromHours(24));
         Assert.All(ExperimentProfile.All.Where(p => p.Name.StartsWith("real-", StringComparison.Ordinal)), p => Assert.True(p.CellTimeout >= TimeSpan.FromHours(1), p.Name));
+        // The protocol each profile's classifier is made by, read from one place.
+        Assert.Equal(Protocol.Search, ExperimentProfile.Paper.Protocol);
+        Assert.Equal(Protocol.Search, ExperimentProfile.RealTable1.Protocol);
+        Assert.Equal(Protocol.FoldEnsemble, ExperimentProfile.RealPlus.Protocol);
+        Assert.Equal(Protocol.FoldsThenFinal, ExperimentProfile.RealTransferOs.Protocol);
+        Assert.Equal(Protocol.FoldEnsemble, ExperimentProfile.RealFast.With("final", "ensemble").Protocol);
         // Overrides keep it (a --set does not reset how long the cell may take).
         Assert.Equal(ExperimentProfile.Paper.CellTimeout, ExperimentProfile.Paper.With("epochs", "3").CellTimeout);
     }
