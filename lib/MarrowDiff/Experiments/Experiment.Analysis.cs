@@ -1,0 +1,59 @@
+using MarrowDiff.Analysis;
+using MarrowDiff.Data;
+using MarrowDiff.Evaluation;
+using MarrowDiff.Model;
+using MarrowDiff.Preparation;
+
+namespace MarrowDiff.Experiments;
+
+/// <summary>What is asked of trained models afterwards: the test set scored once, the error analysis, the invariance
+/// models (Fig 5) and the dual-stage comparison (Fig 7).</summary>
+public sealed partial class Experiment
+{
+    /// <summary>The three models the paper compares for invariance (Fig 5B/C): AG (rotations only), OS at the higher
+    /// count (re-crops only) and AG+OS at the higher count (both), picked from the six of <see cref="TrainAll"/>.</summary>
+    public IReadOnlyList<TrainedModel> InvarianceModels(IReadOnlyList<TrainedModel> models)
+    {
+        var variants = Profile.Variants;
+        string[] names = [variants[1].Name, variants[3].Name, variants[5].Name];
+        return names.Select(n => models.FirstOrDefault(m => m.Card.Variant == n) ?? throw new ArgumentException($"no {n} model among {string.Join(", ", models.Select(m => m.Card.Variant))}")).ToList();
+    }
+
+    /// <summary>The error analysis of a classifier (a model or a dual stage) on the test set.</summary>
+    public ErrorAnalysis Errors(ICellClassifier classifier)
+    {
+        TrainedModel network = classifier switch
+        {
+            TrainedModel m => m,
+            DualStageClassifier { Global: TrainedModel g } => g,
+            _ => throw new ArgumentException($"{classifier.Name}: occlusion needs a TrainedModel or a DualStageClassifier"),
+        };
+        Predictions p = TestPredictions(classifier);
+        var cells = Enumerable.Range(0, p.Count).Select(p.Set.CellOf).ToList();
+        return new ErrorAnalysis(p, network, Prep.Tiles, cells, Prep.Provenance, Profile.Caveat);
+    }
+
+    /// <summary>A classifier's predictions on the test set. Only for analysis after training: nothing computed from
+    /// it goes back into a model or a choice of model.</summary>
+    public Predictions TestPredictions(ICellClassifier classifier)
+    {
+        SampleSet test = Prep.TestSet();
+        if (classifier.Outputs.Count != CellTaxonomy.All.Count) test = test.Restrict(classifier.Outputs);
+        return new Predictions(classifier.Name, test, classifier.Probabilities(test));
+    }
+
+    /// <summary>Fig 7: the global model against the dual-stage model on the same test cells, with McNemar's test.</summary>
+    public DualStageComparison CompareDualStage(ISavedClassifier global, TrainedModel local)
+    {
+        var dual = new DualStageClassifier(global, local);
+        return new DualStageComparison(TestPredictions(global), TestPredictions(dual), local, Profile.Caveat, Prep.Provenance);
+    }
+
+    /// <summary>The final evaluation: every model scored on the test set, once. The test set's images are read only
+    /// here and by the analyses after it (<see cref="TestPredictions"/>), never during training or model choice.</summary>
+    public Table1 Evaluate(IReadOnlyList<TrainedModel> models)
+    {
+        var rows = models.Select(m => new Table1Row(m.Card.Variant, m.Card.TrainingImages, TestPredictions(m).Metrics)).ToList();
+        return new Table1(rows, Prep.Split.Test.Count, Profile, Prep.Provenance, Prep.Split.Options);
+    }
+}
