@@ -161,26 +161,50 @@ public sealed class CellTiles
         scales ??= new Dictionary<string, SourceScale>();
         settings.Validate();
         reader ??= new CellImageReader();
-        int margin = settings.MaxShiftPx, size = settings.TileSize;
-        const int patch = CellPatch.Size;
         var tiles = new CellTile[cells.Count];
         var clock = System.Diagnostics.Stopwatch.StartNew();
         int done = 0;
         void Tick() { done++; if (done % 50 == 0 || done == cells.Count) progress?.Report(new WorkProgress("cutting cell tiles", done, cells.Count, clock.Elapsed)); }
 
-        int BoundByCell(CellImage c, int room, out string bound)
+        int fields = CutFromFields(cells, tiles, settings, reader, Tick);
+        var tally = new CropTally();
+        for (int i = 0; i < cells.Count; i++)
         {
-            int shift = Math.Min(margin, room);
-            bound = shift < margin ? "room left in the source image" : $"the {margin} px setting";
-            if (c.DiameterPx is { } d)
-            {
-                int byCell = (int)Math.Floor(settings.MaxShiftCellFraction * d);
-                if (byCell < shift) { shift = byCell; bound = $"{settings.MaxShiftCellFraction:0.##} of the cell diameter"; }
-            }
-            return Math.Max(0, shift);
+            if (tiles[i] is not null) continue;
+            tiles[i] = CutFromCrop(cells[i], reader.Read(cells[i].Path), settings, scales, tally);
+            Tick();
         }
+        return new CellTiles(tiles, settings, NotesOn(cells.Count, fields, tally, settings, scales), scales);
+    }
 
-        // Field cells: one decode per field.
+    /// <summary>What the crops were, for the notes: how many of each kind, and their sizes.</summary>
+    private sealed class CropTally
+    {
+        public int Squares, Bare;
+        public SortedSet<string> SquareSizes { get; } = new(StringComparer.Ordinal);
+        public SortedDictionary<string, (int Cells, SortedSet<string> Sizes)> Resampled { get; } = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>How far a cell's re-crops may move: the setting, the room the source image leaves, and a share of the
+    /// cell's diameter when it is known, whichever is least; <paramref name="bound"/> says which.</summary>
+    private static int BoundByCell(CellImage c, int room, OversamplingSettings settings, out string bound)
+    {
+        int margin = settings.MaxShiftPx;
+        int shift = Math.Min(margin, room);
+        bound = shift < margin ? "room left in the source image" : $"the {margin} px setting";
+        if (c.DiameterPx is { } d)
+        {
+            int byCell = (int)Math.Floor(settings.MaxShiftCellFraction * d);
+            if (byCell < shift) { shift = byCell; bound = $"{settings.MaxShiftCellFraction:0.##} of the cell diameter"; }
+        }
+        return Math.Max(0, shift);
+    }
+
+    /// <summary>The cells with a field and a centre, cut from their field at its native scale: one decode per field.
+    /// Returns the number of fields read.</summary>
+    private static int CutFromFields(IReadOnlyList<CellImage> cells, CellTile[] tiles, OversamplingSettings settings, CellImageReader reader, Action tick)
+    {
+        const int patch = CellPatch.Size;
         var byField = Enumerable.Range(0, cells.Count).Where(i => cells[i].FieldPath is not null && cells[i].CentreX is not null && cells[i].CentreY is not null)
                                 .GroupBy(i => cells[i].FieldPath!, StringComparer.Ordinal);
         int fieldCount = 0;
@@ -195,67 +219,68 @@ public sealed class CellTiles
                 if (cx < 0 || cy < 0 || cx >= image.Width || cy >= image.Height)
                     throw new InvalidDataException($"{c.Path}: centre ({cx},{cy}) lies outside its field {field.Key} ({image.Width}x{image.Height})");
                 int room = new[] { cx - patch / 2, image.Width - (cx + patch / 2), cy - patch / 2, image.Height - (cy + patch / 2) }.Min();
-                int shift = BoundByCell(c, room, out string bound);
-                tiles[i] = new CellTile(c, image.CropCentred(cx, cy, size), margin, shift, CropSource.Field, bound, Math.Clamp(room, 0, margin));
-                Tick();
+                int shift = BoundByCell(c, room, settings, out string bound);
+                tiles[i] = new CellTile(c, image.CropCentred(cx, cy, settings.TileSize), settings.MaxShiftPx, shift, CropSource.Field, bound, Math.Clamp(room, 0, settings.MaxShiftPx));
+                tick();
             }
         }
+        return fieldCount;
+    }
 
-        int crops = 0, bare = 0;
-        var sourceSizes = new SortedSet<string>(StringComparer.Ordinal);
-        var resampled = new SortedDictionary<string, (int Cells, SortedSet<string> Sizes)>(StringComparer.Ordinal);
-        for (int i = 0; i < cells.Count; i++)
+    /// <summary>A cell that is its own image: a bare patch as it is, a crop of a source of known pitch resampled to the
+    /// project's, or else the crop's central square resampled to fill the tile.</summary>
+    private static CellTile CutFromCrop(CellImage c, RgbImage image, OversamplingSettings settings, IReadOnlyDictionary<string, SourceScale> scales, CropTally tally)
+    {
+        const int patch = CellPatch.Size;
+        int margin = settings.MaxShiftPx, size = settings.TileSize;
+        if (image.Width == patch && image.Height == patch)
         {
-            if (tiles[i] is not null) continue;
-            CellImage c = cells[i];
-            RgbImage image = reader.Read(c.Path);
-            if (image.Width == patch && image.Height == patch)
-            {
-                tiles[i] = new CellTile(c, image.CropCentred(patch / 2, patch / 2, size), margin, 0, CropSource.BarePatch, "bare 96x96 patch, no image around it", 0);
-                bare++;
-            }
-            else if (scales.TryGetValue(c.Source, out SourceScale? scale))
-            {
-                // One physical scale: the whole crop resampled to the project's pitch, then the tile cut at its centre.
-                // Re-crops move within what the crop really shows, never into padding.
-                double f = scale.PitchUm / CellPatch.PitchUm;
-                int w2 = (int)Math.Round(image.Width * f), h2 = (int)Math.Round(image.Height * f);
-                if (Math.Min(w2, h2) < patch)
-                    throw new InvalidDataException($"{c.Path}: at the project's pitch ({CellPatch.PitchUm} µm/px) this {image.Width}x{image.Height} crop of source " +
-                                                   $"{c.Source} ({scale.PitchUm:0.###} µm/px) is only {w2}x{h2} px, smaller than a {patch}-px patch");
-                RgbImage scaled = image.Resize(w2, h2);
-                int room = (Math.Min(w2, h2) - patch) / 2;
-                int shift = BoundByCell(c, room, out string bound);
-                tiles[i] = new CellTile(c, scaled.CropCentred(w2 / 2, h2 / 2, size), margin, shift, CropSource.SourceCrop, bound, Math.Clamp(room, 0, margin));
-                if (!resampled.TryGetValue(c.Source, out var r)) resampled[c.Source] = r = (0, new SortedSet<string>(StringComparer.Ordinal));
-                resampled[c.Source] = (r.Cells + 1, r.Sizes);
-                r.Sizes.Add($"{image.Width}x{image.Height}");
-            }
-            else
-            {
-                // The central square of the source crop, resampled so that it fills the tile: the 96-px patch then
-                // shows the central 96/tile of it, and re-crops move within the rest. One scale for every image of
-                // one size, so a cell's size stays comparable between cells of the same source.
-                int side = Math.Min(image.Width, image.Height);
-                RgbImage square = image.CropCentred(image.Width / 2, image.Height / 2, side);
-                tiles[i] = new CellTile(c, square.Resize(size, size), margin, BoundByCell(c, margin, out string bound), CropSource.SourceCrop, bound, margin);
-                sourceSizes.Add($"{image.Width}x{image.Height}");
-                crops++;
-            }
-            Tick();
+            tally.Bare++;
+            return new CellTile(c, image.CropCentred(patch / 2, patch / 2, size), margin, 0, CropSource.BarePatch, "bare 96x96 patch, no image around it", 0);
         }
+        if (scales.TryGetValue(c.Source, out SourceScale? scale))
+        {
+            // One physical scale: the whole crop resampled to the project's pitch, then the tile cut at its centre.
+            // Re-crops move within what the crop really shows, never into padding.
+            double f = scale.PitchUm / CellPatch.PitchUm;
+            int w2 = (int)Math.Round(image.Width * f), h2 = (int)Math.Round(image.Height * f);
+            if (Math.Min(w2, h2) < patch)
+                throw new InvalidDataException($"{c.Path}: at the project's pitch ({CellPatch.PitchUm} µm/px) this {image.Width}x{image.Height} crop of source " +
+                                               $"{c.Source} ({scale.PitchUm:0.###} µm/px) is only {w2}x{h2} px, smaller than a {patch}-px patch");
+            RgbImage scaled = image.Resize(w2, h2);
+            int room = (Math.Min(w2, h2) - patch) / 2;
+            int shift = BoundByCell(c, room, settings, out string bound);
+            if (!tally.Resampled.TryGetValue(c.Source, out var r)) tally.Resampled[c.Source] = r = (0, new SortedSet<string>(StringComparer.Ordinal));
+            tally.Resampled[c.Source] = (r.Cells + 1, r.Sizes);
+            r.Sizes.Add($"{image.Width}x{image.Height}");
+            return new CellTile(c, scaled.CropCentred(w2 / 2, h2 / 2, size), margin, shift, CropSource.SourceCrop, bound, Math.Clamp(room, 0, margin));
+        }
+        // The central square of the source crop, resampled so that it fills the tile: the 96-px patch then
+        // shows the central 96/tile of it, and re-crops move within the rest. One scale for every image of
+        // one size, so a cell's size stays comparable between cells of the same source.
+        int side = Math.Min(image.Width, image.Height);
+        RgbImage square = image.CropCentred(image.Width / 2, image.Height / 2, side);
+        tally.SquareSizes.Add($"{image.Width}x{image.Height}");
+        tally.Squares++;
+        return new CellTile(c, square.Resize(size, size), margin, BoundByCell(c, margin, settings, out string squareBound), CropSource.SourceCrop, squareBound, margin);
+    }
 
+    /// <summary>One line a kind of tile: where the cells were cut from, at what scale, how far their re-crops may move.</summary>
+    private static List<string> NotesOn(int cells, int fieldCount, CropTally tally, OversamplingSettings settings, IReadOnlyDictionary<string, SourceScale> scales)
+    {
+        const int patch = CellPatch.Size;
+        int margin = settings.MaxShiftPx, size = settings.TileSize;
         var notes = new List<string>();
-        if (fieldCount > 0) notes.Add($"{cells.Count - crops - bare} cells cut from {fieldCount} field images at their native scale; {settings}");
-        if (crops > 0) notes.Add($"{crops} cells from source crops ({string.Join(", ", sourceSizes)}): the central square of each is resampled to {size}x{size} px, " +
-                                 $"so a 96-px patch shows its central {100.0 * patch / size:0}%; shifts ≤ {margin} px (no cell diameter is known for them)");
-        foreach (var (source, (n, sizes)) in resampled)
+        if (fieldCount > 0) notes.Add($"{cells - tally.Squares - tally.Bare} cells cut from {fieldCount} field images at their native scale; {settings}");
+        if (tally.Squares > 0) notes.Add($"{tally.Squares} cells from source crops ({string.Join(", ", tally.SquareSizes)}): the central square of each is resampled to {size}x{size} px, " +
+                                         $"so a 96-px patch shows its central {100.0 * patch / size:0}%; shifts ≤ {margin} px (no cell diameter is known for them)");
+        foreach (var (source, (n, sizes)) in tally.Resampled)
         {
             var sc = scales[source];
             notes.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"{n} cells of {source} ({string.Join(", ", sizes)}) resampled from {sc.PitchUm:0.###} to {CellPatch.PitchUm} µm/px (x{sc.PitchUm / CellPatch.PitchUm:0.###}; pitch {sc.How}); shifts ≤ {margin} px within the crop"));
         }
-        if (bare > 0) notes.Add($"{bare} cells are bare 96x96 patches: they can be used as they are, but not re-cropped");
-        return new CellTiles(tiles, settings, notes, scales);
+        if (tally.Bare > 0) notes.Add($"{tally.Bare} cells are bare 96x96 patches: they can be used as they are, but not re-cropped");
+        return notes;
     }
 }
