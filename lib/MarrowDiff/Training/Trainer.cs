@@ -132,14 +132,7 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
     private (CellNetwork Model, IReadOnlyList<EpochRecord> History) TrainOnThreads(SampleSet train, ColourNormalisation normalisation, SampleSet? validation,
         string? checkpoint, string name, IProgress<TrainingProgress>? progress, CancellationToken cancel)
     {
-        TorchRuntime.Seed(Config.Seed);
-        var model = CellNetwork.Create(Config.Network, (ulong)Config.Seed);
-        model.to(Device);
-        model.Engine = Config.Engine;
-        if (StartFrom is not null) CopyMatching(StartFrom, model);
-        // A pretrained backbone maps the normalised planes back to the pixels it was trained on; this training set's
-        // normalisation decides that map (in the network's state, so a checkpoint or a saved model carries it).
-        model.AdaptInput(normalisation);
+        var model = NewModel(normalisation);
         var named = model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList();
         var refine = Config.Refinements;
         var loader = new BatchLoader(train, normalisation, Config.BatchSize, Config.Seed, stainJitter: refine?.StainJitter ?? 0, rotate: refine?.Rotation ?? false);
@@ -173,42 +166,7 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
                 using (batch)
                 {
                     var stepClock = Stopwatch.StartNew();
-                    var outcome = TorchRuntime.Step(() =>
-                    {
-                        using var scope = NewDisposeScope();
-                        var (x, y) = batch.ToTensors(Device);
-                        Tensor logits, loss;
-                        if (mixup > 0)
-                        {
-                            // λ and the partner of each image from the seed, the epoch and the step alone: a resumed run mixes the same.
-                            var (lambda, partner) = MixupDraw(Config.Seed, epoch, step, batch.Count, mixup);
-                            using var order = tensor(partner, device: Device);
-                            // Scalars held past their calls (TorchRuntime.Step): λ, 1 − λ, and add_'s alpha.
-                            using Scalar own = lambda.ToScalar(), other = (1 - lambda).ToScalar(), one = 1.ToScalar();
-                            x = x.mul(own).add_(x.index_select(0, order).mul(other), one);
-                            logits = model.forward(x);
-                            loss = nn.functional.cross_entropy(logits, y, label_smoothing: labelSmoothing).mul(own)
-                                .add_(nn.functional.cross_entropy(logits, y.index_select(0, order), label_smoothing: labelSmoothing).mul(other), one);
-                        }
-                        else
-                        {
-                            logits = model.forward(x);
-                            loss = nn.functional.cross_entropy(logits, y, label_smoothing: labelSmoothing);
-                        }
-                        double value = loss.item<float>();
-                        if (!double.IsFinite(value))
-                            return new StepOutcome(value, 0, 0, monitor.Diagnose(name, epoch + 1, step + 1, sgd.Rate, value, x, named, model.named_buffers(), null));
-                        model.zero_grad();
-                        loss.backward();
-                        AfterBackward?.Invoke(sgd.Step, model);
-                        // The guard: every gradient checked before the update, so a faulty kernel's NaN stops training
-                        // here, named, instead of reaching the weights (docs/engine.md, "The AVX-512 fault").
-                        float[] largest = LargestGradients(named);
-                        if (!largest.All(float.IsFinite))
-                            return new StepOutcome(value, 0, 0, monitor.Diagnose(name, epoch + 1, step + 1, sgd.Rate, value, x, named, model.named_buffers(), largest));
-                        sgd.Update();
-                        return new StepOutcome(value, logits.argmax(1).eq(y).sum().item<long>(), largest.Max(), null);
-                    });
+                    var outcome = Step(model, batch, sgd, monitor, named, name, epoch, step, labelSmoothing, mixup);
                     if (outcome.Fault is { } fault)
                         throw new NonFiniteTrainingException(fault, checkpoint is null ? null : $"The last good checkpoint (after epoch {epoch}) is kept in {checkpoint}.");
                     monitor.Record(outcome.Loss, outcome.LargestGradient);
@@ -231,6 +189,62 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
         StepsRun = sgd.Step - firstStep;
         return (model, history);
     }
+
+    /// <summary>The network this training starts from: seeded, on the device, with the engine, from <see cref="StartFrom"/>
+    /// where given, its input adapted to this training set's normalisation.</summary>
+    private CellNetwork NewModel(ColourNormalisation normalisation)
+    {
+        TorchRuntime.Seed(Config.Seed);
+        var model = CellNetwork.Create(Config.Network, (ulong)Config.Seed);
+        model.to(Device);
+        model.Engine = Config.Engine;
+        if (StartFrom is not null) CopyMatching(StartFrom, model);
+        // A pretrained backbone maps the normalised planes back to the pixels it was trained on; this training set's
+        // normalisation decides that map (in the network's state, so a checkpoint or a saved model carries it).
+        model.AdaptInput(normalisation);
+        return model;
+    }
+
+    /// <summary>One SGD step on <paramref name="batch"/>: the forward pass (mixed with a partner image when mixup is on),
+    /// the loss, the backward pass, the gradient guard and the update, in one no-GC region (<see cref="TorchRuntime.Step"/>).</summary>
+    private StepOutcome Step(CellNetwork model, Batch batch, TorchSgd sgd, StepMonitor monitor, List<(string name, Tensor)> named, string name,
+                             int epoch, int step, double labelSmoothing, double mixup) =>
+        TorchRuntime.Step(() =>
+        {
+            using var scope = NewDisposeScope();
+            var (x, y) = batch.ToTensors(Device);
+            Tensor logits, loss;
+            if (mixup > 0)
+            {
+                // λ and the partner of each image from the seed, the epoch and the step alone: a resumed run mixes the same.
+                var (lambda, partner) = MixupDraw(Config.Seed, epoch, step, batch.Count, mixup);
+                using var order = tensor(partner, device: Device);
+                // Scalars held past their calls (TorchRuntime.Step): λ, 1 − λ, and add_'s alpha.
+                using Scalar own = lambda.ToScalar(), other = (1 - lambda).ToScalar(), one = 1.ToScalar();
+                x = x.mul(own).add_(x.index_select(0, order).mul(other), one);
+                logits = model.forward(x);
+                loss = nn.functional.cross_entropy(logits, y, label_smoothing: labelSmoothing).mul(own)
+                    .add_(nn.functional.cross_entropy(logits, y.index_select(0, order), label_smoothing: labelSmoothing).mul(other), one);
+            }
+            else
+            {
+                logits = model.forward(x);
+                loss = nn.functional.cross_entropy(logits, y, label_smoothing: labelSmoothing);
+            }
+            double value = loss.item<float>();
+            if (!double.IsFinite(value))
+                return new StepOutcome(value, 0, 0, monitor.Diagnose(name, epoch + 1, step + 1, sgd.Rate, value, x, named, model.named_buffers(), null));
+            model.zero_grad();
+            loss.backward();
+            AfterBackward?.Invoke(sgd.Step, model);
+            // The guard: every gradient checked before the update, so a faulty kernel's NaN stops training
+            // here, named, instead of reaching the weights (docs/engine.md, "The AVX-512 fault").
+            float[] largest = LargestGradients(named);
+            if (!largest.All(float.IsFinite))
+                return new StepOutcome(value, 0, 0, monitor.Diagnose(name, epoch + 1, step + 1, sgd.Rate, value, x, named, model.named_buffers(), largest));
+            sgd.Update();
+            return new StepOutcome(value, logits.argmax(1).eq(y).sum().item<long>(), largest.Max(), null);
+        });
 
     /// <summary>For tests: called after each backward pass, before the gradient check and the update, with the
     /// optimiser's step count and the model (e.g. to plant a NaN in a gradient as a faulty kernel would).</summary>
