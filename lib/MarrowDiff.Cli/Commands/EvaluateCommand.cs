@@ -57,11 +57,21 @@ internal static class EvaluateCommand
             // Each cell's answer beside the metrics, in the real Table 1's columns, so a wrong cell can be looked up.
             string perCell = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, PredictionsFile);
             json["predictions"] = perCell;
-            CellPredictions.From(predictions).Save(perCell);
+            var answers = CellPredictions.From(predictions);
+            answers.Save(perCell);
+            // Several sources: each read on its own (a classifier can learn the source instead of the stage).
+            var perSource = answers.PerSource();
+            if (perSource.Count > 1)
+                json["per_source"] = perSource.ToDictionary(x => x.Source, x => (object)new Dictionary<string, object>
+                {
+                    ["images"] = x.Cells, ["accuracy"] = x.Accuracy, ["macro_f1"] = x.MacroF1, ["macro_f1_ci95_bootstrap"] = new[] { x.Low, x.High },
+                    ["f1_per_class"] = x.F1.ToDictionary(f => f.Class.Code(), f => f.F1),
+                });
             AtomicFile.WriteAllText(file, JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{set.Count} images: accuracy {100 * metrics.Accuracy:0.00}% (95% CI {100 * accLow:0.0}–{100 * accHigh:0.0}, Wilson), macro F1 {100 * metrics.MacroF1:0.00}% " +
                 $"(95% CI {100 * f1Low:0.0}–{100 * f1High:0.0}, bootstrap over cells), weighted F1 {100 * metrics.WeightedF1:0.00}% → {Path.GetFullPath(file)}"));
+            if (perSource.Count > 1) Console.WriteLine("per source:\n" + string.Join("\n", perSource.Select(x => "  " + x)));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"classified in {seconds:0.00} s: {set.Count / Math.Max(seconds, 1e-9):0} cells/s ({Inference.PassesPerCell(model)} forward passes a cell, {Inference.StreamsText(Inference.StreamsFor(FoldEnsemble.MembersOf(model)[0].Network, Inference.DefaultBatch))}; the images were read and cut before)"));
             return 0;

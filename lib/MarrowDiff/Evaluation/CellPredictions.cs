@@ -8,6 +8,14 @@ namespace MarrowDiff.Evaluation;
 /// <summary>One test cell as a classifier saw it: its id and source, the truth, the answer and the softmax.</summary>
 public sealed record PredictedCell(string Cell, string Source, CellClass Truth, CellClass Predicted, IReadOnlyList<float> Probabilities);
 
+/// <summary>One source's share of a classifier's answers (<see cref="CellPredictions.PerSource"/>).</summary>
+public sealed record SourceScore(string Source, int Cells, double Accuracy, double MacroF1, double Low, double High, IReadOnlyList<(CellClass Class, double F1)> F1)
+{
+    public override string ToString() =>
+        $"{Source}: {Cells} cells, accuracy {Percent.Of(Accuracy)}%, macro F1 {Percent.Of(MacroF1)}% (95% CI {Percent.Of(Low)}–{Percent.Of(High)}); F1 " +
+        string.Join(", ", F1.Select(x => $"{x.Class.Code()} {Percent.Of(x.F1)}"));
+}
+
 /// <summary>
 /// A classifier's answers on a set of cells, in a form that outlives the model: a CSV of one row a cell (cell, source,
 /// true class, predicted class, one probability column per output). Tables, paired tests and the wrong-cell gallery
@@ -42,6 +50,19 @@ public sealed class CellPredictions
 
     /// <summary>Accuracy, F1 and the confusion matrix over the outputs (macro F1 over the classes present in the truth).</summary>
     public ClassificationMetrics Metrics => ClassificationMetrics.From(Truth, Predicted, Outputs.Select(c => c.Label()).ToList());
+
+    /// <summary>Each source's cells read on their own, in source order: a classifier can learn the source instead of the
+    /// stage, so a score over several sources hides what each one gets. The F1 listed is of every class the source has
+    /// cells of; the interval is a seeded bootstrap of its macro F1.</summary>
+    public IReadOnlyList<SourceScore> PerSource(int seed = 2017) =>
+        [.. Cells.Select(c => c.Source).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Select(source =>
+        {
+            var of = OfSource(source);
+            var m = of.Metrics;
+            var (low, high) = Intervals.BootstrapMacroF1(of.Truth, of.Predicted, Outputs.Count, seed);
+            var f1 = Outputs.Select((k, i) => (k, i)).Where(x => m.PerClass[x.i].Support > 0).Select(x => (x.k, m.PerClass[x.i].F1)).ToList();
+            return new SourceScore(source, of.Count, m.Accuracy, m.MacroF1, low, high, f1);
+        })];
 
     /// <summary>The cells of one source, in order.</summary>
     public CellPredictions OfSource(string source) => new($"{Model}, {source}", Outputs, Cells.Where(c => c.Source == source).ToList());

@@ -20,6 +20,30 @@ public class PairedTable1Tests
             return new PredictedCell($"cell{i:000}", i < cells / 2 ? "PBC" : "Matek", truth, answer, p);
         }).ToList());
 
+    /// <summary>Each source read on its own: PBC's cells (all right) and Matek's (all answered as the next class) give
+    /// 100% and 0%, where the pooled score would say 50%; only the classes a source has cells of are listed.</summary>
+    [Fact]
+    public void PerSource_ScoresEachSourceOnItsOwnCells_AndListsOnlyItsClasses()
+    {
+        var model = Model("AG", i => i < 50);
+        Assert.Equal(0.5, model.Metrics.Accuracy);
+        var sources = model.PerSource();
+        Assert.Equal(["Matek", "PBC"], sources.Select(s => s.Source));
+        var (matek, pbc) = (sources[0], sources[1]);
+        Assert.Equal((50, 1.0, 1.0), (pbc.Cells, pbc.Accuracy, pbc.MacroF1));
+        Assert.Equal((50, 0.0, 0.0), (matek.Cells, matek.Accuracy, matek.MacroF1));
+        Assert.Equal(Five, pbc.F1.Select(f => f.Class));
+        Assert.True(pbc.Low <= pbc.MacroF1 && pbc.MacroF1 <= pbc.High);
+        Assert.StartsWith("PBC: 50 cells, accuracy 100.0%, macro F1 100.0% (95% CI 100.0–100.0); F1 C6 100.0, C7 100.0", pbc.ToString());
+
+        // A source with the cells of two classes only lists those two.
+        var two = new CellPredictions("m", Five, [
+            new PredictedCell("a", "Matek", CellClass.Promyelocyte, CellClass.Promyelocyte, [0.6f, 0.1f, 0.1f, 0.1f, 0.1f]),
+            new PredictedCell("b", "Matek", CellClass.SegmentedNeutrophil, CellClass.Promyelocyte, [0.6f, 0.1f, 0.1f, 0.1f, 0.1f]),
+            new PredictedCell("c", "PBC", CellClass.Myelocyte, CellClass.Myelocyte, [0.1f, 0.6f, 0.1f, 0.1f, 0.1f])]);
+        Assert.Equal([CellClass.Promyelocyte, CellClass.SegmentedNeutrophil], two.PerSource()[0].F1.Select(f => f.Class));
+    }
+
     [Fact]
     public void Predictions_RoundTripThroughTheirCsv()
     {
