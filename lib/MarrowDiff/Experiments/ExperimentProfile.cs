@@ -57,10 +57,9 @@ public sealed record ExperimentProfile(
 
     /// <summary>Start the dual stage's local model from the global model (every layer but the 2-way last one) instead of
     /// from scratch as the paper does. Off in the paper's profiles. real-plus needs it: from scratch, its band/segmented
-    /// model stayed at chance (loss ln 2) at learning rates 0.02, 0.01 and 0.005 and at 10 or 25 epochs; started from the
-    /// global model it reached 90.2% on the validation fold's 51 band and segmented cells at 0.02 and at 0.005 alike
-    /// (notebooks/07's split, fold 1; no test cell). The global model's features already separate the two stages, so
-    /// the local model has something to refine.</summary>
+    /// model stayed at chance whatever the rate and epochs tried; the global model's features already separate the two
+    /// stages, so started from them the local model has something to refine (the runs: docs/measurements.md,
+    /// "Choices of the profiles").</summary>
     public bool LocalFromGlobal { get; init; }
 
     /// <summary>The local model's hyper-parameters: <paramref name="global"/> with <see cref="LocalLearningRate"/>.</summary>
@@ -135,12 +134,10 @@ public sealed record ExperimentProfile(
     };
 
     /// <summary>CI and a first look on a 2-core CPU: everything smaller. Not comparable to the paper.
-    /// Local model 50 epochs: as many steps as the global AG+OS60 model's 10 (960 images against 4,800); at 10 epochs its
-    /// validation accuracy on fold 1's band and segmented cells was 72.7%, at 50 epochs 100% (`marrow train --variant
-    /// AG+OS60 --pair C9/C10 --set epochs=10|50`).
-    /// No dropout: at 1/8 width, dropout between 8-channel convolutions and before a 64-feature classifier keeps the
-    /// network from learning in 10 epochs (measured on the smoke phantom, OS60, lr 0.01, 10 epochs: 82.5% validation
-    /// accuracy without dropout, 30% with dropout 0.5 before the classifier alone).</summary>
+    /// Local model 50 epochs: as many steps as the global AG+OS60 model's 10 (960 images against 4,800); at 10 it had not
+    /// learnt the pair. No dropout: at 1/8 width, dropout between 8-channel convolutions and before a 64-feature
+    /// classifier keeps the network from learning in 10 epochs (both measured: docs/measurements.md, "Choices of the
+    /// profiles").</summary>
     public static ExperimentProfile Smoke { get; } = Paper with
     {
         Name = "smoke",
@@ -154,8 +151,8 @@ public sealed record ExperimentProfile(
     };
 
     /// <summary>Table 1's trends on a laptop CPU: the paper-size phantom, a 1/8-width network (no dropout, as in
-    /// smoke) at full resolution, OS 100/200, 8 epochs. Estimated at about 51 min of training steps here from the
-    /// measured step time (0.32 s, `marrow bench --width 0.125 --dropout 0`); not yet run end to end.</summary>
+    /// smoke) at full resolution, OS 100/200, 8 epochs: about an hour of training steps on a 2-core CPU by its measured
+    /// step time (docs/measurements.md, "Choices of the profiles"); not yet run end to end.</summary>
     public static ExperimentProfile Laptop { get; } = Paper with
     {
         Name = "laptop",

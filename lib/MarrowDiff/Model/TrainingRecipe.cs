@@ -106,8 +106,7 @@ public sealed record Refinements(
     /// fine-tuning habit (Caffe's lr_mult 10 on new layers): the pretrained layers need small steps not to forget
     /// ImageNet, the classifier starts from random numbers and has further to go. Refused for a network trained from
     /// nothing, where it would only be a second learning rate. No profile sets it: on the PBC folds real-transfer at 10×
-    /// scored 71.6 against 80.9 at one rate, its classifier's first steps overshooting (docs/real-cells.md, "Two fine-tuning levers";
-    /// `marrow train --profile real-transfer --set classifier_rate=10`).</summary>
+    /// scored well below one rate, its classifier's first steps overshooting (docs/real-cells.md, "Two fine-tuning levers").</summary>
     public double? ClassifierRate { get; init; }
 
     public void Validate()
