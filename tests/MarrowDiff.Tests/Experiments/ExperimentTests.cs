@@ -383,7 +383,7 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
             ["lr"] = "0.02", ["weight_decay"] = "1e-3", ["validation_fold"] = "2", ["dropout"] = "0.1", ["conv_dropout"] = "0.1",
             ["classifier_dropout"] = "0.2", ["global_pool"] = "on", ["ensemble_folds"] = "3", ["schedule"] = "cosine",
             ["label_smoothing"] = "0.1", ["stain_jitter"] = "0.2", ["mixup"] = "0.2", ["classifier_rate"] = "1", ["rotate"] = "on", ["tta"] = "off",
-            ["engine"] = "bf16", ["final"] = "one", ["side_by_side"] = "on", ["backbone"] = "vgg",
+            ["engine"] = "bf16", ["final"] = "one", ["side_by_side"] = "on", ["backbone"] = "vgg", ["training_set"] = "OS150",
         };
         var named = ExperimentProfile.SettingNames.Split(", ").Select(n => n.Split('=')[0]).ToList();
         Assert.Equal(samples.Keys.Order(), named.Order());
