@@ -1,8 +1,9 @@
 namespace MarrowDiff.Torch;
 
 /// <summary>
-/// The CPU this process runs on, as far as numerical kernels care: its name, x86 family and model (family 25 is
-/// AMD Zen 3/4, 26 is Zen 5) and whether it has AVX-512 (oneDNN then runs its 16-lane kernels). Every benchmark and
+/// The CPU this process runs on, as far as numerical kernels care: its name, x86 family and model (which families
+/// the project has met, and what they are: docs/machines.md, "CPU families") and whether it has AVX-512 (oneDNN then
+/// runs its 16-lane kernels). Every benchmark and
 /// self-test names it, because the same code takes different kernels on different CPUs (docs/engine.md, "The AVX-512 fault").
 /// </summary>
 public sealed record CpuInfo(string ModelName, int? Family, int? Model, bool Avx512, bool Avx512Bf16, int Threads)
