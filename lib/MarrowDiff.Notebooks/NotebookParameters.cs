@@ -32,6 +32,17 @@ public static partial class NotebookParameters
         return result;
     }
 
+    /// <summary>The default a parameter is declared with, a string literal unquoted (null if not declared).</summary>
+    public static string? Default(NotebookDocument notebook, string name)
+    {
+        JsonNode? cell = notebook.Cells.FirstOrDefault(c => c is not null && NotebookDocument.Tags(c).Contains(Tag));
+        if (cell is null) return null;
+        Match? m = Declaration().Matches(NotebookDocument.Source(cell)).FirstOrDefault(m => m.Groups["name"].Value == name);
+        if (m is null) return null;
+        string value = m.Groups["value"].Value.Trim();
+        return value.Length >= 2 && value[0] == '"' && value[^1] == '"' ? value[1..^1] : value;
+    }
+
     private static string InferType(string literal) =>
         literal.StartsWith('"') ? "string" : literal is "true" or "false" ? "bool" :
         int.TryParse(literal, NumberStyles.Integer, CultureInfo.InvariantCulture, out _) ? "int" : "double";

@@ -41,6 +41,7 @@ internal static class NotebookWorker
         Environment.SetEnvironmentVariable(ProgressVariable, "1");
         var request = JsonSerializer.Deserialize<WorkerRequest>(File.ReadAllText(requestPath))!;
         NotebookDocument notebook = NotebookDocument.Load(request.Notebook).Clone(request.Output);
+        string? data = request.Parameters.TryGetValue("data", out string? given) ? given : NotebookParameters.Default(notebook, "data");
         NotebookParameters.Inject(notebook, request.Parameters);
         Environment.CurrentDirectory = Path.GetDirectoryName(Path.GetFullPath(request.Notebook))!;
 
@@ -62,6 +63,7 @@ internal static class NotebookWorker
 
             KernelCommandResult result = await kernel.SendAsync(new SubmitCode(source, NotebookDocument.KernelName(cell)));
             string? error = Collect(result.Events, outputs, count);
+            cell["outputs"] = NotebookOutputs.ForReaders(outputs, NotebookOutputs.LeavesOutImages(NotebookDocument.Tags(cell), data));
             notebook.Save(request.Output);
             if (error is not null)
             {

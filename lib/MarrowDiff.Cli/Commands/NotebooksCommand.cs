@@ -15,7 +15,7 @@ internal static class NotebooksCommand
         var seed = new Option<int?>("--seed") { Description = "overrides the notebooks' seed parameter", HelpName = "N" };
         var outDir = CommonOptions.Out("where the executed copies with their outputs go (default: figures/notebooks/)", required: false);
         var cellTimeout = new Option<double?>("--cell-timeout") { Description = "a cell running longer fails the notebook (its worker process is killed); default: the profile's own (smoke 20 min, the paper's 72 h: its training cells are long)", HelpName = "SECONDS" };
-        var command = new Command("notebooks", "Executes notebooks headlessly and writes executed copies with their outputs; stops at the first failing cell.")
+        var command = new Command("notebooks", "Executes notebooks headlessly and writes executed copies with their outputs, readable without a kernel (each chart followed by its PNG; images of real cells left out, so the copies can be committed); stops at the first failing cell.")
         {
             notebooks, profile, data, seed, outDir, cellTimeout,
         };

@@ -1,4 +1,5 @@
 using MarrowDiff.Core;
+using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
@@ -145,4 +146,16 @@ public sealed class RgbImage
 
     /// <summary>A data: URI for inline HTML display.</summary>
     public string ToDataUri() => "data:image/png;base64," + Convert.ToBase64String(ToPng());
+
+    /// <summary>JPEG bytes, for photographs shown on screen (never for figures/ files, which stay PNG).</summary>
+    public byte[] ToJpeg(int quality = 90)
+    {
+        using var image = Image.LoadPixelData<Rgb24>(Pixels, Width, Height);
+        using var ms = new MemoryStream();
+        image.Save(ms, new JpegEncoder { Quality = quality });
+        return ms.ToArray();
+    }
+
+    /// <summary>A JPEG data: URI (quality 90) for photographs in inline HTML.</summary>
+    public string ToJpegDataUri() => "data:image/jpeg;base64," + Convert.ToBase64String(ToJpeg());
 }

@@ -153,13 +153,51 @@ public static class AnalysisFigures
 
     /// <summary>Fig 5B: the share of shifted crops keeping the centre's prediction, against shift distance, one line
     /// per model, and a dashed line for the share still correct.</summary>
-    public static RgbImage LocationChart(IReadOnlyList<LocationInvariance> curves, Provenance provenance, string caveat)
+    /// <param name="correct">Plot the share still classified correctly instead of the share keeping the centre's prediction.</param>
+    public static RgbImage LocationChart(IReadOnlyList<LocationInvariance> curves, Provenance provenance, string caveat, bool correct = false)
     {
-        var series = curves.Select(c => new ChartSeries(c.Model, c.Points.Select(p => ((double)p.Distance, 100 * p.SamePrediction)).ToList())).ToList();
+        var series = curves.Select(c => new ChartSeries(c.Model, c.Points.Select(p => ((double)p.Distance, 100 * (correct ? p.Correct : p.SamePrediction))).ToList())).ToList();
         return LineChart("Location invariance (Fig 5B): test cells re-cropped off centre",
             [$"{caveat}. {curves[0].Cells} test cells x 8 directions; training re-crops moved at most {curves[0].TrainingShift} px."],
-            "shift of the crop centre (px)", "same prediction as the centred crop (%)", series, provenance, yMin: 0, yMax: 100,
+            "shift of the crop centre (px)", correct ? "shifted crops still classified correctly (%)" : "same prediction as the centred crop (%)", series, provenance, yMin: 0, yMax: 100,
             xTicks: curves[0].Points.Select(p => (double)p.Distance).ToList());
+    }
+
+    /// <summary>Bars in groups (ScottPlot, 300 dpi): one bar per series in each group, coloured by series, the legend
+    /// on the right, framed with title, notes and stamp. <paramref name="logScale"/> draws log10 of each value with the
+    /// ticks labelled in the values (ScottPlot has no log bar axis); a value below 1 is drawn as 1.</summary>
+    public static RgbImage GroupedBars(string title, IReadOnlyList<string> notes, string xLabel, string yLabel, IReadOnlyList<string> groups,
+                                       IReadOnlyList<(string Name, IReadOnlyList<double> Values)> series, Provenance provenance, bool logScale = false, double? yMax = null)
+    {
+        var plot = PaperCharts.NewPlot();
+        double width = 0.8 / Math.Max(1, series.Count);
+        double top = 0;
+        for (int s = 0; s < series.Count; s++)
+        {
+            var colour = PaperCharts.ToColor(PaperCharts.OkabeIto[s % PaperCharts.OkabeIto.Length]);
+            var bars = series[s].Values.Select((v, i) => new Bar
+            {
+                Position = i - 0.4 + width * (s + 0.5), Size = width, LineWidth = 0, FillColor = colour,
+                Value = logScale ? Math.Log10(Math.Max(1, v)) : v,
+            }).ToList();
+            top = Math.Max(top, bars.Select(b => b.Value).DefaultIfEmpty(0).Max());
+            plot.Add.Bars(bars);
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = series[s].Name, FillColor = colour });
+        }
+        plot.Axes.Bottom.SetTicks([.. Enumerable.Range(0, groups.Count).Select(i => (double)i)], [.. groups]);
+        if (logScale)
+        {
+            int decades = (int)Math.Ceiling(top);
+            plot.Axes.Left.SetTicks([.. Enumerable.Range(0, decades + 1).Select(k => (double)k)],
+                                    [.. Enumerable.Range(0, decades + 1).Select(k => Math.Pow(10, k).ToString("N0", CultureInfo.InvariantCulture))]);
+            plot.Axes.SetLimitsY(0, decades + 0.05);
+        }
+        else plot.Axes.SetLimitsY(0, yMax ?? top * 1.08);
+        plot.Axes.SetLimitsX(-0.6, groups.Count - 0.4);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+        plot.ShowLegend(Edge.Right);
+        return PaperCharts.Framed(title, notes, PaperCharts.Render(plot, Math.Max(640, 70 * groups.Count + 260), 380), provenance);
     }
 
     /// <summary>Reliability diagram: accuracy against mean confidence per bin, one line per model, the diagonal dashed.</summary>

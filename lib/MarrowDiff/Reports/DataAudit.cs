@@ -61,7 +61,7 @@ public sealed class DataAudit
             foreach (CellImage c in chosen)
             {
                 RgbImage img = _reader.Read(c.Path);
-                html.Append($"<img src=\"{img.ToDataUri()}\" width=\"96\" height=\"96\" title=\"{HtmlView.Encode(Path.GetFileName(c.Path))}\" style=\"margin:1px;object-fit:cover\"/>");
+                html.Append($"<img src=\"{img.ToJpegDataUri()}\" width=\"96\" height=\"96\" title=\"{HtmlView.Encode(Path.GetFileName(c.Path))}\" style=\"margin:1px;object-fit:cover\"/>");
             }
             html.Append("</td></tr>");
             text.AppendLine($"  {label}: {cells.Count} images");
@@ -71,7 +71,7 @@ public sealed class DataAudit
     }
 
     /// <summary>Images per class, grouped by series, as an interactive chart.</summary>
-    public GenericChart ClassDistributionChart()
+    public ChartView ClassDistributionChart()
     {
         GenericChart Bars(string name, IEnumerable<(string Key, int Count)> bars, string colour) =>
             Chart.Column<int, string, string>(
@@ -84,10 +84,11 @@ public sealed class DataAudit
         };
         if (Dataset.OtherCounts.Count > 0)
             charts.Add(Bars("Other (not in the 10-class task)", Dataset.OtherCounts.Select(kv => ($"Other({kv.Key})", kv.Value)), "#969696"));
-        return Chart.Combine(charts)
+        var chart = Chart.Combine(charts)
             .Titled($"Images per class<br><sub>{Provenance.Stamp}</sub>")
             .WithYAxisStyle<double, double, string>(TitleText: "images")
             .WithSize(900, 480);
+        return new ChartView(chart, Figures.ClassDistributionPng(Dataset, Provenance), "[chart: images per class]");
     }
 
     /// <summary>Per slide (or per source where slides are unknown): image sizes and per-channel mean and
@@ -161,7 +162,7 @@ public sealed class DataAudit
         var written = new List<string>();
         string Save(string file, Action<string> write) { string p = Path.Combine(folder, file); write(p); written.Add(p); return p; }
         Save($"{name}-class-distribution.png", p => Figures.ClassDistributionPng(Dataset, Provenance).SavePng(p));
-        Save($"{name}-class-distribution.html", p => AtomicFile.WriteAllText(p, GenericChart.toEmbeddedHTML(ClassDistributionChart())));
+        Save($"{name}-class-distribution.html", p => AtomicFile.WriteAllText(p, GenericChart.toEmbeddedHTML(ClassDistributionChart().Chart)));
         foreach (CellClass c in CellTaxonomy.All)
         {
             var cells = Dataset.Cells.Where(x => x.Label.Class == c).ToList();

@@ -6,7 +6,6 @@ using MarrowDiff.Evaluation;
 using MarrowDiff.Imaging;
 using MarrowDiff.Model;
 using Plotly.NET.CSharp;
-using Plotly.NET;
 using Chart = Plotly.NET.CSharp.Chart;
 
 namespace MarrowDiff.Reports;
@@ -52,28 +51,34 @@ public static class ErrorAnalysisViews
     // ------------------------------------------------------------------ notebook charts (Plotly)
 
     /// <summary>Fig 5B as curves: share of shifted crops with the centred crop's prediction, per model.</summary>
-    public static GenericChart LocationChart(this ErrorAnalysis e, IReadOnlyList<LocationInvariance> curves, bool correct = false)
+    public static ChartView LocationChart(this ErrorAnalysis e, IReadOnlyList<LocationInvariance> curves, bool correct = false)
     {
         var lines = curves.Select(c => Chart.Line<int, double, string>(
             x: c.Points.Select(p => p.Distance).ToArray(), y: c.Points.Select(p => 100 * (correct ? p.Correct : p.SamePrediction)).ToArray(), Name: c.Model, ShowMarkers: true));
         string what = correct ? "Share of shifted crops still classified correctly" : "Share of shifted crops keeping the centred crop's prediction";
-        return Chart.Combine(lines)
+        var chart = Chart.Combine(lines)
             .Titled($"{what} (Fig 5B) - {curves[0].Cells} test cells x 8 directions; training re-crops moved ≤ {curves[0].TrainingShift} px - {e.Caveat}<br><sub>{e.Provenance.Stamp}</sub>")
             .WithXAxisStyle<double, double, string>(TitleText: "shift of the crop centre (px)")
             .WithYAxisStyle<double, double, string>(TitleText: "%")
             .WithSize(900, 420);
+        return new ChartView(chart, AnalysisFigures.LocationChart(curves, e.Provenance, e.Caveat, correct), $"[chart: {what} (Fig 5B)]");
     }
 
     /// <summary>Fig 5C as bars: per D4 element, the share of cells whose turned image keeps the prediction, per model.</summary>
-    public static GenericChart RotationChart(this ErrorAnalysis e, IReadOnlyList<RotationInvariance> results)
+    public static ChartView RotationChart(this ErrorAnalysis e, IReadOnlyList<RotationInvariance> results)
     {
         string[] names = D4.All.Select(g => g.Name).ToArray();
         var bars = results.Select(r => Chart.Column<double, string, string>(values: r.AgreementPerElement.Select(a => 100 * a).ToArray(), Keys: names, Name: r.Model));
-        return Chart.Combine(bars)
+        var twin = AnalysisFigures.GroupedBars("Rotation invariance (Fig 5C): the prediction of each turned image",
+            [$"{e.Caveat}. Share of {results[0].Cells} test cells whose turned image keeps the untransformed image's prediction."],
+            "D4 element (rotation, mirror)", "same prediction (%)", names,
+            [.. results.Select(r => (r.Model, (IReadOnlyList<double>)[.. r.AgreementPerElement.Select(a => 100 * a)]))], e.Provenance, yMax: 100);
+        var chart = Chart.Combine(bars)
             .Titled($"Rotation invariance (Fig 5C): share of {results[0].Cells} test cells whose turned image keeps the prediction - {e.Caveat}<br><sub>{e.Provenance.Stamp}</sub>")
             .WithXAxisStyle<double, double, string>(TitleText: "D4 element (rotation, mirror)")
             .WithYAxisStyle<double, double, string>(TitleText: "%")
             .WithSize(900, 420);
+        return new ChartView(chart, twin, "[chart: rotation invariance (Fig 5C)]");
     }
 
     public static HtmlView RotationTable(this ErrorAnalysis e, IReadOnlyList<RotationInvariance> results) =>
@@ -88,7 +93,7 @@ public static class ErrorAnalysisViews
             curves.Select(c => (IReadOnlyList<object?>)[c.Model, .. c.Points.Select(p => $"{Percent.Of(p.SamePrediction)} ({Percent.Of(p.Correct)})")]));
 
     /// <summary>Reliability diagram: per confidence bin, accuracy against mean confidence; the diagonal is perfect calibration.</summary>
-    public static GenericChart ReliabilityChart(this ErrorAnalysis e, IReadOnlyList<Calibration> calibrations)
+    public static ChartView ReliabilityChart(this ErrorAnalysis e, IReadOnlyList<Calibration> calibrations)
     {
         var charts = calibrations.Select(c =>
         {
@@ -97,11 +102,12 @@ public static class ErrorAnalysisViews
                 Name: $"{c.Model} (ECE {c.ExpectedCalibrationError:0.000})", ShowMarkers: true,
                 MultiText: bins.Select(b => $"{b.Count} cells").ToArray());
         }).Append(Chart.Line<double, double, string>(x: [0.0, 1.0], y: [0.0, 1.0], Name: "perfect calibration"));
-        return Chart.Combine(charts)
+        var chart = Chart.Combine(charts)
             .Titled($"Reliability diagram, {calibrations[0].Cells} test cells in 10 confidence bins (empty bins left out) - {e.Caveat}<br><sub>{e.Provenance.Stamp}</sub>")
             .WithXAxisStyle<double, double, string>(TitleText: "mean top-class probability in the bin")
             .WithYAxisStyle<double, double, string>(TitleText: "accuracy in the bin")
             .WithSize(700, 500);
+        return new ChartView(chart, AnalysisFigures.ReliabilityChart(calibrations, e.Provenance, e.Caveat), "[chart: reliability diagram]");
     }
 
     public static HtmlView CalibrationTable(this ErrorAnalysis e, IReadOnlyList<Calibration> calibrations) =>

@@ -73,7 +73,22 @@ public static class Figures
         return list.Take(max).OrderBy(c => c.Path, StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>The class of a figure's &lt;img&gt; in a notebook output: the headless runner writes each as an image
+    /// output of its own (every notebook viewer shows those; not all show a data URI inside HTML).</summary>
+    public const string FigureClass = "marrow-figure";
+
+    /// <summary>The class of a chart's hidden static twin (<see cref="ChartView"/>): the runner writes it beside the chart.</summary>
+    public const string StaticTwinClass = "marrow-static-twin";
+
     /// <summary>A PNG for inline display in a notebook or an HTML page (a data URI: the page stays one file).</summary>
     public static HtmlView Inline(RgbImage image, string text) =>
-        new($"<img src=\"{image.ToDataUri()}\" alt=\"{HtmlView.Encode(text)}\" style=\"max-width:100%\"/>", $"[{image.Width}x{image.Height} image: {text}]");
+        new(Tagged(image, text, FigureClass, hidden: false), $"[{image.Width}x{image.Height} image: {text}]");
+
+    /// <summary>A photograph (cells, a field) for inline display: JPEG at quality 90, which a reader cannot tell from the
+    /// PNG at screen size and which is several times smaller, so notebooks with their outputs stay small enough to commit.</summary>
+    public static HtmlView InlinePhoto(RgbImage image, string text) =>
+        new(Tagged(image, text, FigureClass, hidden: false, photo: true), $"[{image.Width}x{image.Height} image: {text}]");
+
+    internal static string Tagged(RgbImage image, string text, string cssClass, bool hidden, bool photo = false) =>
+        $"<img class=\"{cssClass}\" src=\"{(photo ? image.ToJpegDataUri() : image.ToDataUri())}\" alt=\"{HtmlView.Encode(text)}\" style=\"{(hidden ? "display:none" : "max-width:100%")}\"/>";
 }

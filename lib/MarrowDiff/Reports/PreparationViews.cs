@@ -122,7 +122,8 @@ public static class PreparationViews
     /// <summary><see cref="AugmentationFigure"/> for inline display.</summary>
     public static HtmlView AugmentationExamples(this DataPreparation e, CellClass k = CellClass.BandNeutrophil) => Inline(e.AugmentationFigure(k), "the 8 D4 images of one training cell");
 
-    private static HtmlView Inline(RgbImage image, string text) => Figures.Inline(image, text);
+    // Photographs of cells: JPEG on screen (the figures/ files stay PNG).
+    private static HtmlView Inline(RgbImage image, string text) => Figures.InlinePhoto(image, text);
 
     /// <summary>Fig 2B: the 8 D4 images of one training cell of class <paramref name="k"/> (default: band
     /// neutrophil, whose bent nucleus makes every rotation visible), with the duplicate check on them.</summary>
@@ -178,22 +179,27 @@ public static class PreparationViews
         var demo = e.D4Figure(mirrored, "The same cell made mirror-symmetric: fewer distinct images");
         return HtmlView.Concat(
             HtmlView.Table($"Duplicate check on the augmented training sets - {e.Provenance.Stamp}", ["training set", "crops", "8 x crops", "identical D4 images dropped", "images kept"], rows),
-            new HtmlView($"<img src=\"{demo.ToDataUri()}\"/>", $"symmetric demo: {D4.DistinctFor(mirrored).Count} distinct of 8"));
+            Inline(demo, $"symmetric demo: {D4.DistinctFor(mirrored).Count} distinct of 8"));
     }
 
     /// <summary>Per class, training images before (OG) and after each variant, on a log scale (AG variants are 8×).</summary>
-    public static GenericChart ClassCountsChart(this DataPreparation e, int? validationFold = null)
+    public static ChartView ClassCountsChart(this DataPreparation e, int? validationFold = null)
     {
-        var charts = e.Variants.Select(v =>
+        var sets = e.Variants.Select(v =>
         {
             SampleSet set = e.Build(v, validationFold);
-            var counts = set.Classes.Where(c => e.Tiles.Tiles.Any(t => t.Cell.Label.Class == c.Class)).ToList();
-            return Chart.Column<int, string, string>(values: counts.Select(c => c.Images).ToArray(), Keys: counts.Select(c => c.Class.Label()).ToArray(), Name: $"{v.Name} ({set.Count:N0})");
-        });
-        return Chart.Combine(charts)
+            return (Name: $"{v.Name} ({set.Count:N0})", Counts: set.Classes.Where(c => e.Tiles.Tiles.Any(t => t.Cell.Label.Class == c.Class)).ToList());
+        }).ToList();
+        var charts = sets.Select(s => Chart.Column<int, string, string>(values: s.Counts.Select(c => c.Images).ToArray(), Keys: s.Counts.Select(c => c.Class.Label()).ToArray(), Name: s.Name));
+        var chart = Chart.Combine(charts)
             .Titled($"Training images per class, per training set (log scale)<br><sub>{e.Provenance.Stamp}</sub>")
             .WithYAxisStyle<double, double, string>(TitleText: "training images", AxisType: StyleParam.AxisType.Log)
             .WithSize(1000, 500);
+        var twin = AnalysisFigures.GroupedBars("Training images per class, per training set (log scale)",
+            [e.Provenance.Synthetic ? "Synthetic phantom." : "Real images.", "The number after each training set is its images in all."], "class", "training images",
+            [.. sets[0].Counts.Select(c => c.Class.Code())], [.. sets.Select(s => (s.Name, (IReadOnlyList<double>)[.. s.Counts.Select(c => (double)c.Images)]))],
+            e.Provenance, logScale: true);
+        return new ChartView(chart, twin, "[chart: training images per class, per training set]");
     }
 
     /// <summary>Streams <paramref name="batches"/> batches of a training set through the loader and reports the
@@ -245,7 +251,7 @@ public static class PreparationViews
         if (notebook.StartsWith("02", StringComparison.Ordinal))
         {
             Save($"{name}-recrops.png", p => e.OversamplingFigure().SavePng(p));
-            Save($"{name}-class-counts.html", p => AtomicFile.WriteAllText(p, GenericChart.toEmbeddedHTML(e.ClassCountsChart())));
+            Save($"{name}-class-counts.html", p => AtomicFile.WriteAllText(p, GenericChart.toEmbeddedHTML(e.ClassCountsChart().Chart)));
         }
         else
         {

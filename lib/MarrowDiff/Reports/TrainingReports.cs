@@ -5,7 +5,6 @@ using MarrowDiff.Experiments;
 using MarrowDiff.Imaging;
 using MarrowDiff.Model;
 using Plotly.NET.CSharp;
-using Plotly.NET;
 using Chart = Plotly.NET.CSharp.Chart;
 
 namespace MarrowDiff.Reports;
@@ -48,23 +47,37 @@ public static class TrainingReports
     }
 
     /// <summary>Fig 4A for every model: training loss and validation accuracy per epoch.</summary>
-    public static GenericChart Curves(IReadOnlyList<TrainedModel> models, Provenance provenance, ExperimentProfile profile, bool loss)
+    public static ChartView Curves(IReadOnlyList<TrainedModel> models, Provenance provenance, ExperimentProfile profile, bool loss)
     {
         var lines = models.Select(m => Chart.Line<int, double, string>(
             x: m.History.Select(h => h.Epoch).ToArray(),
             y: m.History.Select(h => loss ? h.TrainLoss : 100 * (h.ValidationAccuracy ?? double.NaN)).ToArray(),
             Name: m.Card.Variant, ShowMarkers: true));
         string what = loss ? "Training loss" : $"Validation accuracy (fold {profile.ValidationFold}, original crops)";
-        return Chart.Combine(lines)
+        var chart = Chart.Combine(lines)
             .Titled($"{what} per epoch (Fig 4A) - {profile.Caveat}<br><sub>{provenance.Stamp}</sub>")
             .WithXAxisStyle<double, double, string>(TitleText: "epoch")
             .WithYAxisStyle<double, double, string>(TitleText: loss ? "cross-entropy" : "accuracy %")
             .WithSize(900, 420);
+        var series = models.Select(m => new ChartSeries(m.Card.Variant,
+            [.. m.History.Select(h => ((double)h.Epoch, loss ? h.TrainLoss : 100 * (h.ValidationAccuracy ?? double.NaN)))])).ToList();
+        double top = loss ? Math.Max(0.1, series.SelectMany(s => s.Points).Select(p => p.Y).Where(double.IsFinite).DefaultIfEmpty(1).Max()) : 100;
+        int epochs = models.Select(m => m.History.Count).DefaultIfEmpty(1).Max();
+        var twin = AnalysisFigures.LineChart($"{what} per epoch (Fig 4A)", [$"{profile.Caveat}."], "epoch", loss ? "cross-entropy" : "accuracy %",
+            series, provenance, yMin: 0, yMax: top, xTicks: [.. EpochTicks(epochs)]);
+        return new ChartView(chart, twin, $"[chart: {what} per epoch (Fig 4A)]");
+    }
+
+    /// <summary>At most about ten epoch ticks, whole epochs.</summary>
+    private static IEnumerable<double> EpochTicks(int epochs)
+    {
+        int step = Math.Max(1, (int)Math.Ceiling(epochs / 10.0));
+        for (int e = 1; e <= epochs; e += step) yield return e;
     }
 
     /// <summary>Fig 4B: the confusion matrix of one model on the test set, as row percentages (recall on the
     /// diagonal), true class top to bottom.</summary>
-    public static GenericChart Confusion(Table1Row row, Provenance provenance, ExperimentProfile profile)
+    public static ChartView Confusion(Table1Row row, Provenance provenance, ExperimentProfile profile)
     {
         var m = row.Metrics;
         int k = m.Classes.Count;
@@ -76,11 +89,12 @@ public static class TrainingReports
             int total = Enumerable.Range(0, k).Sum(c => m.Confusion[r, c]);
             return present.Select(c => total == 0 ? 0.0 : Math.Round(100.0 * m.Confusion[r, c] / total, 1)).ToArray();
         }).ToArray();
-        return Chart.Heatmap<double, string, string, string>(zData: z, X: labels, Y: labels.Reverse().ToArray(), Name: "% of true class")
+        var chart = Chart.Heatmap<double, string, string, string>(zData: z, X: labels, Y: labels.Reverse().ToArray(), Name: "% of true class")
             .Titled($"Confusion matrix of {row.Variant} on the test set, % of each true class (Fig 4B) - {profile.Caveat}<br><sub>{provenance.Stamp}</sub>")
             .WithXAxisStyle<double, double, string>(TitleText: "predicted")
             .WithYAxisStyle<double, double, string>(TitleText: "true")
             .WithSize(640, 560);
+        return new ChartView(chart, ConfusionPng(row, provenance, profile.Caveat), $"[chart: confusion matrix of {row.Variant} (Fig 4B)]");
     }
 
     /// <summary>Per-class precision and recall of one model.</summary>

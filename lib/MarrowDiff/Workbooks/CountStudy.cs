@@ -167,7 +167,7 @@ public sealed class BoxedFieldsStudy
             var image = reader.Read(Path.Combine(Root, "images", Split, field.Field));
             foreach (var b in boxes) Box(image, (int)b.X0, (int)b.Y0, (int)b.X1, (int)b.Y1, (0, 170, 60));
             foreach (var c in field.Cells) { int r = (int)(c.DiameterPx / 2); Box(image, (int)c.X - r, (int)c.Y - r, (int)c.X + r, (int)c.Y + r, (220, 30, 30)); }
-            views.Add(Figures.Inline(image, $"{field.Field}: {score}"));
+            views.Add(Figures.InlinePhoto(image, $"{field.Field}: {score}"));
         }
         return HtmlView.Concat([.. views]);
     }

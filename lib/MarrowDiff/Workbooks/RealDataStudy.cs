@@ -139,7 +139,7 @@ public sealed class RealDataStudy
         {
             if (!Scales.TryGetValue(source, out var scale) || scale.RedCells == 0) continue;
             string? file = files.FirstOrDefault(f => RedCellScale.Find(reader.Read(f)).Count > 0);
-            if (file is not null) views.Add(Figures.Inline(RedCellScale.Overlay(reader.Read(file)), $"{source}: red cells found (green boxes) in {Path.GetFileName(file)}"));
+            if (file is not null) views.Add(Figures.InlinePhoto(RedCellScale.Overlay(reader.Read(file)), $"{source}: red cells found (green boxes) in {Path.GetFileName(file)}"));
         }
         return views.Count == 0 ? Skipped("red cells found") : HtmlView.Concat([.. views]);
     }

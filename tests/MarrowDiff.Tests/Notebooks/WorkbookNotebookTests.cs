@@ -40,8 +40,10 @@ public class WorkbookNotebookTests
             }
             Assert.True(File.Exists(Path.Combine(outDir, name)), "no executed copy was written");
             string executed = File.ReadAllText(Path.Combine(outDir, name));
+            // Readable without a kernel: charts with their PNG, no real image (rules in ReadableCopies).
+            ReadableCopies.Check(Path.Combine(outDir, name));
             if (name.StartsWith("05-", StringComparison.Ordinal))
-                foreach (string shown in new[] { "McNemar", "dual-stage (AG+OS60 + local C9/C10)", "05-dual-stage-confusion.png", "data:image/png" })
+                foreach (string shown in new[] { "McNemar", "dual-stage (AG+OS60 + local C9/C10)", "05-dual-stage-confusion.png", "\"image/png\"" })
                     Assert.Contains(shown, executed);
             if (name.StartsWith("07-", StringComparison.Ordinal))
             {
@@ -55,7 +57,7 @@ public class WorkbookNotebookTests
             if (name.StartsWith("08-", StringComparison.Ordinal))
             {
                 bool fields = Directory.Exists(Path.Combine(Workbook.RepositoryRoot, "..", "shared", "fields", "txl-pbc"));
-                foreach (string shown in new[] { "Finding nucleated cells", "true percentages inside", "Differential count of", "Exact 95% intervals", "data:image/png",
+                foreach (string shown in new[] { "Finding nucleated cells", "true percentages inside", "Differential count of", "Exact 95% intervals", "\"image/png\"",
                                                   fields ? "White-cell finding on TXL-PBC val" : "No fields at" })
                     Assert.Contains(shown, executed);
                 if (!fields) missing = "../shared/fields/txl-pbc";
@@ -66,12 +68,12 @@ public class WorkbookNotebookTests
                 // wrong cells' pictures when the data are beside the repository.
                 bool present = Directory.Exists(Path.Combine(Workbook.RepositoryRoot, "..", "shared", "real-cells"));
                 foreach (string shown in new[] { "Table 1 on real cells, PBC five-stage neutrophil series", "Table 1 on real cells, all sources", "the paper&#39;s ordering",
-                                                  "AG+OS800 &lt; dual stage", "McNemar", "data:image/png", present ? "Fig 6 on real cells" : "No data at" })
+                                                  "AG+OS800 &lt; dual stage", "McNemar", "\"image/png\"", present ? NotebookOutputs.LeftOut : "No data at" })
                     Assert.Contains(shown, executed);
                 if (!present) missing = "../shared/real-cells";
             }
             if (name.StartsWith("06-", StringComparison.Ordinal))
-                foreach (string shown in new[] { "misclassified cells of AG+OS60", "Location invariance", "Rotation invariance", "ECE", "06-wrong-cells-AG+OS60.png", "data:image/png", "plotly" })
+                foreach (string shown in new[] { "misclassified cells of AG+OS60", "Location invariance", "Rotation invariance", "ECE", "06-wrong-cells-AG+OS60.png", "\"image/png\"", "plotly" })
                     Assert.Contains(shown, executed);
         }
         finally { Directory.Delete(outDir, recursive: true); }
@@ -103,6 +105,9 @@ public class WorkbookNotebookTests
                 new Dictionary<string, string> { ["data"] = shared });
             string executed = File.ReadAllText(copy);
             Assert.Contains("Not saved", executed); // real images never become project figures
+            // ...nor part of the written copy: the cells that show them say they were left out.
+            ReadableCopies.Check(copy);
+            Assert.Contains(NotebookOutputs.LeftOut, executed);
             if (name.StartsWith("01-", StringComparison.Ordinal)) Assert.Contains("Other(ERB)", executed);
             if (name.StartsWith("02-", StringComparison.Ordinal))
             {

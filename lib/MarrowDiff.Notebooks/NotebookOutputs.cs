@@ -1,0 +1,102 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace MarrowDiff.Notebooks;
+
+/// <summary>
+/// Makes a cell's outputs readable where no kernel runs. GitHub and an untrusted Jupyter run no JavaScript (a Plotly
+/// chart is blank there) and do not all show a data URI inside HTML, but every viewer shows an <c>image/png</c> output.
+/// So each figure MarrowDiff marks in its HTML (its figure class, or a chart's hidden static twin) is written as an
+/// image output of its own, beside what remains of the HTML. The classes are the contract with MarrowDiff's
+/// <c>Figures</c>: the projects share no code.
+/// </summary>
+public static partial class NotebookOutputs
+{
+    public const string FigureClass = "marrow-figure";
+    public const string StaticTwinClass = "marrow-static-twin";
+
+    /// <summary>A cell tag: the cell's outputs show real cell images, which stay out of the written copy, so that a
+    /// committed executed notebook never copies the images of <c>../shared</c> into the project.</summary>
+    public const string RealImagesTag = "real-images";
+
+    /// <summary>A cell tag: the cell shows images of the notebook's <c>data</c>, which are real images (and left out
+    /// as with <see cref="RealImagesTag"/>) unless the data is the synthetic phantom.</summary>
+    public const string CellImagesTag = "cell-images";
+
+    /// <summary>Whether a cell's images stay out of the written copy, given the notebook's data parameter.</summary>
+    public static bool LeavesOutImages(IEnumerable<string> tags, string? data)
+    {
+        var set = tags.ToHashSet(StringComparer.Ordinal);
+        return set.Contains(RealImagesTag) || (set.Contains(CellImagesTag) && !string.Equals(data, "phantom", StringComparison.Ordinal));
+    }
+
+    public const string LeftOut = "[an image of real cells, left out of this written copy: the images stay outside the project; run the notebook to see it]";
+
+    [GeneratedRegex("<img\\b[^>]*>", RegexOptions.IgnoreCase)]
+    private static partial Regex ImageElement();
+
+    [GeneratedRegex("src=\"data:(image/(?:png|jpeg));base64,([A-Za-z0-9+/=]+)\"")]
+    private static partial Regex DataUri();
+
+    [GeneratedRegex("class=\"([^\"]*)\"")]
+    private static partial Regex ClassAttribute();
+
+    [GeneratedRegex("alt=\"([^\"]*)\"")]
+    private static partial Regex AltAttribute();
+
+    [GeneratedRegex("<[^>]*>")]
+    private static partial Regex AnyTag();
+
+    /// <summary>The outputs as written to an executed copy: marked figures as image outputs after the output that held
+    /// them (which is dropped if nothing else was in it); with <paramref name="realImages"/>, every embedded image
+    /// replaced by <see cref="LeftOut"/> instead.</summary>
+    public static JsonArray ForReaders(JsonArray outputs, bool realImages)
+    {
+        var written = new JsonArray();
+        foreach (JsonNode? node in outputs)
+        {
+            if (node is not JsonObject output) continue;
+            var copy = (JsonObject)output.DeepClone();
+            if (copy["data"] is not JsonObject data) { written.Add(copy); continue; }
+            if (realImages)
+                foreach (string mime in data.Select(kv => kv.Key).Where(k => k.StartsWith("image/", StringComparison.Ordinal)).ToList())
+                    data.Remove(mime);
+            if (data["text/html"] is not JsonNode htmlNode) { written.Add(copy); continue; }
+
+            var figures = new List<JsonObject>();
+            string html = ImageElement().Replace(Text(htmlNode), m =>
+            {
+                Match uri = DataUri().Match(m.Value);
+                if (!uri.Success) return m.Value;
+                if (realImages) return $"<p><i>{WebUtility.HtmlEncode(LeftOut)}</i></p>";
+                string[] classes = ClassAttribute().Match(m.Value) is { Success: true } c ? c.Groups[1].Value.Split(' ') : [];
+                if (!classes.Contains(FigureClass) && !classes.Contains(StaticTwinClass)) return m.Value;
+                string alt = AltAttribute().Match(m.Value) is { Success: true } a ? WebUtility.HtmlDecode(a.Groups[1].Value) : "figure";
+                figures.Add(new JsonObject
+                {
+                    ["output_type"] = "display_data",
+                    ["data"] = new JsonObject { [uri.Groups[1].Value] = uri.Groups[2].Value, ["text/plain"] = new JsonArray(alt) },
+                    ["metadata"] = new JsonObject(),
+                });
+                return "";
+            });
+            data["text/html"] = NotebookDocument.SourceLines(html);
+            if (!Empty(html) || figures.Count == 0) written.Add(copy);
+            foreach (JsonObject figure in figures) written.Add(figure);
+        }
+        return written;
+    }
+
+    private static string Text(JsonNode node) => node switch
+    {
+        JsonArray lines => string.Concat(lines.Select(l => l?.GetValue<string>())),
+        JsonValue v => v.GetValue<string>(),
+        _ => "",
+    };
+
+    /// <summary>Nothing a reader would see: only tags such as &lt;br/&gt; and white space.</summary>
+    private static bool Empty(string html) =>
+        !html.Contains("<script", StringComparison.OrdinalIgnoreCase) && !html.Contains("<img", StringComparison.OrdinalIgnoreCase) &&
+        !html.Contains("<table", StringComparison.OrdinalIgnoreCase) && string.IsNullOrWhiteSpace(WebUtility.HtmlDecode(AnyTag().Replace(html, "")));
+}
