@@ -28,7 +28,8 @@ public enum Protocol
 /// <c>smoke</c> and <c>laptop</c> are the same record with a few values overridden, so that what differs from
 /// the paper is exactly what the record says. The resolved profile is saved beside every model and table.
 /// </summary>
-/// <param name="Network">Width and input size of the VGG-16-BN network.</param>
+/// <param name="Purpose">What the profile is for, in a sentence written by hand; <see cref="Description"/> adds the settings, described from their values.</param>
+/// <param name="Network">The network: the VGG-16-BN's width, depth and input size, or a pretrained backbone.</param>
 /// <param name="Epochs">Training epochs of every final model (the paper: 150).</param>
 /// <param name="OversampleTo">Images per class of the OS and AG+OS training sets (the paper: 300 and 600).</param>
 /// <param name="Grid">Hyper-parameter candidates; five-fold cross-validation picks one.</param>
@@ -38,7 +39,7 @@ public enum Protocol
 /// <param name="ValidationFold">The fold held out while training the final models, whose accuracy per epoch is the
 /// paper's Fig 4A validation curve; the test set stays untouched until the final evaluation.</param>
 public sealed record ExperimentProfile(
-    string Name, string Description, PhantomSize PhantomSize, NetworkConfig Network, int Epochs, int BatchSize,
+    string Name, string Purpose, PhantomSize PhantomSize, NetworkConfig Network, int Epochs, int BatchSize,
     (int Low, int High) OversampleTo, IReadOnlyList<Hyperparameters> Grid, int CrossValidationEpochs, string CrossValidationVariant,
     int ValidationFold, bool ComparableToPaper)
 {
@@ -125,7 +126,7 @@ public sealed record ExperimentProfile(
     /// The paper names the tuned hyper-parameters but not their values; the grid spans the usual range for SGD on
     /// VGG-BN from scratch.</summary>
     public static ExperimentProfile Paper { get; } = new(
-        "paper", "The paper's settings (a GPU job): VGG-16-BN at full width, 96x96 input, batch 40, 150 epochs, OS 300/600, 5-fold CV over 8 hyper-parameter sets.",
+        "paper", "The paper's settings (a GPU job).",
         PhantomSize.Paper, new NetworkConfig(), Epochs: 150, BatchSize: 40, OversampleTo: (300, 600),
         Grid: [.. from lr in new[] { 0.01, 0.05 } from decay in new[] { 1e-7, 1e-4 } from wd in new[] { 5e-4, 1e-3 } select new Hyperparameters(lr, 0.9, decay, wd)],
         CrossValidationEpochs: 50, CrossValidationVariant: "OS600", ValidationFold: 1, ComparableToPaper: true)
@@ -141,7 +142,7 @@ public sealed record ExperimentProfile(
     public static ExperimentProfile Smoke { get; } = Paper with
     {
         Name = "smoke",
-        Description = "smoke profile: not comparable to the paper. Small phantom (235 cells), 1/8-width network without dropout on patches average-pooled to 48x48, 10 epochs (local model 50), OS 30/60, 2 learning rates x 5 folds x 5 epochs.",
+        Purpose = "CI and a first look on a 2-core CPU: the small phantom (235 cells).",
         PhantomSize = PhantomSize.Smoke,
         Network = new NetworkConfig(Width: 0.125, InputSize: 48, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0),
         Epochs = 10, OversampleTo = (30, 60), LocalEpochs = 50,
@@ -156,7 +157,7 @@ public sealed record ExperimentProfile(
     public static ExperimentProfile Laptop { get; } = Paper with
     {
         Name = "laptop",
-        Description = "laptop profile: not comparable to the paper. Paper-size phantom, 1/8-width network without dropout at 96x96, 8 epochs (local model 40), OS 100/200, 2 learning rates x 5 folds x 3 epochs.",
+        Purpose = "A longer look on a laptop: the paper-size phantom.",
         Network = new NetworkConfig(Width: 0.125, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0),
         Epochs = 8, OversampleTo = (100, 200), LocalEpochs = 40,
         Grid = [new Hyperparameters(0.01, 0.9, 1e-4, 5e-4), new Hyperparameters(0.003, 0.9, 1e-4, 5e-4)],
@@ -170,7 +171,7 @@ public sealed record ExperimentProfile(
     public static ExperimentProfile Real { get; } = Paper with
     {
         Name = "real",
-        Description = "real profile: not comparable to the paper. Real development subset, 1/8-width network without dropout on patches average-pooled to 48x48, 10 epochs (local model 25), OS 75/150, fixed lr 0.01 (no search).",
+        Purpose = "Real cells, notebook 07's default: smoke's network and schedule.",
         // Smoke's network and schedule, on real cells: the phantom size only matters for --data phantom (tests).
         PhantomSize = PhantomSize.Smoke,
         Network = new NetworkConfig(Width: 0.125, InputSize: 48, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0),
@@ -195,7 +196,7 @@ public sealed record ExperimentProfile(
     public static ExperimentProfile RealTable1 { get; } = Real with
     {
         Name = "real-table1",
-        Description = "real-table1 profile: not comparable to the paper. The paper's Table 1 on real cells: the real profile's 1/8-width VGG-16-BN without dropout on patches average-pooled to 48x48, 10 epochs for every training set and for the local band/segmented model (from scratch), SGD lr 0.01, no refinements; OS 400/800 (a PBC stage has about 400 training cells, the promyelocytes about 126); one model per training set, no search; the six models train side by side, one thread each.",
+        Purpose = "The paper's Table 1 on real cells: one network and recipe for every training set (a PBC stage has about 400 training cells, the promyelocytes about 126).",
         OversampleTo = (400, 800), LocalEpochs = null,
         CrossValidationVariant = "OS800",
         SideBySide = true,
@@ -219,7 +220,7 @@ public sealed record ExperimentProfile(
     public static ExperimentProfile RealPlus { get; } = Paper with
     {
         Name = "real-plus",
-        Description = "real-plus profile: not comparable to the paper. Real cells at 96x96, 1/4-width VGG-16-BN with global average pooling, no dropout in the convolutions, 10 epochs of AG+OS150 per fold model (local model 10), SGD lr 0.02 with warm-up and cosine decay, label smoothing 0.1, stain jitter 0.2, every training image turned by a random angle, convolutions trained channels-last; the 5 cross-validation models answer together, one pass a cell; the dual stage's local model starts from the global model that held out the validation fold.",
+        Purpose = "A stronger recipe for real cells, for a CPU with AVX-512.",
         PhantomSize = PhantomSize.Smoke,
         Network = new NetworkConfig(Width: 0.25, InputSize: 96, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0.3) { GlobalPool = true },
         Epochs = 10, OversampleTo = (75, 150), LocalEpochs = 10, LocalFromGlobal = true,
@@ -247,7 +248,7 @@ public sealed record ExperimentProfile(
     public static ExperimentProfile RealLite { get; } = RealPlus with
     {
         Name = "real-lite",
-        Description = "real-lite profile: not comparable to the paper. real-plus at 1/8 width (VGG-16-BN with global average pooling, 532,690 parameters) for a 2-core CPU without AVX-512; every other setting is real-plus's: 96x96, 10 epochs of AG+OS150 per fold model, SGD lr 0.02 with warm-up and cosine decay, label smoothing 0.1, stain jitter 0.2, random-angle rotation, channels-last; the 5 cross-validation models train side by side, one thread each, and answer together, one pass a cell.",
+        Purpose = "real-plus at 1/8 width, for a 2-core CPU without AVX-512.",
         Network = RealPlus.Network with { Width = 0.125 },
         BudgetNeedsAvx512 = false,
         SideBySide = true,
@@ -265,7 +266,7 @@ public sealed record ExperimentProfile(
     public static ExperimentProfile RealFast { get; } = RealPlus with
     {
         Name = "real-fast",
-        Description = "real-fast profile: not comparable to the paper. real-lite's recipe and 5-fold cross-validation (1/8-width VGG-16-BN with global average pooling, 96x96, 10 epochs of AG+OS150, SGD lr 0.02 with warm-up and cosine decay, label smoothing 0.1, stain jitter 0.2, random-angle rotation, channels-last); the classifier is one more model trained on all five folds, one pass a cell; the six models train side by side, one thread each.",
+        Purpose = "real-lite with one classifier model instead of five, one pass a cell.",
         Network = RealPlus.Network with { Width = 0.125 },
         BudgetNeedsAvx512 = false,
         SideBySide = true,
@@ -286,7 +287,7 @@ public sealed record ExperimentProfile(
     public static ExperimentProfile RealTransfer { get; } = Paper with
     {
         Name = "real-transfer",
-        Description = "real-transfer profile: not comparable to the paper. ImageNet-pretrained ResNet-18 (CNTK's, from ML.NET's DnnImageFeaturizer package) fine-tuned on 96x96 patches resized to 128x128, 1 epoch of AG+OS150 per model, SGD lr 0.01 with warm-up and cosine decay, weight decay 1e-4, label smoothing 0.1, stain jitter 0.2, test-time D4; 5-fold cross-validation, and the classifier is one more model trained on all five folds.",
+        Purpose = "Transfer learning: CNTK's ImageNet ResNet-18, from ML.NET's DnnImageFeaturizer package.",
         PhantomSize = PhantomSize.Smoke,
         Network = new NetworkConfig(InputSize: 128, ClassifierDropout: 0) { Backbone = NetworkConfig.ResNet18ImageNet },
         Epochs = 1, OversampleTo = (75, 150), LocalEpochs = 2, LocalFromGlobal = true,
@@ -310,7 +311,7 @@ public sealed record ExperimentProfile(
     public static ExperimentProfile RealTransferOs { get; } = RealTransfer with
     {
         Name = "real-transfer-os",
-        Description = "real-transfer-os profile: not comparable to the paper. ImageNet-pretrained ResNet-18 fine-tuned on 96x96 patches resized to 128x128, trained on OS480 (every cell of a stage kept, the smaller stages re-cropped up to 480) for 8 epochs, every image turned by its own random angle each epoch, SGD lr 0.01 with warm-up and cosine decay, weight decay 1e-4, label smoothing 0.1, stain jitter 0.2, one pass a cell (no test-time D4); 5-fold cross-validation, and the classifier is one more model trained on all five folds.",
+        Purpose = "real-transfer for a folder whose stages have more cells than its N: every cell kept, the smaller stages re-cropped.",
         OversampleTo = (240, 480), TrainingSet = "OS480", Epochs = 8,
         Refinements = new Refinements(TestTimeD4: false) { Rotation = true },
     };
@@ -436,6 +437,13 @@ public sealed record ExperimentProfile(
         if (CostSettings.Contains(key.Trim().ToLowerInvariant())) p = p with { BudgetNeedsAvx512 = false };
         return p.Validate();
     }
+
+    /// <summary>What the profile is, for a reader: its caveat, its <see cref="Purpose"/> (a sentence written by hand) and
+    /// its settings described from their values, so a description cannot drift from the profile, nor from an override
+    /// (<see cref="With"/>).</summary>
+    public string Description => $"{Caveat}. {Purpose} {Capitalised(ProfileDescription.Settings(this))}.";
+
+    private static string Capitalised(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
 
     /// <summary>"not comparable to the paper" unless this is the paper's own setting.</summary>
     public string Caveat => ComparableToPaper ? "paper profile" : $"{Name} profile: not comparable to the paper";

@@ -15,6 +15,36 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
     private ExperimentProfile Tiny => ExperimentProfile.Smoke.WithSeed(fx.Prep.Provenance.Seed).With("epochs", "1").With("local_epochs", "1").With("cv_epochs", "1").With("lr", "0.01")
                                                                     .With("oversample", "5,10").With("cv_variant", "OS10");
 
+    /// <summary>A description is made from the values, so an override shows in it and no profile's words can drift from
+    /// its settings; only the purpose sentence is written by hand.</summary>
+    [Fact]
+    public void EveryProfilesDescription_FollowsItsValues_AndAnOverride()
+    {
+        foreach (var p in ExperimentProfile.All)
+        {
+            Assert.StartsWith($"{p.Caveat}. {p.Purpose} ", p.Description);
+            Assert.Contains($"{p.Epochs} epoch", p.Description);
+            Assert.Contains($"OS {p.OversampleTo.Low}/{p.OversampleTo.High}", p.Description);
+            Assert.Contains(p.Network.Pretrained ? "ResNet-18" : $"VGG-{p.Network.Depth}-BN", p.Description);
+        }
+        Assert.Contains("1/8-width VGG-16-BN on 96x96 patches average-pooled to 48x48 without dropout; 10 epochs (local model 50), batch 40", ExperimentProfile.Smoke.Description);
+        Assert.Contains("searched by 5-fold cross-validation of 5 epochs on OS60", ExperimentProfile.Smoke.Description);
+        Assert.Contains("ImageNet-pretrained ResNet-18 fine-tuned on 96x96 patches resized to 128x128", ExperimentProfile.RealTransferOs.Description);
+        Assert.Contains("the classifier trained on OS480", ExperimentProfile.RealTransferOs.Description);
+        Assert.Contains("one pass a cell", ExperimentProfile.RealTransferOs.Description);
+        Assert.Contains("test-time D4 (8 passes a cell)", ExperimentProfile.RealTransfer.Description);
+        Assert.Contains("5-fold cross-validation, then the classifier: one more model on all five folds", ExperimentProfile.RealFast.Description);
+        Assert.Contains("the 5 fold models are the cross-validation and answer together", ExperimentProfile.RealLite.Description);
+        Assert.Contains("convolutions trained channels-last", ExperimentProfile.RealPlus.Description);
+        Assert.Contains("models train side by side", ExperimentProfile.RealTable1.Description);
+
+        var longer = ExperimentProfile.Smoke.With("epochs", "12");
+        Assert.StartsWith("smoke+epochs=12 profile: not comparable to the paper. ", longer.Description);
+        Assert.Contains("12 epochs (local model 50)", longer.Description);
+        Assert.DoesNotContain("10 epochs", longer.Description);
+        Assert.Contains("Full-width VGG-13-BN", ExperimentProfile.Paper.With("depth", "13").Description);
+    }
+
     [Fact]
     public void AProfileWithAnotherSeed_IsRefused_NamingBoth()
     {
@@ -197,7 +227,7 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
         Assert.Same(ExperimentProfile.RealLite, lite);
         Assert.Equal(0.125, lite.Network.Width);
         Assert.Equal(ExperimentProfile.RealPlus.Network with { Width = 0.125 }, lite.Network);
-        Assert.Equal(ExperimentProfile.RealPlus with { Name = lite.Name, Description = lite.Description, Network = lite.Network, BudgetNeedsAvx512 = false, SideBySide = true }, lite);
+        Assert.Equal(ExperimentProfile.RealPlus with { Name = lite.Name, Purpose = lite.Purpose, Network = lite.Network, BudgetNeedsAvx512 = false, SideBySide = true }, lite);
         Assert.False(lite.ComparableToPaper);
         // Its models are the ones `--profile real-plus --set width=0.125 --set side_by_side=on` trains: the same
         // training config, hence cache key; without side_by_side, real-plus's fold models train on every thread.
@@ -231,12 +261,12 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
         Assert.Same(ExperimentProfile.RealFast, fast);
         Assert.True(fast.FinalModel);
         // Only the classifier differs from real-lite: the recipe, the folds and so the cached fold models are real-lite's.
-        Assert.Equal(ExperimentProfile.RealLite with { Name = fast.Name, Description = fast.Description, FinalModel = true }, fast);
+        Assert.Equal(ExperimentProfile.RealLite with { Name = fast.Name, Purpose = fast.Purpose, FinalModel = true }, fast);
         Assert.Equal(ExperimentProfile.RealLite.FoldTraining(ExperimentProfile.RealLite.Grid[0]), fast.FoldTraining(fast.Grid[0]));
         Assert.Contains("\"final\": \"one\"", fast.ToJson());
         Assert.DoesNotContain("\"final\"", ExperimentProfile.RealLite.ToJson());
         // The setting, both ways; a final model needs folds to estimate it.
-        Assert.Equal(fast with { Name = "real-lite+final=one", Description = ExperimentProfile.RealLite.Description }, ExperimentProfile.RealLite.With("final", "one"));
+        Assert.Equal(fast with { Name = "real-lite+final=one", Purpose = ExperimentProfile.RealLite.Purpose }, ExperimentProfile.RealLite.With("final", "one"));
         Assert.False(fast.With("final", "ensemble").FinalModel);
         Assert.Throws<ArgumentException>(() => fast.With("final", "all"));
         var noFolds = Assert.Throws<ArgumentException>(() => fast.With("ensemble_folds", "0"));
