@@ -25,7 +25,10 @@ public sealed class NotebookDocument
         return new NotebookDocument(root, path);
     }
 
-    public static string Source(JsonNode cell) => cell["source"] switch
+    public static string Source(JsonNode cell) => Text(cell["source"]);
+
+    /// <summary>nbformat text, stored either as one string or as a list of lines (<see cref="SourceLines"/>).</summary>
+    public static string Text(JsonNode? node) => node switch
     {
         JsonArray lines => string.Concat(lines.Select(l => l?.GetValue<string>())),
         JsonValue v => v.GetValue<string>(),

@@ -65,7 +65,7 @@ public static partial class NotebookOutputs
             if (data["text/html"] is not JsonNode htmlNode) { written.Add(copy); continue; }
 
             var figures = new List<JsonObject>();
-            string html = ImageElement().Replace(Text(htmlNode), m =>
+            string html = ImageElement().Replace(NotebookDocument.Text(htmlNode), m =>
             {
                 Match uri = DataUri().Match(m.Value);
                 if (!uri.Success) return m.Value;
@@ -87,13 +87,6 @@ public static partial class NotebookOutputs
         }
         return written;
     }
-
-    private static string Text(JsonNode node) => node switch
-    {
-        JsonArray lines => string.Concat(lines.Select(l => l?.GetValue<string>())),
-        JsonValue v => v.GetValue<string>(),
-        _ => "",
-    };
 
     /// <summary>Nothing a reader would see: only tags such as &lt;br/&gt; and white space.</summary>
     private static bool Empty(string html) =>
