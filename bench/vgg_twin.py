@@ -3,7 +3,7 @@
 
 Same layers in the same order: 13 convolutions 3x3 (padding 1) each followed by BatchNorm2d and ReLU, dropout
 between the convolutions of a block, 2x2 max-pooling after each block, then dropout, fc 512, ReLU, dropout,
-fc 512, ReLU, fc classes. Channels are round(paper channels x width), at least 4, as NetworkConfig.Channels does;
+fc 512, ReLU, fc classes. Channels are round(paper channels x width), at least 4, as VggConfig.Channels does;
 an input larger than --input is average-pooled to it, as VggNet.forward does. The parameter count is printed so the
 driver (bench/run.sh) can check both engines time the same network.
 

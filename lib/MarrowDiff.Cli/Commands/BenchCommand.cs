@@ -41,10 +41,9 @@ internal static class BenchCommand
             if (r.GetValue(model) is { } folder)
                 return Classifier(folder, r.GetValue(data) ?? throw new ArgumentException("--model: give the cells to time with --data"), r.GetValue(rounds), r.GetValue(seconds));
             if (r.GetValue(data) is not null) throw new ArgumentException("--data: times a saved classifier; give it with --model");
-            var network = new NetworkConfig(Width: r.GetValue(width), InputSize: r.GetValue(input)) { GlobalPool = r.GetValue(globalPool), Depth = r.GetValue(depth) };
-            if (r.GetValue(dropout) is { } p) network = network with { FirstDropout = p, Dropout = p, ClassifierDropout = p };
-            if (r.GetValue(backbone) is { } name)
-                network = new NetworkConfig(InputSize: r.GetValue(input), ClassifierDropout: 0) { Backbone = name.Trim().ToLowerInvariant() };
+            var vgg = new VggConfig(Width: r.GetValue(width), InputSize: r.GetValue(input)) { GlobalPool = r.GetValue(globalPool), Depth = r.GetValue(depth) };
+            if (r.GetValue(dropout) is { } p) vgg = vgg with { FirstDropout = p, Dropout = p, ClassifierDropout = p };
+            NetworkConfig network = r.GetValue(backbone) is { } name ? new VggConfig(InputSize: r.GetValue(input), ClassifierDropout: 0).WithKind(name) : vgg;
             bool train = r.GetValue(mode) == "train";
             if (train && r.GetValue(foldBn)) throw new ArgumentException("--fold-bn: BatchNorm folding is for inference; add --mode infer");
             var engine = (r.GetValue(bf16) ? ConvolutionEngine.BFloat16 : 0) | (r.GetValue(channelsLast) ? ConvolutionEngine.ChannelsLast : 0);
@@ -56,7 +55,7 @@ internal static class BenchCommand
             {
                 Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
                 {
-                    ["engine"] = $"torchsharp {typeof(TorchSharp.torch).Assembly.GetName().Version}", ["mode"] = result.Mode, ["width"] = network.Width, ["depth"] = r.GetValue(depth),
+                    ["engine"] = $"torchsharp {typeof(TorchSharp.torch).Assembly.GetName().Version}", ["mode"] = result.Mode, ["network"] = network.Kind, ["width"] = (object?)(network as VggConfig)?.Width ?? "none", ["depth"] = r.GetValue(depth),
                     ["input"] = network.InputSize, ["patch"] = result.Patch, ["batch"] = b, ["levers"] = Levers(result), ["seconds_per_step"] = result.SecondsPerStep,
                     ["parameters"] = result.Parameters, ["threads"] = result.Threads, ["gflop_per_step"] = result.GflopPerStep,
                     ["gflop_per_second"] = result.GflopPerSecond, ["images_per_second"] = result.ImagesPerSecond, ["cpu"] = cpu.ToString(),
@@ -65,7 +64,7 @@ internal static class BenchCommand
             }
             string fed = result.Patch == network.InputSize ? "" : $" (fed {result.Patch}-px patches, pooled)";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{(network.Backbone is { } bb ? bb : $"width {network.Width}{(network.Depth != 16 ? $", VGG-{network.Depth}" : "")}")}, input {network.InputSize}{fed}, batch {b}, {result.Mode} ({Levers(result)}): {result.Parameters:N0} parameters, " +
+                $"{(network is VggConfig v ? $"width {v.Width}{(v.Depth != 16 ? $", VGG-{v.Depth}" : "")}" : network.Kind)}, input {network.InputSize}{fed}, batch {b}, {result.Mode} ({Levers(result)}): {result.Parameters:N0} parameters, " +
                 $"{result.SecondsPerStep:0.000} s per step, {result.ImagesPerSecond:0} images/s, {result.GflopPerSecond:0.0} GFLOP/s ({n} steps, {result.Threads} threads, {TorchRuntime.Device.type}) on {cpu}"));
             return 0;
         });

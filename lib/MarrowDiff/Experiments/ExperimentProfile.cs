@@ -127,7 +127,7 @@ public sealed record ExperimentProfile(
     /// VGG-BN from scratch.</summary>
     public static ExperimentProfile Paper { get; } = new(
         "paper", "The paper's settings (a GPU job).",
-        PhantomSize.Paper, new NetworkConfig(), Epochs: 150, BatchSize: 40, OversampleTo: (300, 600),
+        PhantomSize.Paper, new VggConfig(), Epochs: 150, BatchSize: 40, OversampleTo: (300, 600),
         Grid: [.. from lr in new[] { 0.01, 0.05 } from decay in new[] { 1e-7, 1e-4 } from wd in new[] { 5e-4, 1e-3 } select new Hyperparameters(lr, 0.9, decay, wd)],
         CrossValidationEpochs: 50, CrossValidationVariant: "OS600", ValidationFold: 1, ComparableToPaper: true)
     {
@@ -144,7 +144,7 @@ public sealed record ExperimentProfile(
         Name = "smoke",
         Purpose = "CI and a first look on a 2-core CPU: the small phantom (235 cells).",
         PhantomSize = PhantomSize.Smoke,
-        Network = new NetworkConfig(Width: 0.125, InputSize: 48, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0),
+        Network = new VggConfig(Width: 0.125, InputSize: 48, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0),
         Epochs = 10, OversampleTo = (30, 60), LocalEpochs = 50,
         Grid = [new Hyperparameters(0.01, 0.9, 1e-4, 5e-4), new Hyperparameters(0.003, 0.9, 1e-4, 5e-4)],
         CrossValidationEpochs = 5, CrossValidationVariant = "OS60", ComparableToPaper = false,
@@ -158,7 +158,7 @@ public sealed record ExperimentProfile(
     {
         Name = "laptop",
         Purpose = "A longer look on a laptop: the paper-size phantom.",
-        Network = new NetworkConfig(Width: 0.125, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0),
+        Network = new VggConfig(Width: 0.125, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0),
         Epochs = 8, OversampleTo = (100, 200), LocalEpochs = 40,
         Grid = [new Hyperparameters(0.01, 0.9, 1e-4, 5e-4), new Hyperparameters(0.003, 0.9, 1e-4, 5e-4)],
         CrossValidationEpochs = 3, CrossValidationVariant = "OS200", ComparableToPaper = false,
@@ -174,7 +174,7 @@ public sealed record ExperimentProfile(
         Purpose = "Real cells, notebook 07's default: smoke's network and schedule.",
         // Smoke's network and schedule, on real cells: the phantom size only matters for --data phantom (tests).
         PhantomSize = PhantomSize.Smoke,
-        Network = new NetworkConfig(Width: 0.125, InputSize: 48, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0),
+        Network = new VggConfig(Width: 0.125, InputSize: 48, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0),
         Epochs = 10, OversampleTo = (75, 150), LocalEpochs = 25,
         Grid = [new Hyperparameters(0.01, 0.9, 1e-4, 5e-4)],
         CrossValidationEpochs = 5, CrossValidationVariant = "OS150", ComparableToPaper = false,
@@ -222,7 +222,7 @@ public sealed record ExperimentProfile(
         Name = "real-plus",
         Purpose = "A stronger recipe for real cells, for a CPU with AVX-512.",
         PhantomSize = PhantomSize.Smoke,
-        Network = new NetworkConfig(Width: 0.25, InputSize: 96, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0.3) { GlobalPool = true },
+        Network = new VggConfig(Width: 0.25, InputSize: 96, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0.3) { GlobalPool = true },
         Epochs = 10, OversampleTo = (75, 150), LocalEpochs = 10, LocalFromGlobal = true,
         Grid = [new Hyperparameters(0.02, 0.9, 0, 5e-4)],
         // The fold models are the cross-validation (no search): its epochs and variant are not used, written as real's.
@@ -249,7 +249,7 @@ public sealed record ExperimentProfile(
     {
         Name = "real-lite",
         Purpose = "real-plus at 1/8 width, for a 2-core CPU without AVX-512.",
-        Network = RealPlus.Network with { Width = 0.125 },
+        Network = (VggConfig)RealPlus.Network with { Width = 0.125 },
         BudgetNeedsAvx512 = false,
         SideBySide = true,
     };
@@ -267,7 +267,7 @@ public sealed record ExperimentProfile(
     {
         Name = "real-fast",
         Purpose = "real-lite with one classifier model instead of five, one pass a cell.",
-        Network = RealPlus.Network with { Width = 0.125 },
+        Network = (VggConfig)RealPlus.Network with { Width = 0.125 },
         BudgetNeedsAvx512 = false,
         SideBySide = true,
         FinalModel = true,
@@ -289,7 +289,7 @@ public sealed record ExperimentProfile(
         Name = "real-transfer",
         Purpose = "Transfer learning: CNTK's ImageNet ResNet-18, from ML.NET's DnnImageFeaturizer package.",
         PhantomSize = PhantomSize.Smoke,
-        Network = new NetworkConfig(InputSize: 128, ClassifierDropout: 0) { Backbone = NetworkConfig.ResNet18ImageNet },
+        Network = new ResNetConfig(InputSize: 128, ClassifierDropout: 0),
         Epochs = 1, OversampleTo = (75, 150), LocalEpochs = 2, LocalFromGlobal = true,
         Grid = [new Hyperparameters(0.01, 0.9, 0, 1e-4)],
         CrossValidationEpochs = 5, CrossValidationVariant = "OS150", ComparableToPaper = false,
@@ -386,13 +386,16 @@ public sealed record ExperimentProfile(
         // A refinement set on a profile without any starts from none of them: only the named one changes.
         Refinements Refine() => Refinements ?? new Refinements(LearningRateSchedule.Torch7, 0, 0, 0, false);
         double Real() => double.Parse(value, CultureInfo.InvariantCulture);
+        // A VGG's own setting on another network would be silently ignored by it: refused, naming the way out.
+        VggConfig VggSetting() => Network as VggConfig
+            ?? throw new ArgumentException($"{key}={value}: a setting of the VGG, and profile {Name}'s network is {Network.Kind}; add --set backbone=vgg first to train the VGG instead");
         var p = key.Trim().ToLowerInvariant() switch
         {
             "epochs" => this with { Epochs = Int() },
             "local_epochs" => this with { LocalEpochs = Int() },
             "local_lr" => this with { LocalLearningRate = Real() },
             "local_from_global" => this with { LocalFromGlobal = Bool() },
-            "width" => this with { Network = Network with { Width = Real() } },
+            "width" => this with { Network = VggSetting() with { Width = Real() } },
             "input" => this with { Network = Network with { InputSize = Int() } },
             "batch" => this with { BatchSize = Int() },
             "oversample" => value.Split(',') is [var lo, var hi]
@@ -403,12 +406,12 @@ public sealed record ExperimentProfile(
             "cv_variant" => this with { CrossValidationVariant = TrainingVariant.Parse(value).Name },
             "lr" => this with { Grid = [Grid[0] with { LearningRate = Real() }] },
             "validation_fold" => this with { ValidationFold = Int() },
-            "dropout" => this with { Network = Network with { FirstDropout = Real(), Dropout = Real(), ClassifierDropout = Real() } },
-            "conv_dropout" => this with { Network = Network with { FirstDropout = Real(), Dropout = Real() } },
+            "dropout" => this with { Network = Network is VggConfig v ? v with { FirstDropout = Real(), Dropout = Real(), ClassifierDropout = Real() } : Network with { ClassifierDropout = Real() } },
+            "conv_dropout" => this with { Network = VggSetting() with { FirstDropout = Real(), Dropout = Real() } },
             "classifier_dropout" => this with { Network = Network with { ClassifierDropout = Real() } },
-            "global_pool" => this with { Network = Network with { GlobalPool = Bool() } },
-            "depth" => this with { Network = Network with { Depth = Int() } },
-            "backbone" => this with { Network = Network with { Backbone = value.Trim().ToLowerInvariant() is "vgg" or "none" ? null : value.Trim().ToLowerInvariant() } },
+            "global_pool" => this with { Network = VggSetting() with { GlobalPool = Bool() } },
+            "depth" => this with { Network = VggSetting() with { Depth = Int() } },
+            "backbone" => this with { Network = Network.WithKind(value) },
             "ensemble_folds" => this with { EnsembleFolds = Int() },
             "schedule" => this with { Refinements = Refine() with { Schedule = Enum.Parse<LearningRateSchedule>(value, ignoreCase: true) } },
             "label_smoothing" => this with { Refinements = Refine() with { LabelSmoothing = Real() } },
@@ -452,7 +455,7 @@ public sealed record ExperimentProfile(
     public string ToJson() => JsonSerializer.Serialize(new Dictionary<string, object>
     {
         ["name"] = Name, ["description"] = Description, ["phantom_size"] = PhantomSize.Name,
-        ["network"] = Network, ["epochs"] = Epochs, ["local_epochs"] = LocalModelEpochs, ["batch_size"] = BatchSize,
+        ["network"] = JsonSerializer.SerializeToElement(Network), ["epochs"] = Epochs, ["local_epochs"] = LocalModelEpochs, ["batch_size"] = BatchSize,
         ["oversample_to"] = new[] { OversampleTo.Low, OversampleTo.High }, ["grid"] = Grid,
         ["cross_validation_epochs"] = CrossValidationEpochs, ["cross_validation_variant"] = CrossValidationVariant,
         ["validation_fold"] = ValidationFold, ["comparable_to_paper"] = ComparableToPaper, ["seed"] = Seed,

@@ -31,13 +31,13 @@ public static class ProfileDescription
         string input = n.InputSize == 96 ? "at 96x96"
             : n.InputSize < 96 ? $"on 96x96 patches average-pooled to {n.InputSize}x{n.InputSize}"
             : $"on 96x96 patches resized to {n.InputSize}x{n.InputSize}";
-        if (n.Pretrained)
+        if (n is not VggConfig vgg)
             return $"ImageNet-pretrained ResNet-18 fine-tuned {input}" + (n.ClassifierDropout > 0 ? $", dropout {Num(n.ClassifierDropout)} before its classifier" : "");
-        string width = n.Width == 1 ? "full-width" : 1 / n.Width is var k && Math.Abs(k - Math.Round(k)) < 1e-9 ? $"1/{Math.Round(k)}-width" : $"{Num(n.Width)}-width";
-        string dropout = n.FirstDropout == 0 && n.Dropout == 0
-            ? n.ClassifierDropout == 0 ? " without dropout" : $", no dropout in the convolutions, {Num(n.ClassifierDropout)} in the classifier"
-            : $", dropout {Num(n.FirstDropout)}/{Num(n.Dropout)} in the convolutions and {Num(n.ClassifierDropout)} in the classifier";
-        return $"{width} VGG-{n.Depth}-BN{(n.GlobalPool ? " with global average pooling" : "")} {input}{dropout}";
+        string width = vgg.Width == 1 ? "full-width" : 1 / vgg.Width is var k && Math.Abs(k - Math.Round(k)) < 1e-9 ? $"1/{Math.Round(k)}-width" : $"{Num(vgg.Width)}-width";
+        string dropout = vgg.FirstDropout == 0 && vgg.Dropout == 0
+            ? vgg.ClassifierDropout == 0 ? " without dropout" : $", no dropout in the convolutions, {Num(n.ClassifierDropout)} in the classifier"
+            : $", dropout {Num(vgg.FirstDropout)}/{Num(vgg.Dropout)} in the convolutions and {Num(n.ClassifierDropout)} in the classifier";
+        return $"{width} VGG-{vgg.Depth}-BN{(vgg.GlobalPool ? " with global average pooling" : "")} {input}{dropout}";
     }
 
     private static string Epochs(ExperimentProfile p) =>

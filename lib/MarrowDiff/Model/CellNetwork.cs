@@ -6,8 +6,8 @@ namespace MarrowDiff.Model;
 /// <summary>
 /// A network that takes normalised 96-px cell patches (three YUV planes, <see cref="ColourNormalisation"/>) and gives
 /// one logit a class: the paper's <see cref="VggNet"/>, or the ImageNet-pretrained <see cref="ResNet18"/> of the
-/// transfer profile (<see cref="NetworkConfig.Backbone"/>). Training, checkpoints, saved models and inference work on
-/// this, so a backbone is one choice in <see cref="NetworkConfig"/>, not a second pipeline.
+/// transfer profile (<see cref="ResNetConfig"/>). Training, checkpoints, saved models and inference work on
+/// this, so a backbone is one choice of <see cref="NetworkConfig"/>, not a second pipeline.
 /// </summary>
 public abstract class CellNetwork(string name) : nn.Module<Tensor, Tensor>(name)
 {
@@ -16,11 +16,11 @@ public abstract class CellNetwork(string name) : nn.Module<Tensor, Tensor>(name)
     /// <summary>Builds the network <paramref name="config"/> describes. <paramref name="initialisationSeed"/> seeds
     /// every weight drawn at random (all of VGG's; ResNet-18's new classifier). <paramref name="pretrained"/>: read a
     /// pretrained backbone's weights (false when a saved model's weights replace them at once).</summary>
-    public static CellNetwork Create(NetworkConfig config, ulong initialisationSeed = 0, bool pretrained = true) => config.Backbone switch
+    public static CellNetwork Create(NetworkConfig config, ulong initialisationSeed = 0, bool pretrained = true) => config switch
     {
-        null => new VggNet(config, initialisationSeed),
-        NetworkConfig.ResNet18ImageNet => new ResNet18(config, initialisationSeed, pretrained),
-        _ => throw new ArgumentException($"backbone {config.Backbone}: use {NetworkConfig.ResNet18ImageNet} or none (VGG)", nameof(config)),
+        VggConfig vgg => new VggNet(vgg, initialisationSeed),
+        ResNetConfig resnet => new ResNet18(resnet, initialisationSeed, pretrained),
+        _ => throw new ArgumentException($"{config.GetType().Name}: no network is built from it", nameof(config)),
     };
 
     /// <summary>The generator every <see cref="SeededDropout"/> layer of this network draws its masks from, in layer

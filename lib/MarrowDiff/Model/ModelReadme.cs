@@ -39,7 +39,7 @@ public static class ModelReadme
         text.Append(CultureInfo.InvariantCulture,
             $"| normalisation | {normalisation.Space}; per channel minus mean ({string.Join(", ", normalisation.Mean.Select(m => F(m, "0.0000")))}) " +
             $"over std ({string.Join(", ", normalisation.Std.Select(s => F(s, "0.0000")))}) of its {normalisation.Images:N0} training images ({TrainedModel.NormalisationFile}) |\n");
-        text.Append(CultureInfo.InvariantCulture, $"| network | {(net.Backbone is { } backbone ? $"{backbone} (pretrained)" : $"VGG-{net.Depth}-BN at width {F(net.Width)}{(net.GlobalPool ? ", global average pooling" : "")}")}, " +
+        text.Append(CultureInfo.InvariantCulture, $"| network | {(net is VggConfig vgg ? $"VGG-{vgg.Depth}-BN at width {F(vgg.Width)}{(vgg.GlobalPool ? ", global average pooling" : "")}" : $"{net.Kind} (pretrained)")}, " +
             $"{members} model{(members == 1 ? "" : "s, softmax averaged")}; test-time D4 {(card.Config.Refinements?.TestTimeD4 == true ? "on (8 passes a cell)" : "off")} |\n");
         text.Append(CultureInfo.InvariantCulture, $"| training | profile `{card.Profile}`, training set {card.Variant}, {card.TrainingImages:N0} images a model, {card.Config.Epochs} epochs, " +
             $"batch {card.Config.BatchSize}, SGD lr {F(card.Config.Hyper.LearningRate)}, seed {card.Config.Seed}{(card.ValidationFold is { } k ? $", fold {k} held out" : "")} |\n");

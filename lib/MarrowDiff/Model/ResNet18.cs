@@ -8,7 +8,7 @@ namespace MarrowDiff.Model;
 
 /// <summary>
 /// ResNet-18 (He et al. 2016) with ImageNet weights, fine-tuned on cells: the transfer profile's network
-/// (<see cref="NetworkConfig.ResNet18ImageNet"/>). A few hundred cells a class are too few to learn what a nucleus,
+/// (<see cref="ResNetConfig"/>). A few hundred cells a class are too few to learn what a nucleus,
 /// chromatin and granules look like from nothing; features learned on 1.2 million photographs are a better start, which
 /// is how the single-cell literature reaches its numbers.
 /// <para>The weights are CNTK's ImageNet ResNet-18 as ML.NET ships it (NuGet Microsoft.ML.DnnImageFeaturizer.ResNet18,
@@ -48,10 +48,9 @@ public sealed class ResNet18 : CellNetwork
 #pragma warning restore IDE1006
 
     /// <param name="pretrained">Copy the ImageNet weights in (false: a saved model's weights will replace them).</param>
-    public ResNet18(NetworkConfig config, ulong initialisationSeed = 0, bool pretrained = true) : base(nameof(ResNet18))
+    public ResNet18(ResNetConfig config, ulong initialisationSeed = 0, bool pretrained = true) : base(nameof(ResNet18))
     {
         config.Validate();
-        if (config.Backbone != NetworkConfig.ResNet18ImageNet) throw new ArgumentException($"backbone {config.Backbone ?? "none"}: not {NetworkConfig.ResNet18ImageNet}", nameof(config));
         Config = config;
         conv1 = new CntkConv2d(3, 64, 7, 2);
         bn1 = new BatchNorm2d(64);
@@ -91,7 +90,7 @@ public sealed class ResNet18 : CellNetwork
         Enumerable.Range(0, blocks).Select(i => (i.ToString(System.Globalization.CultureInfo.InvariantCulture),
             (nn.Module<Tensor, Tensor>)new BasicBlock(i == 0 ? inChannels : outChannels, outChannels, i == 0 ? stride : 1))));
 
-    public override NetworkConfig Config { get; }
+    public override ResNetConfig Config { get; }
 
     /// <summary>
     /// Sets the fixed 1×1 convolution in front of the network so that it receives what ImageNet training gave it:

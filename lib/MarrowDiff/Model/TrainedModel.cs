@@ -117,7 +117,7 @@ public sealed class TrainedModel : ISavedClassifier
             string p = Path.Combine(folder, name);
             return File.Exists(p) ? p : throw new FileNotFoundException($"{folder} is not a MarrowDiff model: {name} is missing", p);
         }
-        var card = JsonSerializer.Deserialize<ModelCard>(File.ReadAllText(F(CardFile)), Json) ?? throw new InvalidDataException($"{F(CardFile)}: empty");
+        var card = ReadCard(F(CardFile));
         var classes = JsonSerializer.Deserialize<List<string>>(File.ReadAllText(F(ClassesFile))) ?? [];
         var outputs = (card.Outputs ?? CellTaxonomy.All).Select(c => c.Label()).ToList();
         if (!classes.SequenceEqual(outputs) || classes.Count != card.Config.Network.Classes)
@@ -151,6 +151,21 @@ public sealed class TrainedModel : ISavedClassifier
         network.eval();
         var history = ReadHistory(F(HistoryFile));
         return new TrainedModel(network, normalisation, card, history, Path.GetFullPath(folder));
+    }
+
+    /// <summary>Reads model.json. A network without its kind (<c>"Kind": "vgg"</c> or <c>"resnet18-imagenet"</c>) was
+    /// saved before the two networks had types of their own: refused, naming the file, rather than guessed.</summary>
+    private static ModelCard ReadCard(string file)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<ModelCard>(File.ReadAllText(file), Json) ?? throw new InvalidDataException($"{file}: empty");
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException)
+        {
+            throw new InvalidDataException($"{file}: not a model card this version reads ({e.Message}). A card whose network has no \"Kind\" " +
+                                           "was saved by an older MarrowDiff: train the model again with this one", e);
+        }
     }
 
     private const string NetworkKey = "marrowdiff_network", NormalisationKey = "marrowdiff_normalisation_sha256";

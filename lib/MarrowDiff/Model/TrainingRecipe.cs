@@ -45,7 +45,7 @@ public sealed record TrainingConfig(NetworkConfig Network, Hyperparameters Hyper
     {
         Network.Validate(); Hyper.Validate(); Refinements?.Validate();
         if (Refinements?.ClassifierRate is { } multiple && !Network.Pretrained)
-            throw new ArgumentException($"classifier_rate={multiple.ToString(CultureInfo.InvariantCulture)}: VGG trains from nothing, so its classifier has no pretrained rest to catch up with; use it with backbone={NetworkConfig.ResNet18ImageNet}");
+            throw new ArgumentException($"classifier_rate={multiple.ToString(CultureInfo.InvariantCulture)}: VGG trains from nothing, so its classifier has no pretrained rest to catch up with; use it with backbone={ResNetConfig.ResNet18ImageNet}");
         if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), "at least 1 epoch");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), "batch size at least 1");
     }

@@ -11,12 +11,21 @@ namespace MarrowDiff.Model;
 /// </summary>
 /// <param name="Width">Multiplies every layer's channel count (1 = the paper's; 0.25 = a quarter-width net for a CPU).</param>
 /// <param name="InputSize">Side of the square input patch; the classifier is sized from it (96 → 3×3 after five poolings).</param>
+/// <param name="Classes">Outputs: 10 for the maturation stages, 2 for a dual stage's local model.</param>
+/// <param name="ClassifierWidth">Units of the first two fully connected layers (512).</param>
 /// <param name="FirstDropout">Dropout after the first convolution of a block (0.3, as in Torch7's VGG-BN for small images).</param>
 /// <param name="Dropout">Dropout between the other convolutions of a block (0.4).</param>
 /// <param name="ClassifierDropout">Dropout before each fully connected layer (0.5).</param>
-public sealed record NetworkConfig(double Width = 1.0, int InputSize = 96, int Classes = 10, int ClassifierWidth = 512,
-                                   double FirstDropout = 0.3, double Dropout = 0.4, double ClassifierDropout = 0.5)
+public sealed record VggConfig(double Width = 1.0, int InputSize = 96, int Classes = 10, int ClassifierWidth = 512,
+                               double FirstDropout = 0.3, double Dropout = 0.4, double ClassifierDropout = 0.5)
+    : NetworkConfig(InputSize, Classes, ClassifierDropout)
 {
+    /// <summary>What the JSON and <c>--set backbone=</c> call the VGG.</summary>
+    public const string KindName = "vgg";
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    public override string Kind => KindName;
+
     /// <summary>VGG-16's five blocks: the output channels of each block's 3×3 convolutions. Every block ends in a 2×2
     /// max-pooling, so the plan needs no marker for it.</summary>
     public static readonly IReadOnlyList<IReadOnlyList<int>> Vgg16 = [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]];
@@ -43,28 +52,8 @@ public sealed record NetworkConfig(double Width = 1.0, int InputSize = 96, int C
 
     public int Channels(int paperChannels) => Math.Max(4, (int)Math.Round(paperChannels * Width));
 
-    /// <summary>The backbone <see cref="ResNet18"/> builds: He et al.'s ResNet-18 with ImageNet weights (CNTK's model, as
-    /// ML.NET ships it in Microsoft.ML.DnnImageFeaturizer.ResNet18), fine-tuned with a new classifier.</summary>
-    public const string ResNet18ImageNet = "resnet18-imagenet";
-
-    /// <summary>Null: the VGG this record otherwise describes (<see cref="Width"/>, <see cref="Depth"/>, dropout
-    /// between convolutions). <see cref="ResNet18ImageNet"/>: a pretrained ResNet-18 that sees the patch resized to
-    /// <see cref="InputSize"/>, with dropout <see cref="ClassifierDropout"/> before its one fully connected layer; the
-    /// VGG settings do not apply.</summary>
-    public string? Backbone { get; init; }
-
-    /// <summary>True when the network starts from weights learned elsewhere (<see cref="ResNet18ImageNet"/>), so that a
-    /// new classifier sits on a pretrained rest (<see cref="CellNetwork.IsNewOnPretrained"/> names it); false for the VGG,
-    /// which trains from nothing.</summary>
-    [System.Text.Json.Serialization.JsonIgnore]
-    public bool Pretrained => Backbone is not null;
-
-    /// <summary>Floating-point operations of one forward pass of one image (a multiply-add counts two): the
-    /// convolutions and fully connected layers, which are nearly all of it. A training step costs about three times
-    /// this per image (forward, and the gradients of the input and of the weights).</summary>
-    public double ForwardFlops()
+    public override double ForwardFlops()
     {
-        if (Backbone == ResNet18ImageNet) return ResNet18.ForwardFlops(InputSize, Classes);
         double flops = 0;
         int inChannels = 3, side = InputSize;
         foreach (var block in Blocks)
@@ -82,12 +71,9 @@ public sealed record NetworkConfig(double Width = 1.0, int InputSize = 96, int C
         return flops;
     }
 
-    /// <summary>Floats of the largest activation one image makes in a forward pass (a convolution's output): what
-    /// decides whether a stream's batch fits a glibc heap (<see cref="Inference.StreamsFor(CellNetwork, int, int)"/>).
-    /// In both networks it is the first convolution's: VGG's first block at the input side, ResNet's stem at half.</summary>
-    public long WidestActivation()
+    /// <summary>The first block's output, at the input side.</summary>
+    public override long WidestActivation()
     {
-        if (Backbone == ResNet18ImageNet) return ResNet18.WidestActivation(InputSize);
         long widest = 0;
         int side = InputSize;
         foreach (var block in Blocks)
@@ -99,6 +85,7 @@ public sealed record NetworkConfig(double Width = 1.0, int InputSize = 96, int C
     }
 
     /// <summary>Side of the feature map the classifier sees: the input halved by each of the five poolings.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public int FeatureSide => InputSize >> 5;
 
     /// <summary>Average each feature map over the whole image before the classifier (global average pooling) instead
@@ -106,30 +93,19 @@ public sealed record NetworkConfig(double Width = 1.0, int InputSize = 96, int C
     /// its first layer: fewer ways to memorise a few hundred cells. Off (the paper's flatten) unless a profile says.</summary>
     public bool GlobalPool { get; init; }
 
-    public void Validate()
+    public override void Validate()
     {
-        if (Backbone is not null)
-        {
-            if (Backbone != ResNet18ImageNet) throw new ArgumentOutOfRangeException(nameof(Backbone), $"backbone {Backbone}: use {ResNet18ImageNet} or none (VGG)");
-            // CNTK's padding halves an even side exactly, and each stride-2 block's shortcut must meet its 3×3 path:
-            // every side down the network must be even, so the input a multiple of 32.
-            if (InputSize is < 32 or > 448 || InputSize % 32 != 0)
-                throw new ArgumentOutOfRangeException(nameof(InputSize), $"{InputSize}: ResNet-18 here takes a multiple of 32 px from 32 to 448 (96, 128, 160, …)");
-            if (Classes < 2) throw new ArgumentOutOfRangeException(nameof(Classes), "at least 2 classes");
-            if (ClassifierDropout is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(ClassifierDropout), $"dropout {ClassifierDropout}: use [0, 1)");
-            return;
-        }
         if (Width is <= 0 or > 4) throw new ArgumentOutOfRangeException(nameof(Width), $"{Width}: use a width multiplier in (0, 4]");
         if (InputSize < 32 || FeatureSide < 1) throw new ArgumentOutOfRangeException(nameof(InputSize), $"{InputSize}: five 2×2 poolings need an input of at least 32 px");
-        if (Classes < 2) throw new ArgumentOutOfRangeException(nameof(Classes), "at least 2 classes");
+        ValidateShared();
         _ = Blocks; // an unknown depth is named here, before any layer is built
-        foreach (double p in new[] { FirstDropout, Dropout, ClassifierDropout })
+        foreach (double p in new[] { FirstDropout, Dropout })
             if (p is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(Dropout), $"dropout {p}: use [0, 1)");
     }
 }
 
 /// <summary>
-/// VGG-16-BN as the paper describes it (its Fig 3A; or VGG-13/11, <see cref="NetworkConfig.Depth"/>): 13 convolutions 3×3 (padding 1), each followed by batch
+/// VGG-16-BN as the paper describes it (its Fig 3A; or VGG-13/11, <see cref="VggConfig.Depth"/>): 13 convolutions 3×3 (padding 1), each followed by batch
 /// normalisation and ReLU, with dropout between the convolutions of a block and 2×2 max-pooling (stride 2) after
 /// each block; then three fully connected layers with dropout; softmax cross-entropy is applied by the loss.
 /// Weights start from MSRA initialisation (He et al.: zero-mean Gaussian, std √(2 / fan-in)).
@@ -142,10 +118,9 @@ public sealed class VggNet : CellNetwork
     /// <param name="initialisationSeed">Seeds the MSRA initialisation. It is drawn from a generator of its own, never
     /// from libtorch's global one, so the same seed gives the same starting weights whatever else draws random numbers
     /// in the process (another training, a test running beside it).</param>
-    public VggNet(NetworkConfig config, ulong initialisationSeed = 0) : base("VggNet")
+    public VggNet(VggConfig config, ulong initialisationSeed = 0) : base("VggNet")
     {
         config.Validate();
-        if (config.Backbone is not null) throw new ArgumentException($"backbone {config.Backbone}: not a VGG (CellNetwork.Create builds it)", nameof(config));
         Config = config;
         var layers = new List<(string, Module<Tensor, Tensor>)>();
         int inChannels = 3, conv = 0;
@@ -183,7 +158,7 @@ public sealed class VggNet : CellNetwork
         InitialiseMsra(initialisationSeed);
     }
 
-    public override NetworkConfig Config { get; }
+    public override VggConfig Config { get; }
 
     public override Tensor forward(Tensor input)
     {

@@ -136,10 +136,10 @@ public class ErrorAnalysisTests(PreparedPhantomFixture fx) : IClassFixture<Prepa
     {
         // An untrained 1/8-width network is enough: the occlusion path (edited inputs) must see the image exactly as
         // the normal path (rendered samples) does.
-        var config = new TrainingConfig(new NetworkConfig(Width: 0.125, InputSize: 48, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0), new Hyperparameters(0.01, 0.9, 0, 0), 1);
+        var config = new TrainingConfig(new VggConfig(Width: 0.125, InputSize: 48, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0), new Hyperparameters(0.01, 0.9, 0, 0), 1);
         MarrowDiff.Torch.TorchRuntime.Initialise();
         MarrowDiff.Torch.TorchRuntime.Seed(3);
-        using var network = new VggNet(config.Network);
+        using var network = new VggNet((VggConfig)config.Network);
         var set = SampleSet.Original(fx.Prep.Tiles, Cells.Take(3).ToList(), "three cells");
         var normalisation = set.Normalisation("test");
         using var model = new TrainedModel(network, normalisation, new ModelCard("OG", config, "smoke", "phantom", "", "", 3, null, "", true), []);

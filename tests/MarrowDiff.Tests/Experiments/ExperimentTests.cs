@@ -25,7 +25,7 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
             Assert.StartsWith($"{p.Caveat}. {p.Purpose} ", p.Description);
             Assert.Contains($"{p.Epochs} epoch", p.Description);
             Assert.Contains($"OS {p.OversampleTo.Low}/{p.OversampleTo.High}", p.Description);
-            Assert.Contains(p.Network.Pretrained ? "ResNet-18" : $"VGG-{p.Network.Depth}-BN", p.Description);
+            Assert.Contains(p.Network is VggConfig v ? $"VGG-{v.Depth}-BN" : "ResNet-18", p.Description);
         }
         Assert.Contains("1/8-width VGG-16-BN on 96x96 patches average-pooled to 48x48 without dropout; 10 epochs (local model 50), batch 40", ExperimentProfile.Smoke.Description);
         Assert.Contains("searched by 5-fold cross-validation of 5 epochs on OS60", ExperimentProfile.Smoke.Description);
@@ -209,7 +209,7 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
         Assert.Equal(150, ExperimentProfile.Paper.Epochs);
         Assert.Equal(40, ExperimentProfile.Paper.BatchSize);
         Assert.Equal((300, 600), ExperimentProfile.Paper.OversampleTo);
-        Assert.Equal(1.0, ExperimentProfile.Paper.Network.Width);
+        Assert.Equal(1.0, ((VggConfig)ExperimentProfile.Paper.Network).Width);
         Assert.False(ExperimentProfile.Smoke.ComparableToPaper);
         Assert.False(ExperimentProfile.Paper.With("epochs", "20").ComparableToPaper);
         Assert.Throws<ArgumentException>(() => ExperimentProfile.Smoke.With("colour", "blue"));
@@ -225,8 +225,8 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
         // real-plus's recipe reaches real-lite too, so the two cannot drift apart unnoticed.
         var lite = ExperimentProfile.Parse("real-lite");
         Assert.Same(ExperimentProfile.RealLite, lite);
-        Assert.Equal(0.125, lite.Network.Width);
-        Assert.Equal(ExperimentProfile.RealPlus.Network with { Width = 0.125 }, lite.Network);
+        Assert.Equal(0.125, ((VggConfig)lite.Network).Width);
+        Assert.Equal((VggConfig)ExperimentProfile.RealPlus.Network with { Width = 0.125 }, lite.Network);
         Assert.Equal(ExperimentProfile.RealPlus with { Name = lite.Name, Purpose = lite.Purpose, Network = lite.Network, BudgetNeedsAvx512 = false, SideBySide = true }, lite);
         Assert.False(lite.ComparableToPaper);
         // Its models are the ones `--profile real-plus --set width=0.125 --set side_by_side=on` trains: the same
@@ -278,20 +278,20 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
     {
         var transfer = ExperimentProfile.Parse("real-transfer");
         Assert.Same(ExperimentProfile.RealTransfer, transfer);
-        Assert.Equal(NetworkConfig.ResNet18ImageNet, transfer.Network.Backbone);
+        Assert.IsType<ResNetConfig>(transfer.Network);
         Assert.True(transfer.FinalModel);
         Assert.Equal(5, transfer.EnsembleFolds);
         Assert.False(transfer.SideBySide); // full-width steps split across the cores
         Assert.True(transfer.Refinements!.TestTimeD4);
         Assert.Contains("\": \"resnet18-imagenet\"", transfer.ToJson());
-        // A VGG's backbone is written as null; naming VGG builds the same network, ResNet another.
-        Assert.Contains("\"Backbone\":null", JsonSerializer.Serialize(ExperimentProfile.RealLite.FoldTraining(ExperimentProfile.RealLite.Grid[0])));
+        // A recipe names its network's kind; naming VGG builds the same network, ResNet another.
+        Assert.Contains("\"Network\":{\"Kind\":\"vgg\"", JsonSerializer.Serialize(ExperimentProfile.RealLite.FoldTraining(ExperimentProfile.RealLite.Grid[0])));
         Assert.Throws<ArgumentOutOfRangeException>(() => transfer.With("input", "100")); // sides must stay even down the network
         // The engine levers reach the ResNet's training (TrainerTests trains it with them, ResNet18Tests checks them).
         var levers = transfer.With("engine", "bf16+channels-last");
         Assert.Equal(ConvolutionEngine.BFloat16 | ConvolutionEngine.ChannelsLast, levers.FoldTraining(levers.Grid[0]).Engine);
         Assert.Equal(ExperimentProfile.RealLite.Network, ExperimentProfile.RealLite.With("backbone", "vgg").Network);
-        Assert.Equal(NetworkConfig.ResNet18ImageNet, ExperimentProfile.Laptop.With("backbone", "resnet18-imagenet").Network.Backbone);
+        Assert.IsType<ResNetConfig>(ExperimentProfile.Laptop.With("backbone", "resnet18-imagenet").Network);
         // real-lite trains channels-last, a lever the ResNet has too: kept.
         Assert.Equal(ConvolutionEngine.ChannelsLast, ExperimentProfile.RealLite.With("backbone", "resnet18-imagenet").Engine);
         Assert.Throws<ArgumentOutOfRangeException>(() => ExperimentProfile.RealLite.With("backbone", "resnet50"));

@@ -18,7 +18,7 @@ public class ModelKeyTests(PreparedPhantomFixture fx) : IClassFixture<PreparedPh
         foreach (string field in new[] { "\"Version\": 3", "\"Kind\": \"model\"", "\"Data\": \"data-sha\"", "\"Split\": \"split-sha\"", "\"Variant\": \"AG+OS150\"",
                                          "\"Seed\": 2017", "\"HeldOutFold\": 1", "\"CellShare\": 1", "\"Outputs\": null", "\"StartFrom\": null",
                                          "\"Refinements\": null", "\"Engine\": \"Default\"", "\"SingleThreaded\": false", "\"Depth\": 16",
-                                         "\"Backbone\": null", "\"GlobalPool\": false" })
+                                         "\"Kind\": \"vgg\"", "\"GlobalPool\": false" })
             Assert.Contains(field, json);
         Assert.Contains("\"Mixup\": 0", Key(ExperimentProfile.RealPlus).ToJson());
         Assert.Contains("\"Rotation\": true", Key(ExperimentProfile.RealPlus).ToJson());

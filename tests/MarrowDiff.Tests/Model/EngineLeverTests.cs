@@ -9,7 +9,7 @@ namespace MarrowDiff.Tests.Model;
 /// inference, channels-last strides and bf16 convolutions (to bf16's precision), forward and backward.</summary>
 public class EngineLeverTests
 {
-    private static VggNet TrainedALittle(NetworkConfig config)
+    private static VggNet TrainedALittle(VggConfig config)
     {
         TorchRuntime.Initialise();
         var net = new VggNet(config, 7);
@@ -30,7 +30,7 @@ public class EngineLeverTests
     [InlineData(0.25)]
     public void FoldedBatchNorm_GivesTheSameOutputs_AndUnfoldsBack(double width)
     {
-        using var net = TrainedALittle(new NetworkConfig(Width: width, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0));
+        using var net = TrainedALittle(new VggConfig(Width: width, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0));
         using var _ = no_grad();
         using var x = randn(new long[] { 4, 3, 96, 96 }, generator: new Generator(11));
         using var plain = net.forward(x);
@@ -52,7 +52,7 @@ public class EngineLeverTests
     [InlineData(0.25, true)]
     public void Inference_RunsChannelsLastWithBatchNormFolded_ToTheSameSoftmax_AndLeavesTheModelAsItWas(double width, bool testTimeD4)
     {
-        using var net = TrainedALittle(new NetworkConfig(Width: width, Classes: 5));
+        using var net = TrainedALittle(new VggConfig(Width: width, Classes: 5));
         var inputs = new float[6 * 3 * 96 * 96];
         var rng = new Random(5);
         for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)(rng.NextDouble() * 2 - 1);
@@ -76,7 +76,7 @@ public class EngineLeverTests
     [Fact]
     public void Streams_GiveTheSameSoftmaxOnEveryRun_AsOneThreadAlone_AndGiveTheThreadsBack()
     {
-        using var net = TrainedALittle(new NetworkConfig(Width: 0.125, Classes: 5));
+        using var net = TrainedALittle(new VggConfig(Width: 0.125, Classes: 5));
         const int count = 9; // batches of 2: five of them, the last one short
         var inputs = new float[count * 3 * 96 * 96];
         var rng = new Random(6);
@@ -109,14 +109,14 @@ public class EngineLeverTests
     {
         TorchRuntime.Initialise();
         // The largest activation of one image, in floats: VGG's first block at the input side, ResNet's stem at half.
-        Assert.Equal(8L * 96 * 96, new NetworkConfig(Width: 0.125).WidestActivation());
-        Assert.Equal(16L * 96 * 96, new NetworkConfig(Width: 0.25).WidestActivation());
-        Assert.Equal(64L * 64 * 64, new NetworkConfig(InputSize: 128) { Backbone = NetworkConfig.ResNet18ImageNet }.WidestActivation());
-        Assert.Equal(64L * 80 * 80, new NetworkConfig(InputSize: 160) { Backbone = NetworkConfig.ResNet18ImageNet }.WidestActivation());
+        Assert.Equal(8L * 96 * 96, new VggConfig(Width: 0.125).WidestActivation());
+        Assert.Equal(16L * 96 * 96, new VggConfig(Width: 0.25).WidestActivation());
+        Assert.Equal(64L * 64 * 64, new ResNetConfig(InputSize: 128).WidestActivation());
+        Assert.Equal(64L * 80 * 80, new ResNetConfig(InputSize: 160).WidestActivation());
 
         int threads = get_num_threads();
-        using var narrow = new VggNet(new NetworkConfig(Width: 0.125, Classes: 5), 7);
-        using var resnet = CellNetwork.Create(new NetworkConfig(InputSize: 128, Classes: 5) { Backbone = NetworkConfig.ResNet18ImageNet }, 7, pretrained: false);
+        using var narrow = new VggNet(new VggConfig(Width: 0.125, Classes: 5), 7);
+        using var resnet = CellNetwork.Create(new ResNetConfig(InputSize: 128, Classes: 5), 7, pretrained: false);
         // real-fast's network keeps a stream a thread on batches of 100 (50 a stream: 14.7 MiB); the ResNet's 50 stems
         // at 128 px (52 MiB) would outgrow a stream's heap, so every thread works on one batch.
         Assert.Equal(threads, Inference.StreamsFor(narrow, 100));
@@ -132,7 +132,7 @@ public class EngineLeverTests
     {
         // A 64-px network cannot take 96-px cells: every batch fails in the forward pass, on whichever stream.
         TorchRuntime.Initialise();
-        using var net = new VggNet(new NetworkConfig(Width: 0.125, Classes: 5, InputSize: 64), 7);
+        using var net = new VggNet(new VggConfig(Width: 0.125, Classes: 5, InputSize: 64), 7);
         var inputs = new float[8 * 3 * 96 * 96];
         int threads = get_num_threads();
         var error = Assert.Throws<ArgumentException>(() => Inference.ProbabilitiesOf(net, inputs, 8, batchSize: 1, streams: 2));

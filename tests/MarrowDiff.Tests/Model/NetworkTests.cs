@@ -10,7 +10,7 @@ public class NetworkTests
     public void FullNetwork_For96px_HasThePapersShapeAndParameterCount()
     {
         TorchRuntime.Initialise();
-        using var net = new VggNet(new NetworkConfig());
+        using var net = new VggNet(new VggConfig());
         net.eval();
         using var x = randn(2, 3, 96, 96);
         using var y = net.forward(x);
@@ -34,7 +34,7 @@ public class NetworkTests
     {
         // Simonyan and Zisserman's configurations B and A: the same five blocks and poolings, fewer convolutions.
         TorchRuntime.Initialise();
-        var config = new NetworkConfig(Width: 0.125, Classes: 5) { GlobalPool = true, Depth = depth };
+        var config = new VggConfig(Width: 0.125, Classes: 5) { GlobalPool = true, Depth = depth };
         using var net = new VggNet(config);
         net.eval();
         using (var x = randn(2, 3, 96, 96)) { using var y = net.forward(x); Assert.Equal([2L, 5], y.shape); }
@@ -47,10 +47,41 @@ public class NetworkTests
         Assert.True(config.ForwardFlops() < (config with { Depth = 16 }).ForwardFlops());
         // Every depth is written, the paper's 16 too: the JSON is the whole network (ModelKey hashes it).
         Assert.Contains($"\"Depth\":{depth}", System.Text.Json.JsonSerializer.Serialize(config));
-        Assert.Contains("\"Depth\":16", System.Text.Json.JsonSerializer.Serialize(new NetworkConfig()));
-        Assert.Equal(16, MarrowDiff.Experiments.ExperimentProfile.RealLite.With("depth", "16").Network.Depth);
+        Assert.Contains("\"Depth\":16", System.Text.Json.JsonSerializer.Serialize(new VggConfig()));
+        Assert.Equal(16, ((VggConfig)MarrowDiff.Experiments.ExperimentProfile.RealLite.With("depth", "16").Network).Depth);
         Assert.Equal(MarrowDiff.Experiments.ExperimentProfile.RealLite.Network, MarrowDiff.Experiments.ExperimentProfile.RealLite.With("depth", "16").Network);
-        Assert.Throws<ArgumentOutOfRangeException>(() => new NetworkConfig() { Depth = 12 }.Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new VggConfig() { Depth = 12 }.Validate());
+    }
+
+    [Fact]
+    public void ANetwork_SaysItsKind_AndHoldsOnlyItsOwnSettings()
+    {
+        // The JSON every model key hashes and every model.json holds names the kind first and reads back as it was.
+        NetworkConfig vgg = new VggConfig(Width: 0.25, Classes: 5) { GlobalPool = true, Depth = 13 };
+        NetworkConfig resnet = new ResNetConfig(InputSize: 160, Classes: 5, ClassifierDropout: 0.2);
+        foreach (var config in new[] { vgg, resnet })
+        {
+            string json = System.Text.Json.JsonSerializer.Serialize(config);
+            Assert.StartsWith($"{{\"Kind\":\"{config.Kind}\"", json);
+            Assert.Equal(config, System.Text.Json.JsonSerializer.Deserialize<NetworkConfig>(json));
+        }
+        // A ResNet has no VGG setting to ignore: none is written, and none can be set on a profile of it.
+        string resnetJson = System.Text.Json.JsonSerializer.Serialize(resnet);
+        foreach (string vggOnly in new[] { "Width", "Depth", "GlobalPool", "FirstDropout", "\"Dropout\"", "ClassifierWidth" })
+            Assert.DoesNotContain(vggOnly, resnetJson);
+        var transfer = MarrowDiff.Experiments.ExperimentProfile.RealTransfer;
+        foreach (var (key, value) in new[] { ("width", "0.5"), ("depth", "11"), ("global_pool", "on"), ("conv_dropout", "0.1") })
+        {
+            var e = Assert.Throws<ArgumentException>(() => transfer.With(key, value));
+            Assert.Contains("resnet18-imagenet", e.Message);
+            Assert.Contains("backbone=vgg", e.Message);
+        }
+        // Settings both kinds have carry over when the kind changes; the other kind's own start at their defaults.
+        var asVgg = Assert.IsType<VggConfig>(transfer.With("backbone", "vgg").Network);
+        Assert.Equal((transfer.Network.InputSize, transfer.Network.Classes, transfer.Network.ClassifierDropout), (asVgg.InputSize, asVgg.Classes, asVgg.ClassifierDropout));
+        Assert.Equal(new VggConfig().Width, asVgg.Width);
+        Assert.Equal(0.3, Assert.IsType<ResNetConfig>(transfer.With("dropout", "0.3").Network).ClassifierDropout);
+        Assert.Throws<ArgumentOutOfRangeException>(() => transfer.With("backbone", "resnet50"));
     }
 
     [Theory]
@@ -60,7 +91,7 @@ public class NetworkTests
     public void Classifier_IsSizedFromTheInput(double width, int input, int side)
     {
         TorchRuntime.Initialise();
-        var config = new NetworkConfig(Width: width, InputSize: input, Classes: 2);
+        var config = new VggConfig(Width: width, InputSize: input, Classes: 2);
         Assert.Equal(side, config.FeatureSide);
         using var net = new VggNet(config);
         net.eval();
@@ -79,9 +110,9 @@ public class NetworkTests
     [Fact]
     public void BadConfigs_AreRefused()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new NetworkConfig(InputSize: 16).Validate());
-        Assert.Throws<ArgumentOutOfRangeException>(() => new NetworkConfig(Width: 0).Validate());
-        Assert.Throws<ArgumentOutOfRangeException>(() => new NetworkConfig(Dropout: 1).Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new VggConfig(InputSize: 16).Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new VggConfig(Width: 0).Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new VggConfig(Dropout: 1).Validate());
     }
 
     [Fact]
@@ -108,7 +139,7 @@ public class NetworkTests
 
         // A whole network in training mode: draws from libtorch's generator in between (another model training beside
         // it) do not move its masks.
-        using var net = new VggNet(new NetworkConfig(Width: 0.125, InputSize: 32, Classes: 3), 5);
+        using var net = new VggNet(new VggConfig(Width: 0.125, InputSize: 32, Classes: 3), 5);
         net.train();
         using var batch = randn([2, 3, 32, 32], generator: generator);
         net.SeedDropout(99, CPU);

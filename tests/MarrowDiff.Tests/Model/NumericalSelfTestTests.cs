@@ -31,7 +31,7 @@ public class NumericalSelfTestTests
     {
         var (name, channels, used, engine) = NumericalSelfTest.Configurations.Single(c => c.Engine == ConvolutionEngine.ChannelsLast);
         Assert.Equal(ExperimentProfile.RealPlus.Engine, engine);
-        Assert.Equal(channels, ExperimentProfile.RealPlus.Network.Channels(NetworkConfig.Vgg16[0][0]));
+        Assert.Equal(channels, ((VggConfig)ExperimentProfile.RealPlus.Network).Channels(VggConfig.Vgg16[0][0]));
         ConvolutionCheck check = NumericalSelfTest.Check(name, channels, used, iterations: 300, engine: engine);
         Assert.True(check.Passed, $"{check} on {CpuInfo.Current()}");
         Assert.True(check.MaxRelativeError > 0, "float32 and float64 agreeing bit for bit means the reference did not run");

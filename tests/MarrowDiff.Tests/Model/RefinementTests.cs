@@ -10,7 +10,7 @@ namespace MarrowDiff.Tests.Model;
 /// profiles.</summary>
 public class RefinementTests
 {
-    private static readonly NetworkConfig Small = new(Width: 0.125, InputSize: 48, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0);
+    private static readonly VggConfig Small = new(Width: 0.125, InputSize: 48, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0);
 
     [Fact]
     public void CosineSchedule_WarmsUp_PeaksOnce_AndEndsNearZero()
@@ -155,9 +155,9 @@ public class RefinementTests
     {
         // VGG-16's convolutions at 224 px are 15.35 GMAC (Simonyan & Zisserman's network, as usually counted); at 96 px
         // (96/224)^2 of that; a training step of 40 images is three forward passes each: the issue's ~677 GFLOP.
-        double conv224 = new NetworkConfig(InputSize: 224).ForwardFlops() - 2.0 * (512 * 7 * 7 * 512 + 512 * 512 + 512 * 10);
+        double conv224 = new VggConfig(InputSize: 224).ForwardFlops() - 2.0 * (512 * 7 * 7 * 512 + 512 * 512 + 512 * 10);
         Assert.Equal(30.7e9, conv224, 0.01e12);
-        double step = new NetworkConfig().ForwardFlops() * 40 * 3;
+        double step = new VggConfig().ForwardFlops() * 40 * 3;
         Assert.InRange(step, 670e9, 685e9);
     }
 }

@@ -10,7 +10,7 @@ namespace MarrowDiff.Tests.Model;
 
 public class ResNet18Tests
 {
-    private static readonly NetworkConfig Config = new(InputSize: 96, Classes: 5, ClassifierDropout: 0) { Backbone = NetworkConfig.ResNet18ImageNet };
+    private static readonly ResNetConfig Config = new(InputSize: 96, Classes: 5, ClassifierDropout: 0);
 
     [Fact]
     public void TheImageNetFeatures_AreWhatTheOnnxFileComputes_InOnnxRuntime()

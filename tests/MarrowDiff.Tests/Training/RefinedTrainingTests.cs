@@ -14,7 +14,7 @@ namespace MarrowDiff.Tests.Training;
 public class RefinedTrainingTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatchesFixture>
 {
     private static TrainingConfig Config(int epochs) =>
-        new(new NetworkConfig(Width: 0.125, InputSize: 48, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0) { GlobalPool = true },
+        new(new VggConfig(Width: 0.125, InputSize: 48, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0) { GlobalPool = true },
             new Hyperparameters(0.02, 0.9, 0, 5e-4), epochs, BatchSize: 10, Seed: 5) { Refinements = new Refinements(WarmupFraction: 0.1) };
 
     private static string Hash(CellNetwork model) =>
@@ -42,7 +42,7 @@ public class RefinedTrainingTests(TwentyPatchesFixture fx) : IClassFixture<Twent
     [InlineData(0.125, 48)]
     public void ChannelsLastTraining_GivesTheSameWeightsTwice_AndFiniteLosses(double width, int input)
     {
-        var config = Config(3) with { Network = Config(3).Network with { Width = width, InputSize = input }, Engine = ConvolutionEngine.ChannelsLast };
+        var config = Config(3) with { Network = (VggConfig)Config(3).Network with { Width = width, InputSize = input }, Engine = ConvolutionEngine.ChannelsLast };
         AssertSameWeightsTwice_AndFiniteLosses(config);
     }
 
@@ -143,7 +143,7 @@ public class RefinedTrainingTests(TwentyPatchesFixture fx) : IClassFixture<Twent
     {
         var (global, _) = new Trainer(Config(2)).Train(fx.Set, fx.Normalisation, null);
         var two = Config(2) with { Network = Config(2).Network with { Classes = 2 } };
-        using var fresh = new VggNet(two.Network, (ulong)two.Seed);
+        using var fresh = new VggNet((VggConfig)two.Network, (ulong)two.Seed);
         int copied = Trainer.CopyMatching(global, fresh);
         var globalState = global.state_dict();
         var shared = fresh.state_dict().Where(kv => globalState[kv.Key].shape.SequenceEqual(kv.Value.shape)).ToList();

@@ -8,7 +8,7 @@ namespace MarrowDiff.Tests.Training;
 public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatchesFixture>
 {
     private static TrainingConfig Config(int epochs, double lr = 0.01) =>
-        new(new NetworkConfig(Width: 0.125, InputSize: 48, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0), new Hyperparameters(lr, 0.9, 1e-4, 5e-4), epochs, BatchSize: 10, Seed: 5);
+        new(new VggConfig(Width: 0.125, InputSize: 48, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0), new Hyperparameters(lr, 0.9, 1e-4, 5e-4), epochs, BatchSize: 10, Seed: 5);
 
     [Fact]
     public void TinyRun_OverfitsTwentyImages()
@@ -62,7 +62,7 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
     {
         // The transfer profile's network through the same trainer, checkpoint and resume as VGG (at 64 px, to be quick),
         // in fp32 and with the levers an AVX512_BF16 CPU trains it with.
-        var config = Config(3) with { Network = new NetworkConfig(InputSize: 64, ClassifierDropout: 0.2) { Backbone = NetworkConfig.ResNet18ImageNet }, Engine = engine };
+        var config = Config(3) with { Network = new ResNetConfig(InputSize: 64, ClassifierDropout: 0.2), Engine = engine };
         string dir = Directory.CreateTempSubdirectory("marrow-resnet-resume-").FullName;
         try
         {
@@ -90,7 +90,7 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
         // same, so the classifier's step must be ten times as long and every pretrained weight the same bytes.
         var plain = Config(1) with
         {
-            Network = new NetworkConfig(InputSize: 64, ClassifierDropout: 0) { Backbone = NetworkConfig.ResNet18ImageNet }, BatchSize = 20,
+            Network = new ResNetConfig(InputSize: 64, ClassifierDropout: 0), BatchSize = 20,
             Refinements = new Refinements(LearningRateSchedule.Torch7, 0, 0, 0, TestTimeD4: false),
         };
         var faster = plain with { Refinements = plain.Refinements! with { ClassifierRate = 10 } };
@@ -261,7 +261,7 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
             Assert.Equal(history.Count, loaded.History.Count);
 
             // A PyTorch user's path: the safetensors file into a fresh network through TorchSharp.PyBridge.
-            using var fresh = new VggNet(Config(2).Network);
+            using var fresh = new VggNet((VggConfig)Config(2).Network);
             fresh.load_safetensors(Path.Combine(folder, TrainedModel.SafetensorsFile));
             fresh.eval();
             float[,] p3 = Inference.Probabilities(fresh, fx.Set, fx.Normalisation);
@@ -307,6 +307,15 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
             var e3 = Assert.Throws<InvalidDataException>(() => TrainedModel.Load(c));
             Assert.Contains("names another network", e3.Message);
             Assert.Contains(File_(c, TrainedModel.CardFile), e3.Message);
+
+            // A card of the older layout, whose network says nothing of its kind (one record for VGG and ResNet then).
+            string k = Fresh("kind");
+            string withKind = File.ReadAllText(File_(k, TrainedModel.CardFile));
+            Assert.Contains("\"Kind\": \"vgg\"", withKind);
+            File.WriteAllText(File_(k, TrainedModel.CardFile), withKind.Replace("\"Kind\": \"vgg\",", "", StringComparison.Ordinal));
+            var e4 = Assert.Throws<InvalidDataException>(() => TrainedModel.Load(k));
+            Assert.Contains(File_(k, TrainedModel.CardFile), e4.Message);
+            Assert.Contains("saved by an older MarrowDiff", e4.Message);
 
             // classes.json of another count than the weights.
             string d = Fresh("classes-json");
