@@ -36,6 +36,17 @@ public static class Workbook
     /// <summary>Figures and tables that are part of the project live here.</summary>
     public static string FiguresRoot => Path.Combine(RepositoryRoot, "figures");
 
+    /// <summary>The environment variable that sends what notebooks save elsewhere than <see cref="FiguresRoot"/>.</summary>
+    public const string FiguresOutVariable = "MARROW_FIGURES_OUT";
+
+    /// <summary>Where a notebook saves its figures and tables: <see cref="FiguresRoot"/>, whose files are committed,
+    /// unless <see cref="FiguresOutVariable"/> names another folder. The tests execute every notebook with it set, so a
+    /// test run never rewrites a committed figure; what notebooks <i>read</i> (notebook 09's committed predictions)
+    /// stays in <see cref="FiguresRoot"/>.</summary>
+    public static string FiguresOut => Environment.GetEnvironmentVariable(FiguresOutVariable) is { Length: > 0 } folder
+        ? Directory.CreateDirectory(folder).FullName
+        : FiguresRoot;
+
     /// <summary>The profile a notebook or command names, resolved once: its settings, any <c>KEY=VALUE</c> overrides
     /// (<see cref="ExperimentProfile.With"/>) and the seed. Everything made from it carries this one record.</summary>
     public static ExperimentProfile Resolve(string profile, int seed, IEnumerable<string>? set = null)

@@ -27,6 +27,7 @@ public class WorkbookNotebookTests
         string? missing = null;
         string notebook = Path.Combine(Workbook.RepositoryRoot, "notebooks", name);
         string outDir = Directory.CreateTempSubdirectory("marrow-notebook-test-").FullName;
+        string figures = SaveFiguresInto(outDir);
         try
         {
             if (name.StartsWith("01-", StringComparison.Ordinal))
@@ -42,6 +43,9 @@ public class WorkbookNotebookTests
             string executed = File.ReadAllText(Path.Combine(outDir, name));
             // Readable without a kernel: charts with their PNG, no real image (rules in ReadableCopies).
             ReadableCopies.Check(Path.Combine(outDir, name));
+            // What it saved went to the test's folder (09 reads the committed predictions and saves nothing).
+            if (!name.StartsWith("09-", StringComparison.Ordinal))
+                Assert.True(Directory.Exists(figures) && Directory.EnumerateFiles(figures).Any(), $"{name} saved nothing into {figures}");
             if (name.StartsWith("05-", StringComparison.Ordinal))
                 foreach (string shown in new[] { "McNemar", "dual-stage (AG+OS60 + local C9/C10)", "05-dual-stage-confusion.png", "\"image/png\"" })
                     Assert.Contains(shown, executed);
@@ -76,7 +80,7 @@ public class WorkbookNotebookTests
                 foreach (string shown in new[] { "misclassified cells of AG+OS60", "Location invariance", "Rotation invariance", "ECE", "06-wrong-cells-AG+OS60.png", "\"image/png\"", "plotly" })
                     Assert.Contains(shown, executed);
         }
-        finally { Directory.Delete(outDir, recursive: true); }
+        finally { Environment.SetEnvironmentVariable(Workbook.FiguresOutVariable, null); Directory.Delete(outDir, recursive: true); }
         Skip.If(missing is not null, $"{name} ran on its fallback only: {missing} is not beside the repository");
     }
 
@@ -98,6 +102,7 @@ public class WorkbookNotebookTests
         string shared = Path.GetFullPath(Path.Combine(Workbook.RepositoryRoot, "..", "shared", "real-cells"));
         Skip.IfNot(Directory.Exists(shared), $"the real development subset is not at {shared}");
         string outDir = Directory.CreateTempSubdirectory("marrow-notebook-test-").FullName;
+        SaveFiguresInto(outDir);
         try
         {
             string copy = Path.Combine(outDir, name);
@@ -117,6 +122,16 @@ public class WorkbookNotebookTests
             }
             if (name.StartsWith("03-", StringComparison.Ordinal)) Assert.Contains("AG+OS600", executed);
         }
-        finally { Directory.Delete(outDir, recursive: true); }
+        finally { Environment.SetEnvironmentVariable(Workbook.FiguresOutVariable, null); Directory.Delete(outDir, recursive: true); }
+    }
+
+    /// <summary>Sends what the notebooks save (<see cref="Workbook.FiguresOut"/>) into the test's own folder, so that a
+    /// test run never rewrites the committed figures/. The notebook workers inherit the variable; the tests of one class
+    /// run one at a time, so one value holds while a notebook runs.</summary>
+    private static string SaveFiguresInto(string outDir)
+    {
+        string figures = Path.Combine(outDir, "figures");
+        Environment.SetEnvironmentVariable(Workbook.FiguresOutVariable, figures);
+        return figures;
     }
 }
