@@ -35,8 +35,8 @@ public static class ProfileDescription
             return $"ImageNet-pretrained ResNet-18 fine-tuned {input}" + (n.ClassifierDropout > 0 ? $", dropout {Num(n.ClassifierDropout)} before its classifier" : "");
         string width = vgg.Width == 1 ? "full-width" : 1 / vgg.Width is var k && Math.Abs(k - Math.Round(k)) < 1e-9 ? $"1/{Math.Round(k)}-width" : $"{Num(vgg.Width)}-width";
         string dropout = vgg.FirstDropout == 0 && vgg.Dropout == 0
-            ? vgg.ClassifierDropout == 0 ? " without dropout" : $", no dropout in the convolutions, {Num(n.ClassifierDropout)} in the classifier"
-            : $", dropout {Num(vgg.FirstDropout)}/{Num(vgg.Dropout)} in the convolutions and {Num(n.ClassifierDropout)} in the classifier";
+            ? vgg.ClassifierDropout == 0 ? " without dropout" : $", no dropout in the convolutions, {Num(vgg.ClassifierDropout)} in the classifier"
+            : $", dropout {Num(vgg.FirstDropout)}/{Num(vgg.Dropout)} in the convolutions and {Num(vgg.ClassifierDropout)} in the classifier";
         return $"{width} VGG-{vgg.Depth}-BN{(vgg.GlobalPool ? " with global average pooling" : "")} {input}{dropout}";
     }
 
