@@ -14,12 +14,18 @@ Prints one JSON line per measurement.
 import argparse
 import json
 import time
+from collections import OrderedDict
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-PLAN = [64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0]
+# VGG's five blocks by depth: the output channels of each block's 3x3 convolutions (VggConfig.Vgg16/13/11).
+BLOCKS = {
+    16: [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]],
+    13: [[64, 64], [128, 128], [256, 256], [512, 512], [512, 512]],
+    11: [[64], [128], [256, 256], [512, 512], [512, 512]],
+}
 
 
 def channels(paper, width):
@@ -27,29 +33,31 @@ def channels(paper, width):
 
 
 class VggTwin(nn.Module):
+    """The layers carry VggNet's module names (features.conv1, features.bn1, ..., classifier.fc3), so a saved
+    model.safetensors loads into it as it is (bench/marrow_model.py)."""
+
     def __init__(self, width=1.0, input_size=96, classes=10, classifier_width=512,
-                 first_dropout=0.3, dropout=0.4, classifier_dropout=0.5, global_pool=False):
+                 first_dropout=0.3, dropout=0.4, classifier_dropout=0.5, global_pool=False, depth=16):
         super().__init__()
         self.input_size, self.global_pool = input_size, global_pool
-        layers, in_ch, in_block = [], 3, 0
-        for i, plan in enumerate(PLAN):
-            if plan == 0:
-                layers.append(nn.MaxPool2d(2, 2))
-                in_block = 0
-                continue
-            out_ch = channels(plan, width)
-            in_block += 1
-            layers += [nn.Conv2d(in_ch, out_ch, 3, padding=1), nn.BatchNorm2d(out_ch), nn.ReLU(inplace=True)]
-            if PLAN[i + 1] != 0:
-                layers.append(nn.Dropout(first_dropout if in_block == 1 else dropout))
-            in_ch = out_ch
-        self.features = nn.Sequential(*layers)
+        layers, in_ch, conv = [], 3, 0
+        for b, block in enumerate(BLOCKS[depth]):
+            for i, paper in enumerate(block):
+                out_ch = channels(paper, width)
+                conv += 1
+                layers += [(f"conv{conv}", nn.Conv2d(in_ch, out_ch, 3, padding=1)), (f"bn{conv}", nn.BatchNorm2d(out_ch)),
+                           (f"relu{conv}", nn.ReLU(inplace=True))]
+                if i + 1 < len(block):  # dropout between the convolutions of a block, none before a pooling
+                    layers.append((f"drop{conv}", nn.Dropout(first_dropout if i == 0 else dropout)))
+                in_ch = out_ch
+            layers.append((f"pool{b + 1}", nn.MaxPool2d(2, 2)))
+        self.features = nn.Sequential(OrderedDict(layers))
         side = input_size >> 5
         flat = in_ch if global_pool else in_ch * side * side
-        self.classifier = nn.Sequential(
-            nn.Dropout(classifier_dropout), nn.Linear(flat, classifier_width), nn.ReLU(inplace=True),
-            nn.Dropout(classifier_dropout), nn.Linear(classifier_width, classifier_width), nn.ReLU(inplace=True),
-            nn.Linear(classifier_width, classes))
+        self.classifier = nn.Sequential(OrderedDict([
+            ("drop_fc1", nn.Dropout(classifier_dropout)), ("fc1", nn.Linear(flat, classifier_width)), ("relu_fc1", nn.ReLU(inplace=True)),
+            ("drop_fc2", nn.Dropout(classifier_dropout)), ("fc2", nn.Linear(classifier_width, classifier_width)), ("relu_fc2", nn.ReLU(inplace=True)),
+            ("fc3", nn.Linear(classifier_width, classes))]))
         for m in self.modules():  # MSRA, fan-in, as VggNet.InitialiseMsra
             if isinstance(m, (nn.Conv2d, nn.Linear)):
                 nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
@@ -57,6 +65,9 @@ class VggTwin(nn.Module):
 
     def forward(self, x):
         if x.shape[-1] != self.input_size:
+            # A smaller input size: the 96-px patch averaged down by an integer factor, as VggNet.forward does.
+            if x.shape[-1] % self.input_size:
+                raise ValueError(f"input of {x.shape[-1]} px cannot be pooled to the network's {self.input_size} px")
             x = F.avg_pool2d(x, x.shape[-1] // self.input_size)
         x = self.features(x)
         x = x.mean((2, 3)) if self.global_pool else x.flatten(1)
@@ -92,7 +103,7 @@ def measure(args):
     for _ in range(args.steps):
         step()
     seconds = (time.perf_counter() - start) / args.steps
-    print(json.dumps({"engine": f"pytorch {torch.__version__}", "mode": args.mode, "width": args.width, "input": args.input,
+    print(json.dumps({"engine": f"pytorch {torch.__version__}", "mode": args.mode, "width": args.width, "input": args.input, "patch": side,
                       "batch": args.batch, "seconds_per_step": seconds, "parameters": sum(q.numel() for q in net.parameters()),
                       "threads": torch.get_num_threads()}))
 

@@ -63,7 +63,30 @@ public static class ModelReadme
         text.Append("marrow predict --model THIS_FOLDER --images IMAGES_DIR --out predictions.csv  # unlabelled single-cell crops\n");
         text.Append("```\n\n");
         text.Append($"The weights are `{TrainedModel.SafetensorsFile}` (safetensors, the parameter names of the network's modules); " +
-                    $"`{TrainedModel.CardFile}` holds the full configuration, `{TrainedModel.HistoryFile}` the loss per epoch.\n");
+                    $"`{TrainedModel.CardFile}` holds the full configuration, `{TrainedModel.HistoryFile}` the loss per epoch.\n\n");
+        text.Append("## In PyTorch\n\n");
+        text.Append("MarrowDiff's `bench/marrow_model.py` rebuilds the network in PyTorch (1.13 or later), reads these weights and " +
+                    "scores cells as MarrowDiff does (normalisation" + (members > 1 ? ", the members' mean" : "") +
+                    (card.Config.Refinements?.TestTimeD4 == true ? ", the eight rotations and flips" : "") + "):\n\n");
+        text.Append("```python\n").Append(PyTorchSnippet).Append("```\n");
         return text.ToString();
     }
+
+    /// <summary>The placeholders of <see cref="PyTorchSnippet"/>: where the user's checkout, this folder and their
+    /// patches go (a test substitutes them and runs the snippet).</summary>
+    public const string RepositoryPlaceholder = "path/to/MarrowDiff", FolderPlaceholder = "THIS_FOLDER", FilesPlaceholder = "[\"cell1.png\", \"cell2.png\"]";
+
+    /// <summary>Loading the folder in PyTorch: run as written (placeholders filled) by PyTorchTwinTests, which holds its
+    /// probabilities to TorchSharp's on the same patches.</summary>
+    public const string PyTorchSnippet =
+        "import sys; sys.path.insert(0, \"" + RepositoryPlaceholder + "/bench\")\n" +
+        "import numpy as np, torch\n" +
+        "from PIL import Image\n" +
+        "import marrow_model\n\n" +
+        "model = marrow_model.load(\"" + FolderPlaceholder + "\")\n" +
+        "files = " + FilesPlaceholder + "  # 96x96 RGB patches at 0.16 um/px, each centred on its cell\n" +
+        "patches = torch.from_numpy(np.stack([np.asarray(Image.open(f).convert(\"RGB\")) for f in files]))\n" +
+        "probabilities = model.probabilities(patches)  # [cells, classes], columns in model.classes' order\n" +
+        "for f, p in zip(files, probabilities):\n" +
+        "    print(f, model.classes[int(p.argmax())], f\"{float(p.max()):.3f}\")\n";
 }
