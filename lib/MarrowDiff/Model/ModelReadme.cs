@@ -66,8 +66,8 @@ public static class ModelReadme
                     $"`{TrainedModel.CardFile}` holds the full configuration, `{TrainedModel.HistoryFile}` the loss per epoch.\n\n");
         text.Append("## In PyTorch\n\n");
         text.Append("MarrowDiff's `bench/marrow_model.py` rebuilds the network in PyTorch (1.13 or later), reads these weights and " +
-                    "scores cells as MarrowDiff does (normalisation" + (members > 1 ? ", the members' mean" : "") +
-                    (card.Config.Refinements?.TestTimeD4 == true ? ", the eight rotations and flips" : "") + "):\n\n");
+                    "scores cells as MarrowDiff does (YUV, this model's normalisation" + (members > 1 ? ", the members' mean" : "") +
+                    (card.Config.Refinements?.TestTimeD4 == true ? ", the mean over the eight rotations and flips" : "") + "):\n\n");
         text.Append("```python\n").Append(PyTorchSnippet).Append("```\n");
         return text.ToString();
     }
