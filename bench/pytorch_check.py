@@ -79,4 +79,4 @@ if __name__ == "__main__":
     m.add_argument("--images", required=True)
     m.add_argument("--predictions", required=True)
     args = a.parse_args()
-    sys.exit(cut(args) or 0 if args.command == "cut" else compare(args))
+    sys.exit(compare(args) if args.command == "compare" else cut(args))
