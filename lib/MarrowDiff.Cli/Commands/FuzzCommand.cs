@@ -23,7 +23,7 @@ internal static class FuzzCommand
         };
         command.SetAction(r =>
         {
-            string shared = Path.GetFullPath(Path.Combine(Workbook.RepositoryRoot, "..", "shared", "real-cells"));
+            string shared = Workbook.SharedRealCells;
             string source = r.GetValue(data) ?? (Directory.Exists(shared) ? shared : Workbook.PhantomData);
             int n = r.GetValue(files), s = r.GetValue(seed);
             CellDataset dataset = Workbook.OpenData(source, ExperimentProfile.Smoke, BadFilePolicy.Stop, new ConsoleProgress());

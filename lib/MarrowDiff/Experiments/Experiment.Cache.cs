@@ -15,7 +15,7 @@ public sealed partial class Experiment
         var key = Key("model", variant, Profile.FoldTraining(hyper), Profile.ValidationFold);
         string folder = Path.Combine(ModelsRoot, $"{variant.Name}-{key.Hash}");
         // Built here, never on a training stream: DataPreparation caches its sets without a lock.
-        SampleSet? train = Directory.Exists(folder) ? null : Prep.Build(variant, Profile.ValidationFold);
+        SampleSet? train = Directory.Exists(folder) ? null : Prep.Build(variant, Profile.ValidationFold, trainingSeed: Profile.TrainingSeed);
         SampleSet validation = SampleSet.Original(Prep.Tiles, Prep.Split.Sides(Profile.ValidationFold).Validation, $"fold {Profile.ValidationFold}");
         return new ModelJob(variant.Name, folder, key, cancel => TrainAndSave(variant.Name, folder, key, train!, validation, cancel: cancel));
     }
@@ -38,7 +38,7 @@ public sealed partial class Experiment
         string folder = Path.Combine(ModelsRoot, $"{variant.Name}-final-{key.Hash}");
         string name = $"{variant.Name} final model";
         // Built here, never on a training stream: DataPreparation caches its sets without a lock.
-        SampleSet? train = Directory.Exists(folder) ? null : Prep.Build(variant);
+        SampleSet? train = Directory.Exists(folder) ? null : Prep.Build(variant, trainingSeed: Profile.TrainingSeed);
         return new ModelJob(name, folder, key, cancel => TrainAndSave(name, folder, key, train!, validation: null, cancel: cancel));
     }
 

@@ -61,7 +61,7 @@ public sealed partial class Experiment
             double[] accuracy = new double[SplitOptions.Folds];
             for (int fold = 1; fold <= SplitOptions.Folds; fold++)
             {
-                SampleSet train = Prep.Build(variant, fold);
+                SampleSet train = Prep.Build(variant, fold, trainingSeed: Profile.TrainingSeed);
                 SampleSet validation = SampleSet.Original(Prep.Tiles, Prep.Split.Sides(fold).Validation, $"fold {fold}");
                 var trainer = new Trainer(Profile.Training(hyper, Profile.CrossValidationEpochs));
                 var (model, history) = trainer.Train(train, train.Normalisation(Prep.Provenance.Data), validation, null,
@@ -134,7 +134,7 @@ public sealed partial class Experiment
             string folder = Path.Combine(ModelsRoot, $"{variant.Name}-fold{fold}{whole}-{key.Hash}");
             SampleSet validation = SampleSet.Original(Prep.Tiles, Prep.Split.Sides(fold).Validation, $"fold {fold}");
             string name = cellShare == 1 ? $"{variant.Name} fold {fold}" : $"{variant.Name} fold {fold} (share {share} of its cells)";
-            SampleSet? train = Directory.Exists(folder) ? null : Prep.Build(variant, fold, cellShare: cellShare); // here, not on a stream (FinalJob)
+            SampleSet? train = Directory.Exists(folder) ? null : Prep.Build(variant, fold, cellShare: cellShare, trainingSeed: Profile.TrainingSeed); // here, not on a stream (FinalJob)
             jobs.Add(new ModelJob(name, folder, key, cancel => TrainAndSave(name, folder, key, train!, validation, cancel: cancel)));
             validations.Add(validation);
         }
@@ -178,7 +178,7 @@ public sealed partial class Experiment
         string folder = Path.Combine(ModelsRoot, $"{name}-{key.Hash}");
         return LoadOrTrain(name, folder, key, () =>
         {
-            SampleSet train = Prep.Build(variant, Profile.ValidationFold).Restrict(pair);
+            SampleSet train = Prep.Build(variant, Profile.ValidationFold, trainingSeed: Profile.TrainingSeed).Restrict(pair);
             var validationCells = Prep.Split.Sides(Profile.ValidationFold).Validation.Where(cell => pair.Contains(cell.Label.Class!.Value)).ToList();
             SampleSet? validation = validationCells.Count == 0 ? null
                 : SampleSet.Original(Prep.Tiles, validationCells, $"fold {Profile.ValidationFold}").Restrict(pair);

@@ -71,6 +71,19 @@ public sealed record ExperimentProfile(
     /// table, a model and its data preparation cannot disagree about it.</summary>
     public int Seed { get; init; } = 2017;
 
+    /// <summary>The seed of training alone when it differs from <see cref="Seed"/>: it draws the re-crop centres, the order
+    /// of the training images, the dropout masks and the initial weights, while <see cref="Seed"/> keeps drawing the
+    /// split, so models of several training seeds answer on the same test cells (training-seed replicates). Null:
+    /// <see cref="Seed"/> draws both, as before replicates existed, so every model trained then keeps its key.</summary>
+    public int? TrainingSeed { get; init; }
+
+    /// <summary>The seed a model of this profile is trained with: <see cref="TrainingSeed"/>, else <see cref="Seed"/>.</summary>
+    public int ModelSeed => TrainingSeed ?? Seed;
+
+    /// <summary>This profile with training seed <paramref name="seed"/>; the split's seed itself is no separate training
+    /// seed (null), so that seed's models keep the keys they always had.</summary>
+    public ExperimentProfile WithTrainingSeed(int seed) => this with { TrainingSeed = seed == Seed ? null : seed };
+
     /// <summary>The refinements beyond the paper (<see cref="Model.Refinements"/>); null in the paper's profiles.</summary>
     public Refinements? Refinements { get; init; }
 
@@ -120,7 +133,7 @@ public sealed record ExperimentProfile(
     public TimeSpan CellTimeout { get; init; } = TimeSpan.FromMinutes(20);
 
     /// <summary>This profile with <paramref name="seed"/> (the name is unchanged: stamps give the seed beside it).</summary>
-    public ExperimentProfile WithSeed(int seed) => this with { Seed = seed };
+    public ExperimentProfile WithSeed(int seed) => this with { Seed = seed, TrainingSeed = TrainingSeed == seed ? null : TrainingSeed };
 
     /// <summary>The paper's settings: full-width network on 96×96 patches, batch 40, 150 epochs, N = 300 and 600.
     /// The paper names the tuned hyper-parameters but not their values; the grid spans the usual range for SGD on
@@ -344,7 +357,7 @@ public sealed record ExperimentProfile(
     public IReadOnlyList<TrainingVariant> Variants => TrainingVariant.Six(OversampleTo.Low, OversampleTo.High);
 
     /// <summary>Training configuration for one set of hyper-parameters, with the profile's seed.</summary>
-    public TrainingConfig Training(Hyperparameters hyper, int? epochs = null) => new(Network, hyper, epochs ?? Epochs, BatchSize, Seed) { Refinements = Refinements, Engine = Engine };
+    public TrainingConfig Training(Hyperparameters hyper, int? epochs = null) => new(Network, hyper, epochs ?? Epochs, BatchSize, ModelSeed) { Refinements = Refinements, Engine = Engine };
 
     /// <summary>The recipe of a fold model and of the final model (<see cref="EnsembleFolds"/>): <see cref="Training"/>,
     /// on one thread when they train side by side (<see cref="SideBySide"/>).</summary>
@@ -372,7 +385,7 @@ public sealed record ExperimentProfile(
     private static readonly HashSet<string> CostSettings = ["epochs", "width", "depth", "backbone", "input", "batch", "oversample", "training_set", "ensemble_folds", "engine", "final", "side_by_side"];
 
     /// <summary>What <see cref="With"/> accepts, as the CLI's <c>--set</c> help and With's own error show it.</summary>
-    public const string SettingNames = "epochs, local_epochs, local_lr, local_from_global, width, depth=11|13|16, backbone=vgg|resnet18-imagenet, input, batch, oversample=LOW,HIGH, training_set=OG|AG|OS<N>|AG+OS<N>, cv_epochs, cv_variant, lr, weight_decay, validation_fold, dropout, conv_dropout, classifier_dropout, global_pool, ensemble_folds, schedule=torch7|cosine, label_smoothing, stain_jitter, mixup, classifier_rate, rotate=on|off, tta=on|off, engine=fp32|bf16|channels-last|bf16+channels-last, final=ensemble|one, side_by_side=on|off";
+    public const string SettingNames = "epochs, local_epochs, local_lr, local_from_global, width, depth=11|13|16, backbone=vgg|resnet18-imagenet, input, batch, oversample=LOW,HIGH, training_set=OG|AG|OS<N>|AG+OS<N>, cv_epochs, cv_variant, lr, weight_decay, validation_fold, dropout, conv_dropout, classifier_dropout, global_pool, ensemble_folds, schedule=torch7|cosine, label_smoothing, stain_jitter, mixup, classifier_rate, rotate=on|off, tta=on|off, engine=fp32|bf16|channels-last|bf16+channels-last, final=ensemble|one, side_by_side=on|off, training_seed";
 
     /// <summary>
     /// This profile with one value overridden (<c>epochs=20</c>, <c>width=0.25</c>, <c>input=96</c>, <c>batch=40</c>,
@@ -425,6 +438,7 @@ public sealed record ExperimentProfile(
             "classifier_rate" => this with { Refinements = Refine() with { ClassifierRate = value.Trim() is "off" ? null : Real() is var c && c == 1 ? null : c } },
             "rotate" => this with { Refinements = Refine() with { Rotation = Bool() } },
             "side_by_side" => this with { SideBySide = Bool() },
+            "training_seed" => WithTrainingSeed(Int()),
             "tta" => this with { Refinements = Refine() with { TestTimeD4 = Bool() } },
             "engine" => this with { Engine = value.Trim().ToLowerInvariant() switch
             {
@@ -470,5 +484,6 @@ public sealed record ExperimentProfile(
      .Concat(FinalModel ? new Dictionary<string, object> { ["final"] = "one" } : [])
      .Concat(SideBySide ? new Dictionary<string, object> { ["side_by_side"] = true } : [])
      .Concat(TrainingSet is null ? [] : new Dictionary<string, object> { ["training_set"] = TrainingSet })
+     .Concat(TrainingSeed is null ? [] : new Dictionary<string, object> { ["training_seed"] = TrainingSeed.Value })
      .ToDictionary(), new JsonSerializerOptions { WriteIndented = true });
 }

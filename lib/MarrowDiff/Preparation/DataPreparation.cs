@@ -11,7 +11,7 @@ namespace MarrowDiff.Preparation;
 /// </summary>
 public sealed class DataPreparation
 {
-    private readonly Dictionary<(string, int?, double), SampleSet> _built = new();
+    private readonly Dictionary<(string, int?, double, int), SampleSet> _built = new();
 
     public DataPreparation(CellDataset dataset, DatasetSplit split, CellTiles tiles, IReadOnlyList<TrainingVariant> variants, Provenance provenance)
     {
@@ -41,13 +41,15 @@ public sealed class DataPreparation
 
     /// <summary>The training set <paramref name="variant"/> of the training side (all five folds, or all but
     /// <paramref name="validationFold"/>), from a <paramref name="cellShare"/> of its cells of each class (a learning
-    /// curve's point: <see cref="DatasetSplit.Sides(int?, double)"/>; 1, every cell).</summary>
-    public SampleSet Build(TrainingVariant variant, int? validationFold = null, IProgress<WorkProgress>? progress = null, double cellShare = 1)
+    /// curve's point: <see cref="DatasetSplit.Sides(int?, double)"/>; 1, every cell), its re-crop centres drawn with
+    /// <paramref name="trainingSeed"/> (a training-seed replicate; null: the seed that drew the split).</summary>
+    public SampleSet Build(TrainingVariant variant, int? validationFold = null, IProgress<WorkProgress>? progress = null, double cellShare = 1, int? trainingSeed = null)
     {
-        if (_built.TryGetValue((variant.Name, validationFold, cellShare), out var set)) return set;
+        int seed = trainingSeed ?? Provenance.Seed;
+        if (_built.TryGetValue((variant.Name, validationFold, cellShare, seed), out var set)) return set;
         SplitSides sides = Split.Sides(validationFold, cellShare);
-        set = SampleSet.Build(variant, Tiles, sides.Train, Provenance.Seed, sides.Description, progress);
-        _built[(variant.Name, validationFold, cellShare)] = set;
+        set = SampleSet.Build(variant, Tiles, sides.Train, seed, sides.Description, progress);
+        _built[(variant.Name, validationFold, cellShare, seed)] = set;
         return set;
     }
 

@@ -5,6 +5,7 @@ using MarrowDiff.Evaluation;
 using MarrowDiff.Model;
 using MarrowDiff.Preparation;
 using MarrowDiff.Reports;
+using MarrowDiff.Torch;
 using MarrowDiff.Training;
 
 namespace MarrowDiff.Workbooks;
@@ -27,11 +28,11 @@ public enum RealTable1Task
 /// </summary>
 public static class RealTable1Study
 {
-    /// <summary>The folder's list of models: which file holds which training set's answers, and how it was trained.</summary>
+    /// <summary>A seed folder's list of models: which file holds which training set's answers, and how it was trained.</summary>
     public const string ModelsFile = "models.csv";
 
-    private const string ModelsHeader = "variant,training_images,training_minutes,predictions";
-    private const string DualFile = "dual-stage.csv", StampFile = "stamp.txt";
+    private const string ModelsHeader = "variant,training_images,training_steps,training_minutes,cpu,predictions";
+    private const string DualFile = "dual-stage.csv", StampFile = "stamp.txt", SeedPrefix = "seed-";
 
     public static string Name(RealTable1Task task) => task == RealTable1Task.Pbc ? RealDataStudy.NeutrophilSeriesName : "all sources";
 
@@ -40,49 +41,69 @@ public static class RealTable1Study
 
     public static string Slug(RealTable1Task task) => task == RealTable1Task.Pbc ? "pbc" : "all";
 
+    /// <summary>Where one training seed's answers sit in a predictions folder: <c>seed-N/</c>.</summary>
+    public static string SeedFolder(string folder, int trainingSeed) => Path.Combine(folder, SeedPrefix + trainingSeed.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>Whether <paramref name="trainingSeed"/>'s models are already saved in <paramref name="folder"/> (its list
+    /// is written last, so a seed cut short is not taken for done).</summary>
+    public static bool HasSeed(string folder, int trainingSeed) => File.Exists(Path.Combine(SeedFolder(folder, trainingSeed), ModelsFile));
+
+    /// <summary>The training seeds saved in <paramref name="folder"/>, in increasing order.</summary>
+    public static IReadOnlyList<int> Seeds(string folder) =>
+        !Directory.Exists(folder) ? []
+        : Directory.EnumerateDirectories(folder, SeedPrefix + "*")
+            .Select(d => int.TryParse(Path.GetFileName(d)[SeedPrefix.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out int s) ? s : (int?)null)
+            .OfType<int>().Where(s => HasSeed(folder, s)).Order().ToList();
+
     /// <summary>
     /// Trains (or reads from <paramref name="modelsRoot"/>'s cache) the six models and the local model of
-    /// <paramref name="task"/>, writes each one's test answers to <paramref name="folder"/> (the files first, then
-    /// <see cref="ModelsFile"/>, each atomically) and returns the table. The test cells are read once the seven models
-    /// exist, never before.
+    /// <paramref name="task"/> with training seed <paramref name="trainingSeed"/> (the split stays the study's), writes
+    /// each one's test answers to <paramref name="folder"/>'s <see cref="SeedFolder"/> (the files first, then
+    /// <see cref="ModelsFile"/>, each atomically) and returns that seed's table. The test cells are read once the seven
+    /// models exist, never before.
     /// </summary>
-    public static PairedTable1 Run(RealDataStudy study, RealTable1Task task, string folder, string? modelsRoot = null, IProgress<TrainingProgress>? progress = null)
+    public static PairedTable1 Run(RealDataStudy study, RealTable1Task task, string folder, int trainingSeed, string? modelsRoot = null, IProgress<TrainingProgress>? progress = null)
     {
-        var (prep, experiment) = study.Prepare(Name(task), Keeps(task), progress, modelsRoot: modelsRoot);
+        var profile = study.Profile.WithTrainingSeed(trainingSeed);
+        var (prep, experiment) = study.Prepare(Name(task), Keeps(task), progress, profile, modelsRoot: modelsRoot);
         var hyper = experiment.Profile.Grid[0];
         var models = new List<TrainedModel>();
+        string seedFolder = SeedFolder(folder, trainingSeed);
+        string cpu = CpuInfo.Current().ToString();
         try
         {
             models.AddRange(experiment.Train(experiment.Profile.Variants, hyper));
             using var local = experiment.TrainLocal(experiment.Largest, hyper, CellClass.BandNeutrophil, CellClass.SegmentedNeutrophil, models[^1]);
             // Only now, with every model trained, are the test cells read.
-            Directory.CreateDirectory(folder);
+            Directory.CreateDirectory(seedFolder);
             var lines = new List<string> { ModelsHeader };
             foreach (var model in models)
             {
                 string file = $"{model.Card.Variant}.csv";
-                CellPredictions.From(experiment.TestPredictions(model)).Save(Path.Combine(folder, file));
-                lines.Add(Line(model.Card.Variant, model.Card.TrainingImages, model.TrainingSeconds, file));
+                CellPredictions.From(experiment.TestPredictions(model)).Save(Path.Combine(seedFolder, file));
+                lines.Add(Line(model.Card.Variant, model, cpu, file));
             }
             var dual = new DualStageClassifier(models[^1], local);
-            CellPredictions.From(experiment.TestPredictions(dual)).Save(Path.Combine(folder, DualFile));
-            lines.Add(Line("dual-stage", local.Card.TrainingImages, local.TrainingSeconds, DualFile));
-            AtomicFile.WriteAllText(Path.Combine(folder, StampFile), $"{experiment.Profile.Caveat}; {prep.Provenance.Stamp}\n");
-            AtomicFile.WriteAllText(Path.Combine(folder, ModelsFile), string.Join("\n", lines) + "\n");
+            CellPredictions.From(experiment.TestPredictions(dual)).Save(Path.Combine(seedFolder, DualFile));
+            lines.Add(Line("dual-stage", local, cpu, DualFile));
+            AtomicFile.WriteAllText(Path.Combine(seedFolder, StampFile), $"{experiment.Profile.Caveat}; {prep.Provenance.Stamp}; training seed: {trainingSeed}\n");
+            AtomicFile.WriteAllText(Path.Combine(seedFolder, ModelsFile), string.Join("\n", lines) + "\n");
         }
         finally { foreach (var m in models) m.Dispose(); }
-        return Load(folder, Name(task), experiment.Profile.Seed);
+        return Load(seedFolder, Name(task), experiment.Profile.Seed);
     }
 
-    private static string Line(string variant, int images, double seconds, string file) =>
-        Csv.Line(variant, images, (seconds / 60).ToString("0.0", CultureInfo.InvariantCulture), file);
+    // Steps from the model's own record: epochs × batches an epoch (the last batch of an epoch may be short).
+    private static string Line(string variant, TrainedModel model, string cpu, string file) =>
+        Csv.Line(variant, model.Card.TrainingImages, (long)model.Card.Config.Epochs * ((model.Card.TrainingImages + model.Card.Config.BatchSize - 1) / model.Card.Config.BatchSize),
+                 (model.TrainingSeconds / 60).ToString("0.0", CultureInfo.InvariantCulture), cpu, file);
 
     /// <summary>Where the project keeps a task's table: <c>figures/table1-real-{pbc|all}</c> (.md, .csv, .png), its
     /// predictions in the folder of that name with <c>-predictions</c>.</summary>
     public static string BasePath(RealTable1Task task) => Path.Combine(Workbook.FiguresRoot, $"table1-real-{Slug(task)}");
 
     /// <summary>The committed table of <paramref name="task"/>, rebuilt from its saved predictions (no training).</summary>
-    public static PairedTable1 Committed(RealTable1Task task, int seed = 2017) => Load(BasePath(task) + "-predictions", Name(task), seed);
+    public static PairedTable1 Committed(RealTable1Task task, int seed = 2017) => Load(SeedFolder(BasePath(task) + "-predictions", seed), Name(task), seed);
 
     /// <summary>
     /// The paper's Fig 6 on real cells: the test cells <paramref name="row"/>'s model got wrong, most confident first, each
@@ -120,10 +141,10 @@ public static class RealTable1Study
         {
             var row = rows[r];
             if (row.Length == 1 && row[0].Length == 0) continue;
-            if (row.Length != 4 || !int.TryParse(row[1], NumberStyles.None, CultureInfo.InvariantCulture, out int images))
-                throw new InvalidDataException($"{list}:{r + 1}: expected variant,training_images,training_minutes,predictions");
-            if (row[3] != Path.GetFileName(row[3])) throw new InvalidDataException($"{list}:{r + 1}: '{row[3]}' must be a file name in {folder}");
-            var p = CellPredictions.Load(Path.Combine(folder, row[3]));
+            if (row.Length != 6 || !int.TryParse(row[1], NumberStyles.None, CultureInfo.InvariantCulture, out int images))
+                throw new InvalidDataException($"{list}:{r + 1}: expected {ModelsHeader}");
+            if (row[5] != Path.GetFileName(row[5])) throw new InvalidDataException($"{list}:{r + 1}: '{row[5]}' must be a file name in {folder}");
+            var p = CellPredictions.Load(Path.Combine(folder, row[5]));
             if (row[0] == "dual-stage") dual = (images, p);
             else models.Add((row[0], images, p));
         }

@@ -36,6 +36,26 @@ public static class Workbook
     /// <summary>Figures and tables that are part of the project live here.</summary>
     public static string FiguresRoot => Path.Combine(RepositoryRoot, "figures");
 
+    /// <summary>The environment variable that names another folder for <see cref="SharedRoot"/>: CI points it at an empty
+    /// folder to run the tests once as a newcomer meets them, with no data beside the clone.</summary>
+    public const string SharedVariable = "MARROW_SHARED";
+
+    /// <summary>Where the data that are not part of the repository sit: <c>../shared</c> beside the checkout (its
+    /// <c>real-cells</c> and <c>fields</c>), unless <see cref="SharedVariable"/> names another folder. Every command and
+    /// test that looks for them by default looks here, so one variable decides whether they are "present".</summary>
+    public static string SharedRoot => SharedRootFor(Environment.GetEnvironmentVariable(SharedVariable));
+
+    /// <summary><see cref="SharedRoot"/> for a value of <see cref="SharedVariable"/> (null or empty: unset).</summary>
+    public static string SharedRootFor(string? variable) => variable is { Length: > 0 } folder
+        ? Path.GetFullPath(folder)
+        : Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared"));
+
+    /// <summary>The real labelled cells (<see cref="SharedRoot"/>/real-cells).</summary>
+    public static string SharedRealCells => Path.Combine(SharedRoot, "real-cells");
+
+    /// <summary>The real fields with white-cell boxes (<see cref="SharedRoot"/>/fields).</summary>
+    public static string SharedFields => Path.Combine(SharedRoot, "fields");
+
     /// <summary>The environment variable that sends what notebooks save elsewhere than <see cref="FiguresRoot"/>.</summary>
     public const string FiguresOutVariable = "MARROW_FIGURES_OUT";
 

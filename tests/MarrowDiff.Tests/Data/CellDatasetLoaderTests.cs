@@ -209,10 +209,11 @@ public sealed class CellDatasetLoaderTests : IDisposable
         Assert.Contains("never closed", e.Message);
     }
 
+    [Trait(Workbook.SharedVariable, "reads")]
     [SkippableFact]
     public void Load_SharedRealCells_WhenPresent_MapsEveryImage()
     {
-        string shared = Path.GetFullPath(Path.Combine(Workbook.RepositoryRoot, "..", "shared", "real-cells"));
+        string shared = Workbook.SharedRealCells;
         // The development subset sits beside the checkout on the developers' machines and in CI; elsewhere: skipped, said.
         Skip.IfNot(Directory.Exists(shared), $"the real development subset is not at {shared}");
         CellDataset ds = CellDatasetLoader.Load(shared, BadFilePolicy.Stop, verifyImages: false);

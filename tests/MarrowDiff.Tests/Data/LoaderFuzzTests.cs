@@ -11,7 +11,7 @@ public class LoaderFuzzTests
 {
     /// <summary>Real cells as seeds when the development subset is here (CI, these machines), else synthetic ones; the
     /// fuzzer re-encodes each as PNG and JPEG.</summary>
-    private static string Shared => Path.GetFullPath(Path.Combine(Workbook.RepositoryRoot, "..", "shared", "real-cells"));
+    private static string Shared => Workbook.SharedRealCells;
 
     private static List<RgbImage> Seeds()
     {
@@ -28,6 +28,7 @@ public class LoaderFuzzTests
         }).ToList();
     }
 
+    [Trait(Workbook.SharedVariable, "reads")]
     [SkippableFact]
     public async Task FuzzedFiles_EachLoadsOrIsReportedWithItsReason_NoCrashNoHang()
     {

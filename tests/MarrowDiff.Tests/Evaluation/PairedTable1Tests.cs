@@ -152,14 +152,14 @@ public class PairedTable1Tests
             Model("AG", i => i % 4 != 0).Save(Path.Combine(dir, "AG.csv"));
             Model("dual", i => i % 4 != 0).Save(Path.Combine(dir, "dual-stage.csv"));
             File.WriteAllText(Path.Combine(dir, RealTable1Study.ModelsFile),
-                "variant,training_images,training_minutes,predictions\nOG,100,0.5,OG.csv\nAG,800,2.0,AG.csv\ndual-stage,160,1.0,dual-stage.csv\n");
+                "variant,training_images,training_steps,training_minutes,cpu,predictions\nOG,100,30,0.5,\"a CPU, 2 threads\",OG.csv\nAG,800,200,2.0,x,AG.csv\ndual-stage,160,40,1.0,x,dual-stage.csv\n");
             var table = RealTable1Study.Load(dir, "t", 1);
             Assert.Equal(["OG", "AG"], table.Rows.Select(r => r.Variant));
             Assert.Equal(800, table.Rows[1].TrainingImages);
             Assert.Equal(table.Markdown(), RealTable1Study.Load(dir, "t", 1).Markdown()); // seeded: the same table twice
             var files = table.Save(Path.Combine(dir, "table1-real-t"));
             Assert.All(files, f => Assert.True(new FileInfo(f).Length > 0, f));
-            File.WriteAllText(Path.Combine(dir, RealTable1Study.ModelsFile), "variant,training_images,training_minutes,predictions\nOG,100,0.5,../OG.csv\n");
+            File.WriteAllText(Path.Combine(dir, RealTable1Study.ModelsFile), "variant,training_images,training_steps,training_minutes,cpu,predictions\nOG,100,30,0.5,x,../OG.csv\n");
             Assert.Contains("must be a file name", Assert.Throws<InvalidDataException>(() => RealTable1Study.Load(dir, "t", 1)).Message);
         }
         finally { Directory.Delete(dir, recursive: true); }

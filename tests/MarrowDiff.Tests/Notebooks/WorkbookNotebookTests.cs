@@ -18,16 +18,24 @@ public class WorkbookNotebookTests
         return data;
     }
 
+    [Trait(Workbook.SharedVariable, "reads")]
     [SkippableTheory]
     [MemberData(nameof(AllNotebooks))]
     public async Task Notebook_RunsHeadlessly_OnTheSmokeProfile(string name)
     {
-        // Notebooks 07 and 09 read ../shared/real-cells, 08 ../shared/fields: without them each runs on its fallback
-        // (which is checked), and the test then says it was skipped and why, rather than counting as passed.
+        // Notebooks 07 and 09 read the real cells, 08 the fields, from Workbook.SharedRoot (../shared, or the folder
+        // MARROW_SHARED names: CI runs these tests a second time with it empty, as a newcomer's clone is). Without them
+        // each runs on its fallback (which is checked), and the test then says it was skipped and why, rather than
+        // counting as passed.
         string? missing = null;
         string notebook = Path.Combine(Workbook.RepositoryRoot, "notebooks", name);
         string outDir = Directory.CreateTempSubdirectory("marrow-notebook-test-").FullName;
         string figures = SaveFiguresInto(outDir);
+        string realCells = Workbook.SharedRealCells, fieldsFolder = Path.Combine(Workbook.SharedFields, "txl-pbc");
+        bool realPresent = Directory.Exists(realCells), fieldsPresent = Directory.Exists(fieldsFolder);
+        var parameters = new Dictionary<string, string> { ["profile"] = "smoke" };
+        if (name.StartsWith("07-", StringComparison.Ordinal) || name.StartsWith("09-", StringComparison.Ordinal)) parameters["data"] = realCells;
+        if (name.StartsWith("08-", StringComparison.Ordinal)) parameters["fields"] = fieldsFolder;
         try
         {
             if (name.StartsWith("01-", StringComparison.Ordinal))
@@ -37,15 +45,41 @@ public class WorkbookNotebookTests
             }
             else
             {
-                await new NotebookRunner().RunAsync(notebook, Path.Combine(outDir, name), new Dictionary<string, string> { ["profile"] = "smoke" });
+                await new NotebookRunner().RunAsync(notebook, Path.Combine(outDir, name), parameters);
             }
             Assert.True(File.Exists(Path.Combine(outDir, name)), "no executed copy was written");
             string executed = File.ReadAllText(Path.Combine(outDir, name));
             // Readable without a kernel: charts with their PNG, no real image (rules in ReadableCopies).
             ReadableCopies.Check(Path.Combine(outDir, name));
-            // What it saved went to the test's folder (09 reads the committed predictions and saves nothing).
-            if (!name.StartsWith("09-", StringComparison.Ordinal))
-                Assert.True(Directory.Exists(figures) && Directory.EnumerateFiles(figures).Any(), $"{name} saved nothing into {figures}");
+            // What it saved went to the test's folder. 09 reads the committed predictions and saves nothing; 07 saves
+            // only what it trained on real cells, so without them it has nothing to save (and must save nothing).
+            bool saves = !name.StartsWith("09-", StringComparison.Ordinal) && !(name.StartsWith("07-", StringComparison.Ordinal) && !realPresent);
+            bool saved = Directory.Exists(figures) && Directory.EnumerateFiles(figures, "*", SearchOption.AllDirectories).Any();
+            Assert.True(saves == saved, saves ? $"{name} saved nothing into {figures}" : $"{name} saved files into {figures} with nothing to save");
+            if (name.StartsWith("07-", StringComparison.Ordinal))
+            {
+                // Real images when the development subset is there (CI, these machines); otherwise the notebook must
+                // still run and say how to get the data.
+                foreach (string shown in realPresent ? new[] { "PBC five-stage neutrophil series", "resampled by", "McNemar", "only from Matek" } : new[] { "No data at", "Mendeley" })
+                    Assert.Contains(shown, executed);
+                if (!realPresent) missing = realCells;
+            }
+            if (name.StartsWith("08-", StringComparison.Ordinal))
+            {
+                foreach (string shown in new[] { "Finding nucleated cells", "true percentages inside", "Differential count of", "Exact 95% intervals", "\"image/png\"",
+                                                  fieldsPresent ? "White-cell finding on TXL-PBC val" : "No fields at" })
+                    Assert.Contains(shown, executed);
+                if (!fieldsPresent) missing = fieldsFolder;
+            }
+            if (name.StartsWith("09-", StringComparison.Ordinal))
+            {
+                // The committed predictions, whatever the profile: the table and the ordering on both tasks, and the
+                // wrong cells' pictures when the data are there.
+                foreach (string shown in new[] { "Table 1 on real cells, PBC five-stage neutrophil series", "Table 1 on real cells, all sources", "the paper&#39;s ordering",
+                                                  "AG+OS800 &lt; dual stage", "McNemar", "\"image/png\"", realPresent ? NotebookOutputs.LeftOut : "No data at" })
+                    Assert.Contains(shown, executed);
+                if (!realPresent) missing = realCells;
+            }
             if (name.StartsWith("05-", StringComparison.Ordinal))
                 foreach (string shown in new[] { "McNemar", "dual-stage (AG+OS60 + local C9/C10)", "05-dual-stage-confusion.png", "\"image/png\"" })
                     Assert.Contains(shown, executed);
@@ -53,14 +87,14 @@ public class WorkbookNotebookTests
             {
                 // Real images when the development subset is beside the repository (CI, this machine); otherwise the
                 // notebook must still run and say how to get the data.
-                bool present = Directory.Exists(Path.Combine(Workbook.RepositoryRoot, "..", "shared", "real-cells"));
+                bool present = Directory.Exists(Workbook.SharedRealCells);
                 foreach (string shown in present ? new[] { "PBC five-stage neutrophil series", "resampled by", "McNemar", "only from Matek" } : new[] { "No data at", "Mendeley" })
                     Assert.Contains(shown, executed);
                 if (!present) missing = "../shared/real-cells";
             }
             if (name.StartsWith("08-", StringComparison.Ordinal))
             {
-                bool fields = Directory.Exists(Path.Combine(Workbook.RepositoryRoot, "..", "shared", "fields", "txl-pbc"));
+                bool fields = Directory.Exists(Path.Combine(Workbook.SharedFields, "txl-pbc"));
                 foreach (string shown in new[] { "Finding nucleated cells", "true percentages inside", "Differential count of", "Exact 95% intervals", "\"image/png\"",
                                                   fields ? "White-cell finding on TXL-PBC val" : "No fields at" })
                     Assert.Contains(shown, executed);
@@ -70,7 +104,7 @@ public class WorkbookNotebookTests
             {
                 // The committed predictions, whatever the profile: the table and the ordering on both tasks, and the
                 // wrong cells' pictures when the data are beside the repository.
-                bool present = Directory.Exists(Path.Combine(Workbook.RepositoryRoot, "..", "shared", "real-cells"));
+                bool present = Directory.Exists(Workbook.SharedRealCells);
                 foreach (string shown in new[] { "Table 1 on real cells, PBC five-stage neutrophil series", "Table 1 on real cells, all sources", "the paper&#39;s ordering",
                                                   "AG+OS800 &lt; dual stage", "McNemar", "\"image/png\"", present ? NotebookOutputs.LeftOut : "No data at" })
                     Assert.Contains(shown, executed);
@@ -81,7 +115,7 @@ public class WorkbookNotebookTests
                     Assert.Contains(shown, executed);
         }
         finally { Environment.SetEnvironmentVariable(Workbook.FiguresOutVariable, null); Directory.Delete(outDir, recursive: true); }
-        Skip.If(missing is not null, $"{name} ran on its fallback only: {missing} is not beside the repository");
+        Skip.If(missing is not null, $"{name} ran on its fallback only: {missing} is not there");
     }
 
     /// <summary>The data notebooks (01–03) also run on the real subset; training on it is notebook 07's job, with a
@@ -95,11 +129,12 @@ public class WorkbookNotebookTests
         return data;
     }
 
+    [Trait(Workbook.SharedVariable, "reads")]
     [SkippableTheory]
     [MemberData(nameof(DataNotebooks))]
     public async Task Notebook_RunsOnTheRealDevelopmentSubset_WhenPresent(string name)
     {
-        string shared = Path.GetFullPath(Path.Combine(Workbook.RepositoryRoot, "..", "shared", "real-cells"));
+        string shared = Workbook.SharedRealCells;
         Skip.IfNot(Directory.Exists(shared), $"the real development subset is not at {shared}");
         string outDir = Directory.CreateTempSubdirectory("marrow-notebook-test-").FullName;
         SaveFiguresInto(outDir);
