@@ -54,11 +54,14 @@ internal static class RealTable1Command
                     Console.WriteLine($"training seed {s}: answers in {RealTable1Study.SeedFolder(predictions, s)}");
                 }
             }
-            // The one-seed table of the split's own seed (or the first seed asked for), as the paper would show one run.
-            int shown = seeds.Contains(splitSeed) ? splitSeed : seeds[0];
+            // Every training seed in the folder (those of earlier runs too) tests the paper's claims; the split's own seed
+            // (or the first there) is shown in full, as the paper would show its one run.
+            var (claims, replicates) = RealTable1Study.Claims(predictions, RealTable1Study.Name(which), splitSeed);
+            var saved = replicates.Seeds.Select(x => x.Seed).ToList();
+            int shown = saved.Contains(splitSeed) ? splitSeed : saved[0];
             var table = RealTable1Study.Load(RealTable1Study.SeedFolder(predictions, shown), RealTable1Study.Name(which), splitSeed);
-            var files = table.Save(basePath);
-            Console.WriteLine(table.Markdown());
+            var files = claims.Save(replicates, table, basePath);
+            Console.WriteLine(claims.Markdown(replicates));
             Console.WriteLine($"→ {string.Join(", ", files.Select(Path.GetFileName))} in {Path.GetDirectoryName(basePath)}; predictions in {predictions}");
             return 0;
         });

@@ -49,22 +49,10 @@ public sealed record PairedTable1(string Task, IReadOnlyList<PairedTable1Row> Ro
 
     public int TestCells => Rows[0].Predictions.Count;
 
+    /// <summary>The row that plays <paramref name="role"/> (<see cref="Table1Roles"/>): rows by what they are, not where they stand.</summary>
+    public PairedTable1Row Of(Table1Role role) =>
+        role == Table1Role.DualStage ? DualStage : Rows.Single(r => r.Variant == Table1Roles.Of(Rows.Select(x => x.Variant).Append(Table1Roles.DualStageName))[role]);
+
     /// <summary>The sources of the test cells, in order of first appearance.</summary>
     public IReadOnlyList<string> Sources => Rows[0].Predictions.Cells.Select(c => c.Source).Distinct().ToList();
-
-    /// <summary>Each step of the paper's ordering here: the macro-F1 difference of a row over the row it should beat,
-    /// whether it is higher, and whether the difference is beyond chance (the paired bootstrap's 95% interval excludes
-    /// zero, on whichever side).</summary>
-    public IReadOnlyList<(string Claim, double Difference, bool Higher, bool Significant)> Ordering()
-    {
-        var list = new List<(string, double, bool, bool)>();
-        for (int i = 1; i < Rows.Count; i++)
-        {
-            var c = Rows[i].AgainstPrevious!;
-            list.Add(($"{Rows[i - 1].Variant} < {Rows[i].Variant}", c.MacroF1Difference, c.MacroF1Difference > 0, c.Interval.Low > 0 || c.Interval.High < 0));
-        }
-        var d = DualAgainstGlobal;
-        list.Add(($"{Rows[^1].Variant} < dual stage", d.MacroF1Difference, d.MacroF1Difference > 0, d.Interval.Low > 0 || d.Interval.High < 0));
-        return list;
-    }
 }

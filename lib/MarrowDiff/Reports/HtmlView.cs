@@ -40,6 +40,9 @@ public sealed class HtmlView(string html, string text) : IHtmlContent
 
     public static string Encode(string s) => WebUtility.HtmlEncode(s);
 
+    /// <summary>A paragraph of plain text.</summary>
+    public static HtmlView Paragraph(string text) => new($"<p style=\"font:13px sans-serif;max-width:60em\">{Encode(text)}</p>", text);
+
     private static string Format(object? v) => v switch
     {
         null => "",

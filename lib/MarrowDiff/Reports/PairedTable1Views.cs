@@ -39,15 +39,9 @@ public static class PairedTable1Views
     public static string Csv(this PairedTable1 t) =>
         string.Join("\n", new[] { $"# {t.Caption()}", Core.Csv.Line(Header) }.Concat(Cells(t).Select(c => Core.Csv.Line(c)))) + "\n";
 
-    /// <summary>The table for a notebook: the scores and paired tests, then the paper's ordering read off them.</summary>
-    public static HtmlView Html(this PairedTable1 t) => HtmlView.Concat(
-        HtmlView.Table(t.Caption(), Header, Cells(t).Select(c => (IReadOnlyList<object?>)c)),
-        HtmlView.Table("The paper's ordering on these cells (macro F1; beyond chance: the paired bootstrap's 95% interval excludes zero)",
-                       ["the paper's ordering", "macro F1 difference (points)", "holds here?"],
-                       t.Ordering().Select(o => (IReadOnlyList<object?>)[o.Claim, Signed(o.Difference), Verdict(o.Higher, o.Significant)])));
-
-    private static string Verdict(bool higher, bool significant) =>
-        higher ? significant ? "yes, beyond chance" : "higher, within chance" : significant ? "no: lower, beyond chance" : "no: lower, within chance";
+    /// <summary>The table for a notebook: one training run's scores and paired tests (the paper's claims are tested over
+    /// training seeds: <see cref="ClaimsViews"/>).</summary>
+    public static HtmlView Html(this PairedTable1 t) => HtmlView.Table(t.Caption(), Header, Cells(t).Select(c => (IReadOnlyList<object?>)c));
 
     /// <summary>The table as Markdown with its notes: what each paired column means, the ordering verdicts, and F1 per class.</summary>
     public static string Markdown(this PairedTable1 t)
@@ -59,10 +53,7 @@ public static class PairedTable1Views
         md.Append("\nMcNemar: exact two-sided binomial test on the discordant cells (in brackets: cells right only with the first model / only with the second). ")
           .Append("Macro F1 difference: the later model minus the earlier, in points, with a paired bootstrap's 95% interval over the same test cells (2,000 resamples, seeded). ")
           .Append("The dual stage's \"row above\" is its own global model.\n\n");
-        md.Append("| the paper's ordering | macro F1 difference (points) | holds here? |\n|---|---|---|\n");
-        foreach (var (claim, diff, higher, significant) in t.Ordering())
-            md.Append($"| {claim} | {Signed(diff)} | {Verdict(higher, significant)} |\n");
-        md.Append("\nF1 % per class:\n\n| training set | ").Append(string.Join(" | ", t.Rows[0].Metrics.Classes.Where((_, i) => t.Rows[0].Metrics.PerClass[i].Support > 0))).Append(" |\n|---|")
+        md.Append("F1 % per class:\n\n| training set | ").Append(string.Join(" | ", t.Rows[0].Metrics.Classes.Where((_, i) => t.Rows[0].Metrics.PerClass[i].Support > 0))).Append(" |\n|---|")
           .Append(string.Concat(Enumerable.Repeat("---|", t.Rows[0].Metrics.PerClass.Count(c => c.Support > 0)))).Append('\n');
         foreach (var r in t.Rows.Append(t.DualStage))
             md.Append("| ").Append(r.Variant).Append(" | ").Append(string.Join(" | ", r.Metrics.PerClass.Where(c => c.Support > 0).Select(c => Percent.Of(c.F1)))).Append(" |\n");

@@ -102,6 +102,17 @@ public static class RealTable1Study
     /// predictions in the folder of that name with <c>-predictions</c>.</summary>
     public static string BasePath(RealTable1Task task) => Path.Combine(Workbook.FiguresRoot, $"table1-real-{Slug(task)}");
 
+    /// <summary>The paper's claims tested on every training seed committed for <paramref name="task"/> (no training), with
+    /// the replicates they were tested on; the bootstrap is seeded with <paramref name="seed"/>, the split's seed.</summary>
+    public static (ClaimsTest Claims, Table1Replicates Replicates) CommittedClaims(RealTable1Task task, int seed = 2017) => Claims(BasePath(task) + "-predictions", Name(task), seed);
+
+    /// <summary>The paper's claims on every training seed of a predictions folder.</summary>
+    public static (ClaimsTest Claims, Table1Replicates Replicates) Claims(string folder, string task, int seed)
+    {
+        var replicates = Replicates(folder, task);
+        return (ClaimsTest.Of(replicates, seed), replicates);
+    }
+
     /// <summary>The committed table of <paramref name="task"/>, rebuilt from its saved predictions (no training).</summary>
     public static PairedTable1 Committed(RealTable1Task task, int seed = 2017) => Load(SeedFolder(BasePath(task) + "-predictions", seed), Name(task), seed);
 
@@ -128,28 +139,70 @@ public static class RealTable1Study
             $"Fig 6 on real cells: {Math.Min(max, wrong.Count)} of the {wrong.Count} test cells {row.Variant} got wrong ({Name(task)}), most confident first; bars: its softmax");
     }
 
-    /// <summary>The table from a folder written by <see cref="Run"/>: no model, no image, no training.</summary>
+    /// <summary>The table of one training seed, from its folder (<see cref="SeedFolder"/>) written by <see cref="Run"/>: no
+    /// model, no image, no training.</summary>
     public static PairedTable1 Load(string folder, string task, int seed)
+    {
+        var rows = ReadModels(folder);
+        var dual = rows.FirstOrDefault(r => r.Variant == Table1Roles.DualStageName);
+        if (dual.Predictions is null) throw new InvalidDataException($"{Path.Combine(folder, ModelsFile)}: no {Table1Roles.DualStageName} row");
+        // The paper's order, from the rows' roles rather than from the file's order.
+        var roles = Table1Roles.Of(rows.Select(r => r.Variant));
+        var byName = rows.ToDictionary(r => r.Variant);
+        var models = Enum.GetValues<Table1Role>().Where(r => r != Table1Role.DualStage)
+            .Select(r => byName[roles[r]]).Select(r => (r.Variant, r.Images, r.Predictions)).ToList();
+        string stamp = Path.Combine(folder, StampFile);
+        return PairedTable1.Build(task, models, (dual.Images, dual.Predictions), seed) with { Stamp = File.Exists(stamp) ? File.ReadAllText(stamp).Trim() : "" };
+    }
+
+    /// <summary>Every training seed of a predictions folder (<see cref="Seeds"/>) as <see cref="Table1Replicates"/>, with
+    /// the split seed's stamp; the test cells must be the same for every seed.</summary>
+    public static Table1Replicates Replicates(string folder, string task)
+    {
+        var seeds = Seeds(folder);
+        if (seeds.Count == 0) throw new FileNotFoundException($"{folder} holds no training seed (no seed-N/{ModelsFile}): marrow real-table1 writes them", folder);
+        var runs = seeds.Select(s => (s, ReadModels(SeedFolder(folder, s)))).ToList();
+        var replicates = new Table1Replicates(task, [.. runs.Select(r => (r.s, (IReadOnlyDictionary<string, CellPredictions>)r.Item2.ToDictionary(m => m.Variant, m => m.Predictions)))])
+        {
+            Training = runs[0].Item2.ToDictionary(m => m.Variant, m => (m.Images, m.Steps)),
+            Cpus = runs.Select(r => (r.s, string.Join("; ", r.Item2.Select(m => m.Cpu).Distinct()))).ToList(),
+            Minutes = runs.Select(r => (r.s, r.Item2.Sum(m => m.Minutes))).ToList(),
+            Stamp = ReplicatesStamp(folder, seeds),
+        };
+        return replicates;
+    }
+
+    // "<caveat>; data: … | profile: … | seed: S | commit: C[; training seed: N]" of each seed, as one stamp: the first
+    // seed's up to its commit, then each seed's commit.
+    private static string ReplicatesStamp(string folder, IReadOnlyList<int> seeds)
+    {
+        string Read(int s) => File.Exists(Path.Combine(SeedFolder(folder, s), StampFile)) ? File.ReadAllText(Path.Combine(SeedFolder(folder, s), StampFile)).Trim() : "";
+        string first = Read(seeds[0]);
+        int cut = first.IndexOf(" | commit:", StringComparison.Ordinal);
+        string head = cut < 0 ? first : first[..cut];
+        var commits = seeds.Select(s => (s, Match: System.Text.RegularExpressions.Regex.Match(Read(s), @"commit: (\S+?)(;|$)")))
+                           .Select(x => $"{x.s} at {(x.Match.Success ? x.Match.Groups[1].Value : "?")}");
+        return $"{head} (of the split) | training seeds' commits: {string.Join(", ", commits)}";
+    }
+
+    private static List<(string Variant, int Images, long Steps, double Minutes, string Cpu, CellPredictions Predictions)> ReadModels(string folder)
     {
         string list = Path.Combine(folder, ModelsFile);
         if (!File.Exists(list)) throw new FileNotFoundException($"{list} is missing: {folder} holds no saved real Table 1 (marrow real-table1 writes it)", list);
         var rows = Csv.Parse(File.ReadAllText(list));
-        if (rows.Count == 0 || string.Join(",", rows[0]) != ModelsHeader) throw new InvalidDataException($"{list}:1: header must be {ModelsHeader}");
-        var models = new List<(string, int, CellPredictions)>();
-        (int, CellPredictions)? dual = null;
+        if (rows.Count == 0 || Csv.Line(rows[0]) != ModelsHeader) throw new InvalidDataException($"{list}:1: header must be {ModelsHeader}");
+        var models = new List<(string, int, long, double, string, CellPredictions)>();
         for (int r = 1; r < rows.Count; r++)
         {
             var row = rows[r];
             if (row.Length == 1 && row[0].Length == 0) continue;
-            if (row.Length != 6 || !int.TryParse(row[1], NumberStyles.None, CultureInfo.InvariantCulture, out int images))
+            if (row.Length != 6 || !int.TryParse(row[1], NumberStyles.None, CultureInfo.InvariantCulture, out int images)
+                || !long.TryParse(row[2], NumberStyles.None, CultureInfo.InvariantCulture, out long steps)
+                || !double.TryParse(row[3], NumberStyles.Float, CultureInfo.InvariantCulture, out double minutes))
                 throw new InvalidDataException($"{list}:{r + 1}: expected {ModelsHeader}");
             if (row[5] != Path.GetFileName(row[5])) throw new InvalidDataException($"{list}:{r + 1}: '{row[5]}' must be a file name in {folder}");
-            var p = CellPredictions.Load(Path.Combine(folder, row[5]));
-            if (row[0] == "dual-stage") dual = (images, p);
-            else models.Add((row[0], images, p));
+            models.Add((row[0], images, steps, minutes, row[4], CellPredictions.Load(Path.Combine(folder, row[5]))));
         }
-        if (dual is null) throw new InvalidDataException($"{list}: no dual-stage row");
-        string stamp = Path.Combine(folder, StampFile);
-        return PairedTable1.Build(task, models, dual.Value, seed) with { Stamp = File.Exists(stamp) ? File.ReadAllText(stamp).Trim() : "" };
+        return models;
     }
 }

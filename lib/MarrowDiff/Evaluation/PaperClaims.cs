@@ -1,0 +1,138 @@
+using MarrowDiff.Preparation;
+
+namespace MarrowDiff.Evaluation;
+
+/// <summary>The rows of the paper's Table 1 and its dual stage, by what each one is, never by where it stands.</summary>
+public enum Table1Role
+{
+    /// <summary>The original training cells.</summary>
+    OG,
+    /// <summary>Each original cell in its eight rotations and flips.</summary>
+    AG,
+    /// <summary>Re-crops at shifted centres up to the lower N a class (the paper: 300).</summary>
+    OSLow,
+    /// <summary>Re-crops up to the higher N (the paper: 600).</summary>
+    OSHigh,
+    /// <summary>Both, at the lower N.</summary>
+    AGOSLow,
+    /// <summary>Both, at the higher N: the dual stage's global model.</summary>
+    AGOSHigh,
+    /// <summary>AG+OS high with the local band/segmented model.</summary>
+    DualStage,
+}
+
+/// <summary>One direction the paper gives: <see cref="Better"/> scores above <see cref="Worse"/>.</summary>
+public sealed record Claim(Table1Role Better, Table1Role Worse)
+{
+    public override string ToString() => $"{Table1Roles.Label(Better)} > {Table1Roles.Label(Worse)}";
+}
+
+/// <summary>
+/// A claim of the paper's Results, stated as the rows it orders. It holds when every one of its <see cref="Claims"/>
+/// holds (an intersection: "OG is the worst row" is OG below each of the five others).
+/// </summary>
+/// <param name="Id">H1…H7.</param>
+/// <param name="Statement">The claim in a line.</param>
+/// <param name="Quote">The sentence of the paper it comes from, verbatim (its Results, Table 1 and dual-stage paragraphs).</param>
+public sealed record PaperHypothesis(string Id, string Statement, string Quote, IReadOnlyList<Claim> Claims);
+
+/// <summary>
+/// Table 1's rows named by role. The names are the training sets' own (OG, AG, OS N, AG+OS N, and
+/// <see cref="DualStageName"/>); which N is low and which high is read from the names, so a table of other N, or with
+/// its rows in another order, is addressed the same way, and a table that lacks a role or has two of one is refused.
+/// </summary>
+public static class Table1Roles
+{
+    /// <summary>The name under which a table's dual stage is saved.</summary>
+    public const string DualStageName = "dual-stage";
+
+    /// <summary>The role's label with the paper's N (OS-high, not OS600): for claims, which hold at any N.</summary>
+    public static string Label(Table1Role role) => role switch
+    {
+        Table1Role.OSLow => "OS-low", Table1Role.OSHigh => "OS-high", Table1Role.AGOSLow => "AG+OS-low", Table1Role.AGOSHigh => "AG+OS-high",
+        Table1Role.DualStage => "dual stage", _ => role.ToString(),
+    };
+
+    /// <summary>Which name plays which role among <paramref name="names"/> (training sets and the dual stage).</summary>
+    /// <exception cref="ArgumentException">A role is missing or played twice, or a name is no training set.</exception>
+    public static IReadOnlyDictionary<Table1Role, string> Of(IEnumerable<string> names)
+    {
+        var list = names.ToList();
+        var roles = new Dictionary<Table1Role, string>();
+        var oversampled = new List<(string Name, bool Augment, int N)>();
+        foreach (string name in list)
+        {
+            if (name == DualStageName) { Add(Table1Role.DualStage, name); continue; }
+            var v = TrainingVariant.Parse(name);
+            if (v.OversampleTo is { } n) oversampled.Add((name, v.Augment, n));
+            else Add(v.Augment ? Table1Role.AG : Table1Role.OG, name);
+        }
+        var levels = oversampled.Select(o => o.N).Distinct().Order().ToList();
+        if (levels.Count != 2)
+            throw new ArgumentException($"a Table 1 has two oversampling levels (low and high); these rows have {levels.Count}: {string.Join(", ", list)}");
+        foreach (var (name, augment, n) in oversampled)
+            Add((augment, n == levels[0]) switch
+            {
+                (false, true) => Table1Role.OSLow, (false, false) => Table1Role.OSHigh,
+                (true, true) => Table1Role.AGOSLow, (true, false) => Table1Role.AGOSHigh,
+            }, name);
+        foreach (var role in Enum.GetValues<Table1Role>())
+            if (!roles.ContainsKey(role)) throw new ArgumentException($"no row plays {Label(role)} among {string.Join(", ", list)}");
+        return roles;
+
+        void Add(Table1Role role, string name)
+        {
+            if (!roles.TryAdd(role, name)) throw new ArgumentException($"both {roles[role]} and {name} play {Label(role)}");
+        }
+    }
+}
+
+/// <summary>
+/// The paper's claims about its Table 1 and dual stage, H1…H7, each with the sentence it comes from, and the paper's own
+/// accuracies they were read off. One primary metric (<see cref="PrimaryMetric"/>) and one primary test are declared
+/// here, before any result: the seed-paired macro-F1 difference, tested by a bootstrap over training seeds and then
+/// test cells, with Holm's correction over the seven (<see cref="ClaimsTest"/>). McNemar's exact test on accuracy is
+/// shown beside it as secondary and decides nothing.
+/// </summary>
+public static class PaperClaims
+{
+    public const string PrimaryMetric = "macro F1";
+
+    /// <summary>The family's significance level, after Holm's correction over its seven hypotheses.</summary>
+    public const double Alpha = 0.05;
+
+    /// <summary>The paper's accuracy of each row (Results text; its Table 1 image is not available to us), on its own
+    /// 2,174 marrow cells and ten classes: a reference mark beside our rows, never a number to compare ours with.</summary>
+    public static IReadOnlyDictionary<Table1Role, double> PaperAccuracy { get; } = new Dictionary<Table1Role, double>
+    {
+        [Table1Role.OG] = 0.578, [Table1Role.AG] = 0.719, [Table1Role.OSLow] = 0.6562, [Table1Role.OSHigh] = 0.9057,
+        [Table1Role.AGOSLow] = 0.8505, [Table1Role.AGOSHigh] = 0.9568, [Table1Role.DualStage] = 0.9706,
+    };
+
+    private static readonly Table1Role[] TrainingSets = [Table1Role.OG, Table1Role.AG, Table1Role.OSLow, Table1Role.OSHigh, Table1Role.AGOSLow, Table1Role.AGOSHigh];
+
+    public static IReadOnlyList<PaperHypothesis> All { get; } =
+    [
+        new("H1", "OG is the worst of the six training sets",
+            "The accuracy of the OG network yielded the worst accuracy at 57.8%",
+            [.. TrainingSets.Where(r => r != Table1Role.OG).Select(r => new Claim(r, Table1Role.OG))]),
+        new("H2", "oversampling beats rotation augmentation: OS-high above AG",
+            "Most cell types have round-shaped cells and nuclei; thus, the rotational augmentation of images was less effective in creating diverse data than oversampling.",
+            [new(Table1Role.OSHigh, Table1Role.AG)]),
+        new("H3", "OS-high above AG+OS-low, on a quarter of its images",
+            "This network, which was trained on 6,000 images, showed better performance to the AG+OS 300 and the AG networks, which were trained on 24,000 and 17,392 images, respectively.",
+            [new(Table1Role.OSHigh, Table1Role.AGOSLow)]),
+        new("H4", "augmentation helps at equal oversampling: AG+OS-N above OS-N, at both N",
+            "However, augmentation was able to improve performance with the same number of oversampled data.",
+            [new(Table1Role.AGOSLow, Table1Role.OSLow), new(Table1Role.AGOSHigh, Table1Role.OSHigh)]),
+        new("H5", "more oversampling helps: OS-high above OS-low, AG+OS-high above AG+OS-low",
+            "The OS 600 network and the AG+OS 300 network significantly improved classification performance with accuracies of 90.57% and 85.05%, respectively. The AG+OS 600 network demonstrated the best performance",
+            [new(Table1Role.OSHigh, Table1Role.OSLow), new(Table1Role.AGOSHigh, Table1Role.AGOSLow)]),
+        new("H6", "AG+OS-high is the best of the six training sets",
+            "The AG+OS 600 network demonstrated the best performance with a 95.68% accuracy",
+            [.. TrainingSets.Where(r => r != Table1Role.AGOSHigh).Select(r => new Claim(Table1Role.AGOSHigh, r))]),
+        new("H7", "the dual stage beats its own global model (AG+OS-high)",
+            "The dual-stage CNN was able to correct the misclassifications in the band neutrophil and the segmented neutrophil of the AG+OS 600 network",
+            [new(Table1Role.DualStage, Table1Role.AGOSHigh)]),
+    ];
+}
