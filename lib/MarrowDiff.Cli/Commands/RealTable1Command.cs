@@ -56,12 +56,12 @@ internal static class RealTable1Command
             }
             // Every training seed in the folder (those of earlier runs too) tests the paper's claims; the split's own seed
             // (or the first there) is shown in full, as the paper would show its one run.
-            var (claims, replicates) = RealTable1Study.Claims(predictions, RealTable1Study.Name(which), splitSeed);
-            var saved = replicates.Seeds.Select(x => x.Seed).ToList();
+            var claims = RealTable1Study.Claims(predictions, RealTable1Study.Name(which), splitSeed);
+            var saved = claims.Replicates.Seeds.Select(x => x.Seed).ToList();
             int shown = saved.Contains(splitSeed) ? splitSeed : saved[0];
             var table = RealTable1Study.Load(RealTable1Study.SeedFolder(predictions, shown), RealTable1Study.Name(which), splitSeed);
-            var files = claims.Save(replicates, table, basePath);
-            Console.WriteLine(claims.Markdown(replicates));
+            var files = claims.Save(table, basePath);
+            Console.WriteLine(claims.Markdown());
             Console.WriteLine($"→ {string.Join(", ", files.Select(Path.GetFileName))} in {Path.GetDirectoryName(basePath)}; predictions in {predictions}");
             return 0;
         });

@@ -1,4 +1,5 @@
 using MarrowDiff.Core;
+using MarrowDiff.Preparation;
 
 namespace MarrowDiff.Evaluation;
 
@@ -17,7 +18,7 @@ public sealed class Table1Replicates
     {
         if (seeds.Count == 0) throw new ArgumentException($"{task}: no training seed", nameof(seeds));
         var names = seeds[0].Rows.Keys.Order(StringComparer.Ordinal).ToList();
-        Roles = Table1Roles.Of(names);
+        Roles = Table1Roles.Of(names, requireDualStage: false);
         var reference = seeds[0].Rows[Roles[Table1Role.OG]];
         foreach (var (seed, rows) in seeds)
         {
@@ -74,6 +75,8 @@ public enum Verdict
     Fails,
     /// <summary>Neither: the training seeds and test cells here cannot tell.</summary>
     Undecided,
+    /// <summary>A row it orders is not in the table (Table 1 without its dual stage).</summary>
+    NotTested,
 }
 
 /// <summary>One claim (<see cref="Claim"/>) on the replicates.</summary>
@@ -101,11 +104,15 @@ public sealed record HypothesisResult(PaperHypothesis Hypothesis, IReadOnlyList<
 /// as well as that of the test set. With one seed it carries the test set's alone, and the view says so. A hypothesis
 /// holds when all its claims hold, fails when one is reversed; Holm's correction runs over the seven, for each side.
 /// </summary>
-public sealed record ClaimsTest(string Task, int Seeds, int Cells, IReadOnlyList<HypothesisResult> Results, IReadOnlyList<RowSummary> Rows, int Resamples)
+public sealed record ClaimsTest(Table1Replicates Replicates, IReadOnlyList<HypothesisResult> Results, IReadOnlyList<RowSummary> Rows, int Resamples)
 {
+    public string Task => Replicates.Task;
+    public int Seeds => Replicates.Seeds.Count;
+    public int Cells => Replicates.Cells;
+
     public static ClaimsTest Of(Table1Replicates replicates, int seed, int resamples = 2000)
     {
-        var roles = Enum.GetValues<Table1Role>();
+        var roles = replicates.Roles.Keys.Order().ToArray();
         int s = replicates.Seeds.Count, n = replicates.Cells;
         var truth = replicates.Of(Table1Role.OG)[0].Truth;
         int classes = replicates.Of(Table1Role.OG)[0].Outputs.Count;
@@ -125,7 +132,9 @@ public sealed record ClaimsTest(string Task, int Seeds, int Cells, IReadOnlyList
                     (f1[r][b, k], accuracy[r][b, k]) = Score(truth, predicted[r][k], cells, classes);
         }
         var results = new List<(PaperHypothesis H, List<ClaimResult> Claims, double PHolds, double PFails)>();
-        foreach (var h in PaperClaims.All)
+        // A hypothesis about a row the replicates lack (a table without its dual stage) is not tested, and not counted in Holm's family.
+        var tested = PaperClaims.All.Where(h => h.Claims.All(c => replicates.Roles.ContainsKey(c.Better) && replicates.Roles.ContainsKey(c.Worse))).ToList();
+        foreach (var h in tested)
         {
             var claims = h.Claims.Select(c => Compare(c, replicates, f1, accuracy, seedDraws, resamples)).ToList();
             double pHolds = claims.Max(c => c.PHolds);
@@ -134,10 +143,12 @@ public sealed record ClaimsTest(string Task, int Seeds, int Cells, IReadOnlyList
         }
         var holmHolds = Holm([.. results.Select(r => r.PHolds)]);
         var holmFails = Holm([.. results.Select(r => r.PFails)]);
-        var hypotheses = results.Select((r, i) => new HypothesisResult(r.H, r.Claims, r.PHolds, r.PFails, holmHolds[i], holmFails[i],
+        var decided = results.Select((r, i) => new HypothesisResult(r.H, r.Claims, r.PHolds, r.PFails, holmHolds[i], holmFails[i],
             holmHolds[i] < PaperClaims.Alpha ? Verdict.Holds : holmFails[i] < PaperClaims.Alpha ? Verdict.Fails : Verdict.Undecided)).ToList();
+        var hypotheses = PaperClaims.All.Select(h => decided.FirstOrDefault(d => d.Hypothesis == h)
+            ?? new HypothesisResult(h, [], double.NaN, double.NaN, double.NaN, double.NaN, Verdict.NotTested)).ToList();
         var rows = roles.Select(r => RowSummary.Of(r, replicates)).ToList();
-        return new ClaimsTest(replicates.Task, s, n, hypotheses, rows, resamples);
+        return new ClaimsTest(replicates, hypotheses, rows, resamples);
     }
 
     private static ClaimResult Compare(Claim c, Table1Replicates replicates, Dictionary<Table1Role, double[,]> f1, Dictionary<Table1Role, double[,]> accuracy, int[,] seedDraws, int resamples)

@@ -1,3 +1,5 @@
+using MarrowDiff.Preparation;
+
 namespace MarrowDiff.Evaluation;
 
 /// <summary>One training set's model on the test cells, with its intervals and its paired comparisons.</summary>
@@ -30,9 +32,11 @@ public sealed record PairedTable1(string Task, IReadOnlyList<PairedTable1Row> Ro
             rows.Add(Row(variant, images, p, i == 0 ? null : PairedComparison.Of(models[0].Predictions, p, seed),
                          i == 0 ? null : PairedComparison.Of(models[i - 1].Predictions, p, seed), seed));
         }
-        var global = models[^1].Predictions;
+        // The dual stage's global model is AG+OS at the higher N, found by its name.
+        string globalName = Table1Roles.Of(models.Select(m => m.Variant), requireDualStage: false)[Table1Role.AGOSHigh];
+        var global = models.Single(m => m.Variant == globalName).Predictions;
         var againstGlobal = PairedComparison.Of(global, dualStage.Predictions, seed);
-        var dual = Row($"dual stage ({models[^1].Variant} + local C9/C10)", dualStage.TrainingImages, dualStage.Predictions,
+        var dual = Row($"dual stage ({globalName} + local C9/C10)", dualStage.TrainingImages, dualStage.Predictions,
                        PairedComparison.Of(models[0].Predictions, dualStage.Predictions, seed), againstGlobal, seed);
         return new PairedTable1(task, rows, dual, againstGlobal, seed);
     }

@@ -10,12 +10,20 @@ namespace MarrowDiff.Experiments;
 /// models (Fig 5) and the dual-stage comparison (Fig 7).</summary>
 public sealed partial class Experiment
 {
+    /// <summary>The model of the training set that plays <paramref name="role"/> among <paramref name="models"/> (AG+OS at
+    /// the higher N: the dual stage's global model), found by its name, never by its place in the list.</summary>
+    public static TrainedModel ModelOf(IReadOnlyList<TrainedModel> models, Table1Role role)
+    {
+        string name = Table1Roles.Of(models.Select(m => m.Card.Variant), requireDualStage: false)[role];
+        return models.Single(m => m.Card.Variant == name);
+    }
+
     /// <summary>The three models the paper compares for invariance (Fig 5B/C): AG (rotations only), OS at the higher
     /// count (re-crops only) and AG+OS at the higher count (both), picked from the six of <see cref="TrainAll"/>.</summary>
     public IReadOnlyList<TrainedModel> InvarianceModels(IReadOnlyList<TrainedModel> models)
     {
-        var variants = Profile.Variants;
-        string[] names = [variants[1].Name, variants[3].Name, variants[5].Name];
+        var roles = Table1Roles.Of(Profile.Variants.Select(v => v.Name), requireDualStage: false);
+        string[] names = [roles[Table1Role.AG], roles[Table1Role.OSHigh], roles[Table1Role.AGOSHigh]];
         return names.Select(n => models.FirstOrDefault(m => m.Card.Variant == n) ?? throw new ArgumentException($"no {n} model among {string.Join(", ", models.Select(m => m.Card.Variant))}")).ToList();
     }
 
@@ -55,5 +63,17 @@ public sealed partial class Experiment
     {
         var rows = models.Select(m => new Table1Row(m.Card.Variant, m.Card.TrainingImages, TestPredictions(m).Metrics)).ToList();
         return new Table1(rows, Prep.Split.Test.Count, Profile, Prep.Provenance, Prep.Split.Options);
+    }
+
+    /// <summary>The models' answers on the test cells as one training seed of <see cref="Table1Replicates"/> (the
+    /// profile's training seed), with the dual stage when <paramref name="dualStage"/> is given: the paper's claims
+    /// (<see cref="ClaimsTest"/>) tested on one run. Only for analysis after training, as <see cref="TestPredictions"/>.</summary>
+    public Table1Replicates TestReplicates(IReadOnlyList<TrainedModel> models, ICellClassifier? dualStage = null)
+    {
+        var rows = models.ToDictionary(m => m.Card.Variant, m => CellPredictions.From(TestPredictions(m)));
+        var training = models.ToDictionary(m => m.Card.Variant, m => (m.Card.TrainingImages, m.Card.Steps));
+        if (dualStage is not null) rows[Table1Roles.DualStageName] = CellPredictions.From(TestPredictions(dualStage));
+        if (dualStage is DualStageClassifier { Local: var local }) training[Table1Roles.DualStageName] = (local.Card.TrainingImages, local.Card.Steps);
+        return new Table1Replicates($"{Prep.Provenance.Data} ({Profile.Caveat})", [(Profile.ModelSeed, rows)]) { Training = training, Stamp = Prep.Provenance.Stamp };
     }
 }

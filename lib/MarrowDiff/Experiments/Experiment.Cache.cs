@@ -12,10 +12,14 @@ public sealed partial class Experiment
 {
     private ModelJob ModelJobFor(TrainingVariant variant, Hyperparameters hyper)
     {
-        var key = Key("model", variant, Profile.FoldTraining(hyper), Profile.ValidationFold);
+        var recipe = Profile.FoldTraining(hyper);
+        // Under the equal-training control the epochs follow the set's size, so the set is built to be counted.
+        SampleSet? counted = Profile.EqualSteps is null ? null : Prep.Build(variant, Profile.ValidationFold, trainingSeed: Profile.TrainingSeed);
+        if (counted is not null) recipe = recipe with { Epochs = Profile.EpochsFor(counted.Count, recipe.Epochs) };
+        var key = Key("model", variant, recipe, Profile.ValidationFold);
         string folder = Path.Combine(ModelsRoot, $"{variant.Name}-{key.Hash}");
         // Built here, never on a training stream: DataPreparation caches its sets without a lock.
-        SampleSet? train = Directory.Exists(folder) ? null : Prep.Build(variant, Profile.ValidationFold, trainingSeed: Profile.TrainingSeed);
+        SampleSet? train = Directory.Exists(folder) ? null : counted ?? Prep.Build(variant, Profile.ValidationFold, trainingSeed: Profile.TrainingSeed);
         SampleSet validation = SampleSet.Original(Prep.Tiles, Prep.Split.Sides(Profile.ValidationFold).Validation, $"fold {Profile.ValidationFold}");
         return new ModelJob(variant.Name, folder, key, cancel => TrainAndSave(variant.Name, folder, key, train!, validation, cancel: cancel));
     }

@@ -167,6 +167,8 @@ public sealed partial class Experiment
             : LocalStart(global ?? throw new ArgumentException($"profile {Profile.Name} starts the local model from the global model (local_from_global): pass the global model, or set local_from_global=false"));
         CellClass[] pair = [first, second];
         var recipe = Profile.Training(Profile.LocalHyper(hyper), Profile.LocalModelEpochs);
+        SampleSet? counted = Profile.EqualSteps is null ? null : Prep.Build(variant, Profile.ValidationFold, trainingSeed: Profile.TrainingSeed).Restrict(pair);
+        if (counted is not null) recipe = recipe with { Epochs = Profile.EpochsFor(counted.Count, recipe.Epochs) };
         var config = recipe with { Network = recipe.Network with { Classes = 2 } };
         string name = $"local-{first.Code()}-{second.Code()}-{variant.Name}";
         // The starting model is part of the key by its folder name, which carries that model's own key.
@@ -178,7 +180,7 @@ public sealed partial class Experiment
         string folder = Path.Combine(ModelsRoot, $"{name}-{key.Hash}");
         return LoadOrTrain(name, folder, key, () =>
         {
-            SampleSet train = Prep.Build(variant, Profile.ValidationFold, trainingSeed: Profile.TrainingSeed).Restrict(pair);
+            SampleSet train = counted ?? Prep.Build(variant, Profile.ValidationFold, trainingSeed: Profile.TrainingSeed).Restrict(pair);
             var validationCells = Prep.Split.Sides(Profile.ValidationFold).Validation.Where(cell => pair.Contains(cell.Label.Class!.Value)).ToList();
             SampleSet? validation = validationCells.Count == 0 ? null
                 : SampleSet.Original(Prep.Tiles, validationCells, $"fold {Profile.ValidationFold}").Restrict(pair);
@@ -207,7 +209,7 @@ public sealed partial class Experiment
 
     /// <summary>The largest training set of the profile (AG+OS600 for the paper): the dual stage's global model and
     /// the one the error analysis looks at, as in the paper.</summary>
-    public TrainingVariant Largest => Profile.Variants[^1];
+    public TrainingVariant Largest => Profile.Largest;
 
     /// <summary>Cross-validation, then the six models of Table 1.</summary>
     public IReadOnlyList<TrainedModel> TrainAll(CrossValidationResult? cv = null)

@@ -84,6 +84,21 @@ public sealed record ExperimentProfile(
     /// seed (null), so that seed's models keep the keys they always had.</summary>
     public ExperimentProfile WithTrainingSeed(int seed) => this with { TrainingSeed = seed == Seed ? null : seed };
 
+    /// <summary>The equal-training control of Table 1: every model of the six training sets and the dual stage's local
+    /// model trains for the whole number of epochs that brings its SGD steps closest to this many (at least one epoch),
+    /// instead of the same epochs for all, so that "more images" is told apart from "more training". Null: the paper's
+    /// protocol, the same epochs for every row. The cross-validation search keeps its own epochs.</summary>
+    public int? EqualSteps { get; init; }
+
+    /// <summary>The epochs of a model trained on <paramref name="images"/> images: <see cref="EqualSteps"/>'s share, or
+    /// <paramref name="epochs"/> under the paper's protocol.</summary>
+    public int EpochsFor(int images, int epochs)
+    {
+        if (EqualSteps is not { } steps) return epochs;
+        int perEpoch = (images + BatchSize - 1) / BatchSize;
+        return Math.Max(1, (int)Math.Round(steps / (double)perEpoch, MidpointRounding.AwayFromZero));
+    }
+
     /// <summary>The refinements beyond the paper (<see cref="Model.Refinements"/>); null in the paper's profiles.</summary>
     public Refinements? Refinements { get; init; }
 
@@ -123,7 +138,7 @@ public sealed record ExperimentProfile(
 
     /// <summary>The classifier's training set (<see cref="TrainingSet"/>, or AG+OS at the higher N).</summary>
     public TrainingVariant ClassifierVariant =>
-        TrainingSet is null ? Variants[^1]
+        TrainingSet is null ? Largest
         : Variants.FirstOrDefault(v => v.Name == TrainingVariant.Parse(TrainingSet).Name)
           ?? throw new ArgumentException($"profile {Name}: training set {TrainingSet} is not one of its six ({string.Join(", ", Variants.Select(v => v.Name))})");
 
@@ -353,6 +368,9 @@ public sealed record ExperimentProfile(
         All.FirstOrDefault(p => p.Name.Equals(name.Trim(), StringComparison.OrdinalIgnoreCase))
         ?? throw new ArgumentException($"unknown profile '{name}': use {string.Join(", ", All.Select(p => p.Name))}");
 
+    /// <summary>AG+OS at the higher N (AG+OS600 in the paper): the largest of the six, the dual stage's global model.</summary>
+    public TrainingVariant Largest => TrainingVariant.Oversampled(OversampleTo.High, augment: true);
+
     /// <summary>The six training sets of Table 1 for this profile.</summary>
     public IReadOnlyList<TrainingVariant> Variants => TrainingVariant.Six(OversampleTo.Low, OversampleTo.High);
 
@@ -377,15 +395,17 @@ public sealed record ExperimentProfile(
         _ = ClassifierVariant;
         Training(Grid[0]).Validate();
         if (EnsembleFolds is < 0 or > SplitOptions.Folds) throw new ArgumentException($"profile {Name}: ensemble folds {EnsembleFolds} is not 0…{SplitOptions.Folds}");
+        if (EqualSteps is < 1) throw new ArgumentException($"profile {Name}: steps={EqualSteps} must be at least 1");
+        if (EqualSteps is not null && EnsembleFolds > 0) throw new ArgumentException($"profile {Name}: steps= is Table 1's equal-training control, for the paper's protocol (ensemble_folds=0)");
         if (FinalModel && EnsembleFolds < 1) throw new ArgumentException($"profile {Name}: final=one needs the fold models' cross-validation to estimate it (ensemble_folds 1…{SplitOptions.Folds})");
         return this;
     }
 
     /// <summary>The settings of <see cref="With"/> that change how much work training is (steps, or the cost of one).</summary>
-    private static readonly HashSet<string> CostSettings = ["epochs", "width", "depth", "backbone", "input", "batch", "oversample", "training_set", "ensemble_folds", "engine", "final", "side_by_side"];
+    private static readonly HashSet<string> CostSettings = ["epochs", "width", "depth", "backbone", "input", "batch", "oversample", "training_set", "ensemble_folds", "engine", "final", "side_by_side", "steps"];
 
     /// <summary>What <see cref="With"/> accepts, as the CLI's <c>--set</c> help and With's own error show it.</summary>
-    public const string SettingNames = "epochs, local_epochs, local_lr, local_from_global, width, depth=11|13|16, backbone=vgg|resnet18-imagenet, input, batch, oversample=LOW,HIGH, training_set=OG|AG|OS<N>|AG+OS<N>, cv_epochs, cv_variant, lr, weight_decay, validation_fold, dropout, conv_dropout, classifier_dropout, global_pool, ensemble_folds, schedule=torch7|cosine, label_smoothing, stain_jitter, mixup, classifier_rate, rotate=on|off, tta=on|off, engine=fp32|bf16|channels-last|bf16+channels-last, final=ensemble|one, side_by_side=on|off, training_seed";
+    public const string SettingNames = "epochs, local_epochs, local_lr, local_from_global, width, depth=11|13|16, backbone=vgg|resnet18-imagenet, input, batch, oversample=LOW,HIGH, training_set=OG|AG|OS<N>|AG+OS<N>, cv_epochs, cv_variant, lr, weight_decay, validation_fold, dropout, conv_dropout, classifier_dropout, global_pool, ensemble_folds, schedule=torch7|cosine, label_smoothing, stain_jitter, mixup, classifier_rate, rotate=on|off, tta=on|off, engine=fp32|bf16|channels-last|bf16+channels-last, final=ensemble|one, side_by_side=on|off, training_seed, steps=N|off";
 
     /// <summary>
     /// This profile with one value overridden (<c>epochs=20</c>, <c>width=0.25</c>, <c>input=96</c>, <c>batch=40</c>,
@@ -439,6 +459,7 @@ public sealed record ExperimentProfile(
             "rotate" => this with { Refinements = Refine() with { Rotation = Bool() } },
             "side_by_side" => this with { SideBySide = Bool() },
             "training_seed" => WithTrainingSeed(Int()),
+            "steps" => this with { EqualSteps = value.Trim() is "off" ? null : Int() },
             "tta" => this with { Refinements = Refine() with { TestTimeD4 = Bool() } },
             "engine" => this with { Engine = value.Trim().ToLowerInvariant() switch
             {
@@ -485,5 +506,6 @@ public sealed record ExperimentProfile(
      .Concat(SideBySide ? new Dictionary<string, object> { ["side_by_side"] = true } : [])
      .Concat(TrainingSet is null ? [] : new Dictionary<string, object> { ["training_set"] = TrainingSet })
      .Concat(TrainingSeed is null ? [] : new Dictionary<string, object> { ["training_seed"] = TrainingSeed.Value })
+     .Concat(EqualSteps is null ? [] : new Dictionary<string, object> { ["equal_steps"] = EqualSteps.Value })
      .ToDictionary(), new JsonSerializerOptions { WriteIndented = true });
 }

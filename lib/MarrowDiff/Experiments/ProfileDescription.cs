@@ -40,8 +40,9 @@ public static class ProfileDescription
         return $"{width} VGG-{vgg.Depth}-BN{(vgg.GlobalPool ? " with global average pooling" : "")} {input}{dropout}";
     }
 
-    private static string Epochs(ExperimentProfile p) =>
-        $"{p.Epochs} epoch{(p.Epochs == 1 ? "" : "s")}" + (p.LocalModelEpochs != p.Epochs ? $" (local model {p.LocalModelEpochs})" : "") + $", batch {p.BatchSize}";
+    private static string Epochs(ExperimentProfile p) => p.EqualSteps is { } steps
+        ? $"about {steps.ToString("N0", Inv)} SGD steps for every model of Table 1 and the local model (the epochs that come closest), batch {p.BatchSize}"
+        : $"{p.Epochs} epoch{(p.Epochs == 1 ? "" : "s")}" + (p.LocalModelEpochs != p.Epochs ? $" (local model {p.LocalModelEpochs})" : "") + $", batch {p.BatchSize}";
 
     private static string Optimiser(ExperimentProfile p)
     {

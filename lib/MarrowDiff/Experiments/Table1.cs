@@ -18,6 +18,9 @@ public sealed record Table1(IReadOnlyList<Table1Row> Rows, int TestImages, Exper
     public static readonly (string Variant, int Images, double Accuracy)[] PaperRows =
         [("OG", 2174, 0.578), ("AG", 17392, 0.719), ("OS300", 3000, 0.6562), ("OS600", 6000, 0.9057), ("AG+OS300", 24000, 0.8505), ("AG+OS600", 48000, 0.9568)];
 
+    /// <summary>The row of the training set that plays <paramref name="role"/>, by its name (never its position).</summary>
+    public Table1Row Of(Table1Role role) => Rows.Single(r => r.Variant == Table1Roles.Of(Rows.Select(x => x.Variant), requireDualStage: false)[role]);
+
     public string Caption => $"Table 1 regenerated - {Profile.Caveat}{(Provenance.Synthetic ? "; synthetic data" : "")}. " +
                              $"Test set: {TestImages} cells ({Split}). {Provenance.Stamp}";
 }

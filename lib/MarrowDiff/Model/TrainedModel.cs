@@ -15,7 +15,13 @@ namespace MarrowDiff.Model;
 /// Null for data already at the project's pitch (the phantom, 96-px patches).</param>
 public sealed record ModelCard(string Variant, TrainingConfig Config, string Profile, string Data, string DataFingerprint, string Split,
                                int TrainingImages, int? ValidationFold, string Commit, bool Synthetic, IReadOnlyList<CellClass>? Outputs = null,
-                               IReadOnlyDictionary<string, double>? Pitches = null);
+                               IReadOnlyDictionary<string, double>? Pitches = null)
+{
+    /// <summary>The SGD steps the model was trained for: epochs times batches an epoch (an epoch's last batch may be
+    /// short). Training sets of other sizes at the same epochs get other numbers of steps, which tables must show.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public long Steps => (long)Config.Epochs * ((TrainingImages + Config.BatchSize - 1) / Config.BatchSize);
+}
 
 /// <summary>Anything that gives softmax probabilities for a set of cell images: a trained model, or the dual-stage
 /// combination of two. The error analyses take this, so they work on either, and on models built for tests.</summary>

@@ -39,6 +39,9 @@ public sealed class DataPreparation
     public TrainingVariant Variant(string name) => Variants.FirstOrDefault(v => v.Name.Equals(TrainingVariant.Parse(name).Name, StringComparison.Ordinal))
                                                    ?? TrainingVariant.Parse(name);
 
+    /// <summary>The training set that plays <paramref name="role"/> among <see cref="Variants"/> (OS at the lower N, …).</summary>
+    public TrainingVariant Variant(Table1Role role) => Variant(Table1Roles.Of(Variants.Select(v => v.Name), requireDualStage: false)[role]);
+
     /// <summary>The training set <paramref name="variant"/> of the training side (all five folds, or all but
     /// <paramref name="validationFold"/>), from a <paramref name="cellShare"/> of its cells of each class (a learning
     /// curve's point: <see cref="DatasetSplit.Sides(int?, double)"/>; 1, every cell), its re-crop centres drawn with

@@ -3,6 +3,7 @@ using System.Text;
 using MarrowDiff.Core;
 using MarrowDiff.Evaluation;
 using MarrowDiff.Imaging;
+using MarrowDiff.Preparation;
 using ScottPlot;
 
 namespace MarrowDiff.Reports;
@@ -14,7 +15,7 @@ public static class ClaimsViews
     private static string Pv(double p) => p < 0.001 ? "<0.001" : p.ToString("0.000", CultureInfo.InvariantCulture);
     private static string Range((double Low, double High) i) => $"{Points(i.Low)} to {Points(i.High)}";
 
-    public static string Word(Verdict v) => v switch { Verdict.Holds => "holds", Verdict.Fails => "fails", _ => "undecided" };
+    public static string Word(Verdict v) => v switch { Verdict.Holds => "holds", Verdict.Fails => "fails", Verdict.NotTested => "not tested here (no dual stage)", _ => "undecided" };
 
     /// <summary>What the test is, in one paragraph: the design declared before any result, and what one seed cannot say.</summary>
     public static string Method(this ClaimsTest t) =>
@@ -26,16 +27,16 @@ public static class ClaimsViews
         "Secondary, deciding nothing: the accuracy difference and McNemar's exact test of each seed's pair." +
         (t.Seeds == 1 ? " With one training seed the intervals carry the test set's variation only: one training run is an anecdote, not a row." : "");
 
-    public static string Caption(this ClaimsTest t, Table1Replicates r) =>
-        $"The paper's claims on real cells, {t.Task}: {t.Seeds} training seed{(t.Seeds == 1 ? "" : "s")} ({string.Join(", ", r.Seeds.Select(s => s.Seed))}) " +
-        $"on one split, {t.Cells} test cells. {r.Stamp}";
+    public static string Caption(this ClaimsTest t) =>
+        $"The paper's claims, {t.Task}: {t.Seeds} training seed{(t.Seeds == 1 ? "" : "s")} ({string.Join(", ", t.Replicates.Seeds.Select(s => s.Seed))}) " +
+        $"on one split, {t.Cells} test cells. {t.Replicates.Stamp}";
 
     private static readonly string[] RowHeader =
         ["training set", "role", "training images", "SGD steps", "seeds", "macro F1 % mean", "sd", "min-max", "accuracy % mean", "the paper's accuracy % (its own cells)"];
 
-    private static IEnumerable<string[]> RowCells(ClaimsTest t, Table1Replicates r) => t.Rows.Select(row =>
+    private static IEnumerable<string[]> RowCells(ClaimsTest t) => t.Rows.Select(row =>
     {
-        var training = r.Training.TryGetValue(row.Name, out var x) ? x : (Images: 0, Steps: 0L);
+        var training = t.Replicates.Training.TryGetValue(row.Name, out var x) ? x : (Images: 0, Steps: 0L);
         return new[]
         {
             row.Name, Table1Roles.Label(row.Role), training.Images == 0 ? "" : training.Images.ToString("N0", CultureInfo.InvariantCulture),
@@ -48,7 +49,7 @@ public static class ClaimsViews
     private static readonly string[] HypothesisHeader =
         ["", "the paper's claim", "its words", "macro F1 difference, points (95% CI)", "p holds (Holm)", "p fails (Holm)", "verdict"];
 
-    private static IEnumerable<string[]> HypothesisCells(ClaimsTest t) => t.Results.Select(h => new[]
+    private static IEnumerable<string[]> HypothesisCells(ClaimsTest t) => t.Results.Where(h => h.Verdict != Verdict.NotTested).Select(h => new[]
     {
         h.Hypothesis.Id, h.Hypothesis.Statement, $"\"{h.Hypothesis.Quote}\"",
         string.Join("; ", h.Claims.Select(c => $"{c.Better} > {c.Worse}: {Points(c.MeanDifference)} ({Range(c.Interval)})")),
@@ -72,15 +73,16 @@ public static class ClaimsViews
     }
 
     /// <summary>The rows over the seeds, the seven hypotheses with their verdicts, and each claim's numbers.</summary>
-    public static string Markdown(this ClaimsTest t, Table1Replicates r)
+    public static string Markdown(this ClaimsTest t)
     {
         var md = new StringBuilder();
-        md.Append("**").Append(t.Caption(r)).Append("**\n\n");
-        Table(md, RowHeader, RowCells(t, r));
+        md.Append("**").Append(t.Caption()).Append("**\n\n");
+        Table(md, RowHeader, RowCells(t));
         md.Append("\nThe paper's accuracies are on its own 2,174 marrow cells and ten classes: a reference for the order of the rows, not a number to compare ours with.\n\n");
         Table(md, HypothesisHeader, HypothesisCells(t));
         md.Append('\n').Append(t.Method()).Append("\n\n");
         Table(md, ClaimHeader, ClaimCells(t));
+        var r = t.Replicates;
         if (r.Cpus.Count > 0)
             md.Append("\nTraining seeds: ").Append(string.Join("; ", r.Cpus.Select((c, i) =>
                 $"{c.Seed} on {c.Cpu}{(i < r.Minutes.Count ? $", {r.Minutes[i].Minutes.ToString("0", CultureInfo.InvariantCulture)} min of training" : "")}"))).Append(".\n");
@@ -88,14 +90,14 @@ public static class ClaimsViews
     }
 
     /// <summary>The hypotheses as CSV, one row a claim, the caption as a leading comment line.</summary>
-    public static string Csv(this ClaimsTest t, Table1Replicates r)
+    public static string Csv(this ClaimsTest t)
     {
         var lines = new List<string>
         {
-            $"# {t.Caption(r)}",
+            $"# {t.Caption()}",
             Core.Csv.Line("hypothesis", "verdict", "p_holds", "holm_holds", "p_fails", "holm_fails", "claim", "better", "worse", "macro_f1_difference", "low", "high", "per_seed", "accuracy_difference"),
         };
-        foreach (var h in t.Results)
+        foreach (var h in t.Results.Where(h => h.Verdict != Verdict.NotTested))
             foreach (var c in h.Claims)
                 lines.Add(Core.Csv.Line(h.Hypothesis.Id, Word(h.Verdict), h.PHolds, h.HolmHolds, h.PFails, h.HolmFails, c.Claim.ToString(), c.Better, c.Worse,
                                         Math.Round(c.MeanDifference, 4), Math.Round(c.Interval.Low, 4), Math.Round(c.Interval.High, 4),
@@ -104,7 +106,8 @@ public static class ClaimsViews
     }
 
     /// <summary>Each hypothesis's verdict in a sentence, with the numbers it rests on.</summary>
-    public static IReadOnlyList<string> Sentences(this ClaimsTest t) => [.. t.Results.Select(h =>
+    public static IReadOnlyList<string> Sentences(this ClaimsTest t) => [.. t.Results.Select(h => h.Verdict == Verdict.NotTested
+        ? $"{h.Hypothesis.Id}, {h.Hypothesis.Statement}: {Word(h.Verdict)}." :
         $"{h.Hypothesis.Id}, {h.Hypothesis.Statement}: {Word(h.Verdict)} " +
         $"({string.Join("; ", h.Claims.Select(c => $"{c.Better} minus {c.Worse} {Points(c.MeanDifference)} points of macro F1, 95% CI {Range(c.Interval)}"))}; " +
         $"Holm-adjusted p {Pv(h.Verdict == Verdict.Fails ? h.HolmFails : h.HolmHolds)}, {t.Seeds} training seed{(t.Seeds == 1 ? "" : "s")}, {t.Cells} test cells).")];
@@ -116,14 +119,14 @@ public static class ClaimsViews
         $"The paper's claims on {t.Task}:\n" + string.Join("\n", t.Sentences().Select(x => "- " + x)));
 
     /// <summary>The verdicts for a notebook, then the rows over the seeds.</summary>
-    public static HtmlView Html(this ClaimsTest t, Table1Replicates r) => HtmlView.Concat(
-        HtmlView.Table($"The paper's claims: {t.Caption(r)}", HypothesisHeader, HypothesisCells(t).Select(c => (IReadOnlyList<object?>)c)),
+    public static HtmlView Html(this ClaimsTest t) => HtmlView.Concat(
+        HtmlView.Table($"The paper's claims: {t.Caption()}", HypothesisHeader, HypothesisCells(t).Select(c => (IReadOnlyList<object?>)c)),
         HtmlView.Paragraph(t.Method()),
-        HtmlView.Table("Each row over the training seeds", RowHeader, RowCells(t, r).Select(c => (IReadOnlyList<object?>)c)));
+        HtmlView.Table("Each row over the training seeds", RowHeader, RowCells(t).Select(c => (IReadOnlyList<object?>)c)));
 
     /// <summary>Each row's macro F1 at every seed (a dot each) beside the mean over the seeds (a bar), with the paper's
     /// accuracy of the row (on its own cells) as a reference mark.</summary>
-    public static RgbImage Figure(this ClaimsTest t, Table1Replicates r)
+    public static RgbImage Figure(this ClaimsTest t)
     {
         var plot = PaperCharts.NewPlot();
         var rows = t.Rows;
@@ -150,23 +153,23 @@ public static class ClaimsViews
         plot.YLabel("macro F1 % (the paper: accuracy %)");
         plot.ShowLegend(Edge.Bottom);
         string verdicts = string.Join(", ", t.Results.Select(h => $"{h.Hypothesis.Id} {Word(h.Verdict)}"));
-        return PaperCharts.Framed($"Table 1 on real cells: {t.Task}",
+        return PaperCharts.Framed($"Table 1 over training seeds: {t.Task}",
             [$"{t.Cells} test cells, the same for every model and seed; {t.Seeds} training seed{(t.Seeds == 1 ? "" : "s")} a row. The paper's claims: {verdicts}.",
              "Not comparable to the paper's numbers: other cells, other stain, other classes; its marks show the order it found."],
-            PaperCharts.Render(plot, 820, 420), r.Stamp);
+            PaperCharts.Render(plot, 820, 420), t.Replicates.Stamp);
     }
 
     /// <summary>Writes BASE.md (the claims, then <paramref name="oneSeed"/>'s paired table in full), BASE.csv (the rows
     /// over the seeds), BASE-claims.csv, BASE.png (the chart) and BASE-confusion.png (of <paramref name="oneSeed"/>),
     /// each atomically; returns the paths.</summary>
-    public static IReadOnlyList<string> Save(this ClaimsTest t, Table1Replicates r, PairedTable1 oneSeed, string basePath)
+    public static IReadOnlyList<string> Save(this ClaimsTest t, PairedTable1 oneSeed, string basePath)
     {
         var files = oneSeed.Save(basePath).ToList(); // its own .md/.csv/.png are replaced below; its confusion strip stays
-        AtomicFile.WriteAllText(basePath + ".md", t.Markdown(r) + $"\n## One training run in full: training seed {oneSeed.Seed}\n\n" + oneSeed.Markdown());
+        AtomicFile.WriteAllText(basePath + ".md", t.Markdown() + $"\n## One training run in full: training seed {oneSeed.Seed}\n\n" + oneSeed.Markdown());
         AtomicFile.WriteAllText(basePath + ".csv",
-            string.Join("\n", new[] { $"# {t.Caption(r)}", Core.Csv.Line(RowHeader) }.Concat(RowCells(t, r).Select(c => Core.Csv.Line(c)))) + "\n");
-        AtomicFile.WriteAllText(basePath + "-claims.csv", t.Csv(r));
-        t.Figure(r).SavePng(basePath + ".png");
+            string.Join("\n", new[] { $"# {t.Caption()}", Core.Csv.Line(RowHeader) }.Concat(RowCells(t).Select(c => Core.Csv.Line(c)))) + "\n");
+        AtomicFile.WriteAllText(basePath + "-claims.csv", t.Csv());
+        t.Figure().SavePng(basePath + ".png");
         files.Add(basePath + "-claims.csv");
         return files;
     }

@@ -5,6 +5,7 @@ using MarrowDiff.Data;
 using MarrowDiff.Evaluation;
 using MarrowDiff.Experiments;
 using MarrowDiff.Imaging;
+using MarrowDiff.Preparation;
 using ScottPlot;
 
 namespace MarrowDiff.Reports;
@@ -126,7 +127,7 @@ public static class PairedTable1Views
         AtomicFile.WriteAllText(basePath + ".md", t.Markdown());
         AtomicFile.WriteAllText(basePath + ".csv", t.Csv());
         t.Figure().SavePng(basePath + ".png");
-        var parts = new[] { t.Rows[0], t.Rows[^1], t.DualStage }.Select(r => t.Confusion(r)).ToList();
+        var parts = new[] { t.Of(Table1Role.OG), t.Of(Table1Role.AGOSHigh), t.DualStage }.Select(r => t.Confusion(r)).ToList();
         var strip = new RgbImage(parts.Sum(p => p.Width) + 20 * (parts.Count - 1), parts.Max(p => p.Height)) { Dpi = parts[0].Dpi };
         strip.Fill((255, 255, 255));
         int x = 0;

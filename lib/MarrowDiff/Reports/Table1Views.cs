@@ -3,6 +3,7 @@ using System.Text;
 using MarrowDiff.Core;
 using MarrowDiff.Evaluation;
 using MarrowDiff.Experiments;
+using MarrowDiff.Preparation;
 
 namespace MarrowDiff.Reports;
 
@@ -46,8 +47,9 @@ public static class Table1Views
         string name = table.Provenance.Synthetic ? "table1" : $"table1-{Path.GetFileName(Path.TrimEndingDirectorySeparator(datasetRoot))}";
         var files = table.Save(folder, name).ToList();
         // Fig 4B of the largest training set as a PNG beside the table (numbers only: no image of a cell).
-        string png = Path.Combine(folder, $"{name}-confusion-{table.Rows[^1].Variant}.png");
-        TrainingReports.ConfusionPng(table.Rows[^1], table.Provenance, table.Profile.Caveat).SavePng(png);
+        var largest = table.Of(Table1Role.AGOSHigh);
+        string png = Path.Combine(folder, $"{name}-confusion-{largest.Variant}.png");
+        TrainingReports.ConfusionPng(largest, table.Provenance, table.Profile.Caveat).SavePng(png);
         files.Add(png);
         return HtmlView.Table($"Saved - {table.Provenance.Stamp}", ["file"], files.Select(f => (IReadOnlyList<object?>)[Path.GetFileName(f)]));
     }

@@ -73,7 +73,8 @@ public static class RealTable1Study
         try
         {
             models.AddRange(experiment.Train(experiment.Profile.Variants, hyper));
-            using var local = experiment.TrainLocal(experiment.Largest, hyper, CellClass.BandNeutrophil, CellClass.SegmentedNeutrophil, models[^1]);
+            var global = models.Single(m => m.Card.Variant == experiment.Largest.Name);
+            using var local = experiment.TrainLocal(experiment.Largest, hyper, CellClass.BandNeutrophil, CellClass.SegmentedNeutrophil, global);
             // Only now, with every model trained, are the test cells read.
             Directory.CreateDirectory(seedFolder);
             var lines = new List<string> { ModelsHeader };
@@ -83,7 +84,7 @@ public static class RealTable1Study
                 CellPredictions.From(experiment.TestPredictions(model)).Save(Path.Combine(seedFolder, file));
                 lines.Add(Line(model.Card.Variant, model, cpu, file));
             }
-            var dual = new DualStageClassifier(models[^1], local);
+            var dual = new DualStageClassifier(global, local);
             CellPredictions.From(experiment.TestPredictions(dual)).Save(Path.Combine(seedFolder, DualFile));
             lines.Add(Line("dual-stage", local, cpu, DualFile));
             AtomicFile.WriteAllText(Path.Combine(seedFolder, StampFile), $"{experiment.Profile.Caveat}; {prep.Provenance.Stamp}; training seed: {trainingSeed}\n");
@@ -93,25 +94,19 @@ public static class RealTable1Study
         return Load(seedFolder, Name(task), experiment.Profile.Seed);
     }
 
-    // Steps from the model's own record: epochs × batches an epoch (the last batch of an epoch may be short).
     private static string Line(string variant, TrainedModel model, string cpu, string file) =>
-        Csv.Line(variant, model.Card.TrainingImages, (long)model.Card.Config.Epochs * ((model.Card.TrainingImages + model.Card.Config.BatchSize - 1) / model.Card.Config.BatchSize),
+        Csv.Line(variant, model.Card.TrainingImages, model.Card.Steps,
                  (model.TrainingSeconds / 60).ToString("0.0", CultureInfo.InvariantCulture), cpu, file);
 
     /// <summary>Where the project keeps a task's table: <c>figures/table1-real-{pbc|all}</c> (.md, .csv, .png), its
     /// predictions in the folder of that name with <c>-predictions</c>.</summary>
     public static string BasePath(RealTable1Task task) => Path.Combine(Workbook.FiguresRoot, $"table1-real-{Slug(task)}");
 
-    /// <summary>The paper's claims tested on every training seed committed for <paramref name="task"/> (no training), with
-    /// the replicates they were tested on; the bootstrap is seeded with <paramref name="seed"/>, the split's seed.</summary>
-    public static (ClaimsTest Claims, Table1Replicates Replicates) CommittedClaims(RealTable1Task task, int seed = 2017) => Claims(BasePath(task) + "-predictions", Name(task), seed);
+    /// <summary>The paper's claims tested on every training seed committed for <paramref name="task"/> (no training); the bootstrap is seeded with <paramref name="seed"/>, the split's seed.</summary>
+    public static ClaimsTest CommittedClaims(RealTable1Task task, int seed = 2017) => Claims(BasePath(task) + "-predictions", Name(task), seed);
 
     /// <summary>The paper's claims on every training seed of a predictions folder.</summary>
-    public static (ClaimsTest Claims, Table1Replicates Replicates) Claims(string folder, string task, int seed)
-    {
-        var replicates = Replicates(folder, task);
-        return (ClaimsTest.Of(replicates, seed), replicates);
-    }
+    public static ClaimsTest Claims(string folder, string task, int seed) => ClaimsTest.Of(Replicates(folder, task), seed);
 
     /// <summary>The committed table of <paramref name="task"/>, rebuilt from its saved predictions (no training).</summary>
     public static PairedTable1 Committed(RealTable1Task task, int seed = 2017) => Load(SeedFolder(BasePath(task) + "-predictions", seed), Name(task), seed);

@@ -1,5 +1,6 @@
 using MarrowDiff.Data;
 using MarrowDiff.Evaluation;
+using MarrowDiff.Preparation;
 using MarrowDiff.Reports;
 using MarrowDiff.Workbooks;
 

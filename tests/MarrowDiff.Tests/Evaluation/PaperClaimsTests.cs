@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using MarrowDiff.Data;
 using MarrowDiff.Evaluation;
+using MarrowDiff.Preparation;
 using MarrowDiff.Reports;
 using MarrowDiff.Workbooks;
 
@@ -128,6 +129,19 @@ public class PaperClaimsTests
     }
 
     [Fact]
+    public void ATableWithoutItsDualStage_LeavesH7Untested_AndHolmCountsSix()
+    {
+        var six = PaperLike.Where(x => x.Key != "dual-stage").ToDictionary(x => x.Key, x => x.Value);
+        var t = ClaimsTest.Of(new Table1Replicates("t", [Seed(1, six)]), seed: 5);
+        Assert.Equal(Verdict.NotTested, t.Results[6].Verdict);
+        Assert.Empty(t.Results[6].Claims);
+        var tested = t.Results.Take(6).ToList();
+        Assert.Equal(ClaimsTest.Holm([.. tested.Select(h => h.PHolds)]), tested.Select(h => h.HolmHolds));
+        Assert.DoesNotContain("H7", t.Csv());
+        Assert.Contains("H7, the dual stage beats its own global model (AG+OS-high): not tested here", t.Sentences()[6]);
+    }
+
+    [Fact]
     public void Replicates_RefuseSeedsOnOtherCellsOrRows()
     {
         var other = PaperLike.ToDictionary(x => x.Key, x => Model(x.Key, i => i % x.Value != 0, cells: 150));
@@ -149,10 +163,10 @@ public class PaperClaimsTests
             PairedTable1Tests.SaveSeedFolder(RealTable1Study.SeedFolder(dir, 2018), shift: 1);
             Directory.CreateDirectory(RealTable1Study.SeedFolder(dir, 2019)); // cut short: no models.csv, so not a seed
             Assert.Equal([2017, 2018], RealTable1Study.Seeds(dir));
-            var (claims, replicates) = RealTable1Study.Claims(dir, "t", 2017);
+            var claims = RealTable1Study.Claims(dir, "t", 2017);
             Assert.Equal(2, claims.Seeds);
-            Assert.Equal((800, 200L), replicates.Training["AG"]);
-            var files = claims.Save(replicates, RealTable1Study.Load(RealTable1Study.SeedFolder(dir, 2017), "t", 2017), Path.Combine(dir, "table1-real-t"));
+            Assert.Equal((800, 200L), claims.Replicates.Training["AG"]);
+            var files = claims.Save(RealTable1Study.Load(RealTable1Study.SeedFolder(dir, 2017), "t", 2017), Path.Combine(dir, "table1-real-t"));
             Assert.All(files, f => Assert.True(new FileInfo(f).Length > 0, f));
             string md = File.ReadAllText(Path.Combine(dir, "table1-real-t.md"));
             Assert.Contains("| H4 | augmentation helps at equal oversampling", md);
