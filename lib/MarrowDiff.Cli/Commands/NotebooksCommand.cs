@@ -34,7 +34,7 @@ internal static class NotebooksCommand
             if (r.GetValue(seed) is { } s) parameters["seed"] = s.ToString(System.Globalization.CultureInfo.InvariantCulture);
             // The profile carries how long its longest cell may take; an explicit --cell-timeout overrides it.
             var timeout = r.GetValue(cellTimeout) is { } seconds ? TimeSpan.FromSeconds(seconds)
-                : Experiments.ExperimentProfile.Parse(r.GetValue(profile) ?? Experiments.ExperimentProfile.Smoke.Name).CellTimeout;
+                : Experiments.ExperimentProfile.Parse(r.GetValue(profile) ?? Experiments.ExperimentProfile.Smoke.Name).Run.CellTimeout;
             var runner = new NotebookRunner { CellTimeout = timeout };
 
             foreach (string nb in paths)

@@ -102,7 +102,7 @@ internal static class TrainCommand
         Console.WriteLine($"{resolved.Caveat}; {prep.Split.Options}; data {prep.Provenance.Data}");
         var cpu = CpuInfo.Current();
         if (EngineAdvice.For(resolved.Engine, cpu) is { } advice) Console.WriteLine(advice);
-        if (resolved.BudgetAdvice(cpu) is { } budget) Console.WriteLine(budget);
+        if (resolved.Run.BudgetAdvice(resolved.Name, cpu) is { } budget) Console.WriteLine(budget);
         return experiment;
     }
 }

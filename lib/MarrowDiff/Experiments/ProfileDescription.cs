@@ -9,7 +9,8 @@ public static class ProfileDescription
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static string Settings(ExperimentProfile p)
+    /// <param name="settings">The table of settings whose own phrases are added (<see cref="ProfileSettings.All"/>).</param>
+    public static string Settings(ExperimentProfile p, IReadOnlyList<ProfileSetting>? settings = null)
     {
         var parts = new List<string>
         {
@@ -23,6 +24,7 @@ public static class ProfileDescription
         if (p.Engine != ConvolutionEngine.Default)
             parts.Add("convolutions trained " + p.Engine switch { ConvolutionEngine.BFloat16 => "in bf16", ConvolutionEngine.ChannelsLast => "channels-last", _ => "in bf16, channels-last" });
         if (p.SideBySide) parts.Add("models train side by side, one thread each");
+        parts.AddRange((settings ?? ProfileSettings.All).Select(s => s.Describe?.Invoke(p)).OfType<string>());
         return string.Join("; ", parts);
     }
 

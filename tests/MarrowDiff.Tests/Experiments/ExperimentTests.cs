@@ -227,7 +227,8 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
         Assert.Same(ExperimentProfile.RealLite, lite);
         Assert.Equal(0.125, ((VggConfig)lite.Network).Width);
         Assert.Equal((VggConfig)ExperimentProfile.RealPlus.Network with { Width = 0.125 }, lite.Network);
-        Assert.Equal(ExperimentProfile.RealPlus with { Name = lite.Name, Purpose = lite.Purpose, Network = lite.Network, BudgetNeedsAvx512 = false, SideBySide = true }, lite);
+        Assert.Equal(ExperimentProfile.RealPlus with { Name = lite.Name, Purpose = lite.Purpose, Network = lite.Network, SideBySide = true, Run = lite.Run }, lite);
+        Assert.False(lite.Run.BudgetNeedsAvx512);
         Assert.False(lite.ComparableToPaper);
         // Its models are the ones `--profile real-plus --set width=0.125 --set side_by_side=on` trains: the same
         // training config, hence cache key; without side_by_side, real-plus's fold models train on every thread.
@@ -240,18 +241,18 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
 
         var zen3 = new CpuInfo("AMD EPYC", 25, 1, Avx512: false, Avx512Bf16: false, Threads: 2);
         var zen5 = new CpuInfo("AMD EPYC", 26, 2, Avx512: true, Avx512Bf16: true, Threads: 2);
-        string? advice = ExperimentProfile.RealPlus.BudgetAdvice(zen3);
+        string? advice = ExperimentProfile.RealPlus.Run.BudgetAdvice(ExperimentProfile.RealPlus.Name, zen3);
         Assert.NotNull(advice);
         Assert.Contains("family 25", advice); // names the CPU it judged
         Assert.Contains("real-lite", advice); // and what fits there
-        Assert.Null(ExperimentProfile.RealPlus.BudgetAdvice(zen5));
-        Assert.Null(lite.BudgetAdvice(zen3));
-        Assert.Null(ExperimentProfile.Smoke.BudgetAdvice(zen3));
+        Assert.Null(ExperimentProfile.RealPlus.Run.BudgetAdvice(ExperimentProfile.RealPlus.Name, zen5));
+        Assert.Null(lite.Run.BudgetAdvice(lite.Name, zen3));
+        Assert.Null(ExperimentProfile.Smoke.Run.BudgetAdvice(ExperimentProfile.Smoke.Name, zen3));
         // Its times were measured for real-plus as it is: a setting that changes the work clears the advice, one that
         // does not keeps it.
-        Assert.Null(set.BudgetAdvice(zen3));
-        Assert.Null(ExperimentProfile.RealPlus.With("epochs", "5").BudgetAdvice(zen3));
-        Assert.NotNull(ExperimentProfile.RealPlus.With("label_smoothing", "0.2").BudgetAdvice(zen3));
+        Assert.Null(set.Run.BudgetAdvice(set.Name, zen3));
+        Assert.Null(ExperimentProfile.RealPlus.With("epochs", "5").Run.BudgetAdvice(ExperimentProfile.RealPlus.With("epochs", "5").Name, zen3));
+        Assert.NotNull(ExperimentProfile.RealPlus.With("label_smoothing", "0.2").Run.BudgetAdvice(ExperimentProfile.RealPlus.With("label_smoothing", "0.2").Name, zen3));
     }
 
     [Fact]
@@ -323,9 +324,9 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
     [Fact]
     public void EachProfile_CarriesItsOwnCellTimeout_ThePapersLongEnoughForItsTraining()
     {
-        Assert.Equal(TimeSpan.FromMinutes(20), ExperimentProfile.Smoke.CellTimeout);
-        Assert.True(ExperimentProfile.Paper.CellTimeout >= TimeSpan.FromHours(24));
-        Assert.All(ExperimentProfile.All.Where(p => p.Name.StartsWith("real-", StringComparison.Ordinal)), p => Assert.True(p.CellTimeout >= TimeSpan.FromHours(1), p.Name));
+        Assert.Equal(TimeSpan.FromMinutes(20), ExperimentProfile.Smoke.Run.CellTimeout);
+        Assert.True(ExperimentProfile.Paper.Run.CellTimeout >= TimeSpan.FromHours(24));
+        Assert.All(ExperimentProfile.All.Where(p => p.Name.StartsWith("real-", StringComparison.Ordinal)), p => Assert.True(p.Run.CellTimeout >= TimeSpan.FromHours(1), p.Name));
         // The protocol each profile's classifier is made by, read from one place.
         Assert.Equal(Protocol.Search, ExperimentProfile.Paper.Protocol);
         Assert.Equal(Protocol.Search, ExperimentProfile.RealTable1.Protocol);
@@ -333,7 +334,7 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
         Assert.Equal(Protocol.FoldsThenFinal, ExperimentProfile.RealTransferOs.Protocol);
         Assert.Equal(Protocol.FoldEnsemble, ExperimentProfile.RealFast.With("final", "ensemble").Protocol);
         // Overrides keep it (a --set does not reset how long the cell may take).
-        Assert.Equal(ExperimentProfile.Paper.CellTimeout, ExperimentProfile.Paper.With("epochs", "3").CellTimeout);
+        Assert.Equal(ExperimentProfile.Paper.Run.CellTimeout, ExperimentProfile.Paper.With("epochs", "3").Run.CellTimeout);
     }
 
     [Fact]
@@ -414,6 +415,7 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
             ["classifier_dropout"] = "0.2", ["global_pool"] = "on", ["ensemble_folds"] = "3", ["schedule"] = "cosine",
             ["label_smoothing"] = "0.1", ["stain_jitter"] = "0.2", ["mixup"] = "0.2", ["classifier_rate"] = "1", ["rotate"] = "on", ["tta"] = "off",
             ["engine"] = "bf16", ["final"] = "one", ["side_by_side"] = "on", ["backbone"] = "vgg", ["training_set"] = "OS150",
+            ["training_seed"] = "2018", ["steps"] = "off",
         };
         var named = ExperimentProfile.SettingNames.Split(", ").Select(n => n.Split('=')[0]).ToList();
         Assert.Equal(samples.Keys.Order(), named.Order());

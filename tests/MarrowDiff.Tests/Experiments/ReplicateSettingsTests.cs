@@ -65,3 +65,43 @@ public class ReplicateSettingsTests(PreparedPhantomFixture fx) : IClassFixture<P
         Assert.DoesNotContain("equal_steps", ExperimentProfile.RealTable1.ToJson());
     }
 }
+
+/// <summary>Profiles as data: a setting is one row of <see cref="ProfileSettings"/>, from which the help, the refusal, the
+/// JSON, the description and (through what it sets) the model's key all follow.</summary>
+public class ProfileSettingsTests
+{
+    [Fact]
+    public void AThrowawaySetting_ReachesHelp_Json_Key_AndDescription_FromItsRowAlone()
+    {
+        var row = new ProfileSetting("throwaway_batch", "throwaway_batch=N", ChangesWork: true, (p, v) => p with { BatchSize = v.Int() })
+        {
+            Json = p => p.BatchSize == 40 ? [] : [("throwaway_batch", p.BatchSize)],
+            Describe = p => p.BatchSize == 40 ? null : $"throwaway batch {p.BatchSize}",
+        };
+        IReadOnlyList<ProfileSetting> table = [.. ProfileSettings.All, row];
+        Assert.EndsWith("throwaway_batch=N", ProfileSettings.NamesOf(table));
+        Assert.Contains("throwaway_batch=N", Assert.Throws<ArgumentException>(() => ExperimentProfile.Smoke.With("nonsense", "1", table)).Message);
+        Assert.Contains("unknown setting 'throwaway_batch'", Assert.Throws<ArgumentException>(() => ExperimentProfile.Smoke.With("throwaway_batch", "7")).Message);
+
+        var p = ExperimentProfile.RealPlus.With("throwaway_batch", "7", table);
+        Assert.Equal(7, p.BatchSize);
+        Assert.Contains("\"throwaway_batch\": 7", p.ToJson(table));
+        Assert.DoesNotContain("throwaway_batch", ExperimentProfile.RealPlus.ToJson(table));
+        Assert.Contains("throwaway batch 7", ProfileDescription.Settings(p, table));
+        var key = new ModelKey("model", "d", "s", "OG", p.Training(p.Grid[0]), 1);
+        Assert.NotEqual(new ModelKey("model", "d", "s", "OG", ExperimentProfile.RealPlus.Training(ExperimentProfile.RealPlus.Grid[0]), 1).Hash, key.Hash);
+        Assert.False(p.Run.BudgetNeedsAvx512); // it changes the work: the measured budget no longer describes the profile
+        Assert.Equal("real-plus+throwaway_batch=7", p.Name);
+    }
+
+    [Fact]
+    public void EveryRow_HasOneKey_AndEveryProfileIsFoundByName()
+    {
+        Assert.Equal(ProfileSettings.All.Count, ProfileSettings.All.Select(s => s.Key).Distinct().Count());
+        Assert.Equal(["paper", "smoke", "laptop", "real", "real-table1", "real-plus", "real-lite", "real-fast", "real-transfer", "real-transfer-os"],
+                     ExperimentProfile.All.Select(p => p.Name));
+        Assert.All(ExperimentProfile.All, p => Assert.Same(p, ExperimentProfile.Parse(p.Name)));
+        // real-fast is real-lite with one more setting: its true parent.
+        Assert.Equal(ExperimentProfile.RealLite with { Name = "real-fast", Purpose = ExperimentProfile.RealFast.Purpose, FinalModel = true }, ExperimentProfile.RealFast);
+    }
+}
