@@ -4,9 +4,10 @@ using MarrowDiff.Workbooks;
 
 namespace MarrowDiff.Tests.Notebooks;
 
-/// <summary>The first code cell of every notebook checks the library it is about to load: built, and not older than its
-/// sources. Run here on a copy of the cell in a folder laid out like the repository, with a dll that is missing, stale
-/// and current, so the check is tested without touching the real library.</summary>
+/// <summary>The first code cell of every notebook loads the one shared check (notebooks/setup.csx) of the library it is
+/// about to load: built, and not older than its sources. Run here on a copy of the cell and the file in a folder laid
+/// out like the repository, with a dll that is missing, stale and current, so the check is tested without touching the
+/// real library.</summary>
 public sealed class LibraryFreshnessTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("marrow-freshness-").FullName;
@@ -31,6 +32,7 @@ public sealed class LibraryFreshnessTests : IDisposable
             ["metadata"] = new JsonObject(), ["nbformat"] = 4, ["nbformat_minor"] = 4,
         };
         File.WriteAllText(nb, doc.ToJsonString());
+        File.Copy(Path.Combine(Workbook.RepositoryRoot, "notebooks", "setup.csx"), Path.Combine(_root, "notebooks", "setup.csx"), overwrite: true);
         try { await new NotebookRunner().RunAsync(nb, Path.Combine(_root, "out", "check.ipynb")); return null; }
         catch (NotebookFailedException e) { return e; }
     }
@@ -41,7 +43,8 @@ public sealed class LibraryFreshnessTests : IDisposable
         var notebooks = Directory.GetFiles(Path.Combine(Workbook.RepositoryRoot, "notebooks"), "*.ipynb");
         Assert.NotEmpty(notebooks);
         string cell = CheckCell(notebooks[0]);
-        Assert.Contains("Is the library built", cell);
+        Assert.Contains("#load \"setup.csx\"", cell);
+        Assert.Contains("is the library built", File.ReadAllText(Path.Combine(Workbook.RepositoryRoot, "notebooks", "setup.csx")));
         Assert.All(notebooks, nb => Assert.Equal(cell, CheckCell(nb)));
 
         string source = Path.Combine(_root, "lib", "MarrowDiff", "Model", "Net.cs");
