@@ -88,6 +88,39 @@ public static partial class NotebookOutputs
         return written;
     }
 
+    /// <summary>
+    /// The outputs with the machine's paths taken out: every path under the checkout <paramref name="checkout"/> written
+    /// relative to it (<c>data/models/…</c>), and the data folder beside it as <c>../shared/…</c>, so a committed copy
+    /// says where things are in any clone rather than where they were on the machine that ran it.
+    /// </summary>
+    public static JsonArray WithoutMachinePaths(JsonArray outputs, string checkout)
+    {
+        string root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(checkout));
+        string beside = Path.GetDirectoryName(root)!;
+        var replacements = new (string From, string To)[]
+        {
+            (root + Path.DirectorySeparatorChar, ""), (root, "."), (Path.Combine(beside, "shared") + Path.DirectorySeparatorChar, "../shared/"),
+        };
+        return (JsonArray)Scrub(outputs, replacements)!;
+    }
+
+    private static JsonNode? Scrub(JsonNode? node, (string From, string To)[] replacements) => node switch
+    {
+        JsonArray array => new JsonArray([.. array.Select(n => Scrub(n, replacements))]),
+        JsonObject obj => new JsonObject(obj.Select(kv => KeyValuePair.Create(kv.Key, Scrub(kv.Value, replacements)))),
+        JsonValue value when value.TryGetValue(out string? text) =>
+            JsonValue.Create(replacements.Aggregate(text, (t, r) => t.Replace(r.From, r.To, StringComparison.Ordinal))),
+        _ => node?.DeepClone(),
+    };
+
+    /// <summary>The checkout a notebook belongs to: the nearest folder above it with global.json, else its own folder's parent.</summary>
+    public static string CheckoutOf(string notebook)
+    {
+        for (var dir = new DirectoryInfo(Path.GetDirectoryName(Path.GetFullPath(notebook))!); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "global.json"))) return dir.FullName;
+        return Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(notebook))!)!;
+    }
+
     /// <summary>Nothing a reader would see: only tags such as &lt;br/&gt; and white space.</summary>
     private static bool Empty(string html) =>
         !html.Contains("<script", StringComparison.OrdinalIgnoreCase) && !html.Contains("<img", StringComparison.OrdinalIgnoreCase) &&

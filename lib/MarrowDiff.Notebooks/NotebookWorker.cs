@@ -44,6 +44,7 @@ internal static class NotebookWorker
         string? data = request.Parameters.TryGetValue("data", out string? given) ? given : NotebookParameters.Default(notebook, "data");
         NotebookParameters.Inject(notebook, request.Parameters);
         Environment.CurrentDirectory = Path.GetDirectoryName(Path.GetFullPath(request.Notebook))!;
+        string checkout = NotebookOutputs.CheckoutOf(request.Notebook);
 
         using CompositeKernel kernel = CreateKernel();
         int count = 0, codeCount = 0, original = 0, total = notebook.Cells.Count(c => c is not null && NotebookDocument.IsCode(c));
@@ -63,7 +64,8 @@ internal static class NotebookWorker
 
             KernelCommandResult result = await kernel.SendAsync(new SubmitCode(source, NotebookDocument.KernelName(cell)));
             string? error = Collect(result.Events, outputs, count);
-            cell["outputs"] = NotebookOutputs.ForReaders(outputs, NotebookOutputs.LeavesOutImages(NotebookDocument.Tags(cell), data));
+            cell["outputs"] = NotebookOutputs.WithoutMachinePaths(
+                NotebookOutputs.ForReaders(outputs, NotebookOutputs.LeavesOutImages(NotebookDocument.Tags(cell), data)), checkout);
             notebook.Save(request.Output);
             if (error is not null)
             {

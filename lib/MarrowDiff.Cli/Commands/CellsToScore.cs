@@ -1,3 +1,4 @@
+using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Model;
 using MarrowDiff.Preparation;
@@ -17,9 +18,13 @@ internal static class CellsToScore
         var cells = dataset.PaperCells.ToList();
         if (part == "test")
         {
-            if (!File.Exists(card.Split)) throw new FileNotFoundException($"--part test: the model's split file {card.Split} is not here");
-            var options = new SplitOptions(card.Config.Seed, card.Split.Contains("by-subject", StringComparison.Ordinal) ? SplitGrouping.Subject : SplitGrouping.Cell);
-            cells = DatasetSplit.Load(card.Split, cells, options).Test.ToList();
+            string split = Checkout.Resolve(card.Split);
+            if (!File.Exists(split)) throw new FileNotFoundException($"--part test: the model's split file {card.Split} is not here");
+            // The split's own seed is in its file name (splits-by-cell-seedN): a model of another training seed has it apart.
+            var seedInName = System.Text.RegularExpressions.Regex.Match(Path.GetFileName(split), @"seed(\d+)");
+            int splitSeed = seedInName.Success ? int.Parse(seedInName.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : card.Config.Seed;
+            var options = new SplitOptions(splitSeed, split.Contains("by-subject", StringComparison.Ordinal) ? SplitGrouping.Subject : SplitGrouping.Cell);
+            cells = DatasetSplit.Load(split, cells, options).Test.ToList();
         }
         if (cells.Count == 0) throw new ArgumentException($"{dataset.Root}: no images of the paper's 10 classes to evaluate");
         // The same physical scale as training: this dataset's crops resampled to the project's pitch.

@@ -49,14 +49,14 @@ internal static class EvaluateCommand
             var (f1Low, f1High) = Intervals.BootstrapMacroF1(predictions.Truth, predictions.Predicted, predictions.Classes.Count);
             json["accuracy_ci95_wilson"] = new[] { accLow, accHigh };
             json["macro_f1_ci95_bootstrap"] = new[] { f1Low, f1High };
-            json["model"] = Path.GetFullPath(folder);
-            json["data"] = dataset.Root;
+            json["model"] = Checkout.Relative(folder);
+            json["data"] = Checkout.Relative(dataset.Root);
             json["part"] = which;
             json["images"] = set.Count;
             json["excluded_other_labels"] = dataset.OtherCounts;
             // Each cell's answer beside the metrics, in the real Table 1's columns, so a wrong cell can be looked up.
             string perCell = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, PredictionsFile);
-            json["predictions"] = perCell;
+            json["predictions"] = Checkout.Relative(perCell);
             var answers = CellPredictions.From(predictions);
             answers.Save(perCell);
             // Several sources: each read on its own (a classifier can learn the source instead of the stage).

@@ -69,7 +69,7 @@ public sealed partial class Experiment
         // Said from what the trainer did (weights restored, the rest run), not from whether a checkpoint file was there.
         if (trainer.ResumedAfterEpoch > 0)
             Note($"{name}: resumed from {checkpoint} after epoch {trainer.ResumedAfterEpoch} of {config.Epochs}: {trainer.StepsRun} SGD steps run here");
-        var card = new ModelCard(train.Variant.Name, config, Profile.Name, Prep.Provenance.Data, _dataFingerprint, Prep.Split.File ?? "", train.Count,
+        var card = new ModelCard(train.Variant.Name, config, Profile.Name, Prep.Provenance.Data, _dataFingerprint, Checkout.Relative(Prep.Split.File ?? ""), train.Count,
                                  key.HeldOutFold, Prep.Provenance.Commit, Prep.Provenance.Synthetic, key.Outputs,
                                  Prep.Tiles.Scales.Count == 0 ? null : Prep.Tiles.Scales.Values.ToDictionary(v => v.Source, v => v.PitchUm, StringComparer.Ordinal));
         var model = new TrainedModel(network, normalisation, card, history);

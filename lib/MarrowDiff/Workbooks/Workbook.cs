@@ -18,17 +18,8 @@ public static class Workbook
 
     /// <summary>The MarrowDiff checkout: the nearest folder above the current directory (or this library) that
     /// holds global.json and notebooks/.</summary>
-    public static string RepositoryRoot
-    {
-        get
-        {
-            foreach (string start in new[] { Environment.CurrentDirectory, Path.GetDirectoryName(typeof(Workbook).Assembly.Location)! })
-                for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-                    if (File.Exists(Path.Combine(dir.FullName, "global.json")) && Directory.Exists(Path.Combine(dir.FullName, "notebooks")))
-                        return dir.FullName;
-            throw new DirectoryNotFoundException($"no MarrowDiff checkout (global.json + notebooks/) above {Environment.CurrentDirectory}");
-        }
-    }
+    public static string RepositoryRoot => Checkout.Find()
+        ?? throw new DirectoryNotFoundException($"no MarrowDiff checkout (global.json + notebooks/) above {Environment.CurrentDirectory}");
 
     /// <summary>Generated data (phantoms) live here; git ignores it.</summary>
     public static string DataRoot => Path.Combine(RepositoryRoot, "data");

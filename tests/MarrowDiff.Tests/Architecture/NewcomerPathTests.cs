@@ -49,3 +49,38 @@ public class NewcomerPathTests
         Assert.Equal(Workbook.SharedRootFor(""), Workbook.SharedRootFor(null));
     }
 }
+
+/// <summary>What is committed under figures/ says where things are in any clone: no path of the machine that made it.</summary>
+public class CommittedOutputsTests
+{
+    // The before-stop hook's pattern: an absolute path of two or more levels, after a space, quote, bracket, = or comma.
+    private static readonly Regex AbsolutePath = new(@"(^|[\s""'(=,])/[a-z]+/[A-Za-z0-9_.+-]+/", RegexOptions.Multiline);
+    private static readonly Regex EmbeddedImage = new(@"""image/(png|jpeg)"":\s*""[A-Za-z0-9+/=]*""");
+
+    public static IEnumerable<string> Offenders(string root) =>
+        Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            .Where(f => Path.GetExtension(f) is ".md" or ".csv" or ".json" or ".ipynb" or ".txt" or ".html")
+            .SelectMany(f => AbsolutePath.Matches(EmbeddedImage.Replace(File.ReadAllText(f), "")).Select(m => $"{Path.GetRelativePath(root, f)}: {m.Value.Trim()}"));
+
+    [Fact]
+    public void NothingUnderFigures_NamesAPathOfTheMachineThatMadeIt()
+    {
+        var offenders = Offenders(Workbook.FiguresRoot).Take(20).ToList();
+        Assert.True(offenders.Count == 0, string.Join("\n", offenders));
+    }
+
+    [Fact]
+    public void TheCheck_FindsAnAbsolutePath_AndLetsARelativeOneAndAnImagePass()
+    {
+        string dir = Directory.CreateTempSubdirectory("marrow-paths-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "ok.md"), "split saved in data/phantom-smoke-seed2017/splits.csv; real cells in ../shared/real-cells\n");
+            File.WriteAllText(Path.Combine(dir, "img.ipynb"), "{\"image/jpeg\": \"/9j/abc/def/ghi\"}");
+            Assert.Empty(Offenders(dir));
+            File.WriteAllText(Path.Combine(dir, "bad.json"), "{\"data\": \"/work/runs/rto-pbc\"}");
+            Assert.Equal(["bad.json: \"/work/runs/"], Offenders(dir));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+}

@@ -22,6 +22,21 @@ public sealed class NotebookOutputsTests
     private static string Html(JsonNode output) => string.Concat(output["data"]!["text/html"]!.AsArray().Select(l => (string)l!));
 
     [Fact]
+    public void TheMachinesPaths_AreWrittenRelativeToTheCheckout_AndTheDataBesideItAsShared()
+    {
+        string checkout = Path.Combine(Path.GetTempPath(), "clone", "main");
+        string beside = Path.Combine(Path.GetTempPath(), "clone", "shared");
+        var outputs = Outputs($"split saved in {checkout}/data/phantom/splits.csv; models in {checkout}/data/models/OG-1; cells at {beside}/real-cells/pbc; root {checkout}");
+        outputs.Add(new JsonObject { ["output_type"] = "stream", ["name"] = "stdout", ["text"] = new JsonArray($"{checkout}/figures/x.png\n") });
+        var written = NotebookOutputs.WithoutMachinePaths(outputs, checkout);
+        Assert.Equal("split saved in data/phantom/splits.csv; models in data/models/OG-1; cells at ../shared/real-cells/pbc; root .", Html(written[0]!));
+        Assert.Equal("figures/x.png\n", (string)written[1]!["text"]![0]!);
+        Assert.DoesNotContain(checkout, written.ToJsonString());
+        Assert.Equal(1, (int)written[0]!["execution_count"]!); // numbers stay numbers
+        Assert.Equal(Workbook.RepositoryRoot, NotebookOutputs.CheckoutOf(Path.Combine(Workbook.RepositoryRoot, "notebooks", "01-data-audit.ipynb")));
+    }
+
+    [Fact]
     public void AFigure_BecomesAnImageOutput_AndTheEmptiedHtmlIsDropped()
     {
         var written = NotebookOutputs.ForReaders(Outputs("<img class=\"marrow-figure\" src=\"data:image/png;base64,iVBORw0=\" alt=\"a &amp; b\" style=\"max-width:100%\"/><br/>"), realImages: false);
