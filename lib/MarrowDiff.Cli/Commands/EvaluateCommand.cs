@@ -56,7 +56,7 @@ internal static class EvaluateCommand
             json["excluded_other_labels"] = dataset.OtherCounts;
             // Each cell's answer beside the metrics, in the real Table 1's columns, so a wrong cell can be looked up.
             string perCell = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, PredictionsFile);
-            json["predictions"] = Checkout.Relative(perCell);
+            json["predictions"] = Path.GetFileName(perCell); // beside the metrics file
             var answers = CellPredictions.From(predictions);
             answers.Save(perCell);
             // Several sources: each read on its own (a classifier can learn the source instead of the stage).

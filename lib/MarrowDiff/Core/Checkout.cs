@@ -18,9 +18,15 @@ public static class Checkout
         return null;
     }
 
-    /// <summary><paramref name="path"/> relative to the checkout (a sibling folder as <c>../name/…</c>); as given outside one.</summary>
-    public static string Relative(string path) =>
-        path.Length == 0 || Find() is not { } root ? path : Path.GetRelativePath(root, Path.GetFullPath(path));
+    /// <summary><paramref name="path"/> relative to the checkout when it is inside it or beside it (<c>data/…</c>,
+    /// <c>../shared/…</c>: what the project's own outputs name); any other path, or any outside a checkout, as given
+    /// in full.</summary>
+    public static string Relative(string path)
+    {
+        if (path.Length == 0 || Find() is not { } root) return path;
+        string full = Path.GetFullPath(path), parent = Path.GetDirectoryName(root) is { Length: > 1 } p ? p + Path.DirectorySeparatorChar : root + Path.DirectorySeparatorChar;
+        return full.StartsWith(parent, StringComparison.Ordinal) ? Path.GetRelativePath(root, full) : full;
+    }
 
     /// <summary>A path written by <see cref="Relative"/> read back: relative ones against the checkout.</summary>
     public static string Resolve(string path) =>

@@ -67,7 +67,7 @@ public class TrainCommandTests(PreparedPhantomFixture fx) : IClassFixture<Prepar
         Assert.Matches(@"accuracy [0-9.]+% \(95% CI [0-9.]+–[0-9.]+, Wilson\), macro F1 [0-9.]+% \(95% CI [0-9.]+–[0-9.]+, bootstrap over cells\)", evalOutput);
         // Each cell's answer beside the metrics, and the metrics follow from it.
         string perCell = Path.Combine(fx.Root, "predictions.csv");
-        Assert.Equal(perCell, json.RootElement.GetProperty("predictions").GetString());
+        Assert.Equal("predictions.csv", json.RootElement.GetProperty("predictions").GetString()); // beside the metrics file
         var answers = MarrowDiff.Evaluation.CellPredictions.Load(perCell);
         Assert.Equal(json.RootElement.GetProperty("images").GetInt32(), answers.Count);
         Assert.Equal(json.RootElement.GetProperty("macro_f1").GetDouble(), answers.Metrics.MacroF1, 12);
@@ -147,7 +147,7 @@ public class TrainCommandTests(PreparedPhantomFixture fx) : IClassFixture<Prepar
         var (evalCode, evalOutput) = MarrowProcess.Run(["evaluate", "--model", outDir, "--data", fx.Dataset.Root, "--part", "test", "--out", metrics], MarrowProcess.ShortCommand);
         Assert.True(evalCode == 0, evalOutput);
         using var json = JsonDocument.Parse(File.ReadAllText(metrics));
-        var answers = MarrowDiff.Evaluation.CellPredictions.Load(json.RootElement.GetProperty("predictions").GetString()!);
+        var answers = MarrowDiff.Evaluation.CellPredictions.Load(Path.Combine(Path.GetDirectoryName(metrics)!, json.RootElement.GetProperty("predictions").GetString()!));
         Assert.Equal(json.RootElement.GetProperty("macro_f1").GetDouble(), answers.Metrics.MacroF1, 12);
     }
 
