@@ -7,6 +7,11 @@ namespace MarrowDiff.Core;
 public static class Percent
 {
     /// <summary>0.9568 → "95.7" (or "95.68" with <paramref name="decimals"/> 2).</summary>
-    public static string Of(double share, int decimals = 1) =>
-        (100 * share).ToString(decimals switch { 0 => "0", 1 => "0.0", 2 => "0.00", _ => "0." + new string('0', decimals) }, CultureInfo.InvariantCulture);
+    public static string Of(double share, int decimals = 1) => (100 * share).ToString(Format(decimals), CultureInfo.InvariantCulture);
+
+    /// <summary>A softmax output (single precision), scaled and rounded in single precision as it always was, so a
+    /// figure's label does not move by a rounding step.</summary>
+    public static string Of(float share, int decimals = 1) => (100 * share).ToString(Format(decimals), CultureInfo.InvariantCulture);
+
+    private static string Format(int decimals) => decimals switch { 0 => "0", 1 => "0.0", 2 => "0.00", _ => "0." + new string('0', decimals) };
 }

@@ -50,7 +50,7 @@ public static class AnalysisFigures
             img.Paste(p.Set.Render(i).Resize(Patch * Zoom, Patch * Zoom), x0, y0);
             var cell = p.Set.CellOf(i);
             FigureText.Draw(img, Short(cell.CellId, 30), x0, y0 + Patch * Zoom + 6, Ink, 1);
-            FigureText.Draw(img, $"confidence {100 * p.Confidence(i):0.0}%", x0, y0 + Patch * Zoom + 18, Ink, 1);
+            FigureText.Draw(img, $"confidence {Percent.Of(p.Confidence(i))}%", x0, y0 + Patch * Zoom + 18, Ink, 1);
             SoftmaxBars(img, x0 + Patch * Zoom + 16, y0, rowH, [.. p.Classes.Select(c => c.Code())], [.. Enumerable.Range(0, k).Select(c => p.Probabilities[i, c])],
                         c => c == p.Truth[i] ? TrueColour : c == p.Predicted[i] ? WrongColour : null);
         }
@@ -96,7 +96,7 @@ public static class AnalysisFigures
             html.Append("<div style=\"display:inline-block;vertical-align:top;margin:4px;padding:6px;border:1px solid #ddd;width:360px\">")
                 .Append($"<img src=\"{p.Set.Render(i).ToDataUri()}\" width=\"144\" height=\"144\" style=\"float:left;margin-right:8px;image-rendering:pixelated\" title=\"{HtmlView.Encode(cell.Path)}\"/>")
                 .Append($"<div><b>{HtmlView.Encode(cell.CellId)}</b><br/>true: <span style=\"color:#1e8c3c\">{HtmlView.Encode(truth)}</span><br/>")
-                .Append($"predicted: <span style=\"color:#c82828\">{HtmlView.Encode(predicted)}</span> ({100 * p.Confidence(i):0.0}%)</div>")
+                .Append($"predicted: <span style=\"color:#c82828\">{HtmlView.Encode(predicted)}</span> ({Percent.Of(p.Confidence(i))}%)</div>")
                 .Append("<table style=\"clear:both;border-collapse:collapse;width:100%;margin-top:4px\">");
             for (int c = 0; c < p.Classes.Count; c++)
             {
@@ -106,12 +106,12 @@ public static class AnalysisFigures
                     .Append($"<td style=\"width:44px;text-align:right\">{Pct(v)}%</td></tr>");
             }
             html.Append("</table></div>");
-            text.AppendLine($"{cell.CellId}: true {truth}, predicted {predicted} ({100 * p.Confidence(i):0.0}%)");
+            text.AppendLine($"{cell.CellId}: true {truth}, predicted {predicted} ({Percent.Of(p.Confidence(i))}%)");
         }
         return new HtmlView(html.Append("</div>").ToString(), text.ToString());
     }
 
-    private static string Pct(float v) => (100 * v).ToString("0.0", CultureInfo.InvariantCulture);
+    private static string Pct(float v) => Percent.Of(v);
 
     private static string Short(string s, int max) => s.Length <= max ? s : ".." + s[^(max - 2)..];
 
@@ -246,8 +246,8 @@ public static class AnalysisFigures
             int tx = 30 + 2 * tile;
             FigureText.Draw(img, Short(p.Set.CellOf(m.Index).CellId, 40), tx, y0 + 4, Ink, 1);
             FigureText.Draw(img, $"true: {p.Classes[p.Truth[m.Index]].Label()}", tx, y0 + 20, TrueColour, 1);
-            FigureText.Draw(img, $"predicted: {m.Class.Label()} {100 * m.Baseline:0.0}%", tx, y0 + 34, WrongColour, 1);
-            FigureText.Draw(img, $"largest drop {100 * m.MaxDrop:0.0} points", tx, y0 + 48, Ink, 1);
+            FigureText.Draw(img, $"predicted: {m.Class.Label()} {Percent.Of(m.Baseline)}%", tx, y0 + 34, WrongColour, 1);
+            FigureText.Draw(img, $"largest drop {Percent.Of(m.MaxDrop)} points", tx, y0 + 48, Ink, 1);
         }
         FigureText.Draw(img, provenance.Stamp, 10, img.Height - 18, Ink, 1);
         return img;

@@ -22,7 +22,7 @@ public static class CountViews
     public const string EdgeRule = "A cell is counted only when its whole 96-px patch (15.4 µm at 0.16 µm/px) lies inside the field; cells cut by the field's edge are listed in cells.csv with edge=true and left out of the count.";
 
     private static string F(double v, string format = "0.###") => double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "";
-    private static string Pct(double v) => double.IsFinite(v) ? (100 * v).ToString("0.0", CultureInfo.InvariantCulture) : "";
+    private static string Pct(double v) => double.IsFinite(v) ? Percent.Of(v) : "";
 
     /// <summary>cells.csv: one row per found cell, edge cells included, centres in the field's own pixels.</summary>
     public static string CellsCsv(this DifferentialCount count)
@@ -88,7 +88,7 @@ public static class CountViews
         if (count.MyeloidToErythroid is { } me)
             rows.Add(["M:E ratio (C5-C10 : C1-C4)", $"{me.Myeloid}:{me.Erythroid}", F(me.Ratio, "0.00"), $"{F(me.Low, "0.00")}-{(double.IsFinite(me.High) ? F(me.High, "0.00") : "∞")}"]);
         string more = count.Widest is { } w && count.CellsForHalfWidth is { } need
-            ? $" The widest interval ({w.Name}, ±{100 * w.HalfWidth:0.0} points) would narrow to ±2.5 points at about {need} cells ({Math.Max(0, need - count.Counted)} more)."
+            ? $" The widest interval ({w.Name}, ±{Percent.Of(w.HalfWidth)} points) would narrow to ±2.5 points at about {need} cells ({Math.Max(0, need - count.Counted)} more)."
             : "";
         return HtmlView.Table($"Differential count of {count.Counted} cells (target {count.Target}) by {count.Classifier}; exact 95% intervals (Clopper-Pearson, as Rümke's table).{more} " +
                               $"Review queue: {count.ReviewQueue.Count} cells below {count.ReviewBelow:0.##}. {EdgeRule} - {provenance.Stamp}",

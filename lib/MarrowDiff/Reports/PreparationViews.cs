@@ -238,26 +238,25 @@ public static class PreparationViews
         ]);
     }
 
-    /// <summary>Saves notebook <paramref name="notebook"/>'s figures for the phantom (named by size and seed); real
+    /// <summary>Notebook 02's figures for the phantom (named by size and seed): the re-crops and the class counts. Real
     /// images' figures stay out of the project.</summary>
-    public static HtmlView SaveFiguresIfSynthetic(this DataPreparation e, string folder, string notebook)
+    public static HtmlView SaveOversamplingFiguresIfSynthetic(this DataPreparation e, string folder) =>
+        e.SaveIfSynthetic(folder, "02", [("recrops.png", p => e.OversamplingFigure().SavePng(p)),
+                                         ("class-counts.html", p => AtomicFile.WriteAllText(p, GenericChart.toEmbeddedHTML(e.ClassCountsChart().Chart)))]);
+
+    /// <summary>Notebook 03's figures for the phantom: the eight D4 images of a cell and the training sets' sizes.</summary>
+    public static HtmlView SaveAugmentationFiguresIfSynthetic(this DataPreparation e, string folder) =>
+        e.SaveIfSynthetic(folder, "03", [("d4.png", p => e.AugmentationFigure().SavePng(p)),
+                                         ("training-sets.md", p => AtomicFile.WriteAllText(p, e.TrainingSetSizesMarkdown()))]);
+
+    private static HtmlView SaveIfSynthetic(this DataPreparation e, string folder, string prefix, IReadOnlyList<(string Suffix, Action<string> Write)> figures)
     {
         var phantom = MarrowPhantom.Describe(e.Dataset.Root);
         if (phantom is null)
             return new HtmlView("<p>Not saved: figures of real images stay out of the project (they would copy the images).</p>", "Not saved: figures of real images stay out of the project.");
-        string name = $"{notebook}-phantom-{phantom["size"]}-seed{phantom["seed"]}";
+        string name = $"{prefix}-phantom-{phantom["size"]}-seed{phantom["seed"]}";
         var written = new List<string>();
-        void Save(string file, Action<string> write) { string p = Path.Combine(folder, file); write(p); written.Add(p); }
-        if (notebook.StartsWith("02", StringComparison.Ordinal))
-        {
-            Save($"{name}-recrops.png", p => e.OversamplingFigure().SavePng(p));
-            Save($"{name}-class-counts.html", p => AtomicFile.WriteAllText(p, GenericChart.toEmbeddedHTML(e.ClassCountsChart().Chart)));
-        }
-        else
-        {
-            Save($"{name}-d4.png", p => e.AugmentationFigure().SavePng(p));
-            Save($"{name}-training-sets.md", p => AtomicFile.WriteAllText(p, e.TrainingSetSizesMarkdown()));
-        }
+        foreach (var (suffix, write) in figures) { string p = Path.Combine(folder, $"{name}-{suffix}"); write(p); written.Add(p); }
         return HtmlView.Table($"Saved {written.Count} figures - {e.Provenance.Stamp}", ["file"], written.Select(f => (IReadOnlyList<object?>)[Path.GetFileName(f)]));
     }
 
@@ -289,7 +288,7 @@ public static class PreparationViews
             if (cells.Count == 0) continue;
             var row = new List<object?> { k == 0 ? "all classes" : k.Label(), cells.Count };
             for (int p = 0; p <= SplitOptions.Folds; p++) row.Add(cells.Count(c => split.PartOf(c) == p));
-            row.Add($"{100.0 * cells.Count(c => split.PartOf(c) == DatasetSplit.TestPart) / cells.Count:0.0}%");
+            row.Add($"{Percent.Of((double)cells.Count(c => split.PartOf(c) == DatasetSplit.TestPart) / cells.Count)}%");
             rows.Add(row);
         }
         string caption = $"Split ({split.Options}) - {provenance.Stamp}";

@@ -30,16 +30,16 @@ public static class TrainingReports
         {
             var m = result.PerFold[k];
             var member = result.Ensemble.Members[k];
-            text.AppendLine(string.Create(inv, $"fold {k + 1}: {result.HeldOut[k].Count} held-out cells, accuracy {100 * m.Accuracy:0.0}%, macro F1 {100 * m.MacroF1:0.0}% ({member.Card.TrainingImages} training images, {member.TrainingSeconds:0} s)"));
+            text.AppendLine(string.Create(inv, $"fold {k + 1}: {result.HeldOut[k].Count} held-out cells, accuracy {Percent.Of(m.Accuracy)}%, macro F1 {Percent.Of(m.MacroF1)}% ({member.Card.TrainingImages} training images, {member.TrainingSeconds:0} s)"));
         }
         var pooled = result.Pooled;
         var present = Enumerable.Range(0, pooled.Classes.Count).Where(c => pooled.PerClass[c].Support > 0);
         int n = result.HeldOut.Sum(p => p.Count);
         var (accLow, accHigh) = Intervals.Wilson(pooled.Accuracy, n);
         var (f1Low, f1High) = result.PooledMacroF1Interval(profile.Seed);
-        text.Append(string.Create(inv, $"{result.HeldOut.Count}-fold cross-validation ({profile.Caveat}): {n} cells, accuracy {100 * pooled.Accuracy:0.0}% (95% CI {100 * accLow:0.0}–{100 * accHigh:0.0}), "));
-        text.Append(string.Create(inv, $"macro F1 {100 * pooled.MacroF1:0.0}% (95% CI {100 * f1Low:0.0}–{100 * f1High:0.0}, bootstrap over cells); F1 per class: "));
-        text.Append(string.Join(", ", present.Select(c => string.Create(inv, $"{pooled.Classes[c]} {100 * pooled.PerClass[c].F1:0.0}%"))));
+        text.Append(string.Create(inv, $"{result.HeldOut.Count}-fold cross-validation ({profile.Caveat}): {n} cells, accuracy {Percent.Of(pooled.Accuracy)}% (95% CI {Percent.Of(accLow)}–{Percent.Of(accHigh)}), "));
+        text.Append(string.Create(inv, $"macro F1 {Percent.Of(pooled.MacroF1)}% (95% CI {Percent.Of(f1Low)}–{Percent.Of(f1High)}, bootstrap over cells); F1 per class: "));
+        text.Append(string.Join(", ", present.Select(c => string.Create(inv, $"{pooled.Classes[c]} {Percent.Of(pooled.PerClass[c].F1)}%"))));
         text.Append(string.Create(inv, $"; training {result.Ensemble.TrainingSeconds / 60:0.0} min in all"));
         // Side by side, the models' own times overlap: their sum is not the wall clock.
         if (profile.SideBySide) text.Append(" (the models' times added; they trained side by side, so the wall clock was less)");
@@ -170,7 +170,7 @@ public static class TrainingReports
         bar.Label = "share of the true class";
         bar.Axis.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(0.2);
         return PaperCharts.Framed($"Confusion matrix of {row.Variant} on the test set ({figure})",
-            [profileCaveat, $"Accuracy {100 * m.Accuracy:0.0}% of {m.PerClass.Sum(p => p.Support)} test cells. Rows: true class; columns: predicted; numbers: cells."],
+            [profileCaveat, $"Accuracy {Percent.Of(m.Accuracy)}% of {m.PerClass.Sum(p => p.Support)} test cells. Rows: true class; columns: predicted; numbers: cells."],
             PaperCharts.Render(plot, 560, 500), stamp);
     }
 }

@@ -63,7 +63,7 @@ public sealed class PhantomCountStudy
     public HtmlView DetectionTable() => HtmlView.Table(
         $"Finding nucleated cells in {Count.Fields.Count} phantom fields ({Path.GetFileName(Root)}, never seen in training): a find within half a cell's diameter of its true centre is a hit, one to one - {Provenance.Stamp}",
         ["true cells", "found", "hits", "recall %", "precision %", "pitch estimated (truth 0.16 µm/px)", "s per field"],
-        [[Detection.Truth, Detection.Found, Detection.Matched, (100 * Detection.Recall).ToString("0.0", CultureInfo.InvariantCulture), (100 * Detection.Precision).ToString("0.0", CultureInfo.InvariantCulture),
+        [[Detection.Truth, Detection.Found, Detection.Matched, Percent.Of(Detection.Recall), Percent.Of(Detection.Precision),
           string.Join(", ", Count.Fields.Select(f => f.Scale.PitchUm.ToString("0.000", CultureInfo.InvariantCulture)).Distinct().Take(4)), Timing.SecondsPerField.ToString("0.000", CultureInfo.InvariantCulture)]]);
 
     public HtmlView TruthTable()
@@ -149,7 +149,7 @@ public sealed class BoxedFieldsStudy
             ["fields (pixel size = source)", "fields", "boxes", "found", "hits", "recall %", "precision %", "median pitch µm/px"], rows);
 
         static IReadOnlyList<object?> Row(string name, int fields, DetectionScore s, double pitch) =>
-            [name, fields, s.Truth, s.Found, s.Matched, (100 * s.Recall).ToString("0.0", CultureInfo.InvariantCulture), (100 * s.Precision).ToString("0.0", CultureInfo.InvariantCulture),
+            [name, fields, s.Truth, s.Found, s.Matched, Percent.Of(s.Recall), Percent.Of(s.Precision),
              double.IsFinite(pitch) ? pitch.ToString("0.000", CultureInfo.InvariantCulture) : ""];
     }
 

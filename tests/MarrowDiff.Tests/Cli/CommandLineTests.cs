@@ -6,7 +6,7 @@ namespace MarrowDiff.Tests.Cli;
 /// (exit 2) before any work starts.</summary>
 public class CommandLineTests
 {
-    private static readonly string[] Names = ["notebooks", "synth", "prepare", "train", "evaluate", "errors", "count", "audit", "fuzz", "scale", "bench", "doctor", "learning-curve", "real-table1", "predict"];
+    private static readonly string[] Names = ["notebooks", "synth", "prepare", "train", "evaluate", "errors", "count", "audit", "fuzz", "scale", "bench", "doctor", "learning-curve", "real-table1", "predict", "real-cells"];
 
     public static TheoryData<string> CommandNames => [.. Names];
 
@@ -39,6 +39,8 @@ public class CommandLineTests
     [InlineData("learning-curve --data phantom --profile real-lite --shares 0.25,0.5,1 --target 0.9 --set epochs=2 --models /tmp/m --out /tmp/c")]
     [InlineData("real-table1 --data /tmp/cells --task all --set epochs=2 --models /tmp/m --out /tmp/t")]
     [InlineData("real-table1 --data /tmp/cells --from-predictions --out figures/table1-real-pbc")]
+    [InlineData("real-table1 --data /tmp/cells --training-seeds 2017,2018,2019 --set steps=4000 --out /tmp/t")]
+    [InlineData("real-cells build --pbc /tmp/PBC_dataset_normal_DIB --matek /tmp/BM_cytomorphology_data --out /tmp/rc --accept-changed")]
     [InlineData("train --data phantom --out /tmp/m --device cpu")]
     [InlineData("notebooks --device cuda --cell-timeout 7200")]
     public void ValidCommandLines_Parse(string line)
