@@ -59,6 +59,16 @@ internal static class EvaluateCommand
             json["predictions"] = Path.GetFileName(perCell); // beside the metrics file
             var answers = CellPredictions.From(predictions);
             answers.Save(perCell);
+            // What a hematologist reads beside strict macro F1: within one stage, κ over the maturation order, calibration,
+            // and what a review queue of the least sure cells buys.
+            var stages = StageScores.Of(answers);
+            json["within_one_stage"] = stages.WithinOneStage;
+            json["quadratic_weighted_kappa"] = new Dictionary<string, object> { ["kappa"] = stages.QuadraticKappa, ["cells"] = stages.KappaCells, ["over"] = "the myeloid stages C5-C10, cells whose truth and answer are both myeloid" };
+            json["ece"] = stages.ExpectedCalibrationError;
+            json["risk_coverage"] = stages.RiskCoverage.Select(c => new Dictionary<string, object>
+            {
+                ["coverage"] = c.Coverage, ["cells"] = c.Cells, ["confidence_threshold"] = c.Threshold, ["accuracy"] = c.Accuracy,
+            }).ToList();
             // Several sources: each read on its own (a classifier can learn the source instead of the stage).
             var perSource = answers.PerSource();
             if (perSource.Count > 1)
@@ -72,6 +82,9 @@ internal static class EvaluateCommand
                 $"{set.Count} images: accuracy {100 * metrics.Accuracy:0.00}% (95% CI {100 * accLow:0.0}–{100 * accHigh:0.0}, Wilson), macro F1 {100 * metrics.MacroF1:0.00}% " +
                 $"(95% CI {100 * f1Low:0.0}–{100 * f1High:0.0}, bootstrap over cells), weighted F1 {100 * metrics.WeightedF1:0.00}% → {Path.GetFullPath(file)}"));
             if (perSource.Count > 1) Console.WriteLine("per source:\n" + string.Join("\n", perSource.Select(x => "  " + x)));
+            Console.WriteLine($"within one stage {Percent.Of(stages.WithinOneStage)}%, quadratic-weighted κ {stages.QuadraticKappa.ToString("0.000", CultureInfo.InvariantCulture)} " +
+                              $"({stages.KappaCells} myeloid cells), ECE {stages.ExpectedCalibrationError.ToString("0.000", CultureInfo.InvariantCulture)}; accuracy of the surest " +
+                              string.Join(", ", stages.RiskCoverage.Select(c => $"{Percent.Of(c.Coverage, 0)}%: {Percent.Of(c.Accuracy)}%")));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"classified in {seconds:0.00} s: {set.Count / Math.Max(seconds, 1e-9):0} cells/s ({Inference.PassesPerCell(model)} forward passes a cell, {Inference.StreamsText(Inference.StreamsFor(FoldEnsemble.MembersOf(model)[0].Network, Inference.DefaultBatch))}; the images were read and cut before)"));
             return 0;

@@ -13,6 +13,15 @@ public sealed record Calibration(string Model, IReadOnlyList<ReliabilityBin> Bin
 {
     public static Calibration Of(Predictions p, int bins = 10)
     {
+        var (result, ece) = Bin([.. Enumerable.Range(0, p.Count).Select(i => ((double)p.Confidence(i), p.Correct(i)))], bins);
+        return new Calibration(p.Model, result, ece, p.Count);
+    }
+
+    /// <summary>The expected calibration error of answers given as (confidence of the answer, right or not).</summary>
+    public static double Ece(IReadOnlyList<(double Confidence, bool Correct)> answers, int bins = 10) => Bin(answers, bins).Ece;
+
+    private static (List<ReliabilityBin> Bins, double Ece) Bin(IReadOnlyList<(double Confidence, bool Correct)> answers, int bins)
+    {
         if (bins < 1) throw new ArgumentOutOfRangeException(nameof(bins), "at least one bin");
         var result = new List<ReliabilityBin>();
         double ece = 0;
@@ -20,12 +29,12 @@ public sealed record Calibration(string Model, IReadOnlyList<ReliabilityBin> Bin
         {
             double low = (double)b / bins, high = (double)(b + 1) / bins;
             // Bins are (low, high], the first [0, high]: a confidence of exactly 1 falls in the last bin.
-            var members = Enumerable.Range(0, p.Count).Where(i => (p.Confidence(i) > low || b == 0) && p.Confidence(i) <= high).ToList();
+            var members = answers.Where(a => (a.Confidence > low || b == 0) && a.Confidence <= high).ToList();
             if (members.Count == 0) { result.Add(new ReliabilityBin(low, high, 0, double.NaN, double.NaN)); continue; }
-            double confidence = members.Average(i => (double)p.Confidence(i)), accuracy = members.Count(p.Correct) / (double)members.Count;
-            ece += members.Count / (double)p.Count * Math.Abs(accuracy - confidence);
+            double confidence = members.Average(a => a.Confidence), accuracy = members.Count(a => a.Correct) / (double)members.Count;
+            ece += members.Count / (double)answers.Count * Math.Abs(accuracy - confidence);
             result.Add(new ReliabilityBin(low, high, members.Count, confidence, accuracy));
         }
-        return new Calibration(p.Model, result, ece, p.Count);
+        return (result, ece);
     }
 }
