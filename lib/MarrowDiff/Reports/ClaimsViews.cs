@@ -11,8 +11,8 @@ namespace MarrowDiff.Reports;
 /// <summary>The paper's claims tested on Table 1 replicates (<see cref="ClaimsTest"/>): Markdown, CSV, HTML and the chart.</summary>
 public static class ClaimsViews
 {
-    private static string Points(double v) => (100 * v).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture);
-    private static string Pv(double p) => p < 0.001 ? "<0.001" : p.ToString("0.000", CultureInfo.InvariantCulture);
+    private static string Points(double v) => Percent.Points(v);
+    private static string Pv(double p) => Percent.PValue(p);
     private static string Range((double Low, double High) i) => $"{Points(i.Low)} to {Points(i.High)}";
 
     public static string Word(Verdict v) => v switch { Verdict.Holds => "holds", Verdict.Fails => "fails", Verdict.NotTested => "not tested here (no dual stage)", _ => "undecided" };

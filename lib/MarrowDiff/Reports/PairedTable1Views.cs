@@ -13,8 +13,8 @@ namespace MarrowDiff.Reports;
 /// <summary>The real Table 1 (<see cref="PairedTable1"/>) as Markdown and CSV.</summary>
 public static class PairedTable1Views
 {
-    private static string Signed(double v) => (100 * v).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture);
-    private static string Pv(double p) => p < 0.001 ? "<0.001" : p.ToString("0.000", CultureInfo.InvariantCulture);
+    private static string Signed(double v) => Percent.Points(v);
+    private static string Pv(double p) => Percent.PValue(p);
 
     private static readonly string[] Header =
     [

@@ -8,17 +8,18 @@ namespace MarrowDiff.Tests.Evaluation;
 
 public class PairedTable1Tests
 {
-    private static readonly CellClass[] Five = [CellClass.Promyelocyte, CellClass.Myelocyte, CellClass.Metamyelocyte, CellClass.BandNeutrophil, CellClass.SegmentedNeutrophil];
+    internal static readonly CellClass[] Five = [CellClass.Promyelocyte, CellClass.Myelocyte, CellClass.Metamyelocyte, CellClass.BandNeutrophil, CellClass.SegmentedNeutrophil];
 
     /// <summary>100 cells, 20 a class; the model answers right on the cells whose index passes <paramref name="right"/>
-    /// and otherwise names the next class, with a softmax that peaks on its answer.</summary>
-    private static CellPredictions Model(string name, Func<int, bool> right, int cells = 100) =>
+    /// and otherwise names the next class, with a softmax that peaks on its answer. The first half of the cells are
+    /// PBC's, the rest Matek's, unless <paramref name="oneSource"/>.</summary>
+    internal static CellPredictions Model(string name, Func<int, bool> right, int cells = 100, bool oneSource = false) =>
         new(name, Five, Enumerable.Range(0, cells).Select(i =>
         {
             var truth = Five[i % 5];
             var answer = right(i) ? truth : Five[(i % 5 + 1) % 5];
             var p = Five.Select(k => k == answer ? 0.6f : 0.1f).ToArray();
-            return new PredictedCell($"cell{i:000}", i < cells / 2 ? "PBC" : "Matek", truth, answer, p);
+            return new PredictedCell($"cell{i:000}", oneSource || i < cells / 2 ? "PBC" : "Matek", truth, answer, p);
         }).ToList());
 
     /// <summary>Each source read on its own: PBC's cells (all right) and Matek's (all answered as the next class) give

@@ -11,15 +11,9 @@ namespace MarrowDiff.Tests.Evaluation;
 /// two-level bootstrap with Holm's correction that tests them over training seeds.</summary>
 public class PaperClaimsTests
 {
-    private static readonly CellClass[] Five = [CellClass.Promyelocyte, CellClass.Myelocyte, CellClass.Metamyelocyte, CellClass.BandNeutrophil, CellClass.SegmentedNeutrophil];
+    private static readonly CellClass[] Five = PairedTable1Tests.Five;
 
-    private static CellPredictions Model(string name, Func<int, bool> right, int cells = 200) =>
-        new(name, Five, Enumerable.Range(0, cells).Select(i =>
-        {
-            var truth = Five[i % 5];
-            var answer = right(i) ? truth : Five[(i % 5 + 1) % 5];
-            return new PredictedCell($"cell{i:000}", "PBC", truth, answer, Five.Select(k => k == answer ? 0.6f : 0.1f).ToArray());
-        }).ToList());
+    private static CellPredictions Model(string name, Func<int, bool> right, int cells = 200) => PairedTable1Tests.Model(name, right, cells, oneSource: true);
 
     /// <summary>A seed's seven rows; <paramref name="wrongEvery"/> gives each row's every k-th cell wrong (shifted by the seed).</summary>
     private static (int, IReadOnlyDictionary<string, CellPredictions>) Seed(int seed, IReadOnlyDictionary<string, int> wrongEvery) =>
