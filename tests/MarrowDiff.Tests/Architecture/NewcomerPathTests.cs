@@ -84,3 +84,38 @@ public class CommittedOutputsTests
         finally { Directory.Delete(dir, recursive: true); }
     }
 }
+
+/// <summary>The README's headline numbers are the committed figures' numbers: each decimal number in a "What it shows"
+/// item stands (at the README's decimals) in one of the figure files that item links to, so a figure regenerated
+/// without its README, or a README edited by hand, fails here.</summary>
+public class ReadmeNumbersTests
+{
+    [Fact]
+    public void EveryDecimalInWhatItShows_StandsInAFigureTheItemLinks()
+    {
+        string readme = File.ReadAllText(Path.Combine(Workbook.RepositoryRoot, "README.md"));
+        int start = readme.IndexOf("## What it shows", StringComparison.Ordinal), end = readme.IndexOf("\n## ", start + 5, StringComparison.Ordinal);
+        string section = readme[start..end];
+        var items = Regex.Split(section, @"\n- ").Skip(1).ToList();
+        Assert.NotEmpty(items);
+        int checkedNumbers = 0;
+        var missing = new List<string>();
+        foreach (string item in items)
+        {
+            var linked = Regex.Matches(item, @"\((figures/[^)#]+\.md)\)").Select(m => File.ReadAllText(Path.Combine(Workbook.RepositoryRoot, m.Groups[1].Value))).ToList();
+            if (linked.Count == 0) continue;
+            foreach (Match number in Regex.Matches(item, @"(?<![\w.])\d+\.\d+(?![\w.])"))
+            {
+                checkedNumbers++;
+                // A figure's 71.79 is the README's 71.8: compared at the README's own decimals.
+                int decimals = number.Value.Length - number.Value.IndexOf('.') - 1;
+                double wanted = double.Parse(number.Value, System.Globalization.CultureInfo.InvariantCulture);
+                if (!linked.Any(text => Regex.Matches(text, @"(?<![\w.])\d+\.\d+").Any(m =>
+                        Math.Round(double.Parse(m.Value, System.Globalization.CultureInfo.InvariantCulture), decimals, MidpointRounding.AwayFromZero) == wanted)))
+                    missing.Add($"{number.Value} in \"{item[..Math.Min(60, item.Length)]}…\"");
+            }
+        }
+        Assert.True(checkedNumbers >= 6, $"only {checkedNumbers} numbers checked: the section changed shape");
+        Assert.True(missing.Count == 0, "numbers in README's What it shows that no linked figure holds:\n" + string.Join("\n", missing));
+    }
+}
