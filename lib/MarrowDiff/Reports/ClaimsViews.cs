@@ -120,7 +120,7 @@ public static class ClaimsViews
 
     /// <summary>The verdicts for a notebook, then the rows over the seeds.</summary>
     public static HtmlView Html(this ClaimsTest t) => HtmlView.Concat(
-        HtmlView.Table($"The paper's claims: {t.Caption()}", HypothesisHeader, HypothesisCells(t).Select(c => (IReadOnlyList<object?>)c)),
+        HtmlView.Table(t.Caption(), HypothesisHeader, HypothesisCells(t).Select(c => (IReadOnlyList<object?>)c)),
         HtmlView.Paragraph(t.Method()),
         HtmlView.Table("Each row over the training seeds", RowHeader, RowCells(t).Select(c => (IReadOnlyList<object?>)c)));
 
