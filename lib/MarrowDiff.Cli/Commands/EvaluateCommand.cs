@@ -63,7 +63,12 @@ internal static class EvaluateCommand
             // and what a review queue of the least sure cells buys.
             var stages = StageScores.Of(answers);
             json["within_one_stage"] = stages.WithinOneStage;
-            json["quadratic_weighted_kappa"] = new Dictionary<string, object> { ["kappa"] = stages.QuadraticKappa, ["cells"] = stages.KappaCells, ["over"] = "the myeloid stages C5-C10, cells whose truth and answer are both myeloid" };
+            // κ is undefined (NaN) when no cell is myeloid in both truth and answer: JSON has no NaN, so it is written as null.
+            json["quadratic_weighted_kappa"] = new Dictionary<string, object?>
+            {
+                ["kappa"] = double.IsFinite(stages.QuadraticKappa) ? stages.QuadraticKappa : null, ["cells"] = stages.KappaCells,
+                ["over"] = "the myeloid stages C5-C10, cells whose truth and answer are both myeloid",
+            };
             json["ece"] = stages.ExpectedCalibrationError;
             json["risk_coverage"] = stages.RiskCoverage.Select(c => new Dictionary<string, object>
             {
