@@ -123,7 +123,11 @@ public sealed class NotebookOutputsTests
             charts += c; leftOut += l;
         }
         Assert.True(charts >= 10, $"{charts} charts in the executed notebooks; the workbook draws at least 10");
-        Assert.True(leftOut >= 4, $"{leftOut} cells left out their real images; notebooks 07-09 have at least 4 such cells");
+        // Copies written with real cells beside the checkout (as committed) leave their images out; copies the README's
+        // first command wrote on a clone without them (a newcomer's) show notebook 07's fallback and have none to leave out.
+        bool withRealCells = !File.ReadAllText(Path.Combine(folder, "07-real-data.ipynb")).Contains("No data at", StringComparison.Ordinal);
+        if (withRealCells)
+            Assert.True(leftOut >= 4, $"{leftOut} cells left out their real images; notebooks 07-09 have at least 4 such cells");
         long bytes = executed.Sum(n => new FileInfo(Path.Combine(folder, n!)).Length);
         Assert.True(bytes <= 8L << 20, $"the executed notebooks take {bytes / 1048576.0:0.0} MB; keep them under 8 MB");
     }
