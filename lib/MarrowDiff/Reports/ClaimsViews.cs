@@ -11,9 +11,7 @@ namespace MarrowDiff.Reports;
 /// <summary>The paper's claims tested on Table 1 replicates (<see cref="ClaimsTest"/>): Markdown, CSV, HTML and the chart.</summary>
 public static class ClaimsViews
 {
-    private static string Points(double v) => Percent.Points(v);
-    private static string Pv(double p) => Percent.PValue(p);
-    private static string Range((double Low, double High) i) => $"{Points(i.Low)} to {Points(i.High)}";
+    private static string Range((double Low, double High) i) => $"{Percent.Points(i.Low)} to {Percent.Points(i.High)}";
 
     public static string Word(Verdict v) => v switch { Verdict.Holds => "holds", Verdict.Fails => "fails", Verdict.NotTested => "not tested here (no dual stage)", _ => "undecided" };
 
@@ -52,8 +50,8 @@ public static class ClaimsViews
     private static IEnumerable<string[]> HypothesisCells(ClaimsTest t) => t.Results.Where(h => h.Verdict != Verdict.NotTested).Select(h => new[]
     {
         h.Hypothesis.Id, h.Hypothesis.Statement, $"\"{h.Hypothesis.Quote}\"",
-        string.Join("; ", h.Claims.Select(c => $"{c.Better} > {c.Worse}: {Points(c.MeanDifference)} ({Range(c.Interval)})")),
-        $"{Pv(h.PHolds)} ({Pv(h.HolmHolds)})", $"{Pv(h.PFails)} ({Pv(h.HolmFails)})", Word(h.Verdict),
+        string.Join("; ", h.Claims.Select(c => $"{c.Better} > {c.Worse}: {Percent.Points(c.MeanDifference)} ({Range(c.Interval)})")),
+        $"{Percent.PValue(h.PHolds)} ({Percent.PValue(h.HolmHolds)})", $"{Percent.PValue(h.PFails)} ({Percent.PValue(h.HolmFails)})", Word(h.Verdict),
     });
 
     private static readonly string[] ClaimHeader =
@@ -61,9 +59,9 @@ public static class ClaimsViews
 
     private static IEnumerable<string[]> ClaimCells(ClaimsTest t) => t.Results.SelectMany(h => h.Claims.Select(c => new[]
     {
-        h.Hypothesis.Id, c.Claim.ToString(), $"{c.Better} > {c.Worse}", string.Join(", ", c.PerSeed.Select(Points)),
-        $"{Points(c.AccuracyDifference)} ({Range(c.AccuracyInterval)})",
-        string.Join(", ", c.McNemar.Select(m => $"{Pv(m.PValue)} ({m.FirstOnlyCorrect}/{m.SecondOnlyCorrect})")),
+        h.Hypothesis.Id, c.Claim.ToString(), $"{c.Better} > {c.Worse}", string.Join(", ", c.PerSeed.Select(Percent.Points)),
+        $"{Percent.Points(c.AccuracyDifference)} ({Range(c.AccuracyInterval)})",
+        string.Join(", ", c.McNemar.Select(m => $"{Percent.PValue(m.PValue)} ({m.FirstOnlyCorrect}/{m.SecondOnlyCorrect})")),
     }));
 
     private static void Table(StringBuilder md, string[] header, IEnumerable<string[]> rows)
@@ -109,8 +107,8 @@ public static class ClaimsViews
     public static IReadOnlyList<string> Sentences(this ClaimsTest t) => [.. t.Results.Select(h => h.Verdict == Verdict.NotTested
         ? $"{h.Hypothesis.Id}, {h.Hypothesis.Statement}: {Word(h.Verdict)}." :
         $"{h.Hypothesis.Id}, {h.Hypothesis.Statement}: {Word(h.Verdict)} " +
-        $"({string.Join("; ", h.Claims.Select(c => $"{c.Better} minus {c.Worse} {Points(c.MeanDifference)} points of macro F1, 95% CI {Range(c.Interval)}"))}; " +
-        $"Holm-adjusted p {Pv(h.Verdict == Verdict.Fails ? h.HolmFails : h.HolmHolds)}, {t.Seeds} training seed{(t.Seeds == 1 ? "" : "s")}, {t.Cells} test cells).")];
+        $"({string.Join("; ", h.Claims.Select(c => $"{c.Better} minus {c.Worse} {Percent.Points(c.MeanDifference)} points of macro F1, 95% CI {Range(c.Interval)}"))}; " +
+        $"Holm-adjusted p {Percent.PValue(h.Verdict == Verdict.Fails ? h.HolmFails : h.HolmHolds)}, {t.Seeds} training seed{(t.Seeds == 1 ? "" : "s")}, {t.Cells} test cells).")];
 
     /// <summary>The verdicts as a list for a notebook.</summary>
     public static HtmlView Verdicts(this ClaimsTest t) => new(

@@ -13,8 +13,6 @@ namespace MarrowDiff.Reports;
 /// <summary>The real Table 1 (<see cref="PairedTable1"/>) as Markdown and CSV.</summary>
 public static class PairedTable1Views
 {
-    private static string Signed(double v) => Percent.Points(v);
-    private static string Pv(double p) => Percent.PValue(p);
 
     private static readonly string[] Header =
     [
@@ -22,9 +20,9 @@ public static class PairedTable1Views
         "vs OG: McNemar p", "vs OG: macro F1 diff (95% CI)", "vs row above: McNemar p", "vs row above: macro F1 diff (95% CI)",
     ];
 
-    private static string Diff(PairedComparison? c) => c is null ? "" : $"{Signed(c.MacroF1Difference)} ({Signed(c.Interval.Low)} to {Signed(c.Interval.High)})";
+    private static string Diff(PairedComparison? c) => c is null ? "" : $"{Percent.Points(c.MacroF1Difference)} ({Percent.Points(c.Interval.Low)} to {Percent.Points(c.Interval.High)})";
 
-    private static string Mc(PairedComparison? c) => c is null ? "" : $"{Pv(c.McNemar.PValue)} ({c.McNemar.FirstOnlyCorrect}/{c.McNemar.SecondOnlyCorrect})";
+    private static string Mc(PairedComparison? c) => c is null ? "" : $"{Percent.PValue(c.McNemar.PValue)} ({c.McNemar.FirstOnlyCorrect}/{c.McNemar.SecondOnlyCorrect})";
 
     private static IEnumerable<string[]> Cells(PairedTable1 t) => t.Rows.Append(t.DualStage).Select(r => new[]
     {

@@ -7,7 +7,7 @@ namespace MarrowDiff.Tests.Experiments;
 
 public class ModelKeyTests(PreparedPhantomFixture fx) : IClassFixture<PreparedPhantomFixture>
 {
-    private static ModelKey Key(ExperimentProfile profile) =>
+    internal static ModelKey Key(ExperimentProfile profile) =>
         new("model", "data-sha", "split-sha", "AG+OS150", profile.Training(profile.Grid[0]), HeldOutFold: 1);
 
     [Fact]

@@ -8,8 +8,7 @@ namespace MarrowDiff.Tests.Experiments;
 /// one test set), and the equal-training control (every Table 1 model about the same SGD steps).</summary>
 public class ReplicateSettingsTests(PreparedPhantomFixture fx) : IClassFixture<PreparedPhantomFixture>
 {
-    private static ModelKey Key(ExperimentProfile profile) =>
-        new("model", "data-sha", "split-sha", "AG+OS150", profile.Training(profile.Grid[0]), HeldOutFold: 1);
+    private static ModelKey Key(ExperimentProfile profile) => ModelKeyTests.Key(profile);
 
     [Fact]
     public void ATrainingSeed_ChangesTheTraining_NotTheSplit_AndTheSplitsOwnSeedKeepsEveryKey()
