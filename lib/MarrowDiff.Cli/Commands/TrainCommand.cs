@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using MarrowDiff.Data;
 using MarrowDiff.Experiments;
 using MarrowDiff.Model;
@@ -15,9 +14,6 @@ namespace MarrowDiff.Cli.Commands;
 /// <summary><c>marrow train</c>: cross-validation, then one model of a training set (or a dual stage's local model).</summary>
 internal static class TrainCommand
 {
-    /// <summary>Beside a final=one model: the fold models' cross-validated scores that estimate it.</summary>
-    public const string CrossValidationFile = "cross_validation.json";
-
     public static Command Create()
     {
         var data = CommonOptions.Data(required: true);
@@ -50,23 +46,17 @@ internal static class TrainCommand
             if (resolved.Protocol != Protocol.Search)
             {
                 if (localPair is not null) throw new ArgumentException($"--pair: profile {resolved.Name} trains a fold ensemble; train a local model with a single-model profile (real, smoke, …)");
-                // The fold models are the cross-validation and, together, the classifier: no separate search.
-                var result = experiment.TrainFoldEnsemble(prep.Variant(variantName), resolved.Grid[0], withFinal: true);
-                using var ensemble = result.Ensemble;
-                // final=one: the folds estimate it; the one model on all five folds answers alone.
-                using var final = resolved.Protocol == Protocol.FoldsThenFinal ? experiment.TrainFinal(prep.Variant(variantName), resolved.Grid[0]) : null;
-                if (final is null) ensemble.Save(folder, resolved.ToJson(), result.Scores(resolved.Seed));
-                else final.Save(folder, resolved.ToJson(), extraFiles: new Dictionary<string, string>
-                {
-                    [CrossValidationFile] = JsonSerializer.Serialize(result.Scores(resolved.Seed), new JsonSerializerOptions { WriteIndented = true }),
-                }, scores: result.Scores(resolved.Seed));
+                // The fold models are the cross-validation (and, under final=ensemble, the classifier): no separate search.
+                using var trained = experiment.TrainClassifier(prep.Variant(variantName), resolved.Grid[0]);
+                var result = trained.Folds!;
+                trained.Save(folder, resolved.ToJson(), resolved.Seed);
                 foreach (string line in experiment.Log) Console.WriteLine(line);
                 Console.WriteLine(TrainingReports.FoldEnsembleText(result, resolved));
-                Console.WriteLine(final is null
-                    ? $"{ensemble.Name}: {ensemble.Members.Count} models → {Path.GetFullPath(folder)}"
+                Console.WriteLine(trained.Classifier is not TrainedModel final
+                    ? $"{result.Ensemble.Name}: {result.Ensemble.Members.Count} models → {Path.GetFullPath(folder)}"
                     : string.Create(CultureInfo.InvariantCulture,
                         $"{final.Name}: one model on all {SplitOptions.Folds} folds ({final.Card.TrainingImages} training images, {final.TrainingSeconds / 60:0.0} min), " +
-                        $"estimated by the {ensemble.Members.Count}-fold cross-validation above → {Path.GetFullPath(folder)}"));
+                        $"estimated by the {result.Ensemble.Members.Count}-fold cross-validation above → {Path.GetFullPath(folder)}"));
                 return 0;
             }
             var cv = experiment.CrossValidate();

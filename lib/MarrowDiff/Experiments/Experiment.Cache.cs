@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Text.Json;
 using MarrowDiff.Core;
+using MarrowDiff.Data;
 using MarrowDiff.Model;
 using MarrowDiff.Preparation;
 using MarrowDiff.Training;
@@ -10,46 +12,91 @@ namespace MarrowDiff.Experiments;
 /// matches, else trained (resuming from its checkpoint) and saved there with the key beside it.</summary>
 public sealed partial class Experiment
 {
-    private ModelJob ModelJobFor(TrainingVariant variant, Hyperparameters hyper)
+    /// <summary>The kinds of cached model; each is the <see cref="ModelKey.Kind"/> of its key, so never renamed.</summary>
+    internal static class Kind
     {
-        var recipe = Profile.FoldTraining(hyper);
+        /// <summary>One model that held out the profile's validation fold (Table 1's rows, the paper's protocol).</summary>
+        public const string HeldOut = "model";
+        /// <summary>Fold k's model of a fold ensemble: held out fold k.</summary>
+        public const string Fold = "fold-model";
+        /// <summary>One model on all five folds (final=one).</summary>
+        public const string Final = "final-model";
+        /// <summary>The dual stage's two-class local model.</summary>
+        public const string Local = "local";
+    }
+
+    /// <summary>
+    /// What one cached model is: everything its key, folder, name, training set and validation set are made from, by
+    /// <see cref="Job"/> alone. <paramref name="Fold"/> is the fold it never trains on (null: it trains on all five);
+    /// <paramref name="Pair"/> restricts both sets to a local model's two classes; <paramref name="StartFrom"/> is the
+    /// saved model whose weights it starts from.
+    /// </summary>
+    private sealed record ModelPlan(string Kind, TrainingVariant Variant, TrainingConfig Recipe, int? Fold,
+                                    double CellShare = 1, CellClass[]? Pair = null, TrainedModel? StartFrom = null);
+
+    /// <summary>A model to read from its folder, or to train into it; <see cref="Validation"/> is its held-out fold's
+    /// cells (null when it holds none out).</summary>
+    private sealed record ModelJob(string Name, string Folder, ModelKey Key, SampleSet? Validation, Func<CancellationToken, TrainedModel> Train);
+
+    /// <summary>The one place a model's key, cache folder, name and training set are made.</summary>
+    private ModelJob Job(ModelPlan plan)
+    {
+        var (variant, recipe) = (plan.Variant, plan.Recipe);
         // Under the equal-training control the epochs follow the set's size, so the set is built to be counted.
-        SampleSet? counted = Profile.EqualSteps is null ? null : Prep.Build(variant, Profile.ValidationFold, trainingSeed: Profile.TrainingSeed);
+        SampleSet? counted = Profile.EqualSteps is null ? null : TrainingSet(plan);
         if (counted is not null) recipe = recipe with { Epochs = Profile.EpochsFor(counted.Count, recipe.Epochs) };
-        var key = Key("model", variant, recipe, Profile.ValidationFold);
-        string folder = Path.Combine(ModelsRoot, $"{variant.Name}-{key.Hash}");
+        // The starting model is part of the key by its folder name, which carries that model's own key.
+        string? startFrom = plan.StartFrom is null ? null
+            : Path.GetFileName(plan.StartFrom.Folder ?? throw new ArgumentException($"{variant.Name}: the model to start from was never saved"));
+        var key = new ModelKey(plan.Kind, _dataFingerprint, _splitFingerprint, variant.Name, recipe, plan.Fold, plan.CellShare, plan.Pair, startFrom);
+        string share = plan.CellShare.ToString("0.###", CultureInfo.InvariantCulture);
+        var (name, stem) = plan.Kind switch
+        {
+            Kind.HeldOut => (variant.Name, variant.Name),
+            Kind.Final => ($"{variant.Name} final model", $"{variant.Name}-final"),
+            Kind.Fold when plan.CellShare == 1 => ($"{variant.Name} fold {plan.Fold}", $"{variant.Name}-fold{plan.Fold}"),
+            Kind.Fold => ($"{variant.Name} fold {plan.Fold} (share {share} of its cells)", $"{variant.Name}-fold{plan.Fold}-share{share}"),
+            Kind.Local when plan.Pair is [var a, var b] => ($"local-{a.Code()}-{b.Code()}-{variant.Name}", $"local-{a.Code()}-{b.Code()}-{variant.Name}"),
+            _ => throw new ArgumentException($"a model of kind {plan.Kind} with {plan.Pair?.Length ?? 0} classes named is not one this cache makes", nameof(plan)),
+        };
+        string folder = Path.Combine(ModelsRoot, $"{stem}-{key.Hash}");
         // Built here, never on a training stream: DataPreparation caches its sets without a lock.
-        SampleSet? train = Directory.Exists(folder) ? null : counted ?? Prep.Build(variant, Profile.ValidationFold, trainingSeed: Profile.TrainingSeed);
-        SampleSet validation = SampleSet.Original(Prep.Tiles, Prep.Split.Sides(Profile.ValidationFold).Validation, $"fold {Profile.ValidationFold}");
-        return new ModelJob(variant.Name, folder, key, cancel => TrainAndSave(variant.Name, folder, key, train!, validation, cancel: cancel));
+        SampleSet? train = Directory.Exists(folder) ? null : counted ?? TrainingSet(plan);
+        SampleSet? validation = plan.Fold is { } fold ? ValidationSet(fold, plan.Pair) : null;
+        return new ModelJob(name, folder, key, validation, cancel => TrainAndSave(name, folder, key, train!, validation, plan.StartFrom?.Network, cancel));
+    }
+
+    // The variant's images of every training-side fold but the held-out one (a share of each class's cells for a
+    // learning curve's point), re-cropped with the training seed; a local model's pair only.
+    private SampleSet TrainingSet(ModelPlan plan)
+    {
+        var set = Prep.Build(plan.Variant, plan.Fold, cellShare: plan.CellShare, trainingSeed: Profile.TrainingSeed);
+        return plan.Pair is null ? set : set.Restrict(plan.Pair);
+    }
+
+    // A fold's original crops (of the pair's classes only, for a local model: none there, no validation).
+    private SampleSet? ValidationSet(int fold, CellClass[]? pair)
+    {
+        var cells = Prep.Split.Sides(fold).Validation;
+        if (pair is null) return SampleSet.Original(Prep.Tiles, cells, $"fold {fold}");
+        var kept = cells.Where(cell => pair.Contains(cell.Label.Class!.Value)).ToList();
+        return kept.Count == 0 ? null : SampleSet.Original(Prep.Tiles, kept, $"fold {fold}").Restrict(pair);
     }
 
     // A model folder that exists is complete (each is saved under a temporary name and renamed): read it instead of
     // training again, once its saved key says it is the model asked for.
-    private TrainedModel LoadOrTrain(string name, string folder, ModelKey key, Func<TrainedModel> train)
+    private TrainedModel LoadOrTrain(ModelJob job)
     {
-        if (_trainedSideBySide.TryRemove(folder, out var trained)) return trained;
-        if (!Directory.Exists(folder)) return train();
-        key.Check(Path.Combine(folder, ModelKey.FileName));
-        Note($"{name}: cached model {folder}");
-        return TrainedModel.Load(folder);
+        if (_trainedSideBySide.TryRemove(job.Folder, out var trained)) return trained;
+        if (!Directory.Exists(job.Folder)) return job.Train(CancellationToken.None);
+        job.Key.Check(Path.Combine(job.Folder, ModelKey.FileName));
+        Note($"{job.Name}: cached model {job.Folder}");
+        return TrainedModel.Load(job.Folder);
     }
 
-    private ModelJob FinalJob(TrainingVariant variant, Hyperparameters hyper)
-    {
-        if (!Profile.FinalModel) throw new InvalidOperationException($"profile {Profile.Name} answers with its fold models together (final=ensemble)");
-        var key = Key("final-model", variant, Profile.FoldTraining(hyper), heldOutFold: null);
-        string folder = Path.Combine(ModelsRoot, $"{variant.Name}-final-{key.Hash}");
-        string name = $"{variant.Name} final model";
-        // Built here, never on a training stream: DataPreparation caches its sets without a lock.
-        SampleSet? train = Directory.Exists(folder) ? null : Prep.Build(variant, trainingSeed: Profile.TrainingSeed);
-        return new ModelJob(name, folder, key, cancel => TrainAndSave(name, folder, key, train!, validation: null, cancel: cancel));
-    }
-
-    /// <summary>A model to read from its folder, or to train into it.</summary>
-    private sealed record ModelJob(string Name, string Folder, ModelKey Key, Func<CancellationToken, TrainedModel> Train);
-
-    private TrainedModel LoadOrTrain(ModelJob job) => LoadOrTrain(job.Name, job.Folder, job.Key, () => job.Train(CancellationToken.None));
+    private ModelJob FinalJob(TrainingVariant variant, Hyperparameters hyper) =>
+        Profile.FinalModel ? Job(new ModelPlan(Kind.Final, variant, Profile.FoldTraining(hyper), Fold: null))
+        : throw new InvalidOperationException($"profile {Profile.Name} answers with its fold models together (final=ensemble)");
 
     // Trains from the checkpoint (if any), saves the model folder atomically with its key, then drops the checkpoint.
     private TrainedModel TrainAndSave(string name, string folder, ModelKey key, SampleSet train, SampleSet? validation,
@@ -81,7 +128,4 @@ public sealed partial class Experiment
     }
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, IncludeFields = true };
-
-    private ModelKey Key(string kind, TrainingVariant variant, TrainingConfig recipe, int? heldOutFold) =>
-        new(kind, _dataFingerprint, _splitFingerprint, variant.Name, recipe, heldOutFold);
 }

@@ -47,7 +47,9 @@ public sealed partial class Experiment
     public CrossValidationResult CrossValidate()
     {
         var variant = Prep.Variant(Profile.CrossValidationVariant);
-        var key = Key("cv", variant, Profile.Training(Profile.Grid[0], Profile.CrossValidationEpochs), heldOutFold: null) with { Grid = Profile.Grid };
+        // A search is not a model, but is cached by the same kind of key: the grid beside the first point's recipe.
+        var key = new ModelKey("cv", _dataFingerprint, _splitFingerprint, variant.Name, Profile.Training(Profile.Grid[0], Profile.CrossValidationEpochs), HeldOutFold: null,
+                               Grid: Profile.Grid);
         string file = Path.Combine(ModelsRoot, $"cv-{variant.Name}-{key.Hash}.json");
         if (File.Exists(file))
         {
@@ -81,14 +83,25 @@ public sealed partial class Experiment
     /// <summary>The final model of <paramref name="variant"/>: trained on the training-validation side except the
     /// profile's validation fold (whose accuracy per epoch is Fig 4A's curve). Cached; an interrupted run resumes
     /// from its checkpoint.</summary>
-    public TrainedModel Train(TrainingVariant variant, Hyperparameters hyper) => LoadOrTrain(ModelJobFor(variant, hyper));
+    public TrainedModel Train(TrainingVariant variant, Hyperparameters hyper) => LoadOrTrain(HeldOutJob(variant, hyper));
+
+    private ModelJob HeldOutJob(TrainingVariant variant, Hyperparameters hyper) =>
+        Job(new ModelPlan(Kind.HeldOut, variant, Profile.FoldTraining(hyper), Profile.ValidationFold));
+
+    /// <summary>The classifier the profile's protocol makes of <paramref name="variant"/>: one held-out model (the
+    /// paper's), a fold ensemble, or the folds then a final model (<see cref="ClassifierProtocol"/>).</summary>
+    public TrainedClassifier TrainClassifier(TrainingVariant variant, Hyperparameters hyper) => ClassifierProtocol.For(Profile).Train(this, variant, hyper);
+
+    /// <summary>The classifiers of several training sets under the profile's protocol (side by side where it trains so).</summary>
+    public IReadOnlyList<TrainedClassifier> TrainClassifiers(IReadOnlyList<TrainingVariant> variants, Hyperparameters hyper) =>
+        ClassifierProtocol.For(Profile).Train(this, variants, hyper);
 
     /// <summary>The models of <paramref name="variants"/> (<see cref="Train(TrainingVariant, Hyperparameters)"/>), trained side by side, one a core, under
     /// <see cref="ExperimentProfile.SideBySide"/> (each single-threaded, so the bytes do not depend on the order), or one
     /// after another otherwise.</summary>
     public IReadOnlyList<TrainedModel> Train(IReadOnlyList<TrainingVariant> variants, Hyperparameters hyper)
     {
-        var jobs = variants.Select(v => ModelJobFor(v, hyper)).ToList();
+        var jobs = variants.Select(v => HeldOutJob(v, hyper)).ToList();
         TrainSideBySide(jobs);
         var models = new List<TrainedModel>();
         try { foreach (var job in jobs) models.Add(LoadOrTrain(job)); }
@@ -124,20 +137,7 @@ public sealed partial class Experiment
         if (cellShare != 1 && withFinal)
             throw new ArgumentException($"share of the training cells {cellShare.ToString(CultureInfo.InvariantCulture)}: a learning curve's fold models are its answer; no final model trains on a share");
         var config = Profile.FoldTraining(hyper);
-        var jobs = new List<ModelJob>();
-        var validations = new List<SampleSet>();
-        string share = cellShare.ToString("0.###", CultureInfo.InvariantCulture);
-        for (int fold = 1; fold <= folds; fold++)
-        {
-            var key = Key("fold-model", variant, config, fold) with { CellShare = cellShare };
-            string whole = cellShare == 1 ? "" : $"-share{share}";
-            string folder = Path.Combine(ModelsRoot, $"{variant.Name}-fold{fold}{whole}-{key.Hash}");
-            SampleSet validation = SampleSet.Original(Prep.Tiles, Prep.Split.Sides(fold).Validation, $"fold {fold}");
-            string name = cellShare == 1 ? $"{variant.Name} fold {fold}" : $"{variant.Name} fold {fold} (share {share} of its cells)";
-            SampleSet? train = Directory.Exists(folder) ? null : Prep.Build(variant, fold, cellShare: cellShare, trainingSeed: Profile.TrainingSeed); // here, not on a stream (FinalJob)
-            jobs.Add(new ModelJob(name, folder, key, cancel => TrainAndSave(name, folder, key, train!, validation, cancel: cancel)));
-            validations.Add(validation);
-        }
+        var jobs = Enumerable.Range(1, folds).Select(fold => Job(new ModelPlan(Kind.Fold, variant, config, fold, cellShare))).ToList();
         // final=one: the final model trains beside the fold models (TrainFinal then finds it).
         TrainSideBySide(withFinal && Profile.FinalModel ? [.. jobs, FinalJob(variant, hyper)] : jobs);
         var members = new List<TrainedModel>();
@@ -146,7 +146,8 @@ public sealed partial class Experiment
         {
             TrainedModel model = LoadOrTrain(jobs[fold - 1]);
             members.Add(model);
-            held.Add(new Predictions($"{variant.Name} fold {fold}", validations[fold - 1], model.Probabilities(validations[fold - 1])));
+            var validation = jobs[fold - 1].Validation!;
+            held.Add(new Predictions($"{variant.Name} fold {fold}", validation, model.Probabilities(validation)));
         }
         return new FoldEnsembleResult(new FoldEnsemble(members), held);
     }
@@ -165,27 +166,9 @@ public sealed partial class Experiment
     {
         TrainedModel? startFrom = !Profile.LocalFromGlobal ? null
             : LocalStart(global ?? throw new ArgumentException($"profile {Profile.Name} starts the local model from the global model (local_from_global): pass the global model, or set local_from_global=false"));
-        CellClass[] pair = [first, second];
         var recipe = Profile.Training(Profile.LocalHyper(hyper), Profile.LocalModelEpochs);
-        SampleSet? counted = Profile.EqualSteps is null ? null : Prep.Build(variant, Profile.ValidationFold, trainingSeed: Profile.TrainingSeed).Restrict(pair);
-        if (counted is not null) recipe = recipe with { Epochs = Profile.EpochsFor(counted.Count, recipe.Epochs) };
         var config = recipe with { Network = recipe.Network with { Classes = 2 } };
-        string name = $"local-{first.Code()}-{second.Code()}-{variant.Name}";
-        // The starting model is part of the key by its folder name, which carries that model's own key.
-        var key = Key("local", variant, config, Profile.ValidationFold) with
-        {
-            Outputs = pair,
-            StartFrom = startFrom is null ? null : Path.GetFileName(startFrom.Folder ?? throw new ArgumentException($"{name}: the starting model was never saved")),
-        };
-        string folder = Path.Combine(ModelsRoot, $"{name}-{key.Hash}");
-        return LoadOrTrain(name, folder, key, () =>
-        {
-            SampleSet train = counted ?? Prep.Build(variant, Profile.ValidationFold, trainingSeed: Profile.TrainingSeed).Restrict(pair);
-            var validationCells = Prep.Split.Sides(Profile.ValidationFold).Validation.Where(cell => pair.Contains(cell.Label.Class!.Value)).ToList();
-            SampleSet? validation = validationCells.Count == 0 ? null
-                : SampleSet.Original(Prep.Tiles, validationCells, $"fold {Profile.ValidationFold}").Restrict(pair);
-            return TrainAndSave(name, folder, key, train, validation, startFrom: startFrom?.Network);
-        });
+        return LoadOrTrain(Job(new ModelPlan(Kind.Local, variant, config, Profile.ValidationFold, Pair: [first, second], StartFrom: startFrom)));
     }
 
     /// <summary>

@@ -4,7 +4,6 @@ using MarrowDiff.Data;
 using MarrowDiff.Evaluation;
 using MarrowDiff.Experiments;
 using MarrowDiff.Imaging;
-using MarrowDiff.Model;
 using MarrowDiff.Preparation;
 using MarrowDiff.Reports;
 using MarrowDiff.Training;
@@ -43,7 +42,7 @@ public sealed class RealDataStudy
     {
         var p = Workbook.Resolve(profile, seed, set);
         string root = Path.GetFullPath(data);
-        var dataset = Directory.Exists(root) ? CellDatasetLoader.Load(root, BadFilePolicy.Stop) : null;
+        var dataset = Directory.Exists(root) ? Workbook.OpenData(root, p, BadFilePolicy.Stop) : null;
         return new RealDataStudy(data, dataset, p, pitch, progress);
     }
 
@@ -100,22 +99,11 @@ public sealed class RealDataStudy
     public RealTask Train(string name, Func<CellImage, bool> keep, string variant, IProgress<TrainingProgress>? progress = null, ExperimentProfile? profile = null)
     {
         var (prep, experiment) = Prepare(name, keep, progress, profile);
-        var set = prep.Variant(variant);
-        if (experiment.Profile.Protocol == Protocol.Search)
-        {
-            // No search on real cells: the profile's first grid point (real, real-table1 have one).
-            TrainedModel model = experiment.Train(set, Profile.Grid[0]);
-            var test = experiment.TestPredictions(model);
-            return new RealTask(name, prep, experiment, model, new Predictions($"{variant}, {name}", test.Set, test.Probabilities));
-        }
-        var folds = experiment.TrainFoldEnsemble(set, Profile.Grid[0], withFinal: true);
-        ISavedClassifier classifier = experiment.Profile.Protocol switch
-        {
-            Protocol.FoldsThenFinal => experiment.TrainFinal(set, Profile.Grid[0]), // the folds stay the cross-validation
-            _ => folds.Ensemble,
-        };
-        var classifierTest = experiment.TestPredictions(classifier);
-        return new RealTask(name, prep, experiment, classifier, new Predictions($"{classifier.Name}, {name}", classifierTest.Set, classifierTest.Probabilities), folds);
+        // No search on real cells: the profile's first grid point (real, real-table1 have one).
+        var trained = experiment.TrainClassifier(prep.Variant(variant), experiment.Profile.Grid[0]);
+        var test = experiment.TestPredictions(trained.Classifier);
+        string label = trained.Folds is null ? variant : trained.Classifier.Name;
+        return new RealTask(name, prep, experiment, trained.Classifier, new Predictions($"{label}, {name}", test.Set, test.Probabilities), trained.Folds);
     }
 
     /// <summary>
@@ -139,13 +127,7 @@ public sealed class RealDataStudy
                                                                    string? modelsRoot = null)
     {
         if (Dataset is null) throw new InvalidOperationException($"no data at {Path.GetFullPath(Data)}");
-        var options = new SplitOptions(Seed);
-        string folder = Workbook.SplitsFolder(Dataset.Root);
-        DatasetSplit.Ensure(Dataset, options, folder);
-        var cells = Dataset.Cells.Where(c => c.Label.IsOther || keep(c)).ToList();
-        var subset = new CellDataset(Dataset.Root, Dataset.Layout, cells, Dataset.Fields, Dataset.Skipped, [.. Dataset.Notes, $"task: {name}"]);
-        var provenance = Provenance! with { Data = $"{Provenance.Data}, {name}" };
-        var prep = DataPreparation.Create(subset, options, folder, Profile.Variants, provenance, progress: _progress, scales: Scales.Count == 0 ? null : Scales);
+        var prep = Workbook.Prepare(Dataset, Profile, new SplitOptions(Seed), Scales, Provenance!, _progress, (name, keep));
         return (prep, new Experiment(prep, profile ?? Profile, modelsRoot ?? Workbook.ModelsRoot) { Progress = progress });
     }
 

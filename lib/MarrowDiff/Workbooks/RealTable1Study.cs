@@ -2,6 +2,7 @@ using System.Globalization;
 using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Evaluation;
+using MarrowDiff.Experiments;
 using MarrowDiff.Model;
 using MarrowDiff.Preparation;
 using MarrowDiff.Reports;
@@ -67,18 +68,18 @@ public static class RealTable1Study
         var profile = study.Profile.WithTrainingSeed(trainingSeed);
         var (prep, experiment) = study.Prepare(Name(task), Keeps(task), progress, profile, modelsRoot: modelsRoot);
         var hyper = experiment.Profile.Grid[0];
-        var models = new List<TrainedModel>();
+        var models = new List<TrainedClassifier>();
         string seedFolder = SeedFolder(folder, trainingSeed);
         string cpu = CpuInfo.Current().ToString();
         try
         {
-            models.AddRange(experiment.Train(experiment.Profile.Variants, hyper));
-            var global = models.Single(m => m.Card.Variant == experiment.Largest.Name);
+            models.AddRange(experiment.TrainClassifiers(experiment.Profile.Variants, hyper));
+            var global = models.Single(m => m.Classifier.Card.Variant == experiment.Largest.Name).Classifier;
             using var local = experiment.TrainLocal(experiment.Largest, hyper, CellClass.BandNeutrophil, CellClass.SegmentedNeutrophil, global);
             // Only now, with every model trained, are the test cells read.
             Directory.CreateDirectory(seedFolder);
             var lines = new List<string> { ModelsHeader };
-            foreach (var model in models)
+            foreach (var model in models.Select(m => m.Classifier))
             {
                 string file = $"{model.Card.Variant}.csv";
                 CellPredictions.From(experiment.TestPredictions(model)).Save(Path.Combine(seedFolder, file));
@@ -94,7 +95,7 @@ public static class RealTable1Study
         return Load(seedFolder, Name(task), experiment.Profile.Seed);
     }
 
-    private static string Line(string variant, TrainedModel model, string cpu, string file) =>
+    private static string Line(string variant, ISavedClassifier model, string cpu, string file) =>
         Csv.Line(variant, model.Card.TrainingImages, model.Card.Steps,
                  (model.TrainingSeconds / 60).ToString("0.0", CultureInfo.InvariantCulture), cpu, file);
 

@@ -1,6 +1,7 @@
 using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Experiments;
+using MarrowDiff.Imaging;
 using MarrowDiff.Phantom;
 using MarrowDiff.Preparation;
 using MarrowDiff.Reports;
@@ -127,11 +128,28 @@ public static class Workbook
     /// "subject". Single-cell crops of public datasets are resampled to the project's pitch first: <paramref name="pitch"/>
     /// gives a source's pitch ("PBC=0.1;Matek=0.08", µm per px); any source not given is estimated
     /// (<see cref="SourceScales"/>).</summary>
-    public static DataPreparation Prepare(CellDataset dataset, ExperimentProfile p, string groupBy = "cell", IProgress<WorkProgress>? progress = null, string? pitch = null)
+    public static DataPreparation Prepare(CellDataset dataset, ExperimentProfile p, string groupBy = "cell", IProgress<WorkProgress>? progress = null, string? pitch = null) =>
+        Prepare(dataset, p, new SplitOptions(p.Seed, SplitOptions.ParseGrouping(groupBy)), SourceScales.ForCrops(dataset, SourceScales.Parse(pitch)),
+                Provenance.For(p.Name, dataset.Root, p.Seed), progress);
+
+    /// <summary>
+    /// The one split-and-prepare path of every notebook, command and study: the dataset's split saved under
+    /// <see cref="SplitsFolder"/> (made on first use), the tiles cut at the sources' <paramref name="scales"/>, the
+    /// profile's training sets. A <paramref name="task"/> keeps only its cells (and the Other labels), on the split of
+    /// the whole dataset, made first, so a cell is on the same side in every task; its name joins the provenance.
+    /// </summary>
+    internal static DataPreparation Prepare(CellDataset dataset, ExperimentProfile p, SplitOptions options, IReadOnlyDictionary<string, SourceScale> scales,
+                                            Provenance provenance, IProgress<WorkProgress>? progress, (string Name, Func<CellImage, bool> Keep)? task = null)
     {
-        var options = new SplitOptions(p.Seed, SplitOptions.ParseGrouping(groupBy));
-        var scales = SourceScales.ForCrops(dataset, SourceScales.Parse(pitch));
-        return DataPreparation.Create(dataset, options, SplitsFolder(dataset.Root), p.Variants, Provenance.For(p.Name, dataset.Root, p.Seed), progress: progress, scales: scales);
+        string folder = SplitsFolder(dataset.Root);
+        if (task is var (name, keep))
+        {
+            DatasetSplit.Ensure(dataset, options, folder);
+            var cells = dataset.Cells.Where(c => c.Label.IsOther || keep(c)).ToList();
+            dataset = new CellDataset(dataset.Root, dataset.Layout, cells, dataset.Fields, dataset.Skipped, [.. dataset.Notes, $"task: {name}"]);
+            provenance = provenance with { Data = $"{provenance.Data}, {name}" };
+        }
+        return DataPreparation.Create(dataset, options, folder, p.Variants, provenance, progress: progress, scales: scales);
     }
 
     /// <summary>Trained models and cross-validation results are cached here (git ignores data/).</summary>

@@ -126,7 +126,7 @@ public class TrainCommandTests(PreparedPhantomFixture fx) : IClassFixture<Prepar
             Assert.Null(model.Card.ValidationFold); // it held no fold out
             Assert.All(model.History, h => Assert.Null(h.ValidationAccuracy));
         }
-        using (var cv = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, MarrowDiff.Cli.Commands.TrainCommand.CrossValidationFile))))
+        using (var cv = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, ClassifierProtocol.CrossValidationFile))))
         {
             AssertSavedScoreIsThePrintedOne(cv.RootElement.GetProperty("cv_macro_f1").GetDouble(), output);
         AssertReadmeCarriesThePrintedScore(Path.Combine(outDir, ModelReadme.FileName), output, "1 model;");

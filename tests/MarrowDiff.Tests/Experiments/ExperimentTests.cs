@@ -373,6 +373,49 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
     }
 
     [Fact]
+    public void EachProtocolsFrontDoor_GivesItsClassifier_SavesItsFiles_AndReadsTheSameCachedModels()
+    {
+        // One cache for the three protocols: the fold models that two of them share are trained once and read after.
+        string models = Path.Combine(fx.Root, "models-protocols");
+        var variant = fx.Prep.Variant("OS10");
+        TrainedClassifier Door(ExperimentProfile profile, string folder)
+        {
+            var experiment = new Experiment(fx.Prep, profile, models);
+            var trained = experiment.TrainClassifier(variant, profile.Grid[0]);
+            trained.Save(Path.Combine(fx.Root, "protocol-out", folder), profile.ToJson(), profile.Seed);
+            return trained;
+        }
+        using (var heldOut = Door(Tiny, "search"))
+        {
+            var model = Assert.IsType<TrainedModel>(heldOut.Classifier);
+            Assert.Null(heldOut.Folds);
+            Assert.Equal(Tiny.ValidationFold, model.Card.ValidationFold);
+            Assert.False(File.Exists(Path.Combine(fx.Root, "protocol-out", "search", ClassifierProtocol.CrossValidationFile)));
+        }
+        string[] foldFolders;
+        using (var together = Door(Tiny.With("ensemble_folds", "2").With("final", "ensemble"), "ensemble"))
+        {
+            var ensemble = Assert.IsType<FoldEnsemble>(together.Classifier);
+            Assert.Same(ensemble, together.Folds!.Ensemble);
+            Assert.Equal([1, 2], ensemble.Members.Select(m => m.Card.ValidationFold ?? 0));
+            foldFolders = [.. ensemble.Members.Select(m => Path.GetFileName(m.Folder!))];
+            Assert.True(File.Exists(Path.Combine(fx.Root, "protocol-out", "ensemble", FoldEnsemble.ManifestFile)));
+        }
+        var finalProfile = Tiny.With("ensemble_folds", "2").With("final", "one");
+        using (var final = Door(finalProfile, "final"))
+        {
+            var model = Assert.IsType<TrainedModel>(final.Classifier);
+            Assert.Null(model.Card.ValidationFold); // trained on every fold
+            Assert.Equal(foldFolders, final.Folds!.Ensemble.Members.Select(m => Path.GetFileName(m.Folder!))); // the same fold models' keys
+            Assert.True(File.Exists(Path.Combine(fx.Root, "protocol-out", "final", ClassifierProtocol.CrossValidationFile)));
+        }
+        // The fold models of final=one were read from the cache that final=ensemble filled, not trained again.
+        var reread = new Experiment(fx.Prep, finalProfile, models);
+        using (reread.TrainClassifier(variant, finalProfile.Grid[0]))
+            Assert.All(reread.Log, line => Assert.Contains("cached model", line));
+    }
+
+    [Fact]
     public void ALearningCurve_TrainsEachShareOnItsOwnKeys_ScoresTheSameHeldOutCells_AndShareOneIsTheProfilesOwnFolds()
     {
         var profile = Tiny.With("ensemble_folds", "2").With("final", "ensemble");
