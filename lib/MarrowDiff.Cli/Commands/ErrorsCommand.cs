@@ -54,7 +54,7 @@ internal static class ErrorsCommand
                 Console.WriteLine($"occlusion, invariance and calibration of {string.Join(", ", compare.Select(c => c.Name))} …");
                 string page = analysis.WriteReport(r.GetValue(outDir)!, compare, r.GetValue(occlusions));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{predictions.Wrong.Count} of {predictions.Count} cells wrong (accuracy {100 * predictions.Metrics.Accuracy:0.00}%) → {page}"));
+                    $"{predictions.Wrong.Count} of {predictions.Count} cells wrong (accuracy {Percent.Of(predictions.Metrics.Accuracy, 2)}%) → {page}"));
                 return 0;
             }
             finally { foreach (var m in models) m.Dispose(); }

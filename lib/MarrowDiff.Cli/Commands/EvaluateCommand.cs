@@ -84,8 +84,8 @@ internal static class EvaluateCommand
                 });
             AtomicFile.WriteAllText(file, JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{set.Count} images: accuracy {100 * metrics.Accuracy:0.00}% (95% CI {100 * accLow:0.0}–{100 * accHigh:0.0}, Wilson), macro F1 {100 * metrics.MacroF1:0.00}% " +
-                $"(95% CI {100 * f1Low:0.0}–{100 * f1High:0.0}, bootstrap over cells), weighted F1 {100 * metrics.WeightedF1:0.00}% → {Path.GetFullPath(file)}"));
+                $"{set.Count} images: accuracy {Percent.Of(metrics.Accuracy, 2)}% (95% CI {Percent.Of(accLow)}–{Percent.Of(accHigh)}, Wilson), macro F1 {Percent.Of(metrics.MacroF1, 2)}% " +
+                $"(95% CI {Percent.Of(f1Low)}–{Percent.Of(f1High)}, bootstrap over cells), weighted F1 {Percent.Of(metrics.WeightedF1, 2)}% → {Path.GetFullPath(file)}"));
             if (perSource.Count > 1) Console.WriteLine("per source:\n" + string.Join("\n", perSource.Select(x => "  " + x)));
             Console.WriteLine($"within one stage {Percent.Of(stages.WithinOneStage)}%, quadratic-weighted κ {stages.QuadraticKappa.ToString("0.000", CultureInfo.InvariantCulture)} " +
                               $"({stages.KappaCells} myeloid cells), ECE {stages.ExpectedCalibrationError.ToString("0.000", CultureInfo.InvariantCulture)}; accuracy of the surest " +

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Experiments;
 using MarrowDiff.Model;
@@ -72,7 +73,7 @@ internal static class TrainCommand
             var last = model.History[^1];
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{model.Name}: {model.Card.TrainingImages} training images, {last.Epoch} epochs, final training loss {last.TrainLoss:0.000}, " +
-                $"validation accuracy (fold {resolved.ValidationFold}) {100 * (last.ValidationAccuracy ?? 0):0.0}% → {Path.GetFullPath(folder)}"));
+                $"validation accuracy (fold {resolved.ValidationFold}) {Percent.Of(last.ValidationAccuracy ?? 0)}% → {Path.GetFullPath(folder)}"));
             return 0;
         });
         return command;

@@ -103,8 +103,8 @@ public sealed class LearningCurve
         var text = new System.Text.StringBuilder();
         text.Append(Csv.Line("share", "cells_per_model", "held_out_cells", "cv_macro_f1", "ci_low", "ci_high", "folds_macro_f1", "training_min")).Append('\n');
         foreach (var p in Points)
-            text.Append(Csv.Line(F(p.Share, "0.###"), F(p.CellsPerModel, "0.#"), p.HeldOutCells, F(100 * p.MacroF1, "0.00"), F(100 * p.Low, "0.00"),
-                                 F(100 * p.High, "0.00"), string.Join(" ", p.Folds.Select(f => F(100 * f, "0.0"))), F(p.TrainingMinutes, "0.0"))).Append('\n');
+            text.Append(Csv.Line(F(p.Share, "0.###"), F(p.CellsPerModel, "0.#"), p.HeldOutCells, Percent.Of(p.MacroF1, 2), Percent.Of(p.Low, 2),
+                                 Percent.Of(p.High, 2), string.Join(" ", p.Folds.Select(f => Percent.Of(f))), F(p.TrainingMinutes, "0.0"))).Append('\n');
         return text.ToString();
     }
 

@@ -54,10 +54,8 @@ public sealed class ResNet18 : CellNetwork
         Config = config;
         conv1 = new CntkConv2d(3, 64, 7, 2);
         bn1 = new BatchNorm2d(64);
-        layer1 = Stage(64, 64, 1);
-        layer2 = Stage(64, 128, 2);
-        layer3 = Stage(128, 256, 2);
-        layer4 = Stage(256, 512, 2, blocks: 3);
+        var stages = StagePlan.Select((stage, i) => Stage(i == 0 ? 64 : StagePlan[i - 1].Channels, stage.Channels, stage.Stride, stage.Blocks)).ToArray();
+        (layer1, layer2, layer3, layer4) = (stages[0], stages[1], stages[2], stages[3]); // fields: their names are the parameters' (layer1.0.conv1, …)
         drop_fc = new SeededDropout(config.ClassifierDropout, DropoutDraws);
         fc = nn.Linear(512, config.Classes);
         input_weight = zeros(3, 3, 1, 1);
@@ -86,7 +84,11 @@ public sealed class ResNet18 : CellNetwork
         else SetAdapter(unnormalised, [0, 0, 0]);
     }
 
-    private static Sequential Stage(int inChannels, int outChannels, int stride, int blocks = 2) => nn.Sequential(
+    /// <summary>The four stages after the stem's 64 channels: each one's output channels, its first block's stride and
+    /// its basic blocks (CNTK's last stage has three). The network and <see cref="ForwardFlops"/> both read it.</summary>
+    private static readonly (int Channels, int Stride, int Blocks)[] StagePlan = [(64, 1, 2), (128, 2, 2), (256, 2, 2), (512, 2, 3)];
+
+    private static Sequential Stage(int inChannels, int outChannels, int stride, int blocks) => nn.Sequential(
         Enumerable.Range(0, blocks).Select(i => (i.ToString(System.Globalization.CultureInfo.InvariantCulture),
             (nn.Module<Tensor, Tensor>)new BasicBlock(i == 0 ? inChannels : outChannels, outChannels, i == 0 ? stride : 1))));
 
@@ -179,10 +181,10 @@ public sealed class ResNet18 : CellNetwork
         flops += 2.0 * 3 * 64 * 49 * s * s;
         s = Out(s, 3, 2, 1);
         int c = 64;
-        foreach (var (outC, stride) in new[] { (64, 1), (128, 2), (256, 2), (512, 2) })
+        foreach (var (outC, stride, blocks) in StagePlan)
         {
             int s2 = stride == 1 ? s : Out(s, 3, 2, 1);
-            int more = outC == 512 ? 5 : 3; // 3×3 convolutions after block 0's first: three, five in CNTK's last stage
+            int more = 2 * blocks - 1; // 3×3 convolutions after block 0's first
             flops += 2.0 * c * outC * 9 * s2 * s2 + more * 2.0 * outC * outC * 9 * s2 * s2;
             if (stride != 1) flops += 2.0 * c * outC * s2 * s2;                        // the 1×1 shortcut
             s = s2; c = outC;

@@ -78,7 +78,7 @@ public static class AnalysisFigures
             img.FillRect(x + 30, top + 1, SoftmaxBarWidth, rowH - 3, Grid);
             int w = (int)Math.Round(SoftmaxBarWidth * probabilities[c]);
             if (w > 0) img.FillRect(x + 30, top + 1, w, rowH - 3, highlight(c) ?? Bar);
-            FigureText.Draw(img, $"{100 * probabilities[c]:0}%", x + 34 + SoftmaxBarWidth, top + 3, colour, 1);
+            FigureText.Draw(img, $"{Percent.Of(probabilities[c], 0)}%", x + 34 + SoftmaxBarWidth, top + 3, colour, 1);
         }
     }
 

@@ -133,7 +133,7 @@ public static class CountViews
         {
             var colour = c.Cell.Edge ? ((byte)120, (byte)120, (byte)120) : c.Review ? PaperCharts.OkabeIto[3] : PaperCharts.OkabeIto[0];
             Ring(img, c.Cell.ResampledX, c.Cell.ResampledY, c.Cell.DiameterPx * field.Resampled.Width / field.Width / 2, colour, dashed: c.Cell.Edge);
-            string label = c.Cell.Edge ? "edge" : c.Class is { } k ? $"{k.Code()} {100 * c.Probability:0}%" : "cell";
+            string label = c.Cell.Edge ? "edge" : c.Class is { } k ? $"{k.Code()} {Percent.Of(c.Probability, 0)}%" : "cell";
             // On a white tab, so the label reads over any stain.
             int lx = (int)(c.Cell.ResampledX + 6), ly = (int)(c.Cell.ResampledY - 8);
             img.FillRect(lx - 2, ly, FigureText.Measure(label) + 4, FigureText.LineHeight() + 2, (255, 255, 255));

@@ -19,9 +19,9 @@ public static class LearningCurveViews
     {
         if (c.PointsPerDoubling is not { } slope) return "one cell count only: no line to fit (give two shares or more)";
         string line = $"the least-squares line of macro F1 against log2 of the cells rises {F(slope)} points a doubling";
-        if (c.CellsForTarget is not { } cells) return $"{line}: it does not rise, so on this evidence more cells would not reach {F(100 * c.Target)}";
-        if (cells <= c.Points[^1].CellsPerModel) return $"{line}; it is at {F(100 * c.Target)} or above within the measured range";
-        return $"{line} and would reach {F(100 * c.Target)} near {F(cells, "0")} training cells a fold model, {F(c.TimesTheLargest!.Value, "0.0")}x the largest point's " +
+        if (c.CellsForTarget is not { } cells) return $"{line}: it does not rise, so on this evidence more cells would not reach {Percent.Of(c.Target)}";
+        if (cells <= c.Points[^1].CellsPerModel) return $"{line}; it is at {Percent.Of(c.Target)} or above within the measured range";
+        return $"{line} and would reach {Percent.Of(c.Target)} near {F(cells, "0")} training cells a fold model, {F(c.TimesTheLargest!.Value, "0.0")}x the largest point's " +
                $"{F(c.Points[^1].CellsPerModel, "0")} (an extrapolation, if the line held that far; not a measurement)";
     }
 
@@ -29,7 +29,7 @@ public static class LearningCurveViews
     private static string ShortFit(LearningCurve c) =>
         c.PointsPerDoubling is not { } slope ? "One cell count: no line to fit."
         : c.CellsForTarget is { } cells && cells > c.Points[^1].CellsPerModel
-            ? $"Fit: {F(slope)} points a doubling of the cells; {F(100 * c.Target)} near {F(cells, "0")} cells a fold model, {F(c.TimesTheLargest!.Value, "0.0")}x the largest point (an extrapolation)."
+            ? $"Fit: {F(slope)} points a doubling of the cells; {Percent.Of(c.Target)} near {F(cells, "0")} cells a fold model, {F(c.TimesTheLargest!.Value, "0.0")}x the largest point (an extrapolation)."
             : $"Fit: {F(slope)} points a doubling of the cells.";
 
     /// <summary>The table and the fit as Markdown (also what the console prints).</summary>
@@ -43,8 +43,8 @@ public static class LearningCurveViews
         text.AppendLine("| share of the training cells | cells a fold model trains on (mean) | 5-fold CV macro-F1 % (95% bootstrap CI) | folds | training, models' times added |");
         text.AppendLine("|---|---|---|---|---|");
         foreach (var p in c.Points)
-            text.AppendLine($"| {F(p.Share, "0.###")} | {F(p.CellsPerModel, "0")} | {F(100 * p.MacroF1)} ({F(100 * p.Low)}–{F(100 * p.High)}) | " +
-                            $"{string.Join(", ", p.Folds.Select(f => F(100 * f)))} | {F(p.TrainingMinutes)} min |");
+            text.AppendLine($"| {F(p.Share, "0.###")} | {F(p.CellsPerModel, "0")} | {Percent.Of(p.MacroF1)} ({Percent.Of(p.Low)}–{Percent.Of(p.High)}) | " +
+                            $"{string.Join(", ", p.Folds.Select(f => Percent.Of(f)))} | {F(p.TrainingMinutes)} min |");
         text.AppendLine();
         text.AppendLine($"Fit: {c.FitText()}.");
         return text.ToString();
@@ -62,7 +62,7 @@ public static class LearningCurveViews
         var series = new List<ChartSeries> { new("5-fold CV macro F1 (pooled)", measured) };
         if (c.PointsPerDoubling is not null)
             series.Add(new($"fit: {F(c.PointsPerDoubling.Value)} points a doubling", [(first, c.FittedPercent(Math.Pow(2, first))!.Value), (end, c.FittedPercent(Math.Pow(2, end))!.Value)], Dashed: true));
-        series.Add(new($"target {F(100 * c.Target)}", [(first, 100 * c.Target), (end, 100 * c.Target)], Dashed: true));
+        series.Add(new($"target {Percent.Of(c.Target)}", [(first, 100 * c.Target), (end, 100 * c.Target)], Dashed: true));
         double yMin = Math.Floor(Math.Min(100 * c.Points.Min(p => p.Low), 100 * c.Target) / 10) * 10;
         double yMax = Math.Min(100, Math.Ceiling(Math.Max(100 * c.Points.Max(p => p.High), 100 * c.Target) / 10) * 10);
         var ticks = measured.Select(m => m.Item1).Append(end).Distinct().ToList();

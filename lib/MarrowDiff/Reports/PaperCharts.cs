@@ -1,4 +1,3 @@
-using System.Globalization;
 using MarrowDiff.Core;
 using MarrowDiff.Imaging;
 using ScottPlot;
@@ -66,5 +65,4 @@ public static class PaperCharts
         return image;
     }
 
-    internal static string Percent(double v) => (100 * v).ToString("0", CultureInfo.InvariantCulture);
 }
