@@ -171,4 +171,28 @@ public class PaperClaimsTests
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
+
+    /// <summary>The committed real Table 1s and their claims are what their committed predictions give, to the byte, with
+    /// no model and no image (what <c>marrow real-table1 --from-predictions</c> writes): a new seed's folder committed
+    /// without the tables rebuilt, or a hand-edited number, fails here.</summary>
+    [Theory]
+    [InlineData(RealTable1Task.Pbc)]
+    [InlineData(RealTable1Task.All)]
+    public void TheCommittedTables_AreRebuiltFromTheCommittedPredictions_ToTheByte(RealTable1Task task)
+    {
+        string committed = RealTable1Study.BasePath(task);
+        var claims = RealTable1Study.CommittedClaims(task);
+        var seeds = claims.Replicates.Seeds.Select(x => x.Seed).ToList();
+        Assert.Equal(RealTable1Study.Seeds(committed + "-predictions"), seeds);
+        string dir = Directory.CreateTempSubdirectory("marrow-committed-claims-").FullName;
+        try
+        {
+            string basePath = Path.Combine(dir, Path.GetFileName(committed));
+            claims.Save(RealTable1Study.Load(RealTable1Study.SeedFolder(committed + "-predictions", seeds.Contains(2017) ? 2017 : seeds[0]), RealTable1Study.Name(task), 2017), basePath);
+            foreach (string suffix in new[] { ".md", ".csv", "-claims.csv" })
+                Assert.True(File.ReadAllText(committed + suffix) == File.ReadAllText(basePath + suffix),
+                            $"{Path.GetFileName(committed)}{suffix} is not what its {seeds.Count} committed seeds give: run marrow real-table1 --from-predictions --out figures/{Path.GetFileName(committed)}");
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
 }
