@@ -17,7 +17,7 @@ internal static class CountCommand
         var local = new Option<string?>("--local") { Description = "a local 2-class model: classify with the dual stage of --model and this one", HelpName = "DIR" };
         var pitch = new Option<string>("--pitch") { Description = "µm per pixel of the fields, or auto: estimated from each field's red cells (pooled over fields of one size when a field has too few)", DefaultValueFactory = _ => "auto", HelpName = "UM|auto" };
         var target = new Option<int>("--target") { Description = "cells the differential is meant to count (reported against what was counted)", DefaultValueFactory = _ => 500 };
-        var reviewBelow = new Option<double>("--review-below") { Description = "cells whose top probability is below this go to the review queue", DefaultValueFactory = _ => 0.7, HelpName = "P" };
+        var reviewBelow = new Option<double?>("--review-below") { Description = $"cells whose top probability is below this go to the review queue (default: the threshold chosen on --model's folds, saved with it; else {SavedScores.Unchosen})", HelpName = "P" };
         var outDir = CommonOptions.Out("the report folder: cells.csv, count.json, report.html and PNGs (written atomically)");
         var command = new Command("count",
             "A differential count from whole smear fields: finds the nucleated cells (white cells and erythroid precursors; not red cells or platelets), " +
@@ -37,7 +37,9 @@ internal static class CountCommand
             using var localModel = r.GetValue(local) is { } l ? TrainedModel.Load(l) : null;
             var classifier = global is null ? null : new PatchClassifier(global, localModel);
             string[] paths = r.GetValue(fields)!;
-            var (count, timing) = FieldCount.Run(paths, given, classifier, r.GetValue(target), r.GetValue(reviewBelow), new ConsoleProgress());
+            var (below, why) = SavedScores.ReviewFor(r.GetValue(reviewBelow), global?.Folder);
+            if (classifier is not null) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"review queue: cells below {below:0.###} ({why})"));
+            var (count, timing) = FieldCount.Run(paths, given, classifier, r.GetValue(target), below, new ConsoleProgress());
             string first = FieldCount.DataRoot(paths);
             var provenance = global is null ? Provenance.For("detection only", first, 0) : Provenance.For(global.Card.Profile, first, global.Card.Config.Seed);
             foreach (var (field, reason) in count.SkippedFields) Console.WriteLine($"skipped {field}: {reason}");

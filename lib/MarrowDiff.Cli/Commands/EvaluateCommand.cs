@@ -70,6 +70,14 @@ internal static class EvaluateCommand
                 ["over"] = "the myeloid stages C5-C10, cells whose truth and answer are both myeloid",
             };
             json["ece"] = stages.ExpectedCalibrationError;
+            // The review threshold the model would be used with, and what it keeps of these cells.
+            var (below, why) = SavedScores.ReviewFor(null, model.Folder);
+            var kept = answers.Cells.Where(c => c.Probabilities[answers.Outputs.ToList().IndexOf(c.Predicted)] >= below).ToList();
+            json["review"] = new Dictionary<string, object?>
+            {
+                ["below"] = below, ["from"] = why, ["kept_cells"] = kept.Count, ["kept_share"] = (double)kept.Count / answers.Count,
+                ["kept_accuracy"] = kept.Count == 0 ? null : kept.Count(c => c.Truth == c.Predicted) / (double)kept.Count,
+            };
             json["risk_coverage"] = stages.RiskCoverage.Select(c => new Dictionary<string, object>
             {
                 ["coverage"] = c.Coverage, ["cells"] = c.Cells, ["confidence_threshold"] = c.Threshold, ["accuracy"] = c.Accuracy,
@@ -90,6 +98,8 @@ internal static class EvaluateCommand
             Console.WriteLine($"within one stage {Percent.Of(stages.WithinOneStage)}%, quadratic-weighted κ {stages.QuadraticKappa.ToString("0.000", CultureInfo.InvariantCulture)} " +
                               $"({stages.KappaCells} myeloid cells), ECE {stages.ExpectedCalibrationError.ToString("0.000", CultureInfo.InvariantCulture)}; accuracy of the surest " +
                               string.Join(", ", stages.RiskCoverage.Select(c => $"{Percent.Of(c.Coverage, 0)}%: {Percent.Of(c.Accuracy)}%")));
+            string keptRight = kept.Count == 0 ? "" : $", {Percent.Of(kept.Count(c => c.Truth == c.Predicted) / (double)kept.Count)}% of them right";
+            Console.WriteLine($"review queue below {below.ToString("0.###", CultureInfo.InvariantCulture)} ({why}): {kept.Count} of {answers.Count} cells kept{keptRight}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"classified in {seconds:0.00} s: {set.Count / Math.Max(seconds, 1e-9):0} cells/s ({Inference.PassesPerCell(model)} forward passes a cell, {Inference.StreamsText(Inference.StreamsFor(FoldEnsemble.MembersOf(model)[0].Network, Inference.DefaultBatch))}; the images were read and cut before)"));
             return 0;

@@ -15,7 +15,7 @@ internal static class PredictCommand
         var images = new Option<string[]>("--images") { Description = "single-cell images (PNG, JPEG, BMP, TIFF; the cell centred, as the public datasets crop them) or folders of them (searched recursively)", Required = true, HelpName = "PATH", AllowMultipleArgumentsPerToken = true };
         var pitch = new Option<double?>("--pitch") { Description = "µm per pixel of the images (default: the model's pitch for --source, else estimated from the images' red cells)", HelpName = "UM" };
         var source = new Option<string?>("--source") { Description = "the images come from this source the model was trained on (PBC, Matek): use the pitch it learnt that source at", HelpName = "NAME" };
-        var reviewBelow = new Option<double>("--review-below") { Description = "flag a cell for review when its top probability is below this", DefaultValueFactory = _ => 0.7, HelpName = "P" };
+        var reviewBelow = new Option<double?>("--review-below") { Description = $"flag a cell for review when its top probability is below this (default: the threshold chosen on the model's folds, saved with it; else {SavedScores.Unchosen})", HelpName = "P" };
         var outFile = CommonOptions.Out("the predictions: file, predicted_class, probability, review, p_C1…p_C10 (written atomically)", helpName: "FILE.csv");
         var command = new Command("predict",
             "Classifies unlabelled single-cell images with a saved model: each image resampled to the project's 0.16 µm/px and cut to the 96-px patch at " +
@@ -34,14 +34,15 @@ internal static class PredictCommand
                     : throw new ArgumentException($"--source {name}: the model learnt no pitch for it (it knows {(learnt.Count == 0 ? "none" : string.Join(", ", learnt.Keys))}); give --pitch");
             }
             var files = FieldCount.Files(r.GetValue(images)!);
-            var run = UnlabelledCells.Predict(classifier, files, um, r.GetValue(reviewBelow), progress: new ConsoleProgress());
+            var (below, why) = SavedScores.ReviewFor(r.GetValue(reviewBelow), classifier.Folder);
+            var run = UnlabelledCells.Predict(classifier, files, um, below, progress: new ConsoleProgress());
             string file = Path.GetFullPath(r.GetValue(outFile)!);
             UnlabelledCells.Save(run, file);
             foreach (var (f, reason) in run.Skipped) Console.WriteLine($"skipped {f}: {reason}");
             var byClass = run.Rows.GroupBy(x => x.Class).OrderBy(g => g.Key).Select(g => $"{g.Key.Code()} {g.Count()}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{run.Rows.Count} cells classified by {classifier.Name} at {run.Scale} ({string.Join(", ", byClass)}); {run.Rows.Count(x => x.Review)} flagged for review " +
-                $"(top probability < {r.GetValue(reviewBelow):0.##}); {run.Skipped.Count} unreadable → {file}"));
+                $"(top probability < {below:0.###}: {why}); {run.Skipped.Count} unreadable → {file}"));
             return run.Skipped.Count == 0 ? 0 : AuditCommand.SomeFilesBad;
         });
         return command;

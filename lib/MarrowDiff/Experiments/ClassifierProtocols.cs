@@ -12,9 +12,6 @@ namespace MarrowDiff.Experiments;
 /// </summary>
 public abstract class ClassifierProtocol
 {
-    /// <summary>Beside a final=one model: the fold models' cross-validated scores that estimate it.</summary>
-    public const string CrossValidationFile = "cross_validation.json";
-
     public static ClassifierProtocol For(ExperimentProfile profile) => profile.Protocol switch
     {
         Protocol.Search => new HeldOutModel(),
@@ -76,7 +73,7 @@ public sealed record TrainedClassifier(ISavedClassifier Classifier, FoldEnsemble
 {
     /// <summary>Saves the classifier into <paramref name="folder"/> with the resolved profile: a fold ensemble with its
     /// pooled cross-validated scores; a final model with them too and, beside it,
-    /// <see cref="ClassifierProtocol.CrossValidationFile"/>; a single model alone.</summary>
+    /// <see cref="SavedScores.CrossValidationFile"/>; a single model alone.</summary>
     public void Save(string folder, string profileJson, int seed)
     {
         var scores = Folds?.Scores(seed);
@@ -88,7 +85,7 @@ public sealed record TrainedClassifier(ISavedClassifier Classifier, FoldEnsemble
             case TrainedModel model when scores is not null:
                 model.Save(folder, profileJson, extraFiles: new Dictionary<string, string>
                 {
-                    [ClassifierProtocol.CrossValidationFile] = JsonSerializer.Serialize(scores, new JsonSerializerOptions { WriteIndented = true }),
+                    [SavedScores.CrossValidationFile] = JsonSerializer.Serialize(scores, new JsonSerializerOptions { WriteIndented = true }),
                 }, scores: scores);
                 break;
             case TrainedModel model:

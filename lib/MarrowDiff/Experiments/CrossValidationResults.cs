@@ -36,7 +36,8 @@ public sealed record FoldEnsembleResult(FoldEnsemble Ensemble, IReadOnlyList<Pre
     public IReadOnlyList<ClassificationMetrics> PerFold => HeldOut.Select(p => p.Metrics).ToList();
 
     /// <summary>The scores saved in the ensemble's manifest and a model's README: the pooled accuracy and macro F1,
-    /// the latter's 95% interval (<see cref="PooledMacroF1Interval"/>, seeded by <paramref name="seed"/>), each fold's.</summary>
+    /// the latter's 95% interval (<see cref="PooledMacroF1Interval"/>, seeded by <paramref name="seed"/>), each fold's, and
+    /// the review threshold chosen on the held-out cells (<see cref="ReviewThreshold"/>).</summary>
     public IReadOnlyDictionary<string, double> Scores(int seed)
     {
         var (low, high) = PooledMacroF1Interval(seed);
@@ -45,6 +46,8 @@ public sealed record FoldEnsembleResult(FoldEnsemble Ensemble, IReadOnlyList<Pre
             ["cv_accuracy"] = Pooled.Accuracy, ["cv_macro_f1"] = Pooled.MacroF1, ["cv_macro_f1_ci95_low"] = low, ["cv_macro_f1_ci95_high"] = high,
         };
         for (int k = 0; k < HeldOut.Count; k++) d[$"fold{k + 1}_macro_f1"] = PerFold[k].MacroF1;
+        // Where the review queue starts, chosen on the same held-out cells (never a test cell).
+        foreach (var (name, value) in ReviewThreshold.Choose(HeldOut).Scores) d[name] = value;
         return d;
     }
 

@@ -57,6 +57,7 @@ public static class ModelReadme
                 $"; folds {string.Join(", ", folds)}. No test cell was used to train or choose it.\n\n");
         }
         else text.Append("None saved with it. `marrow evaluate --model THIS_FOLDER --data DIR --part test --out m.json` scores it with 95% intervals.\n\n");
+        text.Append(SavedScores.DescribeReview(scores)).Append("\n\n");
 
         text.Append("## Use\n\n```bash\n");
         text.Append("marrow evaluate --model THIS_FOLDER --data LABELLED_DIR --out metrics.json     # metrics, and predictions.csv beside them\n");

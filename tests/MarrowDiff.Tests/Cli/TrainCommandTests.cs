@@ -82,12 +82,15 @@ public class TrainCommandTests(PreparedPhantomFixture fx) : IClassFixture<Prepar
         Assert.Equal(["file", "predicted_class", "probability", "review", "p_C1", "p_C2", "p_C3", "p_C4", "p_C5", "p_C6", "p_C7", "p_C8", "p_C9", "p_C10"], rows[0]);
         Assert.Equal(Directory.GetFiles(patches, "*.png", SearchOption.AllDirectories).Length, rows.Count - 1);
         var byFile = new Dictionary<string, string>();
+        // Without --review-below, predict sends to review what the threshold chosen on the model's folds does.
+        double review = SavedScores.ReviewBelowOf(outDir)!.Value;
+        Assert.Contains("the model's own, chosen on its folds", predictOutput);
         foreach (var row in rows.Skip(1))
         {
             double[] p = [.. row[4..].Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture))];
             Assert.Equal(1.0, p.Sum(), 2);
             Assert.Equal($"C{Array.IndexOf(p, p.Max()) + 1}", row[1]);
-            Assert.Equal(p.Max() < 0.7 ? "yes" : "no", row[3]);
+            if (Math.Abs(p.Max() - review) > 1e-4) Assert.Equal(p.Max() < review ? "yes" : "no", row[3]); // the file's four decimals decide no closer
             byFile[Path.GetFileNameWithoutExtension(row[0])] = row[1];
         }
         Assert.All(answers.Cells, c => Assert.Equal(c.Predicted.Code(), byFile[c.Cell]));
@@ -126,7 +129,7 @@ public class TrainCommandTests(PreparedPhantomFixture fx) : IClassFixture<Prepar
             Assert.Null(model.Card.ValidationFold); // it held no fold out
             Assert.All(model.History, h => Assert.Null(h.ValidationAccuracy));
         }
-        using (var cv = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, ClassifierProtocol.CrossValidationFile))))
+        using (var cv = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, SavedScores.CrossValidationFile))))
         {
             AssertSavedScoreIsThePrintedOne(cv.RootElement.GetProperty("cv_macro_f1").GetDouble(), output);
         AssertReadmeCarriesThePrintedScore(Path.Combine(outDir, ModelReadme.FileName), output, "1 model;");
@@ -149,6 +152,17 @@ public class TrainCommandTests(PreparedPhantomFixture fx) : IClassFixture<Prepar
         using var json = JsonDocument.Parse(File.ReadAllText(metrics));
         var answers = MarrowDiff.Evaluation.CellPredictions.Load(Path.Combine(Path.GetDirectoryName(metrics)!, json.RootElement.GetProperty("predictions").GetString()!));
         Assert.Equal(json.RootElement.GetProperty("macro_f1").GetDouble(), answers.Metrics.MacroF1, 12);
+        // The review threshold chosen on the folds is saved with the model, told in its card, and used by evaluate.
+        double below = SavedScores.ReviewBelowOf(outDir)!.Value;
+        Assert.InRange(below, 0, 1);
+        Assert.Contains($"a cell whose top probability is below {below.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)} goes to review",
+                        File.ReadAllText(Path.Combine(outDir, ModelReadme.FileName)));
+        var review = json.RootElement.GetProperty("review");
+        Assert.Equal(below, review.GetProperty("below").GetDouble());
+        Assert.Equal("the model's own, chosen on its folds", review.GetProperty("from").GetString());
+        // predictions.csv rounds probabilities to four decimals: a cell that close to the threshold may fall either side.
+        Assert.InRange(review.GetProperty("kept_cells").GetInt32(), answers.Cells.Count(c => c.Probabilities.Max() >= below + 1e-4),
+                       answers.Cells.Count(c => c.Probabilities.Max() >= below - 1e-4));
     }
 
     /// <summary>A model folder's README (its model card) names its classes, input and normalisation, and gives the

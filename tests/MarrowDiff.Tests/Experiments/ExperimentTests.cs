@@ -390,7 +390,7 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
             var model = Assert.IsType<TrainedModel>(heldOut.Classifier);
             Assert.Null(heldOut.Folds);
             Assert.Equal(Tiny.ValidationFold, model.Card.ValidationFold);
-            Assert.False(File.Exists(Path.Combine(fx.Root, "protocol-out", "search", ClassifierProtocol.CrossValidationFile)));
+            Assert.False(File.Exists(Path.Combine(fx.Root, "protocol-out", "search", SavedScores.CrossValidationFile)));
         }
         string[] foldFolders;
         using (var together = Door(Tiny.With("ensemble_folds", "2").With("final", "ensemble"), "ensemble"))
@@ -407,7 +407,7 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
             var model = Assert.IsType<TrainedModel>(final.Classifier);
             Assert.Null(model.Card.ValidationFold); // trained on every fold
             Assert.Equal(foldFolders, final.Folds!.Ensemble.Members.Select(m => Path.GetFileName(m.Folder!))); // the same fold models' keys
-            Assert.True(File.Exists(Path.Combine(fx.Root, "protocol-out", "final", ClassifierProtocol.CrossValidationFile)));
+            Assert.True(File.Exists(Path.Combine(fx.Root, "protocol-out", "final", SavedScores.CrossValidationFile)));
         }
         // The fold models of final=one were read from the cache that final=ensemble filled, not trained again.
         var reread = new Experiment(fx.Prep, finalProfile, models);
