@@ -9,8 +9,9 @@ using MarrowDiff.Model;
 namespace MarrowDiff.Counting;
 
 /// <summary>One unlabelled cell image's answer: the top class, its probability, whether a person should look at it,
-/// and the whole softmax row (C1…C10).</summary>
-public sealed record UnlabelledPrediction(string File, CellClass Class, float Probability, bool Review, float[] Probabilities);
+/// the whole softmax row (C1…C10), and why the image is unlike a training crop (<see cref="CellInputCheck"/>; null
+/// when it is not), which sends it to review whatever the probability.</summary>
+public sealed record UnlabelledPrediction(string File, CellClass Class, float Probability, bool Review, float[] Probabilities, string? Unlike = null);
 
 /// <summary>What <see cref="UnlabelledCells.Predict"/> did: a row a readable file, the files it could not read (each
 /// with its reason, none left out silently), and the pitch it resampled at.</summary>
@@ -46,7 +47,7 @@ public static class UnlabelledCells
         var rows = new List<UnlabelledPrediction>();
         var members = FoldEnsemble.MembersOf(classifier);
         var clock = Stopwatch.StartNew();
-        var batch = new List<(string Name, RgbImage Patch)>();
+        var batch = new List<(string Name, RgbImage Patch, string? Unlike)>();
         void Classify()
         {
             if (batch.Count == 0) return;
@@ -63,14 +64,18 @@ public static class UnlabelledCells
             {
                 float[] row = Enumerable.Range(0, CellTaxonomy.All.Count).Select(c => p[i, c]).ToArray();
                 int top = Enumerable.Range(0, row.Length).OrderByDescending(c => row[c]).ThenBy(c => c).First();
-                rows.Add(new UnlabelledPrediction(batch[i].Name, CellTaxonomy.All[top], row[top], row[top] < reviewBelow, row));
+                rows.Add(new UnlabelledPrediction(batch[i].Name, CellTaxonomy.All[top], row[top], row[top] < reviewBelow || batch[i].Unlike is not null, row, batch[i].Unlike));
             }
             batch.Clear();
         }
         for (int i = 0; i < files.Count; i++)
         {
             var (path, name) = files[i];
-            try { batch.Add((name, Patch(reader.Read(path), scale.PitchUm))); }
+            try
+            {
+                var resampled = Resampled(reader.Read(path), scale.PitchUm);
+                batch.Add((name, resampled.CropCentred(resampled.Width / 2, resampled.Height / 2, CellPatch.Size), CellInputCheck.Unlike(resampled)));
+            }
             catch (CellImageException e) { skipped.Add((name, e.Reason)); }
             if (batch.Count == Chunk) Classify();
             progress?.Report(new WorkProgress("classifying cell images", i + 1, files.Count, clock.Elapsed));
@@ -84,10 +89,15 @@ public static class UnlabelledCells
     /// put the cell).</summary>
     public static RgbImage Patch(RgbImage image, double pitchUm)
     {
+        var resampled = Resampled(image, pitchUm);
+        return resampled.CropCentred(resampled.Width / 2, resampled.Height / 2, CellPatch.Size);
+    }
+
+    /// <summary>The image at the project's pitch.</summary>
+    public static RgbImage Resampled(RgbImage image, double pitchUm)
+    {
         double factor = pitchUm / CellPatch.PitchUm;
-        int w = Math.Max(1, (int)Math.Round(image.Width * factor)), h = Math.Max(1, (int)Math.Round(image.Height * factor));
-        var resampled = image.Resize(w, h);
-        return resampled.CropCentred(w / 2, h / 2, CellPatch.Size);
+        return image.Resize(Math.Max(1, (int)Math.Round(image.Width * factor)), Math.Max(1, (int)Math.Round(image.Height * factor)));
     }
 
     private static SourceScale EstimatePitch(IReadOnlyList<(string Path, string Name)> files, CellImageReader reader, List<(string, string)> skipped)
@@ -108,9 +118,9 @@ public static class UnlabelledCells
     public static void Save(UnlabelledRun run, string path)
     {
         var text = new StringBuilder();
-        text.Append(Csv.Line([.. new object?[] { "file", "predicted_class", "probability", "review" }.Concat(CellTaxonomy.All.Select(c => (object?)$"p_{c.Code()}"))])).Append('\n');
+        text.Append(Csv.Line([.. new object?[] { "file", "predicted_class", "probability", "review", "unlike_a_training_crop" }.Concat(CellTaxonomy.All.Select(c => (object?)$"p_{c.Code()}"))])).Append('\n');
         foreach (var r in run.Rows)
-            text.Append(Csv.Line([.. new object?[] { r.File, r.Class.Code(), r.Probability.ToString("0.0000", CultureInfo.InvariantCulture), r.Review ? "yes" : "no" }
+            text.Append(Csv.Line([.. new object?[] { r.File, r.Class.Code(), r.Probability.ToString("0.0000", CultureInfo.InvariantCulture), r.Review ? "yes" : "no", r.Unlike ?? "" }
                 .Concat(r.Probabilities.Select(p => (object?)p.ToString("0.0000", CultureInfo.InvariantCulture)))])).Append('\n');
         AtomicFile.WriteAllText(path, text.ToString());
     }

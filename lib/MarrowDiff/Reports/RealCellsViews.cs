@@ -149,4 +149,35 @@ public static class RealCellsViews
         static string Minutes(double seconds) => (seconds / 60).ToString("0.0", CultureInfo.InvariantCulture);
         static string Range((double Low, double High) ci) => $"{Percent.Of(ci.Low)}-{Percent.Of(ci.High)}";
     }
+
+    /// <summary>
+    /// The scores a hematologist reads beside strict macro F1, on a task's test cells: within one maturation stage,
+    /// quadratic-weighted κ over the myeloid order, calibration (ECE), the accuracy of the surest 50/80/90/100% of the
+    /// cells, and, for a fold-trained task, the review threshold chosen on its folds (never on a test cell) and what it
+    /// keeps of the test cells.
+    /// </summary>
+    public static HtmlView StageScores(this RealCells r, RealTask task)
+    {
+        var answers = CellPredictions.From(task.Test);
+        var s = Evaluation.StageScores.Of(answers);
+        List<IReadOnlyList<object?>> rows =
+        [
+            ["within one maturation stage", Percent.Of(s.WithinOneStage) + "%", "the answer is the cell's stage or a neighbouring one of its series"],
+            ["quadratic-weighted κ", double.IsFinite(s.QuadraticKappa) ? s.QuadraticKappa.ToString("0.000", CultureInfo.InvariantCulture) : "undefined",
+             $"over the myeloid order C5-C10, {s.KappaCells} cells myeloid in truth and answer; 1 every answer right, 0 chance"],
+            ["expected calibration error", s.ExpectedCalibrationError.ToString("0.000", CultureInfo.InvariantCulture), "mean gap between confidence and accuracy, 0 perfectly calibrated"],
+        ];
+        foreach (var c in s.RiskCoverage)
+            rows.Add([$"accuracy of the surest {Percent.Of(c.Coverage, 0)}%", Percent.Of(c.Accuracy) + "%",
+                      $"{c.Cells} cells kept, the least sure at confidence {c.Threshold.ToString("0.000", CultureInfo.InvariantCulture)}; the rest would go to review"]);
+        if (task.Folds is { } folds)
+        {
+            var chosen = ReviewThreshold.Choose(folds.HeldOut);
+            var kept = answers.Cells.Where(c => c.Probabilities.Max() >= chosen.Below).ToList();
+            rows.Add(["review threshold, chosen on the folds", chosen.Below.ToString("0.000", CultureInfo.InvariantCulture),
+                      $"the lowest whose kept held-out cells reach {Percent.Of(chosen.TargetAccuracy, 0)}% accuracy (there {Percent.Of(chosen.KeptAccuracy)}% of {Percent.Of(chosen.Coverage)}%); " +
+                      $"on the test cells it keeps {kept.Count} of {answers.Count}" + (kept.Count == 0 ? "" : $", {Percent.Of(kept.Count(c => c.Truth == c.Predicted) / (double)kept.Count)}% right")]);
+        }
+        return HtmlView.Table($"{task.Name}: scores a hematologist reads, on the test cells - {r.Caveat} - {task.Prep.Provenance.Stamp}", ["score", "value", "what it says"], rows);
+    }
 }

@@ -77,6 +77,10 @@ public sealed class RealDataStudy
     /// <summary>Accuracy and macro-F1 of a task's test predictions, per class and per source.</summary>
     public HtmlView Results(RealTask task) => Cells.Results(task);
 
+    /// <summary>Within one stage, κ over the maturation order, calibration, risk–coverage and the review threshold
+    /// chosen on the folds, on a task's test cells.</summary>
+    public HtmlView StageScores(RealTask task) => Cells.StageScores(task);
+
     /// <summary>A fold-ensemble task's cross-validation beside its test result.</summary>
     public HtmlView CrossValidation(RealTask task) => Cells.CrossValidation(task);
 

@@ -79,7 +79,7 @@ public class TrainCommandTests(PreparedPhantomFixture fx) : IClassFixture<Prepar
         var (predictCode, predictOutput) = MarrowProcess.Run(["predict", "--model", outDir, "--images", patches, "--pitch", "0.16", "--out", predicted], MarrowProcess.ShortCommand);
         Assert.True(predictCode == 0, predictOutput);
         var rows = MarrowDiff.Core.Csv.Parse(File.ReadAllText(predicted), predicted);
-        Assert.Equal(["file", "predicted_class", "probability", "review", "p_C1", "p_C2", "p_C3", "p_C4", "p_C5", "p_C6", "p_C7", "p_C8", "p_C9", "p_C10"], rows[0]);
+        Assert.Equal(["file", "predicted_class", "probability", "review", "unlike_a_training_crop", "p_C1", "p_C2", "p_C3", "p_C4", "p_C5", "p_C6", "p_C7", "p_C8", "p_C9", "p_C10"], rows[0]);
         Assert.Equal(Directory.GetFiles(patches, "*.png", SearchOption.AllDirectories).Length, rows.Count - 1);
         var byFile = new Dictionary<string, string>();
         // Without --review-below, predict sends to review what the threshold chosen on the model's folds does.
@@ -87,7 +87,8 @@ public class TrainCommandTests(PreparedPhantomFixture fx) : IClassFixture<Prepar
         Assert.Contains("the model's own, chosen on its folds", predictOutput);
         foreach (var row in rows.Skip(1))
         {
-            double[] p = [.. row[4..].Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture))];
+            Assert.Equal("", row[4]); // phantom patches are crops like the training ones
+            double[] p = [.. row[5..].Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture))];
             Assert.Equal(1.0, p.Sum(), 2);
             Assert.Equal($"C{Array.IndexOf(p, p.Max()) + 1}", row[1]);
             if (Math.Abs(p.Max() - review) > 1e-4) Assert.Equal(p.Max() < review ? "yes" : "no", row[3]); // the file's four decimals decide no closer
