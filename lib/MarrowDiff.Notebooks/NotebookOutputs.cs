@@ -31,7 +31,16 @@ public static partial class NotebookOutputs
         return set.Contains(RealImagesTag) || (set.Contains(CellImagesTag) && !string.Equals(data, "phantom", StringComparison.Ordinal));
     }
 
-    public const string LeftOut = "[an image of real cells, left out of this written copy: the images stay outside the project; run the notebook to see it]";
+    /// <summary>What a left-out output says in place of its images (once an output, with how many were there).</summary>
+    public const string LeftOut = "left out of this written copy: the images stay outside the project";
+
+    /// <summary>The placeholder for the <paramref name="images"/> real-cell images of one output.</summary>
+    public static string LeftOutPlaceholder(int images) =>
+        $"[{(images == 1 ? "an image" : $"{images} images")} of real cells, {LeftOut}; run the notebook to see {(images == 1 ? "it" : "them")}]";
+
+    /// <summary>The metadata key an image output written from a mark carries: <c>static-twin</c> for a chart's PNG,
+    /// <c>figure</c> for a figure; readers and tests tell a chart from a figure by it.</summary>
+    public const string WrittenAs = "marrow";
 
     [GeneratedRegex("<img\\b[^>]*>", RegexOptions.IgnoreCase)]
     private static partial Regex ImageElement();
@@ -48,9 +57,14 @@ public static partial class NotebookOutputs
     [GeneratedRegex("<[^>]*>")]
     private static partial Regex AnyTag();
 
+    [GeneratedRegex("<script\\b[^>]*>[\\s\\S]*?</script>", RegexOptions.IgnoreCase)]
+    private static partial Regex ScriptElement();
+
     /// <summary>The outputs as written to an executed copy: marked figures as image outputs after the output that held
-    /// them (which is dropped if nothing else was in it); with <paramref name="realImages"/>, every embedded image
-    /// replaced by <see cref="LeftOut"/> instead.</summary>
+    /// them (which is dropped if nothing else was in it). A chart's script, blank wherever no JavaScript runs (GitHub),
+    /// is dropped once its static twin is written: the notebook itself draws the interactive chart. With
+    /// <paramref name="realImages"/>, an output's embedded images are replaced by one <see cref="LeftOutPlaceholder"/>
+    /// saying how many there were.</summary>
     public static JsonArray ForReaders(JsonArray outputs, bool realImages)
     {
         var written = new JsonArray();
@@ -65,22 +79,28 @@ public static partial class NotebookOutputs
             if (data["text/html"] is not JsonNode htmlNode) { written.Add(copy); continue; }
 
             var figures = new List<JsonObject>();
+            int leftOut = 0, twins = 0;
             string html = ImageElement().Replace(NotebookDocument.Text(htmlNode), m =>
             {
                 Match uri = DataUri().Match(m.Value);
                 if (!uri.Success) return m.Value;
-                if (realImages) return $"<p><i>{WebUtility.HtmlEncode(LeftOut)}</i></p>";
+                // One placeholder an output (a gallery of 60 cells says so once), where its first image was.
+                if (realImages) return leftOut++ == 0 ? LeftOutMark : "";
                 string[] classes = ClassAttribute().Match(m.Value) is { Success: true } c ? c.Groups[1].Value.Split(' ') : [];
-                if (!classes.Contains(FigureClass) && !classes.Contains(StaticTwinClass)) return m.Value;
+                bool twin = classes.Contains(StaticTwinClass);
+                if (!classes.Contains(FigureClass) && !twin) return m.Value;
+                if (twin) twins++;
                 string alt = AltAttribute().Match(m.Value) is { Success: true } a ? WebUtility.HtmlDecode(a.Groups[1].Value) : "figure";
                 figures.Add(new JsonObject
                 {
                     ["output_type"] = "display_data",
                     ["data"] = new JsonObject { [uri.Groups[1].Value] = uri.Groups[2].Value, ["text/plain"] = new JsonArray(alt) },
-                    ["metadata"] = new JsonObject(),
+                    ["metadata"] = new JsonObject { [WrittenAs] = twin ? "static-twin" : "figure" },
                 });
                 return "";
             });
+            if (leftOut > 0) html = html.Replace(LeftOutMark, $"<p><i>{WebUtility.HtmlEncode(LeftOutPlaceholder(leftOut))}</i></p>", StringComparison.Ordinal);
+            if (twins > 0) html = ScriptElement().Replace(html, "");
             data["text/html"] = NotebookDocument.SourceLines(html);
             if (!Empty(html) || figures.Count == 0) written.Add(copy);
             foreach (JsonObject figure in figures) written.Add(figure);
@@ -120,6 +140,8 @@ public static partial class NotebookOutputs
             if (File.Exists(Path.Combine(dir.FullName, "global.json"))) return dir.FullName;
         return Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(notebook))!)!;
     }
+
+    private const string LeftOutMark = "\u0001left-out\u0001";
 
     /// <summary>Nothing a reader would see: only tags such as &lt;br/&gt; and white space.</summary>
     private static bool Empty(string html) =>

@@ -102,7 +102,10 @@ public static class AnalysisFigures
             {
                 float v = p.Probabilities[i, c];
                 string colour = c == p.Truth[i] ? "#1e8c3c" : c == p.Predicted[i] ? "#c82828" : "#96a0b4";
-                html.Append($"<tr><td style=\"width:40px;color:{colour}\">{p.Classes[c].Code()}</td><td><div style=\"background:{colour};height:9px;width:{Pct(v)}%\"></div></td>")
+                // The bar is text, not a styled box: viewers that strip styles (GitHub) still show its length, and the
+                // row says in words which class is the truth and which the answer.
+                string role = c == p.Truth[i] ? " (true)" : c == p.Predicted[i] ? " (called)" : "";
+                html.Append($"<tr><td style=\"width:90px;color:{colour}\">{p.Classes[c].Code()}{role}</td><td style=\"color:{colour};letter-spacing:-1px\">{TextBar(v)}</td>")
                     .Append($"<td style=\"width:44px;text-align:right\">{Pct(v)}%</td></tr>");
             }
             html.Append("</table></div>");
@@ -112,6 +115,13 @@ public static class AnalysisFigures
     }
 
     private static string Pct(float v) => Percent.Of(v);
+
+    /// <summary>A probability as a bar of up to 20 full blocks (one block 5%), at least a thin one when above zero.</summary>
+    internal static string TextBar(float v)
+    {
+        int blocks = (int)Math.Round(20 * Math.Clamp(v, 0f, 1f), MidpointRounding.AwayFromZero);
+        return blocks == 0 ? (v > 0 ? "\u258f" : "") : new string('\u2588', blocks);
+    }
 
     private static string Short(string s, int max) => s.Length <= max ? s : ".." + s[^(max - 2)..];
 

@@ -93,7 +93,7 @@ public static class PairedTable1Views
                                   [.. rows.Select((r, i) => i == rows.Count - 1 ? "dual stage" : r.Variant)]);
         plot.Axes.SetLimits(-0.5, rows.Count - 0.5, 0, 100);
         plot.XLabel("training set (the paper's order)");
-        plot.YLabel("% of the test cells");
+        plot.YLabel("macro F1 or accuracy, % (test cells)");
         plot.ShowLegend(Edge.Bottom);
         return PaperCharts.Framed($"Table 1 on real cells: {t.Task}",
             [$"{t.TestCells} test cells, the same for every model; images a training set: {string.Join(", ", rows.Select(r => $"{(r == t.DualStage ? "local" : r.Variant)} {r.TrainingImages:N0}"))}.",

@@ -46,26 +46,29 @@ public static class TrainingReports
         return text.ToString();
     }
 
-    /// <summary>Fig 4A for every model: training loss and validation accuracy per epoch.</summary>
+    /// <summary>Fig 4A for every model: training loss and validation accuracy per epoch. Each line is named by its
+    /// model (a local model as "local C9/C10 (its training set)"); the title cites Fig 4A only for the global models
+    /// that figure shows.</summary>
     public static ChartView Curves(IReadOnlyList<TrainedModel> models, Provenance provenance, ExperimentProfile profile, bool loss)
     {
+        string figure = models.All(m => m.Card.Outputs is not null) ? "local model" : "Fig 4A";
         var lines = models.Select(m => Chart.Line<int, double, string>(
             x: m.History.Select(h => h.Epoch).ToArray(),
             y: m.History.Select(h => loss ? h.TrainLoss : 100 * (h.ValidationAccuracy ?? double.NaN)).ToArray(),
-            Name: m.Card.Variant, ShowMarkers: true));
+            Name: m.Name, ShowMarkers: true));
         string what = loss ? "Training loss" : $"Validation accuracy (fold {profile.ValidationFold}, original crops)";
         var chart = Chart.Combine(lines)
-            .Titled($"{what} per epoch (Fig 4A) - {profile.Caveat}<br><sub>{provenance.Stamp}</sub>")
+            .Titled($"{what} per epoch ({figure}) - {profile.Caveat}<br><sub>{provenance.Stamp}</sub>")
             .WithXAxisStyle<double, double, string>(TitleText: "epoch")
             .WithYAxisStyle<double, double, string>(TitleText: loss ? "cross-entropy" : "accuracy %")
             .WithSize(900, 420);
-        var series = models.Select(m => new ChartSeries(m.Card.Variant,
+        var series = models.Select(m => new ChartSeries(m.Name,
             [.. m.History.Select(h => ((double)h.Epoch, loss ? h.TrainLoss : 100 * (h.ValidationAccuracy ?? double.NaN)))])).ToList();
         double top = loss ? Math.Max(0.1, series.SelectMany(s => s.Points).Select(p => p.Y).Where(double.IsFinite).DefaultIfEmpty(1).Max()) : 100;
         int epochs = models.Select(m => m.History.Count).DefaultIfEmpty(1).Max();
-        var twin = AnalysisFigures.LineChart($"{what} per epoch (Fig 4A)", [$"{profile.Caveat}."], "epoch", loss ? "cross-entropy" : "accuracy %",
+        var twin = AnalysisFigures.LineChart($"{what} per epoch ({figure})", [$"{profile.Caveat}."], "epoch", loss ? "cross-entropy" : "accuracy %",
             series, provenance, yMin: 0, yMax: top, xTicks: [.. EpochTicks(epochs)]);
-        return new ChartView(chart, twin, $"[chart: {what} per epoch (Fig 4A)]");
+        return new ChartView(chart, twin, $"[chart: {what} per epoch ({figure})]");
     }
 
     /// <summary>At most about ten epoch ticks, whole epochs.</summary>

@@ -113,6 +113,14 @@ public class ErrorAnalysisTests(PreparedPhantomFixture fx) : IClassFixture<Prepa
         Assert.Equal([3, 1, 2, 0], predictions.Wrong);
         var gallery = AnalysisFigures.GalleryHtml(predictions, predictions.Wrong, "test");
         Assert.Equal(4, System.Text.RegularExpressions.Regex.Matches(gallery.Html, "<img ").Count);
+        // Readable with every style stripped (as GitHub shows a written copy): the bars are text, the roles are words.
+        string unstyled = System.Text.RegularExpressions.Regex.Replace(gallery.Html, " style=\"[^\"]*\"", "");
+        Assert.Equal(4, System.Text.RegularExpressions.Regex.Matches(unstyled, "\\(true\\)").Count);
+        Assert.Equal(4, System.Text.RegularExpressions.Regex.Matches(unstyled, "\\(called\\)").Count);
+        Assert.Contains(new string('\u2588', 20), unstyled); // cell 3's answer at 99%: a full bar
+        Assert.Equal("", AnalysisFigures.TextBar(0));
+        Assert.Equal("\u258f", AnalysisFigures.TextBar(0.01f));
+        Assert.Equal(new string('\u2588', 10), AnalysisFigures.TextBar(0.5f));
     }
 
     [Fact]
