@@ -111,7 +111,7 @@ public class WorkbookNotebookTests
                 if (!present) missing = "../shared/real-cells";
             }
             if (name.StartsWith("06-", StringComparison.Ordinal))
-                foreach (string shown in new[] { "misclassified cells of AG+OS60", "Location invariance", "Rotation invariance", "ECE", "06-wrong-cells-AG+OS60.png", "\"image/png\"", "plotly" })
+                foreach (string shown in new[] { "misclassified cells of AG+OS60", "Location invariance", "Rotation invariance", "ECE", "06-wrong-cells-AG+OS60.png", "\"image/png\"", "static-twin" })
                     Assert.Contains(shown, executed);
         }
         finally { Environment.SetEnvironmentVariable(Workbook.FiguresOutVariable, null); Directory.Delete(outDir, recursive: true); }
