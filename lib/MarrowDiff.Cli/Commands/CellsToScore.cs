@@ -1,7 +1,7 @@
 using MarrowDiff.Core;
 using MarrowDiff.Data;
-using MarrowDiff.Model;
 using MarrowDiff.Preparation;
+using MarrowDiff.Training;
 using MarrowDiff.Workbooks;
 
 namespace MarrowDiff.Cli.Commands;

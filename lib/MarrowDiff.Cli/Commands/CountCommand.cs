@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using MarrowDiff.Core;
 using MarrowDiff.Counting;
-using MarrowDiff.Model;
 using MarrowDiff.Reports;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Cli.Commands;
 

@@ -4,9 +4,9 @@ using MarrowDiff.Analysis;
 using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Evaluation;
-using MarrowDiff.Model;
 using MarrowDiff.Preparation;
 using MarrowDiff.Reports;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Cli.Commands;
 

@@ -6,6 +6,7 @@ using MarrowDiff.Data;
 using MarrowDiff.Evaluation;
 using MarrowDiff.Model;
 using MarrowDiff.Preparation;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Cli.Commands;
 
@@ -101,7 +102,7 @@ internal static class EvaluateCommand
             string keptRight = kept.Count == 0 ? "" : $", {Percent.Of(kept.Count(c => c.Truth == c.Predicted) / (double)kept.Count)}% of them right";
             Console.WriteLine($"review queue below {below.ToString("0.###", CultureInfo.InvariantCulture)} ({why}): {kept.Count} of {answers.Count} cells kept{keptRight}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"classified in {seconds:0.00} s: {set.Count / Math.Max(seconds, 1e-9):0} cells/s ({Inference.PassesPerCell(model)} forward passes a cell, {Inference.StreamsText(Inference.StreamsFor(FoldEnsemble.MembersOf(model)[0].Network, Inference.DefaultBatch))}; the images were read and cut before)"));
+                $"classified in {seconds:0.00} s: {set.Count / Math.Max(seconds, 1e-9):0} cells/s ({FoldEnsemble.PassesPerCell(model)} forward passes a cell, {Inference.StreamsText(Inference.StreamsFor(FoldEnsemble.MembersOf(model)[0].Network, Inference.DefaultBatch))}; the images were read and cut before)"));
             return 0;
         });
         return command;

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using MarrowDiff.Counting;
 using MarrowDiff.Data;
-using MarrowDiff.Model;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Cli.Commands;
 

@@ -3,7 +3,6 @@ using System.Globalization;
 using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Experiments;
-using MarrowDiff.Model;
 using MarrowDiff.Preparation;
 using MarrowDiff.Reports;
 using MarrowDiff.Torch;

@@ -1,8 +1,8 @@
 using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Evaluation;
-using MarrowDiff.Model;
 using MarrowDiff.Preparation;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Analysis;
 

@@ -2,6 +2,7 @@ using MarrowDiff.Data;
 using MarrowDiff.Imaging;
 using MarrowDiff.Model;
 using MarrowDiff.Preparation;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Analysis;
 

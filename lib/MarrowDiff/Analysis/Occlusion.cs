@@ -2,6 +2,7 @@ using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Model;
 using MarrowDiff.Preparation;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Analysis;
 

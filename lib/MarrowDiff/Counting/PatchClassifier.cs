@@ -1,6 +1,6 @@
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
-using MarrowDiff.Model;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Counting;
 
@@ -26,9 +26,9 @@ public sealed class PatchClassifier
     /// <summary>Probabilities [patches, C1…C10].</summary>
     public float[,] Probabilities(IReadOnlyList<RgbImage> patches)
     {
-        float[,] global = Inference.PatchProbabilities(Global, patches);
+        float[,] global = Global.PatchProbabilities(patches);
         if (Local is not { } local || patches.Count == 0) return global;
         return DualStage.Route(global, local.Outputs[0].Index(), local.Outputs[1].Index(),
-                               routed => Inference.PatchProbabilities(local, [.. routed.Select(i => patches[i])]), out _);
+                               routed => local.PatchProbabilities([.. routed.Select(i => patches[i])]), out _);
     }
 }

@@ -4,7 +4,7 @@ using System.Text;
 using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
-using MarrowDiff.Model;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Counting;
 
@@ -56,7 +56,7 @@ public static class UnlabelledCells
             // A fold ensemble answers with its members' mean softmax, as it does everywhere else.
             foreach (var member in members)
             {
-                float[,] q = Inference.PatchProbabilities(member, patches);
+                float[,] q = member.PatchProbabilities(patches);
                 for (int i = 0; i < patches.Count; i++)
                     for (int c = 0; c < CellTaxonomy.All.Count; c++) p[i, c] += q[i, c] / members.Count;
             }

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using MarrowDiff.Model;
 using MarrowDiff.Preparation;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Experiments;
 

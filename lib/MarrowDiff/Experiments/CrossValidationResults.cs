@@ -1,6 +1,6 @@
 using MarrowDiff.Data;
 using MarrowDiff.Evaluation;
-using MarrowDiff.Model;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Experiments;
 

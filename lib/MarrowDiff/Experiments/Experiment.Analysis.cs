@@ -1,8 +1,8 @@
 using MarrowDiff.Analysis;
 using MarrowDiff.Data;
 using MarrowDiff.Evaluation;
-using MarrowDiff.Model;
 using MarrowDiff.Preparation;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Experiments;
 

@@ -103,7 +103,6 @@ public sealed partial class Experiment
                                       CellNetwork? startFrom = null, CancellationToken cancel = default)
     {
         var config = key.Recipe;
-        var normalisation = train.Normalisation(Prep.Provenance.Data);
         Directory.CreateDirectory(ModelsRoot);
         // The key of the training under way sits beside its checkpoint (its own name: the kill tests count the writes of
         // files named *.checkpoint*).
@@ -111,19 +110,18 @@ public sealed partial class Experiment
         // A checkpoint resumes only the model of its own key: written before the first epoch, checked before a resume.
         if (File.Exists(checkpoint)) key.Check(checkpointKey);
         else AtomicFile.WriteAllText(checkpointKey, key.ToJson());
-        var trainer = new Trainer(config) { StartFrom = startFrom };
-        var (network, history) = trainer.Train(train, normalisation, validation, checkpoint, name, Progress, cancel);
-        // Said from what the trainer did (weights restored, the rest run), not from whether a checkpoint file was there.
-        if (trainer.ResumedAfterEpoch > 0)
-            Note($"{name}: resumed from {checkpoint} after epoch {trainer.ResumedAfterEpoch} of {config.Epochs}: {trainer.StepsRun} SGD steps run here");
         var card = new ModelCard(train.Variant.Name, config, Profile.Name, Prep.Provenance.Data, _dataFingerprint, Checkout.Relative(Prep.Split.File ?? ""), train.Count,
                                  key.HeldOutFold, Prep.Provenance.Commit, Prep.Provenance.Synthetic, key.Outputs,
                                  Prep.Tiles.Scales.Count == 0 ? null : Prep.Tiles.Scales.Values.ToDictionary(v => v.Source, v => v.PitchUm, StringComparer.Ordinal));
-        var model = new TrainedModel(network, normalisation, card, history);
+        var trainer = new Trainer(config) { StartFrom = startFrom };
+        var model = trainer.Train(train, validation, card, checkpoint, name, Progress, cancel);
+        // Said from what the trainer did (weights restored, the rest run), not from whether a checkpoint file was there.
+        if (trainer.ResumedAfterEpoch > 0)
+            Note($"{name}: resumed from {checkpoint} after epoch {trainer.ResumedAfterEpoch} of {config.Epochs}: {trainer.StepsRun} SGD steps run here");
         model.Save(folder, Profile.ToJson(), extraFiles: new Dictionary<string, string> { [ModelKey.FileName] = key.ToJson() });
         File.Delete(checkpoint);
         File.Delete(checkpointKey);
-        Note($"{name}: trained {config.Epochs} epochs on {train.Count} images in {history.Sum(h => h.Seconds):0} s → {folder}");
+        Note($"{name}: trained {config.Epochs} epochs on {train.Count} images in {model.TrainingSeconds:0} s → {folder}");
         return model;
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using MarrowDiff.Model;
 using MarrowDiff.Torch;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Experiments;
 

@@ -3,7 +3,6 @@ using System.Text.Json;
 using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Evaluation;
-using MarrowDiff.Model;
 using MarrowDiff.Preparation;
 using MarrowDiff.Training;
 
@@ -66,7 +65,7 @@ public sealed partial class Experiment
                 SampleSet train = Prep.Build(variant, fold, trainingSeed: Profile.TrainingSeed);
                 SampleSet validation = SampleSet.Original(Prep.Tiles, Prep.Split.Sides(fold).Validation, $"fold {fold}");
                 var trainer = new Trainer(Profile.Training(hyper, Profile.CrossValidationEpochs));
-                var (model, history) = trainer.Train(train, train.Normalisation(Prep.Provenance.Data), validation, null,
+                var (model, history) = trainer.TrainNetwork(train, train.Normalisation(Prep.Provenance.Data), validation, null,
                                                      $"CV {hyper.LearningRate:G3} fold {fold}", Progress);
                 using (model) accuracy[fold - 1] = history[^1].ValidationAccuracy ?? 0;
             }

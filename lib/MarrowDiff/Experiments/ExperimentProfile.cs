@@ -4,6 +4,7 @@ using MarrowDiff.Model;
 using MarrowDiff.Phantom;
 using MarrowDiff.Preparation;
 using MarrowDiff.Torch;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Experiments;
 
@@ -110,7 +111,7 @@ public sealed record ExperimentProfile(
         return Math.Max(1, (int)Math.Round(steps / (double)perEpoch, MidpointRounding.AwayFromZero));
     }
 
-    /// <summary>The refinements beyond the paper (<see cref="Model.Refinements"/>); null in the paper's profiles.</summary>
+    /// <summary>The refinements beyond the paper (<see cref="Training.Refinements"/>); null in the paper's profiles.</summary>
     public Refinements? Refinements { get; init; }
 
     /// <summary>0: the paper's protocol (cross-validation picks hyper-parameters, then one model per training set).

@@ -1,5 +1,7 @@
 using System.Globalization;
 using MarrowDiff.Model;
+using MarrowDiff.Torch;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Experiments;
 

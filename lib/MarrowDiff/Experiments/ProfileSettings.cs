@@ -1,6 +1,8 @@
 using System.Globalization;
 using MarrowDiff.Model;
 using MarrowDiff.Preparation;
+using MarrowDiff.Torch;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Experiments;
 

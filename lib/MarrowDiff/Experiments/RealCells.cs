@@ -2,8 +2,8 @@ using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Evaluation;
 using MarrowDiff.Imaging;
-using MarrowDiff.Model;
 using MarrowDiff.Preparation;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Experiments;
 

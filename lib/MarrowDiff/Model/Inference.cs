@@ -1,4 +1,5 @@
 using MarrowDiff.Core;
+using MarrowDiff.Imaging;
 using MarrowDiff.Preparation;
 using MarrowDiff.Torch;
 using TorchSharp;
@@ -193,25 +194,7 @@ public static class Inference
         return sum.div_(poses).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Forward passes a classifier makes a cell: eight with test-time D4, summed over an ensemble's members.</summary>
-    public static int PassesPerCell(ISavedClassifier classifier) => FoldEnsemble.MembersOf(classifier).Sum(m => m.TestTimeD4 ? 8 : 1);
-
     /// <summary>Index of the largest probability of each row.</summary>
     public static int[] ArgMax(float[,] probabilities) =>
         Enumerable.Range(0, probabilities.GetLength(0)).Select(i => Enumerable.Range(0, probabilities.GetLength(1)).MaxBy(c => probabilities[i, c])).ToArray();
-
-    /// <summary>Softmax probabilities of 96-px RGB patches (cells found in a field), prepared exactly as training
-    /// prepared its images: YUV, normalised with the model's own training statistics.</summary>
-    public static float[,] PatchProbabilities(TrainedModel model, IReadOnlyList<Imaging.RgbImage> patches, int batchSize = DefaultBatch)
-    {
-        const int per = 3 * CellPatch.Size * CellPatch.Size;
-        var inputs = new float[patches.Count * per];
-        for (int i = 0; i < patches.Count; i++)
-        {
-            if (patches[i].Width != CellPatch.Size || patches[i].Height != CellPatch.Size)
-                throw new ArgumentException($"patch {i} is {patches[i].Width}x{patches[i].Height}; the network takes {CellPatch.Size}x{CellPatch.Size}", nameof(patches));
-            model.Normalisation.ToInput(patches[i], inputs.AsSpan(i * per, per));
-        }
-        return patches.Count == 0 ? new float[0, model.Outputs.Count] : ProbabilitiesOf(model.Network, inputs, patches.Count, batchSize, model.TestTimeD4);
-    }
 }

@@ -1,7 +1,9 @@
 using MarrowDiff.Imaging;
-using MarrowDiff.Preparation;
+using MarrowDiff.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
+// Our BatchNorm2d (foldable into the convolution before it), not TorchSharp's.
+using BatchNorm2d = MarrowDiff.Torch.BatchNorm2d;
 using static TorchSharp.torch;
 
 namespace MarrowDiff.Model;

@@ -1,7 +1,10 @@
 using TorchSharp.Modules;
+// Our BatchNorm2d (foldable into the convolution before it), not TorchSharp's.
+using BatchNorm2d = MarrowDiff.Torch.BatchNorm2d;
 using TorchSharp;
 using static TorchSharp.torch.nn;
 using static TorchSharp.torch;
+using MarrowDiff.Torch;
 
 namespace MarrowDiff.Model;
 

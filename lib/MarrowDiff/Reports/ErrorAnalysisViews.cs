@@ -4,7 +4,7 @@ using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Evaluation;
 using MarrowDiff.Imaging;
-using MarrowDiff.Model;
+using MarrowDiff.Training;
 using Plotly.NET.CSharp;
 using Chart = Plotly.NET.CSharp.Chart;
 

@@ -4,7 +4,7 @@ using MarrowDiff.Data;
 using MarrowDiff.Evaluation;
 using MarrowDiff.Experiments;
 using MarrowDiff.Imaging;
-using MarrowDiff.Model;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Reports;
 

@@ -3,7 +3,7 @@ using MarrowDiff.Core;
 using MarrowDiff.Evaluation;
 using MarrowDiff.Experiments;
 using MarrowDiff.Imaging;
-using MarrowDiff.Model;
+using MarrowDiff.Training;
 using Plotly.NET.CSharp;
 using Chart = Plotly.NET.CSharp.Chart;
 

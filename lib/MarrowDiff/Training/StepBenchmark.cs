@@ -84,7 +84,7 @@ public static class StepBenchmark
     public static IReadOnlyList<ClassifierSpeed> Classifier(ISavedClassifier classifier, Preparation.SampleSet cells, int rounds = 2, double minSeconds = 5)
     {
         var members = FoldEnsemble.MembersOf(classifier);
-        int passes = Inference.PassesPerCell(classifier);
+        int passes = FoldEnsemble.PassesPerCell(classifier);
         // Every thread's stream is timed even where the default is one stream, so that the choice stays checkable.
         int streams = Inference.StreamsFor(members[0].Network.parameters().First().device);
         // (path, channels-last, streams): each lever alone, then both. One stream is every thread on one batch.

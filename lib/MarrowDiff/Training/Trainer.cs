@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using MarrowDiff.Core;
+using MarrowDiff.Imaging;
 using MarrowDiff.Model;
 using MarrowDiff.Preparation;
 using MarrowDiff.Torch;
@@ -113,9 +114,24 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
     /// <inheritdoc cref="ResumedAfterEpoch"/>
     public long StepsRun { get; private set; }
 
-    /// <summary>Trains and returns the model, or resumes from <paramref name="checkpoint"/> when it exists.
-    /// <paramref name="validation"/> (original crops of held-out cells) is scored after every epoch.</summary>
-    public (CellNetwork Model, IReadOnlyList<EpochRecord> History) Train(SampleSet train, ColourNormalisation normalisation, SampleSet? validation,
+    /// <summary>Trains the model <paramref name="card"/> describes, or resumes it from <paramref name="checkpoint"/> when
+    /// that exists: the network, the colour normalisation of its own training images (its input contract, saved with it),
+    /// the card and the history. The caller says what the card says (variant, data, split: where the model comes from)
+    /// and where the model is saved; the recipe is the trainer's, so the card's must be the same.</summary>
+    public TrainedModel Train(SampleSet train, SampleSet? validation, ModelCard card, string? checkpoint = null, string name = "model",
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default)
+    {
+        if (card.Config != Config) throw new ArgumentException($"{name}: the card describes another recipe than the trainer's", nameof(card));
+        if (card.TrainingImages != train.Count) throw new ArgumentException($"{name}: the card says {card.TrainingImages} training images, the set has {train.Count}", nameof(card));
+        var normalisation = train.Normalisation(card.Data);
+        var (network, history) = TrainNetwork(train, normalisation, validation, checkpoint, name, progress, cancel);
+        return new TrainedModel(network, normalisation, card, history);
+    }
+
+    /// <summary>Trains and returns the network and its history alone (cross-validation, tests, benchmarks: nothing is
+    /// saved), or resumes from <paramref name="checkpoint"/> when it exists. <paramref name="validation"/> (original
+    /// crops of held-out cells) is scored after every epoch.</summary>
+    public (CellNetwork Model, IReadOnlyList<EpochRecord> History) TrainNetwork(SampleSet train, ColourNormalisation normalisation, SampleSet? validation,
         string? checkpoint = null, string name = "model", IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default)
     {
         Config.Validate();

@@ -3,7 +3,6 @@ using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Evaluation;
 using MarrowDiff.Experiments;
-using MarrowDiff.Model;
 using MarrowDiff.Preparation;
 using MarrowDiff.Reports;
 using MarrowDiff.Torch;

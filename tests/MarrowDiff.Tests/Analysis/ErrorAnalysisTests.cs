@@ -6,6 +6,7 @@ using MarrowDiff.Model;
 using MarrowDiff.Preparation;
 using MarrowDiff.Reports;
 using MarrowDiff.Tests.Preparation;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Tests.Analysis;
 

@@ -1,7 +1,7 @@
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
-using MarrowDiff.Model;
 using MarrowDiff.Preparation;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Tests.Analysis;
 

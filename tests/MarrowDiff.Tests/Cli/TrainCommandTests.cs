@@ -3,7 +3,6 @@ using System.Text.RegularExpressions;
 using MarrowDiff.Cli;
 using MarrowDiff.Data;
 using MarrowDiff.Experiments;
-using MarrowDiff.Model;
 using MarrowDiff.Tests.Preparation;
 using MarrowDiff.Training;
 

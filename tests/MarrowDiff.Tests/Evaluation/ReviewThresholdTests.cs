@@ -1,5 +1,5 @@
 using MarrowDiff.Evaluation;
-using MarrowDiff.Model;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Tests.Evaluation;
 

@@ -6,6 +6,7 @@ using MarrowDiff.Preparation;
 using MarrowDiff.Reports;
 using MarrowDiff.Tests.Preparation;
 using MarrowDiff.Torch;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Tests.Experiments;
 

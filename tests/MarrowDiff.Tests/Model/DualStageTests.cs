@@ -1,4 +1,4 @@
-using MarrowDiff.Model;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Tests.Model;
 

@@ -4,8 +4,8 @@ using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
 using MarrowDiff.Model;
-using MarrowDiff.Preparation;
 using MarrowDiff.Tests.Architecture;
+using MarrowDiff.Training;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 
@@ -73,7 +73,7 @@ public class PyTorchTwinTests(ITestOutputHelper output)
             float[,] expected;
             using (var loaded = FoldEnsemble.LoadAny(folder))
             {
-                var answers = FoldEnsemble.MembersOf(loaded).Select(m => Inference.PatchProbabilities(m, read)).ToList();
+                var answers = FoldEnsemble.MembersOf(loaded).Select(m => m.PatchProbabilities(read)).ToList();
                 expected = new float[read.Count, answers[0].GetLength(1)];
                 for (int i = 0; i < read.Count; i++)
                     for (int c = 0; c < expected.GetLength(1); c++) expected[i, c] = answers.Average(a => a[i, c]);

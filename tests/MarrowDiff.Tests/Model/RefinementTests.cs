@@ -2,6 +2,7 @@ using System.Text.Json;
 using MarrowDiff.Experiments;
 using MarrowDiff.Model;
 using MarrowDiff.Torch;
+using MarrowDiff.Training;
 using static TorchSharp.torch;
 
 namespace MarrowDiff.Tests.Model;

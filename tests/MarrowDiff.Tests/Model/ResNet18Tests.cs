@@ -1,7 +1,7 @@
 using MarrowDiff.Imaging;
 using MarrowDiff.Model;
-using MarrowDiff.Preparation;
 using MarrowDiff.Torch;
+using MarrowDiff.Training;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using static TorchSharp.torch;

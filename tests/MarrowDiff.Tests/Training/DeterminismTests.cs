@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using MarrowDiff.Model;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Tests.Training;
 

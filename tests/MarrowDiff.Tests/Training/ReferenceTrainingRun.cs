@@ -1,5 +1,5 @@
-using MarrowDiff.Model;
 using MarrowDiff.Phantom;
+using MarrowDiff.Training;
 
 namespace MarrowDiff.Tests.Training;
 

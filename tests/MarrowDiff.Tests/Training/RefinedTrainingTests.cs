@@ -5,6 +5,7 @@ using MarrowDiff.Experiments;
 using MarrowDiff.Imaging;
 using MarrowDiff.Model;
 using MarrowDiff.Preparation;
+using MarrowDiff.Torch;
 using MarrowDiff.Training;
 
 namespace MarrowDiff.Tests.Training;
@@ -24,8 +25,8 @@ public class RefinedTrainingTests(TwentyPatchesFixture fx) : IClassFixture<Twent
     [Fact]
     public void SameSeed_SameWeights_AndTheRateFollowsTheCosine()
     {
-        var (a, history) = new Trainer(Config(4)).Train(fx.Set, fx.Normalisation, null);
-        var (b, _) = new Trainer(Config(4)).Train(fx.Set, fx.Normalisation, null);
+        var (a, history) = new Trainer(Config(4)).TrainNetwork(fx.Set, fx.Normalisation, null);
+        var (b, _) = new Trainer(Config(4)).TrainNetwork(fx.Set, fx.Normalisation, null);
         using (a) using (b) Assert.Equal(Hash(a), Hash(b));
         // 20 images in batches of 10: 8 steps. The rate recorded after each epoch is the next step's.
         var r = Config(4).Refinements!;
@@ -77,7 +78,7 @@ public class RefinedTrainingTests(TwentyPatchesFixture fx) : IClassFixture<Twent
     private void AssertTrainsDeterministically_AndChangesTheWeights(TrainingConfig config, Func<Refinements, Refinements> refine)
     {
         string refined = AssertSameWeightsTwice_AndFiniteLosses(config with { Refinements = refine(config.Refinements!) });
-        var (plain, _) = new Trainer(config).Train(fx.Set, fx.Normalisation, null);
+        var (plain, _) = new Trainer(config).TrainNetwork(fx.Set, fx.Normalisation, null);
         using (plain) Assert.NotEqual(refined, Hash(plain));
     }
 
@@ -85,8 +86,8 @@ public class RefinedTrainingTests(TwentyPatchesFixture fx) : IClassFixture<Twent
     /// weights' hash.</summary>
     private string AssertSameWeightsTwice_AndFiniteLosses(TrainingConfig config)
     {
-        var (a, history) = new Trainer(config).Train(fx.Set, fx.Normalisation, null);
-        var (b, _) = new Trainer(config).Train(fx.Set, fx.Normalisation, null);
+        var (a, history) = new Trainer(config).TrainNetwork(fx.Set, fx.Normalisation, null);
+        var (b, _) = new Trainer(config).TrainNetwork(fx.Set, fx.Normalisation, null);
         string hash;
         using (a) using (b) { hash = Hash(a); Assert.Equal(hash, Hash(b)); }
         Assert.All(history, h => Assert.True(double.IsFinite(h.TrainLoss)));
@@ -141,7 +142,7 @@ public class RefinedTrainingTests(TwentyPatchesFixture fx) : IClassFixture<Twent
     [Fact]
     public void StartFrom_CopiesEveryLayerButTheLast_AndTrainsDeterministically()
     {
-        var (global, _) = new Trainer(Config(2)).Train(fx.Set, fx.Normalisation, null);
+        var (global, _) = new Trainer(Config(2)).TrainNetwork(fx.Set, fx.Normalisation, null);
         var two = Config(2) with { Network = Config(2).Network with { Classes = 2 } };
         using var fresh = new VggNet((VggConfig)two.Network, (ulong)two.Seed);
         int copied = Trainer.CopyMatching(global, fresh);
@@ -153,9 +154,9 @@ public class RefinedTrainingTests(TwentyPatchesFixture fx) : IClassFixture<Twent
 
         // Two labels of the twenty: a local model from the global one, twice, byte-equal, and unlike one from scratch.
         var pair = fx.Set.Restrict([fx.Set.Classes[0].Class, fx.Set.Classes[1].Class]);
-        var (a, _) = new Trainer(two) { StartFrom = global }.Train(pair, fx.Normalisation, null);
-        var (b, _) = new Trainer(two) { StartFrom = global }.Train(pair, fx.Normalisation, null);
-        var (scratch, _) = new Trainer(two).Train(pair, fx.Normalisation, null);
+        var (a, _) = new Trainer(two) { StartFrom = global }.TrainNetwork(pair, fx.Normalisation, null);
+        var (b, _) = new Trainer(two) { StartFrom = global }.TrainNetwork(pair, fx.Normalisation, null);
+        var (scratch, _) = new Trainer(two).TrainNetwork(pair, fx.Normalisation, null);
         using (global) using (a) using (b) using (scratch)
         {
             Assert.Equal(Hash(a), Hash(b));
@@ -167,10 +168,10 @@ public class RefinedTrainingTests(TwentyPatchesFixture fx) : IClassFixture<Twent
     public void ResumedRun_ReachesTheSameWeights()
     {
         string checkpoint = Path.Combine(fx.Root, $"refined-{Guid.NewGuid():N}.checkpoint");
-        var (whole, _) = new Trainer(Config(4)).Train(fx.Set, fx.Normalisation, null);
-        var (half, _) = new Trainer(Config(4)) { StopAfterEpochs = 2 }.Train(fx.Set, fx.Normalisation, null, checkpoint);
+        var (whole, _) = new Trainer(Config(4)).TrainNetwork(fx.Set, fx.Normalisation, null);
+        var (half, _) = new Trainer(Config(4)) { StopAfterEpochs = 2 }.TrainNetwork(fx.Set, fx.Normalisation, null, checkpoint);
         half.Dispose();
-        var (resumed, history) = new Trainer(Config(4)).Train(fx.Set, fx.Normalisation, null, checkpoint);
+        var (resumed, history) = new Trainer(Config(4)).TrainNetwork(fx.Set, fx.Normalisation, null, checkpoint);
         using (whole) using (resumed) Assert.Equal(Hash(whole), Hash(resumed));
         Assert.Equal(4, history.Count);
     }
@@ -182,7 +183,7 @@ public class RefinedTrainingTests(TwentyPatchesFixture fx) : IClassFixture<Twent
         for (int fold = 1; fold <= 2; fold++)
         {
             var config = Config(2) with { Seed = fold };
-            var (net, history) = new Trainer(config).Train(fx.Set, fx.Normalisation, null);
+            var (net, history) = new Trainer(config).TrainNetwork(fx.Set, fx.Normalisation, null);
             members.Add(new TrainedModel(net, fx.Normalisation, new ModelCard("OG", config, "test", "twenty", "", "", fx.Set.Count, fold, "", true), history));
         }
         string folder = Path.Combine(fx.Root, $"ensemble-{Guid.NewGuid():N}");
@@ -213,7 +214,7 @@ public class RefinedTrainingTests(TwentyPatchesFixture fx) : IClassFixture<Twent
     public void TheMeanOfRecipes_ScoresEachFoldCell_ByTheMeanOfTheModelsThatHeldItOut()
     {
         var config = Config(1);
-        var (net, history) = new Trainer(config).Train(fx.Set, fx.Normalisation, null);
+        var (net, history) = new Trainer(config).TrainNetwork(fx.Set, fx.Normalisation, null);
         using var member = new TrainedModel(net, fx.Normalisation, new ModelCard("OG", config, "test", "twenty", "", "", fx.Set.Count, 1, "", true), history);
         // Two "folds" of ten cells each; each recipe's held-out softmax made up (the mean reads no network), so that
         // the two recipes disagree on some cells and the mean must decide them.

@@ -1,4 +1,5 @@
 using MarrowDiff.Model;
+using MarrowDiff.Torch;
 using MarrowDiff.Training;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
@@ -13,7 +14,7 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
     [Fact]
     public void TinyRun_OverfitsTwentyImages()
     {
-        var (model, history) = new Trainer(Config(80)).Train(fx.Set, fx.Normalisation, null);
+        var (model, history) = new Trainer(Config(80)).TrainNetwork(fx.Set, fx.Normalisation, null);
         using (model)
         {
             int[] predicted = Inference.ArgMax(Inference.Probabilities(model, fx.Set, fx.Normalisation));
@@ -24,27 +25,44 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
     }
 
     [Fact]
+    public void Train_ReturnsTheTrainedModel_WithTheNormalisationOfItsOwnImages_AndRefusesACardOfAnotherRecipe()
+    {
+        var config = Config(1);
+        var card = new ModelCard(fx.Set.Variant.Name, config, "test", "twenty patches", "fingerprint", "split.csv", fx.Set.Count, null, "commit", true);
+        using var model = new Trainer(config).Train(fx.Set, null, card);
+        Assert.Same(card, model.Card);
+        // Computed on the model's own training images, named by the card's data.
+        Assert.Equal(fx.Normalisation.Mean, model.Normalisation.Mean);
+        Assert.Equal(fx.Normalisation.Std, model.Normalisation.Std);
+        Assert.Equal(fx.Normalisation.ComputedOn, model.Normalisation.ComputedOn);
+        Assert.Single(model.History);
+        var other = card with { Config = Config(2) };
+        Assert.Contains("another recipe", Assert.Throws<ArgumentException>(() => new Trainer(config).Train(fx.Set, null, other)).Message);
+        Assert.Contains("training images", Assert.Throws<ArgumentException>(() => new Trainer(config).Train(fx.Set, null, card with { TrainingImages = 3 })).Message);
+    }
+
+    [Fact]
     public void Resume_AfterAnInterruption_ReachesTheUninterruptedWeights()
     {
         string dir = Directory.CreateTempSubdirectory("marrow-resume-").FullName;
         try
         {
-            var (straight, h1) = new Trainer(Config(4)).Train(fx.Set, fx.Normalisation, fx.Set);
+            var (straight, h1) = new Trainer(Config(4)).TrainNetwork(fx.Set, fx.Normalisation, fx.Set);
             string checkpoint = Path.Combine(dir, "checkpoint.bin");
-            var (stopped, h2) = new Trainer(Config(4)) { StopAfterEpochs = 2 }.Train(fx.Set, fx.Normalisation, fx.Set, checkpoint);
+            var (stopped, h2) = new Trainer(Config(4)) { StopAfterEpochs = 2 }.TrainNetwork(fx.Set, fx.Normalisation, fx.Set, checkpoint);
             Assert.Equal(2, h2.Count);
             stopped.Dispose();
             // A checkpoint of another configuration is refused, not resumed (nor ignored and retrained).
-            Assert.Contains("another configuration", Assert.Throws<InvalidDataException>(() => new Trainer(Config(5)).Train(fx.Set, fx.Normalisation, fx.Set, checkpoint)).Message);
+            Assert.Contains("another configuration", Assert.Throws<InvalidDataException>(() => new Trainer(Config(5)).TrainNetwork(fx.Set, fx.Normalisation, fx.Set, checkpoint)).Message);
             var trainer = new Trainer(Config(4));
-            var (resumed, h3) = trainer.Train(fx.Set, fx.Normalisation, fx.Set, checkpoint);
+            var (resumed, h3) = trainer.TrainNetwork(fx.Set, fx.Normalisation, fx.Set, checkpoint);
             // The resume ran only the last two epochs' steps: a trainer that ignored the checkpoint and trained from
             // scratch would reach the same bytes (training is deterministic) but run all four.
             long stepsPerEpoch = (fx.Set.Count + Config(4).BatchSize - 1) / Config(4).BatchSize;
             Assert.Equal(2, trainer.ResumedAfterEpoch);
             Assert.Equal(2 * stepsPerEpoch, trainer.StepsRun);
             var fresh = new Trainer(Config(4));
-            using (fresh.Train(fx.Set, fx.Normalisation, fx.Set).Model) Assert.Equal((0, 4 * stepsPerEpoch), (fresh.ResumedAfterEpoch, fresh.StepsRun));
+            using (fresh.TrainNetwork(fx.Set, fx.Normalisation, fx.Set).Model) Assert.Equal((0, 4 * stepsPerEpoch), (fresh.ResumedAfterEpoch, fresh.StepsRun));
             using (straight) using (resumed)
             {
                 Assert.Equal(4, h3.Count);
@@ -66,12 +84,12 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
         string dir = Directory.CreateTempSubdirectory("marrow-resnet-resume-").FullName;
         try
         {
-            var (straight, history) = new Trainer(config).Train(fx.Set, fx.Normalisation, null);
-            var (again, _) = new Trainer(config).Train(fx.Set, fx.Normalisation, null);
+            var (straight, history) = new Trainer(config).TrainNetwork(fx.Set, fx.Normalisation, null);
+            var (again, _) = new Trainer(config).TrainNetwork(fx.Set, fx.Normalisation, null);
             string checkpoint = Path.Combine(dir, "checkpoint.bin");
-            var (stopped, _) = new Trainer(config) { StopAfterEpochs = 1 }.Train(fx.Set, fx.Normalisation, null, checkpoint);
+            var (stopped, _) = new Trainer(config) { StopAfterEpochs = 1 }.TrainNetwork(fx.Set, fx.Normalisation, null, checkpoint);
             stopped.Dispose();
-            var (resumed, _) = new Trainer(config).Train(fx.Set, fx.Normalisation, null, checkpoint);
+            var (resumed, _) = new Trainer(config).TrainNetwork(fx.Set, fx.Normalisation, null, checkpoint);
             using (straight) using (again) using (resumed)
             {
                 Assert.IsType<ResNet18>(straight);
@@ -95,8 +113,8 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
         };
         var faster = plain with { Refinements = plain.Refinements! with { ClassifierRate = 10 } };
         using var start = CellNetwork.Create(plain.Network, (ulong)plain.Seed);
-        var (a, _) = new Trainer(plain).Train(fx.Set, fx.Normalisation, null);
-        var (b, _) = new Trainer(faster).Train(fx.Set, fx.Normalisation, null);
+        var (a, _) = new Trainer(plain).TrainNetwork(fx.Set, fx.Normalisation, null);
+        var (b, _) = new Trainer(faster).TrainNetwork(fx.Set, fx.Normalisation, null);
         using (a) using (b)
         {
             var s0 = start.state_dict(); var sa = a.state_dict(); var sb = b.state_dict();
@@ -115,7 +133,7 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
         }
         // A network trained from nothing has no pretrained rest: refused, naming the setting.
         var vgg = Config(1) with { Refinements = faster.Refinements };
-        var refused = Assert.Throws<ArgumentException>(() => new Trainer(vgg).Train(fx.Set, fx.Normalisation, null));
+        var refused = Assert.Throws<ArgumentException>(() => new Trainer(vgg).TrainNetwork(fx.Set, fx.Normalisation, null));
         Assert.Contains("classifier_rate", refused.Message);
     }
 
@@ -139,7 +157,7 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
     public void TrainingUnderConstantGarbageCollection_GivesTheSameWeights()
     {
         var config = Config(40);
-        var (quiet, _) = new Trainer(config).Train(fx.Set, fx.Normalisation, fx.Set);
+        var (quiet, _) = new Trainer(config).TrainNetwork(fx.Set, fx.Normalisation, fx.Set);
         long collections = 0;
         using var stop = new CancellationTokenSource();
         var collector = new Thread(() =>
@@ -164,7 +182,7 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
             seenAt = now;
         });
         CellNetwork stressed;
-        try { (stressed, _) = new Trainer(config).Train(fx.Set, fx.Normalisation, fx.Set, progress: stepDone); }
+        try { (stressed, _) = new Trainer(config).TrainNetwork(fx.Set, fx.Normalisation, fx.Set, progress: stepDone); }
         finally { stop.Cancel(); collector.Join(); }
         using (quiet) using (stressed)
         {
@@ -182,7 +200,7 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
     [Fact]
     public void DivergingLoss_StopsAndSaysDivergence_AdvisingTheLearningRate()
     {
-        var e = Assert.Throws<NonFiniteTrainingException>(() => new Trainer(Config(20, lr: 1e12)).Train(fx.Set, fx.Normalisation, null, name: "divergent"));
+        var e = Assert.Throws<NonFiniteTrainingException>(() => new Trainer(Config(20, lr: 1e12)).TrainNetwork(fx.Set, fx.Normalisation, null, name: "divergent"));
         Assert.Equal(NonFiniteCause.Divergence, e.Report.Cause);
         Assert.StartsWith("divergent: ", e.Message);
         Assert.Contains("Divergence: ", e.Message);
@@ -211,7 +229,7 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
                     grad[0, 0, 1, 1] = tensor(float.NaN);
                 },
             };
-            var e = Assert.Throws<NonFiniteTrainingException>(() => trainer.Train(fx.Set, fx.Normalisation, null, checkpoint, name: "faulty"));
+            var e = Assert.Throws<NonFiniteTrainingException>(() => trainer.TrainNetwork(fx.Set, fx.Normalisation, null, checkpoint, name: "faulty"));
             Assert.Equal(NonFiniteCause.NumericalFault, e.Report.Cause);
             Assert.Equal("gradient", e.Report.Where);
             Assert.Equal("gradient of features.conv1.weight", e.Report.FirstNonFinite);
@@ -223,7 +241,7 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
             Assert.DoesNotContain("Lower the learning rate", e.Message);
 
             // The NaN never reached the weights: the checkpoint of epoch 4 resumes and finishes cleanly.
-            var (model, history) = new Trainer(Config(6)).Train(fx.Set, fx.Normalisation, null, checkpoint);
+            var (model, history) = new Trainer(Config(6)).TrainNetwork(fx.Set, fx.Normalisation, null, checkpoint);
             using (model)
             {
                 Assert.Equal(6, history.Count);
@@ -238,7 +256,7 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
     {
         // A record built by hand (Compute refuses a constant channel): Y divided by zero spread gives ±∞.
         var broken = fx.Normalisation with { Std = [0, 1, 1] };
-        var e = Assert.Throws<NonFiniteTrainingException>(() => new Trainer(Config(2)).Train(fx.Set, broken, null, name: "bad input"));
+        var e = Assert.Throws<NonFiniteTrainingException>(() => new Trainer(Config(2)).TrainNetwork(fx.Set, broken, null, name: "bad input"));
         Assert.Equal(NonFiniteCause.NonFiniteInput, e.Report.Cause);
         Assert.Equal("input batch", e.Report.FirstNonFinite);
         Assert.Contains("colour normalisation", e.Message);
@@ -250,7 +268,7 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
         string dir = Directory.CreateTempSubdirectory("marrow-save-").FullName;
         try
         {
-            var (net, history) = new Trainer(Config(2)).Train(fx.Set, fx.Normalisation, null);
+            var (net, history) = new Trainer(Config(2)).TrainNetwork(fx.Set, fx.Normalisation, null);
             var card = new ModelCard("OG", Config(2), "test", "twenty patches", "fp", "", fx.Set.Count, null, "none", true);
             using var model = new TrainedModel(net, fx.Normalisation, card, history);
             string folder = Path.Combine(dir, "model");
@@ -281,7 +299,7 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
         string dir = Directory.CreateTempSubdirectory("marrow-tamper-").FullName;
         try
         {
-            var (net, history) = new Trainer(Config(1)).Train(fx.Set, fx.Normalisation, null);
+            var (net, history) = new Trainer(Config(1)).TrainNetwork(fx.Set, fx.Normalisation, null);
             var card = new ModelCard("OG", Config(1), "test", "twenty patches", "fp", "", fx.Set.Count, null, "none", true);
             using var model = new TrainedModel(net, fx.Normalisation, card, history);
             string Fresh(string name) { string f = Path.Combine(dir, name); model.Save(f, "{}"); return f; }

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using MarrowDiff.Core;
 
-namespace MarrowDiff.Model;
+namespace MarrowDiff.Training;
 
 /// <summary>
 /// The cross-validated scores a saved classifier carries (a fold ensemble in its manifest, a final=one model in

@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Serialization;
+using MarrowDiff.Model;
+using MarrowDiff.Torch;
 
-namespace MarrowDiff.Model;
+namespace MarrowDiff.Training;
 
 /// <summary>The four hyper-parameters the paper tuned by cross-validation, with Torch7's SGD semantics.</summary>
 /// <param name="LearningRateDecay">Torch7 optim.sgd's decay: the rate at step t is lr / (1 + t·decay).</param>

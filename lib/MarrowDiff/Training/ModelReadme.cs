@@ -2,9 +2,10 @@ using System.Globalization;
 using System.Text;
 using MarrowDiff.Core;
 using MarrowDiff.Data;
-using MarrowDiff.Preparation;
+using MarrowDiff.Imaging;
+using MarrowDiff.Model;
 
-namespace MarrowDiff.Model;
+namespace MarrowDiff.Training;
 
 /// <summary>
 /// The <c>README.md</c> of a saved model folder: what a person who finds the folder needs to use it or to judge it —

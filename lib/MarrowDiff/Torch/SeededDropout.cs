@@ -2,9 +2,9 @@ using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
-namespace MarrowDiff.Model;
+namespace MarrowDiff.Torch;
 
-/// <summary>The generator a network's dropout layers share (<see cref="CellNetwork.SeedDropout"/>).</summary>
+/// <summary>The generator a network's dropout layers share (a network seeds it: <c>CellNetwork.SeedDropout</c>).</summary>
 internal sealed class DropoutDraws : IDisposable
 {
     private Generator? _generator;

@@ -1,7 +1,8 @@
 using MarrowDiff.Data;
+using MarrowDiff.Model;
 using MarrowDiff.Preparation;
 
-namespace MarrowDiff.Model;
+namespace MarrowDiff.Training;
 
 /// <summary>
 /// The paper's dual-stage rule (its Fig 3B): the global 10-class model predicts; when its top class is one of a pair

@@ -1,9 +1,8 @@
-using MarrowDiff.Torch;
 using TorchSharp.Modules;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MarrowDiff.Model;
+namespace MarrowDiff.Torch;
 
 /// <summary>
 /// A 3×3 convolution (stride 1, padding 1) with the parameters, names and arithmetic of <c>nn.Conv2d</c>, that hands

@@ -1,10 +1,12 @@
 using System.Text.Json;
 using MarrowDiff.Core;
 using MarrowDiff.Data;
+using MarrowDiff.Imaging;
+using MarrowDiff.Model;
 using MarrowDiff.Preparation;
 using TorchSharp;
 
-namespace MarrowDiff.Model;
+namespace MarrowDiff.Training;
 
 /// <summary>What a saved model says about how it was made.</summary>
 /// <param name="DataFingerprint">SHA-256 over the training data's cells and labels, tiles and pitches.</param>
@@ -78,6 +80,21 @@ public sealed class TrainedModel : ISavedClassifier
     /// <summary>Whether this model answers with the mean over the eight rotations and flips of a cell (a refinement
     /// its recipe chose; the paper's models answer on the image as it is).</summary>
     public bool TestTimeD4 => Card.Config.Refinements?.TestTimeD4 ?? false;
+
+    /// <summary>Softmax probabilities of 96-px RGB patches (cells found in a field), prepared exactly as training
+    /// prepared its images: YUV, normalised with the model's own training statistics.</summary>
+    public float[,] PatchProbabilities(IReadOnlyList<RgbImage> patches, int batchSize = Inference.DefaultBatch)
+    {
+        const int per = 3 * CellPatch.Size * CellPatch.Size;
+        var inputs = new float[patches.Count * per];
+        for (int i = 0; i < patches.Count; i++)
+        {
+            if (patches[i].Width != CellPatch.Size || patches[i].Height != CellPatch.Size)
+                throw new ArgumentException($"patch {i} is {patches[i].Width}x{patches[i].Height}; the network takes {CellPatch.Size}x{CellPatch.Size}", nameof(patches));
+            Normalisation.ToInput(patches[i], inputs.AsSpan(i * per, per));
+        }
+        return patches.Count == 0 ? new float[0, Outputs.Count] : Inference.ProbabilitiesOf(Network, inputs, patches.Count, batchSize, TestTimeD4);
+    }
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 

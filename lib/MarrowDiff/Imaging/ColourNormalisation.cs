@@ -1,8 +1,7 @@
 using System.Text.Json;
 using MarrowDiff.Core;
-using MarrowDiff.Imaging;
 
-namespace MarrowDiff.Preparation;
+namespace MarrowDiff.Imaging;
 
 /// <summary>
 /// The paper's input normalisation: every image is converted RGB → YUV, then each channel has the training set's

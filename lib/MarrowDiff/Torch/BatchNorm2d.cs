@@ -2,7 +2,7 @@ using TorchSharp.Modules;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MarrowDiff.Model;
+namespace MarrowDiff.Torch;
 
 /// <summary>
 /// Batch normalisation over the channels of a 4-D input, as <c>nn.BatchNorm2d</c> (momentum 0.1, eps 1e-5, affine,

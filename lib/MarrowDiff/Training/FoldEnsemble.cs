@@ -3,7 +3,7 @@ using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Preparation;
 
-namespace MarrowDiff.Model;
+namespace MarrowDiff.Training;
 
 /// <summary>A saved classifier: one trained model, or an ensemble of them. What <c>marrow evaluate</c> scores.</summary>
 public interface ISavedClassifier : ICellClassifier, IDisposable
@@ -92,6 +92,9 @@ public sealed class FoldEnsemble : ISavedClassifier
     }
 
     /// <summary>The trained models that answer for a classifier: an ensemble's members, or the model itself.</summary>
+    /// <summary>Forward passes a classifier makes a cell: eight with test-time D4, summed over an ensemble's members.</summary>
+    public static int PassesPerCell(ISavedClassifier classifier) => MembersOf(classifier).Sum(m => m.TestTimeD4 ? 8 : 1);
+
     public static IReadOnlyList<TrainedModel> MembersOf(ISavedClassifier classifier) => classifier switch
     {
         FoldEnsemble e => e.Members,
