@@ -108,7 +108,16 @@ public static class ClaimsViews
         ? $"{h.Hypothesis.Id}, {h.Hypothesis.Statement}: {Word(h.Verdict)}." :
         $"{h.Hypothesis.Id}, {h.Hypothesis.Statement}: {Word(h.Verdict)} " +
         $"({string.Join("; ", h.Claims.Select(c => $"{c.Better} minus {c.Worse} {Percent.Points(c.MeanDifference)} points of macro F1, 95% CI {Range(c.Interval)}"))}; " +
-        $"Holm-adjusted p {Percent.PValue(h.Verdict == Verdict.Fails ? h.HolmFails : h.HolmHolds)}, {t.Seeds} training seed{(t.Seeds == 1 ? "" : "s")}, {t.Cells} test cells).")];
+        $"{HolmText(h)}, {t.Seeds} training seed{(t.Seeds == 1 ? "" : "s")}, {t.Cells} test cells).")];
+
+    // The p of the verdict reached; for an undecided one both sides, so a reader sees which way it leans and how far
+    // from 0.05 each side is (one p alone would hide a claim close to failing behind its p of holding, 1.000).
+    private static string HolmText(HypothesisResult h) => h.Verdict switch
+    {
+        Verdict.Fails => $"Holm-adjusted p {Percent.PValue(h.HolmFails)}",
+        Verdict.Holds => $"Holm-adjusted p {Percent.PValue(h.HolmHolds)}",
+        _ => $"Holm-adjusted p {Percent.PValue(h.HolmHolds)} (test that it holds), {Percent.PValue(h.HolmFails)} (test that it fails)",
+    };
 
     /// <summary>The verdicts as a list for a notebook.</summary>
     public static HtmlView Verdicts(this ClaimsTest t) => new(

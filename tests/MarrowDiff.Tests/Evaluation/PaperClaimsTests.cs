@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Evaluation;
 using MarrowDiff.Preparation;
@@ -117,6 +118,8 @@ public class PaperClaimsTests
         Assert.True(b.Interval.Low < 0 && b.Interval.High > 0, $"two seeds that disagree: {b.Interval}");
         Assert.True(b.Interval.High - b.Interval.Low > 2 * (a.Interval.High - a.Interval.Low));
         Assert.Equal(Verdict.Undecided, both.Results[1].Verdict);
+        // An undecided verdict gives both sides' p, so a claim close to failing does not hide behind its p of holding.
+        Assert.Contains($"Holm-adjusted p {Percent.PValue(both.Results[1].HolmHolds)} (test that it holds), {Percent.PValue(both.Results[1].HolmFails)} (test that it fails)", both.Sentences()[1]);
         Assert.Equal(2, b.PerSeed.Count);
         Assert.Contains("anecdote", alone.Method());
         Assert.DoesNotContain("anecdote", both.Method());
