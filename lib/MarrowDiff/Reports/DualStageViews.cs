@@ -75,7 +75,7 @@ public static class DualStageViews
         string suffix = d.Provenance.Synthetic ? "" : "-" + Path.GetFileName(Path.TrimEndingDirectorySeparator(datasetRoot));
         string png = Path.Combine(folder, $"05-dual-stage-confusion{suffix}.png"), md = Path.Combine(folder, $"05-dual-stage{suffix}.md");
         d.ConfusionFigure().SavePng(png);
-        AtomicFile.WriteAllText(md, $"{d.MetricTable()}\n{d.McNemarSummary()}\n{d.Changes()}");
+        AtomicFile.WriteAllText(md, HtmlView.Concat(d.MetricTable(), d.McNemarSummary(), d.Changes()).Markdown);
         return HtmlView.Table($"Saved - {d.Provenance.Stamp}", ["file"], [[Path.GetFileName(png)], [Path.GetFileName(md)]]);
     }
 }

@@ -6,10 +6,14 @@ using Microsoft.AspNetCore.Html;
 namespace MarrowDiff.Reports;
 
 /// <summary>A piece of HTML that a notebook displays as is (IHtmlContent is what the .NET Interactive formatter
-/// renders as text/html) and that a console shows as plain text.</summary>
-public sealed class HtmlView(string html, string text) : IHtmlContent
+/// renders as text/html), that a console shows as plain text, and that a committed .md file holds as Markdown (GitHub
+/// runs space-aligned text together into one paragraph, so files get pipe tables).</summary>
+public sealed class HtmlView(string html, string text, string? markdown = null) : IHtmlContent
 {
     public string Html { get; } = html;
+
+    /// <summary>The view as Markdown: a table as a pipe table under its caption in bold; other text as it is.</summary>
+    public string Markdown { get; } = markdown ?? text;
 
     public void WriteTo(TextWriter writer, HtmlEncoder encoder) => writer.Write(Html);
 
@@ -35,8 +39,15 @@ public sealed class HtmlView(string html, string text) : IHtmlContent
         var widths = header.Select((h, i) => Math.Max(h.Length, body.Select(r => Format(r[i]).Length).DefaultIfEmpty(0).Max())).ToArray();
         text.AppendLine(string.Join("  ", header.Select((h, i) => h.PadRight(widths[i]))));
         foreach (var row in body) text.AppendLine(string.Join("  ", row.Select((c, i) => Format(c).PadRight(widths[i]))));
-        return new HtmlView(html.ToString(), text.ToString());
+        var markdown = new StringBuilder("**").Append(MarkdownCell(caption)).Append("**\n\n");
+        markdown.Append("| ").Append(string.Join(" | ", header.Select(MarkdownCell))).Append(" |\n");
+        markdown.Append('|').Append(string.Concat(header.Select(_ => "---|"))).Append('\n');
+        foreach (var row in body) markdown.Append("| ").Append(string.Join(" | ", row.Select(c => MarkdownCell(Format(c))))).Append(" |\n");
+        return new HtmlView(html.ToString(), text.ToString(), markdown.ToString());
     }
+
+    // A cell of a pipe table: a '|' would end the cell, a line break the row.
+    private static string MarkdownCell(string s) => s.Replace("|", "\\|", StringComparison.Ordinal).Replace("\r", "", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
 
     public static string Encode(string s) => WebUtility.HtmlEncode(s);
 
@@ -53,5 +64,6 @@ public sealed class HtmlView(string html, string text) : IHtmlContent
 
     /// <summary>Several views one after another.</summary>
     public static HtmlView Concat(params HtmlView[] views) =>
-        new(string.Concat(views.Select(v => v.Html + "<br/>")), string.Join(Environment.NewLine, views.Select(v => v.ToString())));
+        new(string.Concat(views.Select(v => v.Html + "<br/>")), string.Join(Environment.NewLine, views.Select(v => v.ToString())),
+            string.Join("\n\n", views.Select(v => v.Markdown.TrimEnd('\n'))) + "\n");
 }

@@ -91,7 +91,7 @@ public sealed class PhantomCountStudy
             Save($"08-review-{name}.png", p => Count.ReviewFigure(Provenance).SavePng(p));
         }
         Save($"08-field-{name}.png", p => Count.FieldFigure(Count.Fields[0], Provenance).SavePng(p));
-        Save($"08-count-{name}.md", p => AtomicFile.WriteAllText(p, $"{DetectionTable()}\n\n{TruthTable()}\n\n{Count.Table(Provenance)}\n"));
+        Save($"08-count-{name}.md", p => AtomicFile.WriteAllText(p, HtmlView.Concat(DetectionTable(), TruthTable(), Count.Table(Provenance)).Markdown));
         return HtmlView.Table($"Saved - {Provenance.Stamp}", ["file"], written.Select(f => (IReadOnlyList<object?>)[Path.GetFileName(f)]));
     }
 }
