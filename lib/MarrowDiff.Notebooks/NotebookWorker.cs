@@ -47,6 +47,8 @@ internal static class NotebookWorker
         string checkout = NotebookOutputs.CheckoutOf(request.Notebook);
 
         using CompositeKernel kernel = CreateKernel();
+        var displays = new Displays();
+        var raw = new Dictionary<int, JsonArray>(); // each run cell's outputs as the kernel gave them: an update may reach back
         int count = 0, codeCount = 0, original = 0, total = notebook.Cells.Count(c => c is not null && NotebookDocument.IsCode(c));
         for (int i = 0; i < notebook.Cells.Count; i++)
         {
@@ -63,9 +65,12 @@ internal static class NotebookWorker
             cell["execution_count"] = ++count;
 
             KernelCommandResult result = await kernel.SendAsync(new SubmitCode(source, NotebookDocument.KernelName(cell)));
-            string? error = Collect(result.Events, outputs, count);
-            cell["outputs"] = NotebookOutputs.WithoutMachinePaths(
-                NotebookOutputs.ForReaders(outputs, NotebookOutputs.LeavesOutImages(NotebookDocument.Tags(cell), data)), checkout);
+            string? error = Collect(result.Events, outputs, count, i, displays, out IReadOnlySet<int> updatedEarlier);
+            raw[i] = outputs;
+            JsonArray Written(int at) => NotebookOutputs.WithoutMachinePaths(
+                NotebookOutputs.ForReaders(raw[at], NotebookOutputs.LeavesOutImages(NotebookDocument.Tags(notebook.Cells[at]!), data)), checkout);
+            cell["outputs"] = Written(i);
+            foreach (int earlier in updatedEarlier) notebook.Cells[earlier]!["outputs"] = Written(earlier);
             notebook.Save(request.Output);
             if (error is not null)
             {
@@ -109,12 +114,42 @@ internal static class NotebookWorker
         }
     }
 
-    /// <summary>Turns kernel events into nbformat outputs; returns the error text when the cell failed.</summary>
-    private static string? Collect(IReadOnlyList<KernelEvent> events, JsonArray outputs, int executionCount)
+    /// <summary>The displays of the notebook so far, for the updates that change them. In Microsoft.DotNet.Interactive
+    /// 1.0.0-beta.26120.1 an update carries another id than the DisplayedValueProduced it updates, so an unknown id is bound
+    /// to the latest display not yet bound to one: this cell's, or, when the cell shows none of its own, an earlier
+    /// cell's (a status line one cell shows and the training of later cells updates, as notebook 04's). The written
+    /// copy then keeps the final text of every progress display, never its first.</summary>
+    private sealed class Displays
+    {
+        private readonly Dictionary<string, (int Cell, JsonObject Shown)> _byId = new(StringComparer.Ordinal);
+        private readonly List<(int Cell, JsonObject Shown)> _unbound = [];
+
+        public void Produced(string? id, int cell, JsonObject shown)
+        {
+            if (id is null) return; // nothing can update it
+            _byId[id] = (cell, shown);
+            _unbound.Add((cell, shown));
+        }
+
+        public (int Cell, JsonObject Shown)? Updated(string id)
+        {
+            if (_byId.TryGetValue(id, out var known)) return known;
+            if (_unbound.Count == 0) return null;
+            var latest = _unbound[^1];
+            _unbound.RemoveAt(_unbound.Count - 1);
+            _byId[id] = latest;
+            return latest;
+        }
+    }
+
+    /// <summary>Turns kernel events into nbformat outputs; returns the error text when the cell failed, and in
+    /// <paramref name="updatedEarlier"/> the earlier cells whose displays this cell's updates changed.</summary>
+    private static string? Collect(IReadOnlyList<KernelEvent> events, JsonArray outputs, int executionCount, int cell, Displays displays,
+                                   out IReadOnlySet<int> updatedEarlier)
     {
         string? error = null;
-        var displays = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
-        var unbound = new List<JsonObject>();
+        var earlier = new HashSet<int>();
+        updatedEarlier = earlier;
         foreach (KernelEvent e in events)
         {
             switch (e)
@@ -126,24 +161,16 @@ internal static class NotebookWorker
                     AppendStream(outputs, "stderr", o.FormattedValues.FirstOrDefault()?.Value ?? "");
                     break;
                 case DisplayedValueUpdated u when u.ValueId is { } id:
-                    // In Microsoft.DotNet.Interactive 1.0.0-beta.26120.1 the update carries another id than the
-                    // DisplayedValueProduced it updates, so an unknown id is bound to the latest display of the
-                    // cell not yet bound to one; the notebook then keeps the final text of a progress display.
-                    if (!displays.TryGetValue(id, out JsonObject? shown))
-                    {
-                        shown = unbound.LastOrDefault();
-                        if (shown is null) break;
-                        unbound.Remove(shown);
-                        displays[id] = shown;
-                    }
-                    shown["data"] = Data(u.FormattedValues);
+                    if (displays.Updated(id) is not { } target) break;
+                    target.Shown["data"] = Data(u.FormattedValues);
+                    if (target.Cell != cell) earlier.Add(target.Cell);
                     break;
                 case ReturnValueProduced r:
                     outputs.Add(new JsonObject { ["output_type"] = "execute_result", ["execution_count"] = executionCount, ["data"] = Data(r.FormattedValues), ["metadata"] = new JsonObject() });
                     break;
                 case DisplayedValueProduced d:
                     var display = new JsonObject { ["output_type"] = "display_data", ["data"] = Data(d.FormattedValues), ["metadata"] = new JsonObject() };
-                    if (d.ValueId is { } valueId) { displays[valueId] = display; unbound.Add(display); }
+                    displays.Produced(d.ValueId, cell, display);
                     outputs.Add(display);
                     break;
                 case ErrorProduced p when e is not CommandFailed:

@@ -72,6 +72,28 @@ public sealed class NotebookRunnerTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_dir, "ran.txt")));
     }
 
+    /// <summary>A status line one cell shows and a later cell updates (notebook 04's training line) is written with its
+    /// final text, in the cell that showed it; a cell's own display takes its own updates.</summary>
+    [Fact]
+    public async Task ADisplayUpdatedByALaterCell_IsWrittenWithItsFinalText()
+    {
+        string nb = Notebook("status.ipynb",
+            ("var status = display(\"training …\");", []),
+            ("int x = 1;", []),
+            ("var own = display(\"reading …\");\nown.Update(\"read 3 files\");", []),
+            ("status.Update(\"trained 6 models\");", []));
+        string copy = Path.Combine(_dir, "out", "status.ipynb");
+        await new NotebookRunner().RunAsync(nb, copy);
+
+        JsonArray cells = JsonNode.Parse(File.ReadAllText(copy))!["cells"]!.AsArray();
+        string Shown(int at) => string.Concat(cells[at]!["outputs"]!.AsArray().Select(o => o!["data"]?["text/plain"]?.ToJsonString() ?? ""));
+        Assert.Contains("trained 6 models", Shown(1));
+        Assert.DoesNotContain("training …", Shown(1));
+        Assert.Contains("read 3 files", Shown(3));
+        Assert.DoesNotContain("trained", Shown(3));
+        Assert.Empty(cells[4]!["outputs"]!.AsArray());
+    }
+
     /// <summary>A long cell's progress reaches the runner (and so the console of `marrow notebooks`): one line per tenth
     /// of each stage, in order, tagged with the cell; nothing of it is left in the cell's own output.</summary>
     [Fact]
