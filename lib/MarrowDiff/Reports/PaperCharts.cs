@@ -53,16 +53,36 @@ public static class PaperCharts
     public static RgbImage Framed(string title, IReadOnlyList<string> notes, RgbImage chart, string stamp)
     {
         int pad = (int)(10 * Zoom), line = FigureText.LineHeight(1, Zoom) + (int)(3 * Zoom), titleLine = FigureText.LineHeight(2, Zoom) + (int)(6 * Zoom);
-        int width = new[] { chart.Width + 2 * pad, FigureText.Measure(title, 2, Zoom) + 2 * pad, FigureText.Measure(stamp, 1, Zoom) + 2 * pad }
-                    .Concat(notes.Select(n => FigureText.Measure(n, 1, Zoom) + 2 * pad)).Max();
-        int header = pad + titleLine + notes.Count * line + pad / 2;
-        var image = new RgbImage(width, header + chart.Height + line + 2 * pad) { Dpi = PrintDpi };
+        // Notes and the stamp wrap at the chart's width: a long provenance line would otherwise widen the figure and
+        // leave the chart in a corner of it, small wherever the figure is shown scaled to a page.
+        var noteLines = notes.SelectMany(n => Wrap(n, chart.Width)).ToList();
+        var stampLines = Wrap(stamp, chart.Width);
+        int width = new[] { chart.Width + 2 * pad, FigureText.Measure(title, 2, Zoom) + 2 * pad }
+                    .Concat(noteLines.Concat(stampLines).Select(n => FigureText.Measure(n, 1, Zoom) + 2 * pad)).Max();
+        int header = pad + titleLine + noteLines.Count * line + pad / 2;
+        var image = new RgbImage(width, header + chart.Height + stampLines.Count * line + 2 * pad) { Dpi = PrintDpi };
         image.Fill(Paper);
         FigureText.Draw(image, title, pad, pad, Ink, 2, Zoom);
-        for (int i = 0; i < notes.Count; i++) FigureText.Draw(image, notes[i], pad, pad + titleLine + i * line, Muted, 1, Zoom);
+        for (int i = 0; i < noteLines.Count; i++) FigureText.Draw(image, noteLines[i], pad, pad + titleLine + i * line, Muted, 1, Zoom);
         image.Paste(chart, pad, header);
-        FigureText.Draw(image, stamp, pad, header + chart.Height + pad, Muted, 1, Zoom);
+        for (int i = 0; i < stampLines.Count; i++) FigureText.Draw(image, stampLines[i], pad, header + chart.Height + pad + i * line, Muted, 1, Zoom);
         return image;
+    }
+
+    /// <summary><paramref name="text"/> broken at spaces into lines no wider than <paramref name="width"/> pixels of
+    /// small text (a word wider than that keeps a line of its own).</summary>
+    public static IReadOnlyList<string> Wrap(string text, int width)
+    {
+        var lines = new List<string>();
+        string current = "";
+        foreach (string word in text.Split(' '))
+        {
+            string longer = current.Length == 0 ? word : current + " " + word;
+            if (current.Length > 0 && FigureText.Measure(longer, 1, Zoom) > width) { lines.Add(current); current = word; }
+            else current = longer;
+        }
+        lines.Add(current);
+        return lines;
     }
 
 }
