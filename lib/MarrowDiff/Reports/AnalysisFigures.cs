@@ -84,7 +84,9 @@ public static class AnalysisFigures
 
     /// <summary>The same gallery as HTML cards (crisp text, scrolls in a notebook): image, true and predicted class,
     /// and the softmax bars.</summary>
-    public static HtmlView GalleryHtml(Predictions p, IReadOnlyList<int> indices, string caption)
+    /// <param name="shownClasses">The output columns whose bars are drawn (null: all); a cell's true and called
+    /// classes are always drawn. A model of the ten-class network trained on five stages shows those five.</param>
+    public static HtmlView GalleryHtml(Predictions p, IReadOnlyList<int> indices, string caption, IReadOnlySet<int>? shownClasses = null)
     {
         var html = new StringBuilder($"<div style=\"font:12px sans-serif\"><div style=\"font-weight:bold;margin:4px 0\">{HtmlView.Encode(caption)}</div>");
         var text = new StringBuilder(caption).AppendLine();
@@ -100,6 +102,7 @@ public static class AnalysisFigures
                 .Append("<table style=\"clear:both;border-collapse:collapse;width:100%;margin-top:4px\">");
             for (int c = 0; c < p.Classes.Count; c++)
             {
+                if (shownClasses is not null && !shownClasses.Contains(c) && c != p.Truth[i] && c != p.Predicted[i]) continue;
                 float v = p.Probabilities[i, c];
                 string colour = c == p.Truth[i] ? "#1e8c3c" : c == p.Predicted[i] ? "#c82828" : "#96a0b4";
                 // The bar is text, not a styled box: viewers that strip styles (GitHub) still show its length, and the

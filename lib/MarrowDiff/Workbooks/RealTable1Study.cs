@@ -130,8 +130,15 @@ public static class RealTable1Study
             for (int k = 0; k < p.Outputs.Count; k++) probabilities[i, k] = p.Cells[i].Probabilities[k];
         var predictions = new Predictions(row.Variant, set, probabilities);
         var wrong = predictions.Wrong;
-        return AnalysisFigures.GalleryHtml(predictions, wrong.Take(max).ToList(),
-            $"Fig 6 on real cells: {Math.Min(max, wrong.Count)} of the {wrong.Count} test cells {row.Variant} got wrong ({Name(task)}), most confident first; bars: its softmax");
+        var shown = wrong.Take(max).ToList();
+        // Bars for the task's stages only: the network has ten outputs, but the classes no training cell had are never
+        // the answer and would fill every card with rows of 0.0%. What they hold at most is said, so nothing is hidden.
+        var taskClasses = cells.Select(c => c.Label.Class).OfType<CellClass>().ToHashSet();
+        var drawn = Enumerable.Range(0, predictions.Classes.Count).Where(k => taskClasses.Contains(predictions.Classes[k])).ToHashSet();
+        double rest = shown.Count == 0 ? 0 : shown.Max(i => Enumerable.Range(0, predictions.Classes.Count).Where(k => !drawn.Contains(k)).Sum(k => (double)probabilities[i, k]));
+        string others = drawn.Count == predictions.Classes.Count ? "" : $" over the task's {drawn.Count} stages (the other {predictions.Classes.Count - drawn.Count} outputs, which no training cell had, hold {Percent.Of(rest)}% of a card's softmax at most)";
+        return AnalysisFigures.GalleryHtml(predictions, shown,
+            $"Fig 6 on real cells: {shown.Count} of the {wrong.Count} test cells {row.Variant} got wrong ({Name(task)}), most confident first; bars: its softmax{others}", drawn);
     }
 
     /// <summary>The table of one training seed, from its folder (<see cref="SeedFolder"/>) written by <see cref="Run"/>: no

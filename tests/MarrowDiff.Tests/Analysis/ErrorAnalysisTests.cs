@@ -122,6 +122,12 @@ public class ErrorAnalysisTests(PreparedPhantomFixture fx) : IClassFixture<Prepa
         Assert.Equal("", AnalysisFigures.TextBar(0));
         Assert.Equal("\u258f", AnalysisFigures.TextBar(0.01f));
         Assert.Equal(new string('\u2588', 10), AnalysisFigures.TextBar(0.5f));
+
+        // Only the classes asked for get bars, and a cell's true and called classes always do.
+        var few = AnalysisFigures.GalleryHtml(predictions, [3], "test", shownClasses: new HashSet<int> { 9 });
+        int rows = System.Text.RegularExpressions.Regex.Matches(few.Html, "<tr>").Count;
+        var expected = new HashSet<int> { 9, set.Label(3), (set.Label(3) + 1) % 10 };
+        Assert.Equal(expected.Count, rows);
     }
 
     [Fact]
