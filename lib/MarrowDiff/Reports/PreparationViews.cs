@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using MarrowDiff.Core;
@@ -202,39 +201,17 @@ public static class PreparationViews
         return new ChartView(chart, twin, "[chart: training images per class, per training set]");
     }
 
-    /// <summary>Streams <paramref name="batches"/> batches of a training set through the loader and reports the
-    /// rate; the first batch's per-channel mean and std show the normalisation at work (near 0 and 1).</summary>
+    /// <summary>The batch loader on a training set (<see cref="LoaderMeasurement"/>): its rate, and the first batch's
+    /// per-channel mean and std, which show the normalisation at work (near 0 and 1).</summary>
     public static HtmlView LoaderCheck(this DataPreparation e, TrainingVariant variant, int batches = 20, int batchSize = 40, IProgress<WorkProgress>? progress = null)
     {
-        SampleSet set = e.Build(variant);
-        var loader = new BatchLoader(set, set.Normalisation(e.Provenance.Data), batchSize, e.Provenance.Seed);
-        var clock = Stopwatch.StartNew();
-        int seen = 0, n = 0;
-        double[] mean = new double[3], sq = new double[3];
-        foreach (Batch b in loader.Epoch(0))
-        {
-            using (b)
-            {
-                if (n == 0)
-                {
-                    int plane = CellPatch.Size * CellPatch.Size;
-                    for (int i = 0; i < b.Count; i++)
-                        for (int c = 0; c < 3; c++)
-                            for (int p = 0; p < plane; p++) { double v = b.Inputs[(i * 3 + c) * plane + p]; mean[c] += v; sq[c] += v * v; }
-                    for (int c = 0; c < 3; c++) { mean[c] /= b.Count * plane; sq[c] = Math.Sqrt(sq[c] / (b.Count * plane) - mean[c] * mean[c]); }
-                }
-                seen += b.Count; n++;
-                progress?.Report(new WorkProgress($"streaming {variant.Name}", n, Math.Min(batches, loader.BatchesPerEpoch), clock.Elapsed));
-                if (n >= batches) break;
-            }
-        }
-        double rate = seen / clock.Elapsed.TotalSeconds;
-        return HtmlView.Table($"Batch loader on {variant.Name} ({set.Count:N0} images, {loader.BatchesPerEpoch} batches of {batchSize} per epoch) - {e.Provenance.Stamp}", ["", ""],
+        var m = LoaderMeasurement.Stream(e, variant, batches, batchSize, progress);
+        return HtmlView.Table($"Batch loader on {variant.Name} ({m.Images:N0} images, {m.BatchesPerEpoch} batches of {batchSize} per epoch) - {e.Provenance.Stamp}", ["", ""],
         [
-            ["batches streamed", n], ["images", seen], ["images per second", Math.Round(rate)],
-            ["first batch Y, U, V mean", string.Join(", ", mean.Select(m => m.ToString("0.000", CultureInfo.InvariantCulture)))],
-            ["first batch Y, U, V std", string.Join(", ", sq.Select(m => m.ToString("0.000", CultureInfo.InvariantCulture)))],
-            ["memory held by cell tiles", $"{e.Tiles.Bytes / 1048576.0:0.0} MB"],
+            ["batches streamed", m.Batches], ["images", m.Streamed], ["images per second", Math.Round(m.ImagesPerSecond)],
+            ["first batch Y, U, V mean", string.Join(", ", m.FirstBatchMean.Select(x => x.ToString("0.000", CultureInfo.InvariantCulture)))],
+            ["first batch Y, U, V std", string.Join(", ", m.FirstBatchStd.Select(x => x.ToString("0.000", CultureInfo.InvariantCulture)))],
+            ["memory held by cell tiles", $"{m.TileBytes / 1048576.0:0.0} MB"],
         ]);
     }
 

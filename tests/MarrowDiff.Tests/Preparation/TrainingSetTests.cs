@@ -257,4 +257,17 @@ public class TrainingSetTests(PreparedPhantomFixture fx) : IClassFixture<Prepare
         Assert.Equal(8 * prep.Split.Sides().Train.Count - 7 * flatInTraining, ag.Count);
         Assert.Contains(ag.Notes, n => n.Contains($"{7 * flatInTraining} augmented image(s) identical", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void TheLoaderMeasurement_StreamsWhatItWasAsked_AndTheFirstBatchIsNormalised()
+    {
+        var m = LoaderMeasurement.Stream(fx.Prep, fx.Prep.Variant("AG+OS10"), batches: 3, batchSize: 10);
+        Assert.Equal(3, m.Batches);
+        Assert.Equal(30, m.Streamed);
+        Assert.Equal(fx.Prep.Build("AG+OS10").Count, m.Images);
+        Assert.True(m.ImagesPerSecond > 0);
+        // One batch of ten is not the whole set, so only near the set's 0 and 1.
+        Assert.All(m.FirstBatchMean, x => Assert.InRange(x, -0.6, 0.6));
+        Assert.All(m.FirstBatchStd, x => Assert.InRange(x, 0.4, 1.6));
+    }
 }
