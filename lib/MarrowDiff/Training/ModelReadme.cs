@@ -30,7 +30,14 @@ public static class ModelReadme
             ? "**Trained on the synthetic phantom**: its scores say nothing about real cells and are not comparable to the paper's.\n\n"
             : "Trained on real cell images. Not comparable to the paper's numbers (other images, another protocol).\n\n");
         text.Append("| | |\n|---|---|\n");
-        text.Append($"| classes, in output order | {string.Join(", ", outputs.Select(c => $"{c.Code()} {c.DisplayName()}"))} |\n");
+        if (card.TrainedClasses is { } trained && trained.Count < outputs.Count)
+        {
+            // The network's outputs are the task's classes, but only these had a training image: the others are never
+            // a sound answer, and a user must not read the model as one of ten stages.
+            text.Append($"| classes it was trained on | {string.Join(", ", outputs.Where(c => trained.ContainsKey(c.Code())).Select(c => $"{c.Code()} {c.DisplayName()} ({trained[c.Code()]:N0} training images)"))} |\n");
+            text.Append($"| network outputs, in order | {outputs.Count}: {string.Join(", ", outputs.Select(c => c.Code()))}; {string.Join(", ", outputs.Where(c => !trained.ContainsKey(c.Code())).Select(c => c.Code()))} never had a training image |\n");
+        }
+        else text.Append($"| classes, in output order | {string.Join(", ", outputs.Select(c => $"{c.Code()} {c.DisplayName()}"))} |\n");
         text.Append(
             $"| input | a {CellPatch.Size}×{CellPatch.Size} RGB patch at {F(CellPatch.PitchUm)} µm/px centred on the cell" +
             (net.InputSize != CellPatch.Size ? $", resized to {net.InputSize}×{net.InputSize} by the network's first step" : "") + " |\n");

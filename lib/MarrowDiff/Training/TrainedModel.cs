@@ -19,6 +19,11 @@ public sealed record ModelCard(string Variant, TrainingConfig Config, string Pro
                                int TrainingImages, int? ValidationFold, string Commit, bool Synthetic, IReadOnlyList<CellClass>? Outputs = null,
                                IReadOnlyDictionary<string, double>? Pitches = null)
 {
+    /// <summary>The training images of each class ("C9" → 4,000), in output order, classes without one left out: the
+    /// network has an output for every class of the task (ten, the paper's), but a model trained on PBC's five stages
+    /// has only ever seen five, and its card must say so. Null in a card saved before it was recorded.</summary>
+    public IReadOnlyDictionary<string, int>? TrainedClasses { get; init; }
+
     /// <summary>The SGD steps the model was trained for: epochs times batches an epoch (an epoch's last batch may be
     /// short). Training sets of other sizes at the same epochs get other numbers of steps, which tables must show.</summary>
     [System.Text.Json.Serialization.JsonIgnore]

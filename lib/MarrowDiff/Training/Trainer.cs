@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using MarrowDiff.Core;
+using MarrowDiff.Data;
 using MarrowDiff.Imaging;
 using MarrowDiff.Model;
 using MarrowDiff.Preparation;
@@ -125,7 +126,9 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
         if (card.TrainingImages != train.Count) throw new ArgumentException($"{name}: the card says {card.TrainingImages} training images, the set has {train.Count}", nameof(card));
         var normalisation = train.Normalisation(card.Data);
         var (network, history) = TrainNetwork(train, normalisation, validation, checkpoint, name, progress, cancel);
-        return new TrainedModel(network, normalisation, card, history);
+        var seen = Enumerable.Range(0, train.Count).GroupBy(train.Label).ToDictionary(g => g.Key, g => g.Count());
+        var trained = Enumerable.Range(0, train.Outputs.Count).Where(seen.ContainsKey).ToDictionary(k => train.Outputs[k].Code(), k => seen[k]);
+        return new TrainedModel(network, normalisation, card with { TrainedClasses = trained }, history);
     }
 
     /// <summary>Trains and returns the network and its history alone (cross-validation, tests, benchmarks: nothing is

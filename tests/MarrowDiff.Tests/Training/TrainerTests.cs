@@ -1,3 +1,4 @@
+using MarrowDiff.Data;
 using MarrowDiff.Model;
 using MarrowDiff.Torch;
 using MarrowDiff.Training;
@@ -30,7 +31,9 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
         var config = Config(1);
         var card = new ModelCard(fx.Set.Variant.Name, config, "test", "twenty patches", "fingerprint", "split.csv", fx.Set.Count, null, "commit", true);
         using var model = new Trainer(config).Train(fx.Set, null, card);
-        Assert.Same(card, model.Card);
+        Assert.Equal(card, model.Card with { TrainedClasses = null }); // the card as given, with what training saw added:
+        var seen = Enumerable.Range(0, fx.Set.Count).GroupBy(fx.Set.Label).OrderBy(g => g.Key).ToDictionary(g => fx.Set.Outputs[g.Key].Code(), g => g.Count());
+        Assert.Equal(seen, model.Card.TrainedClasses);
         // Computed on the model's own training images, named by the card's data.
         Assert.Equal(fx.Normalisation.Mean, model.Normalisation.Mean);
         Assert.Equal(fx.Normalisation.Std, model.Normalisation.Std);
