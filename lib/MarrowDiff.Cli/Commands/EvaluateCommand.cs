@@ -58,7 +58,7 @@ internal static class EvaluateCommand
             // Each cell's answer beside the metrics, in the real Table 1's columns, so a wrong cell can be looked up.
             string perCell = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, PredictionsFile);
             json["predictions"] = Path.GetFileName(perCell); // beside the metrics file
-            var answers = CellPredictions.From(predictions);
+            var answers = predictions.Answers;
             answers.Save(perCell);
             // What a hematologist reads beside strict macro F1: within one stage, κ over the maturation order, calibration,
             // and what a review queue of the least sure cells buys.

@@ -67,14 +67,6 @@ public sealed class CellPredictions
     /// <summary>The cells of one source, in order.</summary>
     public CellPredictions OfSource(string source) => new($"{Model}, {source}", Outputs, Cells.Where(c => c.Source == source).ToList());
 
-    /// <summary>From a classifier's softmax on a set of cells (<see cref="Evaluation.Predictions"/>).</summary>
-    public static CellPredictions From(Predictions p) =>
-        new(p.Model, p.Classes, Enumerable.Range(0, p.Count).Select(i =>
-        {
-            var cell = p.Set.CellOf(i);
-            return new PredictedCell(cell.CellId, cell.Source, p.Classes[p.Truth[i]], p.Classes[p.Predicted[i]], p.Row(i));
-        }).ToList());
-
     private const string Fixed = "cell,source,true_class,predicted_class";
 
     /// <summary>The CSV: a header, then one row a cell; probabilities to 6 decimals (their sum is 1 to rounding).</summary>

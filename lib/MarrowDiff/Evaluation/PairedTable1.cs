@@ -2,50 +2,54 @@ using MarrowDiff.Preparation;
 
 namespace MarrowDiff.Evaluation;
 
-/// <summary>One training set's model on the test cells, with its intervals and its paired comparisons.</summary>
+/// <summary>One training set's model on the test cells (<see cref="Table1Row"/>), with its intervals and its paired comparisons.</summary>
 /// <param name="AgainstOG">The same test cells against the OG model (null for OG itself).</param>
 /// <param name="AgainstPrevious">Against the row before it in the paper's order (null for the first row).</param>
-public sealed record PairedTable1Row(string Variant, int TrainingImages, CellPredictions Predictions, ClassificationMetrics Metrics,
-                                     (double Low, double High) AccuracyInterval, (double Low, double High) MacroF1Interval,
-                                     PairedComparison? AgainstOG, PairedComparison? AgainstPrevious);
+public sealed record PairedTable1Row(Table1Row Row, (double Low, double High) AccuracyInterval, (double Low, double High) MacroF1Interval,
+                                     PairedComparison? AgainstOG, PairedComparison? AgainstPrevious)
+{
+    public string Variant => Row.Variant;
+    public int TrainingImages => Row.TrainingImages;
+    public CellPredictions Predictions => Row.Predictions;
+    public ClassificationMetrics Metrics => Row.Metrics;
+}
 
 /// <summary>
 /// The paper's Table 1 and its dual stage (Fig 7) as paired evidence: every training set's model scored on the same
 /// test cells, with a 95% interval for each score (Wilson for accuracy, a bootstrap over cells for macro F1) and, for
 /// each row, McNemar's exact test and a paired bootstrap of macro F1 against OG and against the row before it; the
-/// dual stage against its own global model. Built from <see cref="CellPredictions"/> alone, so it rebuilds from saved
-/// files without a model.
+/// dual stage against its own global model. Built from <see cref="Table1Row"/>s alone, so it rebuilds from saved
+/// predictions without a model.
 /// </summary>
 public sealed record PairedTable1(string Task, IReadOnlyList<PairedTable1Row> Rows, PairedTable1Row DualStage, PairedComparison DualAgainstGlobal, int Seed)
 {
-    /// <param name="models">In the paper's order: OG, AG, OS low, OS high, AG+OS low, AG+OS high.</param>
-    /// <param name="dualStage">The dual stage (the last model as its global model, plus the local band/segmented model).</param>
+    /// <param name="rows">The six training sets, in any order: they are put in the paper's by their names' roles
+    /// (<see cref="Table1Roles"/>).</param>
+    /// <param name="dualStage">The dual stage (AG+OS high as its global model, plus the local band/segmented model);
+    /// its training images are the local model's.</param>
     /// <param name="seed">Seeds every bootstrap, so the table is the same on every run.</param>
-    public static PairedTable1 Build(string task, IReadOnlyList<(string Variant, int TrainingImages, CellPredictions Predictions)> models,
-                                     (int TrainingImages, CellPredictions Predictions) dualStage, int seed)
+    public static PairedTable1 Build(string task, IReadOnlyList<Table1Row> rows, Table1Row dualStage, int seed)
     {
-        if (models.Count < 2) throw new ArgumentException($"{task}: a table of {models.Count} training sets compares nothing", nameof(models));
-        var rows = new List<PairedTable1Row>();
-        for (int i = 0; i < models.Count; i++)
-        {
-            var (variant, images, p) = models[i];
-            rows.Add(Row(variant, images, p, i == 0 ? null : PairedComparison.Of(models[0].Predictions, p, seed),
-                         i == 0 ? null : PairedComparison.Of(models[i - 1].Predictions, p, seed), seed));
-        }
+        if (rows.Count < 2) throw new ArgumentException($"{task}: a table of {rows.Count} training sets compares nothing", nameof(rows));
+        var roles = Table1Roles.Of(rows.Select(r => r.Variant), requireDualStage: false);
+        var byName = rows.ToDictionary(r => r.Variant);
+        var ordered = Enum.GetValues<Table1Role>().Where(r => r != Table1Role.DualStage).Select(r => byName[roles[r]]).ToList();
+        var paired = new List<PairedTable1Row>();
+        for (int i = 0; i < ordered.Count; i++)
+            paired.Add(Row(ordered[i], i == 0 ? null : PairedComparison.Of(ordered[0].Predictions, ordered[i].Predictions, seed),
+                           i == 0 ? null : PairedComparison.Of(ordered[i - 1].Predictions, ordered[i].Predictions, seed), seed));
         // The dual stage's global model is AG+OS at the higher N, found by its name.
-        string globalName = Table1Roles.Of(models.Select(m => m.Variant), requireDualStage: false)[Table1Role.AGOSHigh];
-        var global = models.Single(m => m.Variant == globalName).Predictions;
-        var againstGlobal = PairedComparison.Of(global, dualStage.Predictions, seed);
-        var dual = Row($"dual stage ({globalName} + local C9/C10)", dualStage.TrainingImages, dualStage.Predictions,
-                       PairedComparison.Of(models[0].Predictions, dualStage.Predictions, seed), againstGlobal, seed);
-        return new PairedTable1(task, rows, dual, againstGlobal, seed);
+        var global = byName[roles[Table1Role.AGOSHigh]];
+        var againstGlobal = PairedComparison.Of(global.Predictions, dualStage.Predictions, seed);
+        var dual = Row(dualStage with { Variant = $"dual stage ({global.Variant} + local C9/C10)" },
+                       PairedComparison.Of(ordered[0].Predictions, dualStage.Predictions, seed), againstGlobal, seed);
+        return new PairedTable1(task, paired, dual, againstGlobal, seed);
     }
 
-    private static PairedTable1Row Row(string variant, int images, CellPredictions p, PairedComparison? og, PairedComparison? previous, int seed)
+    private static PairedTable1Row Row(Table1Row row, PairedComparison? og, PairedComparison? previous, int seed)
     {
-        var m = p.Metrics;
-        return new PairedTable1Row(variant, images, p, m, Intervals.Wilson(m.Accuracy, p.Count),
-                                   Intervals.BootstrapMacroF1(p.Truth, p.Predicted, p.Outputs.Count, seed), og, previous);
+        var (m, p) = (row.Metrics, row.Predictions);
+        return new PairedTable1Row(row, Intervals.Wilson(m.Accuracy, p.Count), Intervals.BootstrapMacroF1(p.Truth, p.Predicted, p.Outputs.Count, seed), og, previous);
     }
 
     /// <summary>Profile, data, seed and commit of the models (a provenance stamp), shown with every view of the table.</summary>

@@ -61,8 +61,8 @@ public sealed partial class Experiment
     /// here and by the analyses after it (<see cref="TestPredictions"/>), never during training or model choice.</summary>
     public Table1 Evaluate(IReadOnlyList<TrainedModel> models)
     {
-        var rows = models.Select(m => new Table1Row(m.Card.Variant, m.Card.TrainingImages, TestPredictions(m).Metrics)).ToList();
-        return new Table1(rows, Prep.Split.Test.Count, Profile, Prep.Provenance, Prep.Split.Options);
+        var rows = models.Select(m => new Table1Row(m.Card.Variant, m.Card.TrainingImages, TestPredictions(m).Answers)).ToList();
+        return new Table1(rows, Profile, Prep.Provenance, Prep.Split.Options);
     }
 
     /// <summary>The models' answers on the test cells as one training seed of <see cref="Table1Replicates"/> (the
@@ -70,9 +70,9 @@ public sealed partial class Experiment
     /// (<see cref="ClaimsTest"/>) tested on one run. Only for analysis after training, as <see cref="TestPredictions"/>.</summary>
     public Table1Replicates TestReplicates(IReadOnlyList<TrainedModel> models, ICellClassifier? dualStage = null)
     {
-        var rows = models.ToDictionary(m => m.Card.Variant, m => CellPredictions.From(TestPredictions(m)));
+        var rows = Evaluate(models).Rows.ToDictionary(r => r.Variant, r => r.Predictions);
         var training = models.ToDictionary(m => m.Card.Variant, m => (m.Card.TrainingImages, m.Card.Steps));
-        if (dualStage is not null) rows[Table1Roles.DualStageName] = CellPredictions.From(TestPredictions(dualStage));
+        if (dualStage is not null) rows[Table1Roles.DualStageName] = TestPredictions(dualStage).Answers;
         if (dualStage is DualStageClassifier { Local: var local }) training[Table1Roles.DualStageName] = (local.Card.TrainingImages, local.Card.Steps);
         return new Table1Replicates($"{Prep.Provenance.Data} ({Profile.Caveat})", [(Profile.ModelSeed, rows)]) { Training = training, Stamp = Prep.Provenance.Stamp };
     }

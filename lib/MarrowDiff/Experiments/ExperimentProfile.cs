@@ -154,6 +154,13 @@ public sealed record ExperimentProfile(
     /// <summary>This profile with <paramref name="seed"/> (the name is unchanged: stamps give the seed beside it).</summary>
     public ExperimentProfile WithSeed(int seed) => this with { Seed = seed, TrainingSeed = TrainingSeed == seed ? null : TrainingSeed };
 
+    // Every refinement at its default, but each image turned by a random angle in training and answered in one pass
+    // (real-plus and real-transfer-os; docs/real-cells.md, "Random-angle rotation buys speed").
+    private static readonly Refinements RotatedOnePass = Refinements.Recommended with
+    {
+        Augmentation = new AugmentationOptions { Rotation = true }, Inference = new InferenceOptions(TestTimeD4: false),
+    };
+
     // The profiles. Each is its parent with what differs; why each value: docs/profiles.md. Adding a profile: one
     // property here (All finds it).
 
@@ -235,7 +242,7 @@ public sealed record ExperimentProfile(
         Grid = [new Hyperparameters(0.02, 0.9, 0, 5e-4)],
         // The fold models are the cross-validation (no search): its epochs and variant are not used, written as real's.
         CrossValidationEpochs = 5, CrossValidationVariant = "OS150", ComparableToPaper = false,
-        Refinements = new Refinements(TestTimeD4: false) { Rotation = true },
+        Refinements = RotatedOnePass,
         EnsembleFolds = 5,
         Engine = ConvolutionEngine.ChannelsLast,
         Run = new(TimeSpan.FromHours(3), BudgetNeedsAvx512: true),
@@ -269,7 +276,7 @@ public sealed record ExperimentProfile(
         Epochs = 1, OversampleTo = (75, 150), LocalEpochs = 2, LocalFromGlobal = true,
         Grid = [new Hyperparameters(0.01, 0.9, 0, 1e-4)],
         CrossValidationEpochs = 5, CrossValidationVariant = "OS150", ComparableToPaper = false,
-        Refinements = new Refinements(TestTimeD4: true),
+        Refinements = Refinements.Recommended,
         EnsembleFolds = 5, FinalModel = true,
         Run = new(TimeSpan.FromHours(3)),
     };
@@ -281,7 +288,7 @@ public sealed record ExperimentProfile(
         Name = "real-transfer-os",
         Purpose = "real-transfer for a folder whose stages have more cells than its N: every cell kept, the smaller stages re-cropped.",
         OversampleTo = (240, 480), TrainingSet = "OS480", Epochs = 8,
-        Refinements = new Refinements(TestTimeD4: false) { Rotation = true },
+        Refinements = RotatedOnePass,
     };
 
     /// <summary>Every profile above, in the order written.</summary>

@@ -59,18 +59,19 @@ public static class ProfileDescription
         return text;
     }
 
-    private static string Refinements(Refinements r)
+    private static string Refinements(Refinements refinements)
     {
+        var (r, a, i) = (refinements.Optimisation, refinements.Augmentation, refinements.Inference);
         var parts = new List<string>
         {
             r.Schedule == LearningRateSchedule.Cosine ? "warm-up and cosine decay" : "the paper's lr decay",
         };
         if (r.LabelSmoothing > 0) parts.Add($"label smoothing {Num(r.LabelSmoothing)}");
-        if (r.StainJitter > 0) parts.Add($"stain jitter {Num(r.StainJitter)}");
-        if (r.Mixup > 0) parts.Add($"mixup α {Num(r.Mixup)}");
-        if (r.Rotation) parts.Add("every image turned by its own random angle each epoch");
+        if (a.StainJitter > 0) parts.Add($"stain jitter {Num(a.StainJitter)}");
+        if (a.Mixup > 0) parts.Add($"mixup α {Num(a.Mixup)}");
+        if (a.Rotation) parts.Add("every image turned by its own random angle each epoch");
         if (r.ClassifierRate is { } c) parts.Add($"the new classifier at {Num(c)}x the rate");
-        parts.Add(r.TestTimeD4 ? "test-time D4 (8 passes a cell)" : "one pass a cell");
+        parts.Add(i.TestTimeD4 ? "test-time D4 (8 passes a cell)" : "one pass a cell");
         return string.Join(", ", parts);
     }
 

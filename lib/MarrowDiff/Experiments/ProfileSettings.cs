@@ -49,7 +49,13 @@ public sealed record ProfileSetting(string Key, string Usage, bool ChangesWork, 
 public static class ProfileSettings
 {
     // A refinement set on a profile without any starts from none of them: only the named one changes.
-    private static Refinements Refine(ExperimentProfile p) => p.Refinements ?? new Refinements(LearningRateSchedule.Torch7, 0, 0, 0, false);
+    private static Refinements Refine(ExperimentProfile p) => p.Refinements ?? Refinements.None;
+
+    private static ExperimentProfile Optimise(ExperimentProfile p, Func<OptimisationOptions, OptimisationOptions> change) =>
+        p with { Refinements = Refine(p) with { Optimisation = change(Refine(p).Optimisation) } };
+
+    private static ExperimentProfile Augment(ExperimentProfile p, Func<AugmentationOptions, AugmentationOptions> change) =>
+        p with { Refinements = Refine(p) with { Augmentation = change(Refine(p).Augmentation) } };
 
     // A VGG's own setting on another network would be silently ignored by it: refused, naming the way out.
     private static VggConfig Vgg(ExperimentProfile p, SettingValue v) => p.Network as VggConfig
@@ -99,14 +105,14 @@ public static class ProfileSettings
             // Written with the refinements, as one pair: a profile with either has both in its JSON.
             Json = p => p.Refinements is null && p.EnsembleFolds == 0 ? [] : [("refinements", (object?)p.Refinements ?? "none"), ("ensemble_folds", p.EnsembleFolds)],
         },
-        new("schedule", "schedule=torch7|cosine", false, (p, v) => p with { Refinements = Refine(p) with { Schedule = Enum.Parse<LearningRateSchedule>(v.Text, ignoreCase: true) } }),
-        new("label_smoothing", "label_smoothing", false, (p, v) => p with { Refinements = Refine(p) with { LabelSmoothing = v.Real() } }),
-        new("stain_jitter", "stain_jitter", false, (p, v) => p with { Refinements = Refine(p) with { StainJitter = v.Real() } }),
-        new("mixup", "mixup", false, (p, v) => p with { Refinements = Refine(p) with { Mixup = v.Real() } }),
+        new("schedule", "schedule=torch7|cosine", false, (p, v) => Optimise(p, o => o with { Schedule = Enum.Parse<LearningRateSchedule>(v.Text, ignoreCase: true) })),
+        new("label_smoothing", "label_smoothing", false, (p, v) => Optimise(p, o => o with { LabelSmoothing = v.Real() })),
+        new("stain_jitter", "stain_jitter", false, (p, v) => Augment(p, a => a with { StainJitter = v.Real() })),
+        new("mixup", "mixup", false, (p, v) => Augment(p, a => a with { Mixup = v.Real() })),
         // 1 (or 1.0, or off) is one rate for every layer: no multiple, so the cache key stays the profile's.
-        new("classifier_rate", "classifier_rate", false, (p, v) => p with { Refinements = Refine(p) with { ClassifierRate = v.IsOff ? null : v.Real() is var c && c == 1 ? null : c } }),
-        new("rotate", "rotate=on|off", false, (p, v) => p with { Refinements = Refine(p) with { Rotation = v.Bool() } }),
-        new("tta", "tta=on|off", false, (p, v) => p with { Refinements = Refine(p) with { TestTimeD4 = v.Bool() } }),
+        new("classifier_rate", "classifier_rate", false, (p, v) => Optimise(p, o => o with { ClassifierRate = v.IsOff ? null : v.Real() is var c && c == 1 ? null : c })),
+        new("rotate", "rotate=on|off", false, (p, v) => Augment(p, a => a with { Rotation = v.Bool() })),
+        new("tta", "tta=on|off", false, (p, v) => p with { Refinements = Refine(p) with { Inference = new InferenceOptions(v.Bool()) } }),
         new("final", "final=ensemble|one", true, (p, v) => p with
         {
             FinalModel = v.Text.Trim().ToLowerInvariant() switch

@@ -49,7 +49,7 @@ public abstract class CellNetwork(string name) : nn.Module<Tensor, Tensor>(name)
     public virtual ConvolutionEngine Engine { get => ConvolutionEngine.Default; set { } }
 
     /// <summary>True for a parameter of a layer that starts new when the rest of the network is pretrained (ResNet-18's
-    /// classifier), the layers <c>Refinements.ClassifierRate</c> (Training) speeds up. False for every parameter of a network
+    /// classifier), the layers <c>OptimisationOptions.ClassifierRate</c> (Training) speeds up. False for every parameter of a network
     /// trained from nothing (VGG): there is no pretrained rest for a new layer to catch up with.</summary>
     public virtual bool IsNewOnPretrained(string parameterName) => false;
 

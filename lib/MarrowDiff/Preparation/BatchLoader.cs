@@ -59,7 +59,7 @@ public sealed class BatchLoader
 
     /// <param name="stainJitter">Strength of the random colour change of every image (<see cref="StainJitter"/>); 0: none,
     /// as in the paper. Drawn from the seed and the epoch, so a resumed run sees the same colours.</param>
-    /// <param name="rotate">Turn every image by a uniform random angle (<c>Refinements.Rotation</c>, a training refinement); drawn
+    /// <param name="rotate">Turn every image by a uniform random angle (<c>AugmentationOptions.Rotation</c>, a training refinement); drawn
     /// from the seed and the epoch like the colours.</param>
     public BatchLoader(SampleSet set, ColourNormalisation normalisation, int batchSize = 40, int seed = 0, bool shuffle = true, int prefetch = 2, double stainJitter = 0,
                        bool rotate = false)

@@ -167,14 +167,16 @@ public static class AnalysisFigures
     /// <summary>Fig 5B: the share of shifted crops keeping the centre's prediction, against shift distance, one line
     /// per model, and a dashed line for the share still correct.</summary>
     /// <param name="correct">Plot the share still classified correctly instead of the share keeping the centre's prediction.</param>
-    public static RgbImage LocationChart(IReadOnlyList<LocationInvariance> curves, Provenance provenance, string caveat, bool correct = false)
-    {
-        var series = curves.Select(c => new ChartSeries(c.Model, c.Points.Select(p => ((double)p.Distance, 100 * (correct ? p.Correct : p.SamePrediction))).ToList())).ToList();
-        return LineChart("Location invariance (Fig 5B): test cells re-cropped off centre",
+    public static RgbImage LocationChart(IReadOnlyList<LocationInvariance> curves, Provenance provenance, string caveat, bool correct = false) =>
+        LocationSpec(curves, provenance, caveat, correct).Png();
+
+    /// <summary>Fig 5B specified once (<see cref="LocationChart"/> draws it as a PNG, a notebook also as a Plotly chart).</summary>
+    public static LineChartSpec LocationSpec(IReadOnlyList<LocationInvariance> curves, Provenance provenance, string caveat, bool correct = false) =>
+        new("Location invariance (Fig 5B): test cells re-cropped off centre",
             [$"{caveat}. {curves[0].Cells} test cells x 8 directions; training re-crops moved at most {curves[0].TrainingShift} px."],
-            "shift of the crop centre (px)", correct ? "shifted crops still classified correctly (%)" : "same prediction as the centred crop (%)", series, provenance, yMin: 0, yMax: 100,
-            xTicks: curves[0].Points.Select(p => (double)p.Distance).ToList());
-    }
+            "shift of the crop centre (px)", correct ? "shifted crops still classified correctly (%)" : "same prediction as the centred crop (%)",
+            [.. curves.Select(c => new ChartSeries(c.Model, c.Points.Select(p => ((double)p.Distance, 100 * (correct ? p.Correct : p.SamePrediction))).ToList()))], provenance)
+        { YMin = 0, YMax = 100, XTicks = [.. curves[0].Points.Select(p => (double)p.Distance)] };
 
     /// <summary>Bars in groups (ScottPlot, 300 dpi): one bar per series in each group, coloured by series, the legend
     /// on the right, framed with title, notes and stamp. <paramref name="logScale"/> draws log10 of each value with the
@@ -214,17 +216,21 @@ public static class AnalysisFigures
     }
 
     /// <summary>Reliability diagram: accuracy against mean confidence per bin, one line per model, the diagonal dashed.</summary>
-    public static RgbImage ReliabilityChart(IReadOnlyList<Calibration> calibrations, Provenance provenance, string caveat)
+    public static RgbImage ReliabilityChart(IReadOnlyList<Calibration> calibrations, Provenance provenance, string caveat) =>
+        ReliabilitySpec(calibrations, provenance, caveat).Png();
+
+    /// <summary>The reliability diagram specified once (<see cref="ReliabilityChart"/> draws it as a PNG).</summary>
+    public static LineChartSpec ReliabilitySpec(IReadOnlyList<Calibration> calibrations, Provenance provenance, string caveat)
     {
         // The diagonal first, so the models' lines are drawn over it.
         var series = new List<ChartSeries> { new("perfect calibration", [(0.0, 0.0), (1.0, 1.0)], Dashed: true) };
         foreach (var c in calibrations)
             series.Add(new ChartSeries($"{c.Model} ECE {c.ExpectedCalibrationError:0.000}",
                 c.Bins.Where(b => b.Count > 0).Select(b => (b.MeanConfidence, b.Accuracy)).ToList()));
-        return LineChart("Reliability diagram: accuracy against confidence",
+        return new LineChartSpec("Reliability diagram: accuracy against confidence",
             [$"{caveat}. {calibrations[0].Cells} test cells in 10 confidence bins; empty bins left out."],
-            "mean top-class probability in the bin", "accuracy in the bin", series, provenance,
-            xTicks: Enumerable.Range(0, 11).Select(i => i / 10.0).ToList(), tickFormat: "0.0");
+            "mean top-class probability in the bin", "accuracy in the bin", series, provenance)
+        { XTicks = [.. Enumerable.Range(0, 11).Select(i => i / 10.0)], TickFormat = "0.0", Size = (700, 500) };
     }
 
     /// <summary>Occlusion maps: each wrong cell, and the same cell with the regions whose occlusion lowered the

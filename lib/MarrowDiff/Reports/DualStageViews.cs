@@ -3,7 +3,6 @@ using MarrowDiff.Analysis;
 using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Evaluation;
-using MarrowDiff.Experiments;
 using MarrowDiff.Imaging;
 
 namespace MarrowDiff.Reports;
@@ -57,8 +56,8 @@ public static class DualStageViews
     public static RgbImage ConfusionFigure(this DualStageComparison d)
     {
         var highlight = (d.Pair.First.Index(), d.Pair.Second.Index());
-        RgbImage a = TrainingReports.ConfusionPng(new Table1Row(d.Global.Model, 0, d.Global.Metrics), d.Provenance, d.ProfileCaveat, highlight, "Fig 7");
-        RgbImage b = TrainingReports.ConfusionPng(new Table1Row(d.Dual.Model, 0, d.Dual.Metrics), d.Provenance, d.ProfileCaveat, highlight, "Fig 7");
+        RgbImage a = TrainingReports.ConfusionPng(d.Global.Model, d.Global.Metrics, d.Provenance, d.ProfileCaveat, highlight, "Fig 7");
+        RgbImage b = TrainingReports.ConfusionPng(d.Dual.Model, d.Dual.Metrics, d.Provenance, d.ProfileCaveat, highlight, "Fig 7");
         var img = new RgbImage(a.Width + b.Width + 20, Math.Max(a.Height, b.Height)) { Dpi = a.Dpi };
         img.Fill((255, 255, 255));
         img.Paste(a, 0, 0);

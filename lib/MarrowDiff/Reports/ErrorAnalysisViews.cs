@@ -5,8 +5,6 @@ using MarrowDiff.Data;
 using MarrowDiff.Evaluation;
 using MarrowDiff.Imaging;
 using MarrowDiff.Training;
-using Plotly.NET.CSharp;
-using Chart = Plotly.NET.CSharp.Chart;
 
 namespace MarrowDiff.Reports;
 
@@ -50,36 +48,18 @@ public static class ErrorAnalysisViews
 
     // ------------------------------------------------------------------ notebook charts (Plotly)
 
-    /// <summary>Fig 5B as curves: share of shifted crops with the centred crop's prediction, per model.</summary>
-    public static ChartView LocationChart(this ErrorAnalysis e, IReadOnlyList<LocationInvariance> curves, bool correct = false)
-    {
-        var lines = curves.Select(c => Chart.Line<int, double, string>(
-            x: c.Points.Select(p => p.Distance).ToArray(), y: c.Points.Select(p => 100 * (correct ? p.Correct : p.SamePrediction)).ToArray(), Name: c.Model, ShowMarkers: true));
-        string what = correct ? "Share of shifted crops still classified correctly" : "Share of shifted crops keeping the centred crop's prediction";
-        var chart = Chart.Combine(lines)
-            .Titled($"{what} (Fig 5B) - {curves[0].Cells} test cells x 8 directions; training re-crops moved ≤ {curves[0].TrainingShift} px - {e.Caveat}<br><sub>{e.Provenance.Stamp}</sub>")
-            .WithXAxisStyle<double, double, string>(TitleText: "shift of the crop centre (px)")
-            .WithYAxisStyle<double, double, string>(TitleText: "%")
-            .WithSize(900, 420);
-        return new ChartView(chart, AnalysisFigures.LocationChart(curves, e.Provenance, e.Caveat, correct), $"[chart: {what} (Fig 5B)]");
-    }
+    /// <summary>Fig 5B as curves: share of shifted crops with the centred crop's prediction (or still correct), per model.</summary>
+    public static ChartView LocationChart(this ErrorAnalysis e, IReadOnlyList<LocationInvariance> curves, bool correct = false) =>
+        AnalysisFigures.LocationSpec(curves, e.Provenance, e.Caveat, correct)
+            .View($"[chart: {(correct ? "Share of shifted crops still classified correctly" : "Share of shifted crops keeping the centred crop's prediction")} (Fig 5B)]");
 
     /// <summary>Fig 5C as bars: per D4 element, the share of cells whose turned image keeps the prediction, per model.</summary>
-    public static ChartView RotationChart(this ErrorAnalysis e, IReadOnlyList<RotationInvariance> results)
-    {
-        string[] names = D4.All.Select(g => g.Name).ToArray();
-        var bars = results.Select(r => Chart.Column<double, string, string>(values: r.AgreementPerElement.Select(a => 100 * a).ToArray(), Keys: names, Name: r.Model));
-        var twin = AnalysisFigures.GroupedBars("Rotation invariance (Fig 5C): the prediction of each turned image",
+    public static ChartView RotationChart(this ErrorAnalysis e, IReadOnlyList<RotationInvariance> results) =>
+        new BarChartSpec("Rotation invariance (Fig 5C): the prediction of each turned image",
             [$"{e.Caveat}. Share of {results[0].Cells} test cells whose turned image keeps the untransformed image's prediction."],
-            "D4 element (rotation, mirror)", "same prediction (%)", names,
-            [.. results.Select(r => (r.Model, (IReadOnlyList<double>)[.. r.AgreementPerElement.Select(a => 100 * a)]))], e.Provenance, yMax: 100);
-        var chart = Chart.Combine(bars)
-            .Titled($"Rotation invariance (Fig 5C): share of {results[0].Cells} test cells whose turned image keeps the prediction - {e.Caveat}<br><sub>{e.Provenance.Stamp}</sub>")
-            .WithXAxisStyle<double, double, string>(TitleText: "D4 element (rotation, mirror)")
-            .WithYAxisStyle<double, double, string>(TitleText: "%")
-            .WithSize(900, 420);
-        return new ChartView(chart, twin, "[chart: rotation invariance (Fig 5C)]");
-    }
+            "D4 element (rotation, mirror)", "same prediction (%)", [.. D4.All.Select(g => g.Name)],
+            [.. results.Select(r => (r.Model, (IReadOnlyList<double>)[.. r.AgreementPerElement.Select(a => 100 * a)]))], e.Provenance, YMax: 100)
+            .View("[chart: rotation invariance (Fig 5C)]");
 
     public static HtmlView RotationTable(this ErrorAnalysis e, IReadOnlyList<RotationInvariance> results) =>
         HtmlView.Table($"Rotation invariance on {results[0].Cells} test cells x 8 D4 images - {e.Caveat} - {e.Provenance.Stamp}",
@@ -93,22 +73,8 @@ public static class ErrorAnalysisViews
             curves.Select(c => (IReadOnlyList<object?>)[c.Model, .. c.Points.Select(p => $"{Percent.Of(p.SamePrediction)} ({Percent.Of(p.Correct)})")]));
 
     /// <summary>Reliability diagram: per confidence bin, accuracy against mean confidence; the diagonal is perfect calibration.</summary>
-    public static ChartView ReliabilityChart(this ErrorAnalysis e, IReadOnlyList<Calibration> calibrations)
-    {
-        var charts = calibrations.Select(c =>
-        {
-            var bins = c.Bins.Where(b => b.Count > 0).ToList();
-            return Chart.Line<double, double, string>(x: bins.Select(b => b.MeanConfidence).ToArray(), y: bins.Select(b => b.Accuracy).ToArray(),
-                Name: $"{c.Model} (ECE {c.ExpectedCalibrationError:0.000})", ShowMarkers: true,
-                MultiText: bins.Select(b => $"{b.Count} cells").ToArray());
-        }).Append(Chart.Line<double, double, string>(x: [0.0, 1.0], y: [0.0, 1.0], Name: "perfect calibration"));
-        var chart = Chart.Combine(charts)
-            .Titled($"Reliability diagram, {calibrations[0].Cells} test cells in 10 confidence bins (empty bins left out) - {e.Caveat}<br><sub>{e.Provenance.Stamp}</sub>")
-            .WithXAxisStyle<double, double, string>(TitleText: "mean top-class probability in the bin")
-            .WithYAxisStyle<double, double, string>(TitleText: "accuracy in the bin")
-            .WithSize(700, 500);
-        return new ChartView(chart, AnalysisFigures.ReliabilityChart(calibrations, e.Provenance, e.Caveat), "[chart: reliability diagram]");
-    }
+    public static ChartView ReliabilityChart(this ErrorAnalysis e, IReadOnlyList<Calibration> calibrations) =>
+        AnalysisFigures.ReliabilitySpec(calibrations, e.Provenance, e.Caveat).View("[chart: reliability diagram]");
 
     public static HtmlView CalibrationTable(this ErrorAnalysis e, IReadOnlyList<Calibration> calibrations) =>
         HtmlView.Table($"Calibration: expected calibration error (10 bins) and the bins - {e.Caveat} - {e.Provenance.Stamp}",

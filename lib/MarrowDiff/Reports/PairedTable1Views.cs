@@ -3,7 +3,6 @@ using System.Text;
 using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Evaluation;
-using MarrowDiff.Experiments;
 using MarrowDiff.Imaging;
 using MarrowDiff.Preparation;
 using ScottPlot;
@@ -14,41 +13,42 @@ namespace MarrowDiff.Reports;
 public static class PairedTable1Views
 {
 
-    private static readonly string[] Header =
+    // The columns, once: the HTML, the CSV and the Markdown are all rendered from them.
+    private static readonly Columns<PairedTable1Row> Table = new(
     [
-        "training set", "training images", "accuracy %", "95% CI", "macro F1 %", "95% CI",
-        "vs OG: McNemar p", "vs OG: macro F1 diff (95% CI)", "vs row above: McNemar p", "vs row above: macro F1 diff (95% CI)",
-    ];
+        new("training set", r => r.Variant),
+        new("training images", r => r.TrainingImages.ToString(CultureInfo.InvariantCulture)),
+        new("accuracy %", r => Percent.Of(r.Metrics.Accuracy)),
+        new("95% CI", r => $"{Percent.Of(r.AccuracyInterval.Low)}-{Percent.Of(r.AccuracyInterval.High)}"),
+        new("macro F1 %", r => Percent.Of(r.Metrics.MacroF1)),
+        new("95% CI", r => $"{Percent.Of(r.MacroF1Interval.Low)}-{Percent.Of(r.MacroF1Interval.High)}"),
+        new("vs OG: McNemar p", r => Mc(r.AgainstOG)),
+        new("vs OG: macro F1 diff (95% CI)", r => Diff(r.AgainstOG)),
+        new("vs row above: McNemar p", r => Mc(r.AgainstPrevious)),
+        new("vs row above: macro F1 diff (95% CI)", r => Diff(r.AgainstPrevious)),
+    ]);
 
     private static string Diff(PairedComparison? c) => c is null ? "" : $"{Percent.Points(c.MacroF1Difference)} ({Percent.Points(c.Interval.Low)} to {Percent.Points(c.Interval.High)})";
 
     private static string Mc(PairedComparison? c) => c is null ? "" : $"{Percent.PValue(c.McNemar.PValue)} ({c.McNemar.FirstOnlyCorrect}/{c.McNemar.SecondOnlyCorrect})";
-
-    private static IEnumerable<string[]> Cells(PairedTable1 t) => t.Rows.Append(t.DualStage).Select(r => new[]
-    {
-        r.Variant, r.TrainingImages.ToString(CultureInfo.InvariantCulture), Percent.Of(r.Metrics.Accuracy), $"{Percent.Of(r.AccuracyInterval.Low)}-{Percent.Of(r.AccuracyInterval.High)}",
-        Percent.Of(r.Metrics.MacroF1), $"{Percent.Of(r.MacroF1Interval.Low)}-{Percent.Of(r.MacroF1Interval.High)}",
-        Mc(r.AgainstOG), Diff(r.AgainstOG), Mc(r.AgainstPrevious), Diff(r.AgainstPrevious),
-    });
 
     public static string Caption(this PairedTable1 t) =>
         $"Table 1 on real cells, {t.Task}: {t.TestCells} test cells ({string.Join(", ", t.Sources)}), seed {t.Seed}. {t.Stamp}";
 
     /// <summary>The table as CSV, the caption as a leading comment line.</summary>
     public static string Csv(this PairedTable1 t) =>
-        string.Join("\n", new[] { $"# {t.Caption()}", Core.Csv.Line(Header) }.Concat(Cells(t).Select(c => Core.Csv.Line(c)))) + "\n";
+        Table.Csv(t.Caption(), t.Rows.Append(t.DualStage));
 
     /// <summary>The table for a notebook: one training run's scores and paired tests (the paper's claims are tested over
     /// training seeds: <see cref="ClaimsViews"/>).</summary>
-    public static HtmlView Html(this PairedTable1 t) => HtmlView.Table(t.Caption(), Header, Cells(t).Select(c => (IReadOnlyList<object?>)c));
+    public static HtmlView Html(this PairedTable1 t) => Table.Html(t.Caption(), t.Rows.Append(t.DualStage));
 
     /// <summary>The table as Markdown with its notes: what each paired column means, the ordering verdicts, and F1 per class.</summary>
     public static string Markdown(this PairedTable1 t)
     {
         var md = new StringBuilder();
         md.Append("**").Append(t.Caption()).Append("**\n\n");
-        md.Append("| ").Append(string.Join(" | ", Header)).Append(" |\n|").Append(string.Concat(Enumerable.Repeat("---|", Header.Length))).Append('\n');
-        foreach (var c in Cells(t)) md.Append("| ").Append(string.Join(" | ", c)).Append(" |\n");
+        md.Append(Table.Markdown(t.Rows.Append(t.DualStage)));
         md.Append("\nMcNemar: exact two-sided binomial test on the discordant cells (in brackets: cells right only with the first model / only with the second). ")
           .Append("Macro F1 difference: the later model minus the earlier, in points, with a paired bootstrap's 95% interval over the same test cells (2,000 resamples, seeded). ")
           .Append("The dual stage's \"row above\" is its own global model.\n\n");
@@ -115,7 +115,7 @@ public static class PairedTable1Views
         // the provenance alone.
         string stamp = t.Stamp.Contains("; ", StringComparison.Ordinal) ? t.Stamp[(t.Stamp.IndexOf("; ", StringComparison.Ordinal) + 2)..] : t.Stamp;
         string caveat = t.Stamp.Contains("; ", StringComparison.Ordinal) ? t.Stamp[..t.Stamp.IndexOf("; ", StringComparison.Ordinal)] : "";
-        return TrainingReports.ConfusionPng(new Table1Row(row.Variant, row.TrainingImages, metrics), stamp, $"Table 1 on real cells, {t.Task}. {caveat}", pair, dual ? "Fig 7" : "Fig 4B");
+        return TrainingReports.ConfusionPng(row.Variant, metrics, stamp, $"Table 1 on real cells, {t.Task}. {caveat}", pair, dual ? "Fig 7" : "Fig 4B");
     }
 
     /// <summary>Writes BASE.md, BASE.csv, BASE.png (the figure) and BASE-confusion.png (OG, the largest training set and

@@ -5,9 +5,7 @@ using MarrowDiff.Data;
 using MarrowDiff.Imaging;
 using MarrowDiff.Phantom;
 using MarrowDiff.Preparation;
-using Plotly.NET.CSharp;
 using Plotly.NET;
-using Chart = Plotly.NET.CSharp.Chart;
 
 namespace MarrowDiff.Reports;
 
@@ -189,16 +187,10 @@ public static class PreparationViews
             SampleSet set = e.Build(v, validationFold);
             return (Name: $"{v.Name} ({set.Count:N0})", Counts: set.Classes.Where(c => e.Tiles.Tiles.Any(t => t.Cell.Label.Class == c.Class)).ToList());
         }).ToList();
-        var charts = sets.Select(s => Chart.Column<int, string, string>(values: s.Counts.Select(c => c.Images).ToArray(), Keys: s.Counts.Select(c => c.Class.Label()).ToArray(), Name: s.Name));
-        var chart = Chart.Combine(charts)
-            .Titled($"Training images per class, per training set (log scale)<br><sub>{e.Provenance.Stamp}</sub>")
-            .WithYAxisStyle<double, double, string>(TitleText: "training images", AxisType: StyleParam.AxisType.Log)
-            .WithSize(1000, 500);
-        var twin = AnalysisFigures.GroupedBars("Training images per class, per training set (log scale)",
+        return new BarChartSpec("Training images per class, per training set (log scale)",
             [e.Provenance.Synthetic ? "Synthetic phantom." : "Real images.", "The number after each training set is its images in all."], "class", "training images",
             [.. sets[0].Counts.Select(c => c.Class.Code())], [.. sets.Select(s => (s.Name, (IReadOnlyList<double>)[.. s.Counts.Select(c => (double)c.Images)]))],
-            e.Provenance, logScale: true);
-        return new ChartView(chart, twin, "[chart: training images per class, per training set]");
+            e.Provenance, LogScale: true) { Size = (1000, 500) }.View("[chart: training images per class, per training set]");
     }
 
     /// <summary>The batch loader on a training set (<see cref="LoaderMeasurement"/>): its rate, and the first batch's

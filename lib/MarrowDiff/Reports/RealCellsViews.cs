@@ -158,7 +158,7 @@ public static class RealCellsViews
     /// </summary>
     public static HtmlView StageScores(this RealCells r, RealTask task)
     {
-        var answers = CellPredictions.From(task.Test);
+        var answers = task.Test.Answers;
         var s = Evaluation.StageScores.Of(answers);
         List<IReadOnlyList<object?>> rows =
         [

@@ -17,24 +17,28 @@ public static class Table1Views
         return $"{Percent.Of(low, 2)}-{Percent.Of(high, 2)}";
     }
 
-    private static IEnumerable<string[]> Cells(Table1 table) => table.Rows.Select((r, i) => new[]
-    {
-        r.Variant, r.TrainingImages.ToString(CultureInfo.InvariantCulture), Percent.Of(r.Metrics.Accuracy, 2), WilsonText(r.Metrics.Accuracy, table.TestImages), Percent.Of(r.Metrics.WeightedPrecision, 2), Percent.Of(r.Metrics.WeightedRecall, 2),
-        Percent.Of(r.Metrics.WeightedF1, 2), Percent.Of(r.Metrics.MacroF1, 2),
-        i < Table1.PaperRows.Length ? $"{Table1.PaperRows[i].Variant} ({Table1.PaperRows[i].Images:N0})" : "", i < Table1.PaperRows.Length ? Percent.Of(Table1.PaperRows[i].Accuracy, 2) : "",
-    });
+    // The columns, once: the HTML, the CSV and the Markdown are all rendered from them.
+    private static Columns<Table1Row> ColumnsOf(Table1 table) => new(
+    [
+        new("training set", r => r.Variant),
+        new("training images", r => r.TrainingImages.ToString(CultureInfo.InvariantCulture)),
+        new("accuracy %", r => Percent.Of(r.Metrics.Accuracy, 2)),
+        new("accuracy 95% CI", r => WilsonText(r.Metrics.Accuracy, r.Predictions.Count)),
+        new("precision % (weighted)", r => Percent.Of(r.Metrics.WeightedPrecision, 2)),
+        new("recall % (weighted)", r => Percent.Of(r.Metrics.WeightedRecall, 2)),
+        new("F1 % (weighted)", r => Percent.Of(r.Metrics.WeightedF1, 2)),
+        new("F1 % (macro)", r => Percent.Of(r.Metrics.MacroF1, 2)),
+        new("paper's set (images)", r => $"{table.PaperRowOf(r).Name} ({table.PaperRowOf(r).Images:N0})"),
+        new("paper's accuracy %", r => Percent.Of(table.PaperRowOf(r).Accuracy, 2)),
+    ]);
 
-    private static readonly string[] Header = ["training set", "training images", "accuracy %", "accuracy 95% CI", "precision % (weighted)", "recall % (weighted)", "F1 % (weighted)", "F1 % (macro)", "paper's set (images)", "paper's accuracy %"];
+    public static HtmlView Html(this Table1 table) => ColumnsOf(table).Html(table.Caption, table.Rows);
 
-    public static HtmlView Html(this Table1 table) => HtmlView.Table(table.Caption, Header, Cells(table).Select(c => (IReadOnlyList<object?>)c));
-
-    public static string Csv(this Table1 table) => string.Join("\n", new[] { $"# {table.Caption}", Core.Csv.Line(Header) }
-        .Concat(Cells(table).Select(c => Core.Csv.Line(c)))) + "\n";
+    public static string Csv(this Table1 table) => ColumnsOf(table).Csv(table.Caption, table.Rows);
 
     public static string Markdown(this Table1 table)
     {
-        var md = new StringBuilder($"{table.Caption}\n\n| {string.Join(" | ", Header)} |\n|{string.Concat(Header.Select(_ => "---|"))}\n");
-        foreach (var c in Cells(table)) md.Append("| ").Append(string.Join(" | ", c)).Append(" |\n");
+        var md = new StringBuilder($"{table.Caption}\n\n").Append(ColumnsOf(table).Markdown(table.Rows));
         md.Append("\nThe paper's precision, recall and F1 per training set are in its Table 1 image, not in its text; only accuracies are quoted here.\n");
         if (!table.Profile.ComparableToPaper) md.Append($"\n**{table.Profile.Caveat}.** The paper's column is shown for orientation only.\n");
         return md.ToString();
@@ -49,7 +53,7 @@ public static class Table1Views
         // Fig 4B of the largest training set as a PNG beside the table (numbers only: no image of a cell).
         var largest = table.Of(Table1Role.AGOSHigh);
         string png = Path.Combine(folder, $"{name}-confusion-{largest.Variant}.png");
-        TrainingReports.ConfusionPng(largest, table.Provenance, table.Profile.Caveat).SavePng(png);
+        TrainingReports.ConfusionPng(largest.Variant, largest.Metrics, table.Provenance, table.Profile.Caveat).SavePng(png);
         files.Add(png);
         return HtmlView.Table($"Saved - {table.Provenance.Stamp}", ["file"], files.Select(f => (IReadOnlyList<object?>)[Path.GetFileName(f)]));
     }

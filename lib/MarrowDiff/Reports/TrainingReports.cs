@@ -52,23 +52,13 @@ public static class TrainingReports
     public static ChartView Curves(IReadOnlyList<TrainedModel> models, Provenance provenance, ExperimentProfile profile, bool loss)
     {
         string figure = models.All(m => m.Card.Outputs is not null) ? "local model" : "Fig 4A";
-        var lines = models.Select(m => Chart.Line<int, double, string>(
-            x: m.History.Select(h => h.Epoch).ToArray(),
-            y: m.History.Select(h => loss ? h.TrainLoss : 100 * (h.ValidationAccuracy ?? double.NaN)).ToArray(),
-            Name: m.Name, ShowMarkers: true));
         string what = loss ? "Training loss" : $"Validation accuracy (fold {profile.ValidationFold}, original crops)";
-        var chart = Chart.Combine(lines)
-            .Titled($"{what} per epoch ({figure}) - {profile.Caveat}<br><sub>{provenance.Stamp}</sub>")
-            .WithXAxisStyle<double, double, string>(TitleText: "epoch")
-            .WithYAxisStyle<double, double, string>(TitleText: loss ? "cross-entropy" : "accuracy %")
-            .WithSize(900, 420);
         var series = models.Select(m => new ChartSeries(m.Name,
             [.. m.History.Select(h => ((double)h.Epoch, loss ? h.TrainLoss : 100 * (h.ValidationAccuracy ?? double.NaN)))])).ToList();
         double top = loss ? Math.Max(0.1, series.SelectMany(s => s.Points).Select(p => p.Y).Where(double.IsFinite).DefaultIfEmpty(1).Max()) : 100;
         int epochs = models.Select(m => m.History.Count).DefaultIfEmpty(1).Max();
-        var twin = AnalysisFigures.LineChart($"{what} per epoch ({figure})", [$"{profile.Caveat}."], "epoch", loss ? "cross-entropy" : "accuracy %",
-            series, provenance, yMin: 0, yMax: top, xTicks: [.. EpochTicks(epochs)]);
-        return new ChartView(chart, twin, $"[chart: {what} per epoch ({figure})]");
+        return new LineChartSpec($"{what} per epoch ({figure})", [$"{profile.Caveat}."], "epoch", loss ? "cross-entropy" : "accuracy %", series, provenance)
+            { YMax = top, XTicks = [.. EpochTicks(epochs)] }.View($"[chart: {what} per epoch ({figure})]");
     }
 
     /// <summary>At most about ten epoch ticks, whole epochs.</summary>
@@ -97,7 +87,7 @@ public static class TrainingReports
             .WithXAxisStyle<double, double, string>(TitleText: "predicted")
             .WithYAxisStyle<double, double, string>(TitleText: "true")
             .WithSize(640, 560);
-        return new ChartView(chart, ConfusionPng(row, provenance, profile.Caveat), $"[chart: confusion matrix of {row.Variant} (Fig 4B)]");
+        return new ChartView(chart, ConfusionPng(row.Variant, row.Metrics, provenance, profile.Caveat), $"[chart: confusion matrix of {row.Variant} (Fig 4B)]");
     }
 
     /// <summary>Per-class precision and recall of one model.</summary>
@@ -121,13 +111,13 @@ public static class TrainingReports
     /// square, framed with the caveat and the provenance.</summary>
     /// <param name="highlight">Two classes whose 2x2 block gets a red dashed box (Fig 7's dotted boxes).</param>
     /// <param name="figure">The paper's figure this regenerates, for the title.</param>
-    public static RgbImage ConfusionPng(Table1Row row, Provenance provenance, string profileCaveat, (int First, int Second)? highlight = null, string figure = "Fig 4B") =>
-        ConfusionPng(row, provenance.Stamp, profileCaveat, highlight, figure);
+    public static RgbImage ConfusionPng(string model, ClassificationMetrics metrics, Provenance provenance, string profileCaveat, (int First, int Second)? highlight = null, string figure = "Fig 4B") =>
+        ConfusionPng(model, metrics, provenance.Stamp, profileCaveat, highlight, figure);
 
     /// <summary>The confusion matrix with a stamp read back from saved results.</summary>
-    public static RgbImage ConfusionPng(Table1Row row, string stamp, string profileCaveat, (int First, int Second)? highlight = null, string figure = "Fig 4B")
+    public static RgbImage ConfusionPng(string model, ClassificationMetrics metrics, string stamp, string profileCaveat, (int First, int Second)? highlight = null, string figure = "Fig 4B")
     {
-        var m = row.Metrics;
+        var m = metrics;
         int k = m.Classes.Count;
         var share = new double[k, k];
         for (int r = 0; r < k; r++)
@@ -172,7 +162,7 @@ public static class TrainingReports
         var bar = plot.Add.ColorBar(heatmap);
         bar.Label = "share of the true class";
         bar.Axis.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(0.2);
-        return PaperCharts.Framed($"Confusion matrix of {row.Variant} on the test set ({figure})",
+        return PaperCharts.Framed($"Confusion matrix of {model} on the test set ({figure})",
             [profileCaveat, $"Accuracy {Percent.Of(m.Accuracy)}% of {m.PerClass.Sum(p => p.Support)} test cells. Rows: true class; columns: predicted; numbers: cells."],
             PaperCharts.Render(plot, 560, 500), stamp);
     }

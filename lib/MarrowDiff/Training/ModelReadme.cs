@@ -48,7 +48,7 @@ public static class ModelReadme
             $"| normalisation | {normalisation.Space}; per channel minus mean ({string.Join(", ", normalisation.Mean.Select(m => F(m, "0.0000")))}) " +
             $"over std ({string.Join(", ", normalisation.Std.Select(s => F(s, "0.0000")))}) of its {normalisation.Images:N0} training images ({TrainedModel.NormalisationFile}) |\n");
         text.Append(CultureInfo.InvariantCulture, $"| network | {(net is VggConfig vgg ? $"VGG-{vgg.Depth}-BN at width {F(vgg.Width)}{(vgg.GlobalPool ? ", global average pooling" : "")}" : $"{net.Kind} (pretrained)")}, " +
-            $"{members} model{(members == 1 ? "" : "s, softmax averaged")}; test-time D4 {(card.Config.Refinements?.TestTimeD4 == true ? "on (8 passes a cell)" : "off")} |\n");
+            $"{members} model{(members == 1 ? "" : "s, softmax averaged")}; test-time D4 {(card.Config.Refinements?.Inference.TestTimeD4 == true ? "on (8 passes a cell)" : "off")} |\n");
         text.Append(CultureInfo.InvariantCulture, $"| training | profile `{card.Profile}`, training set {card.Variant}, {card.TrainingImages:N0} images a model, {card.Config.Epochs} epochs, " +
             $"batch {card.Config.BatchSize}, SGD lr {F(card.Config.Hyper.LearningRate)}, seed {card.Config.Seed}{(card.ValidationFold is { } k ? $", fold {k} held out" : "")} |\n");
         text.Append($"| data | {card.Data} (fingerprint {card.DataFingerprint[..Math.Min(12, card.DataFingerprint.Length)]}); split {Path.GetFileName(card.Split)} |\n");
@@ -76,7 +76,7 @@ public static class ModelReadme
         text.Append("## In PyTorch\n\n");
         text.Append("MarrowDiff's `bench/marrow_model.py` rebuilds the network in PyTorch (1.13 or later), reads these weights and " +
                     "scores cells as MarrowDiff does (YUV, this model's normalisation" + (members > 1 ? ", the members' mean" : "") +
-                    (card.Config.Refinements?.TestTimeD4 == true ? ", the mean over the eight rotations and flips" : "") + "):\n\n");
+                    (card.Config.Refinements?.Inference.TestTimeD4 == true ? ", the mean over the eight rotations and flips" : "") + "):\n\n");
         text.Append("```python\n").Append(PyTorchSnippet).Append("```\n");
         return text.ToString();
     }

@@ -84,7 +84,7 @@ public sealed class TrainedModel : ISavedClassifier
 
     /// <summary>Whether this model answers with the mean over the eight rotations and flips of a cell (a refinement
     /// its recipe chose; the paper's models answer on the image as it is).</summary>
-    public bool TestTimeD4 => Card.Config.Refinements?.TestTimeD4 ?? false;
+    public bool TestTimeD4 => Card.Config.Refinements?.Inference.TestTimeD4 ?? false;
 
     /// <summary>Softmax probabilities of 96-px RGB patches (cells found in a field), prepared exactly as training
     /// prepared its images: YUV, normalised with the model's own training statistics.</summary>

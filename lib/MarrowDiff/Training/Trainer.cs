@@ -36,7 +36,7 @@ public sealed record TrainingProgress(string Model, int Epoch, int Epochs, int S
 /// learning rate lr / (1 + t·decay) at step t. The momentum buffers are plain tensors so that a checkpoint can
 /// carry them and a resumed run continues exactly.
 /// </summary>
-/// <param name="classifierRate">With <see cref="Refinements.ClassifierRate"/>: the parameters this names take that
+/// <param name="classifierRate">With <see cref="OptimisationOptions.ClassifierRate"/>: the parameters this names take that
 /// multiple of the rate, the rest the rate itself.</param>
 internal sealed class TorchSgd(IReadOnlyList<(string Name, Tensor Parameter)> parameters, Hyperparameters hyper, Func<long, double>? schedule = null,
     (Func<string, bool> IsClassifier, double Multiple)? classifierRate = null) : IDisposable
@@ -154,12 +154,12 @@ public sealed class Trainer(TrainingConfig config, Device? device = null)
         var model = NewModel(normalisation);
         var named = model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList();
         var refine = Config.Refinements;
-        var loader = new BatchLoader(train, normalisation, Config.BatchSize, Config.Seed, stainJitter: refine?.StainJitter ?? 0, rotate: refine?.Rotation ?? false);
+        var loader = new BatchLoader(train, normalisation, Config.BatchSize, Config.Seed, stainJitter: refine?.Augmentation.StainJitter ?? 0, rotate: refine?.Augmentation.Rotation ?? false);
         long totalSteps = (long)Config.Epochs * loader.BatchesPerEpoch;
         using var sgd = new TorchSgd(named, Config.Hyper, step => Config.RateAt(step, totalSteps),
-                                     refine?.ClassifierRate is { } multiple ? (model.IsNewOnPretrained, multiple) : null);
-        double labelSmoothing = refine?.LabelSmoothing ?? 0;
-        double mixup = refine?.Mixup ?? 0;
+                                     refine?.Optimisation.ClassifierRate is { } multiple ? (model.IsNewOnPretrained, multiple) : null);
+        double labelSmoothing = refine?.Optimisation.LabelSmoothing ?? 0;
+        double mixup = refine?.Augmentation.Mixup ?? 0;
         var history = new List<EpochRecord>();
         int start = 0;
         if (checkpoint is not null && File.Exists(checkpoint))

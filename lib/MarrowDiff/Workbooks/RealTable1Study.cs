@@ -81,11 +81,11 @@ public static class RealTable1Study
             foreach (var model in models.Select(m => m.Classifier))
             {
                 string file = $"{model.Card.Variant}.csv";
-                CellPredictions.From(experiment.TestPredictions(model)).Save(Path.Combine(seedFolder, file));
+                experiment.TestPredictions(model).Answers.Save(Path.Combine(seedFolder, file));
                 lines.Add(Line(model.Card.Variant, model, cpu, file));
             }
             var dual = new DualStageClassifier(global, local);
-            CellPredictions.From(experiment.TestPredictions(dual)).Save(Path.Combine(seedFolder, DualFile));
+            experiment.TestPredictions(dual).Answers.Save(Path.Combine(seedFolder, DualFile));
             lines.Add(Line("dual-stage", local, cpu, DualFile));
             AtomicFile.WriteAllText(Path.Combine(seedFolder, StampFile), $"{experiment.Profile.Caveat}; {prep.Provenance.Stamp}; training seed: {trainingSeed}\n");
             AtomicFile.WriteAllText(Path.Combine(seedFolder, ModelsFile), string.Join("\n", lines) + "\n");
@@ -125,17 +125,14 @@ public static class RealTable1Study
             : throw new InvalidDataException($"{row.Variant}: test cell {c.Cell} of the saved predictions is not a test cell of {study.Data} (another folder or split)")).ToList();
         var set = SampleSet.Original(prep.Tiles, cells, "test set");
         if (!set.Outputs.SequenceEqual(p.Outputs)) set = set.Restrict(p.Outputs);
-        var probabilities = new float[p.Count, p.Outputs.Count];
-        for (int i = 0; i < p.Count; i++)
-            for (int k = 0; k < p.Outputs.Count; k++) probabilities[i, k] = p.Cells[i].Probabilities[k];
-        var predictions = new Predictions(row.Variant, set, probabilities);
+        var predictions = Predictions.Of(p, set, row.Variant);
         var wrong = predictions.Wrong;
         var shown = wrong.Take(max).ToList();
         // Bars for the task's stages only: the network has ten outputs, but the classes no training cell had are never
         // the answer and would fill every card with rows of 0.0%. What they hold at most is said, so nothing is hidden.
         var taskClasses = cells.Select(c => c.Label.Class).OfType<CellClass>().ToHashSet();
         var drawn = Enumerable.Range(0, predictions.Classes.Count).Where(k => taskClasses.Contains(predictions.Classes[k])).ToHashSet();
-        double rest = shown.Count == 0 ? 0 : shown.Max(i => Enumerable.Range(0, predictions.Classes.Count).Where(k => !drawn.Contains(k)).Sum(k => (double)probabilities[i, k]));
+        double rest = shown.Count == 0 ? 0 : shown.Max(i => Enumerable.Range(0, predictions.Classes.Count).Where(k => !drawn.Contains(k)).Sum(k => (double)predictions.Probabilities[i, k]));
         string others = drawn.Count == predictions.Classes.Count ? "" : $" over the task's {drawn.Count} stages (the other {predictions.Classes.Count - drawn.Count} outputs, which no training cell had, hold {Percent.Of(rest)}% of a card's softmax at most)";
         return AnalysisFigures.GalleryHtml(predictions, shown,
             $"Fig 6 on real cells: {shown.Count} of the {wrong.Count} test cells {row.Variant} got wrong ({Name(task)}), most confident first; bars: its softmax{others}", drawn);
@@ -148,13 +145,9 @@ public static class RealTable1Study
         var rows = ReadModels(folder);
         var dual = rows.FirstOrDefault(r => r.Variant == Table1Roles.DualStageName);
         if (dual.Predictions is null) throw new InvalidDataException($"{Path.Combine(folder, ModelsFile)}: no {Table1Roles.DualStageName} row");
-        // The paper's order, from the rows' roles rather than from the file's order.
-        var roles = Table1Roles.Of(rows.Select(r => r.Variant));
-        var byName = rows.ToDictionary(r => r.Variant);
-        var models = Enum.GetValues<Table1Role>().Where(r => r != Table1Role.DualStage)
-            .Select(r => byName[roles[r]]).Select(r => (r.Variant, r.Images, r.Predictions)).ToList();
         string stamp = Path.Combine(folder, StampFile);
-        return PairedTable1.Build(task, models, (dual.Images, dual.Predictions), seed) with { Stamp = File.Exists(stamp) ? File.ReadAllText(stamp).Trim() : "" };
+        return PairedTable1.Build(task, [.. rows.Where(r => r.Variant != Table1Roles.DualStageName).Select(r => new Table1Row(r.Variant, r.Images, r.Predictions))],
+                                  new Table1Row(dual.Variant, dual.Images, dual.Predictions), seed) with { Stamp = File.Exists(stamp) ? File.ReadAllText(stamp).Trim() : "" };
     }
 
     /// <summary>Every training seed of a predictions folder (<see cref="Seeds"/>) as <see cref="Table1Replicates"/>, with

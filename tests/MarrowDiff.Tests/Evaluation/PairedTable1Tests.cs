@@ -119,16 +119,18 @@ public class PairedTable1Tests
     [Fact]
     public void TheTable_PairsEveryRow_WithOG_AndTheRowAbove_AndNamesItsRowsByRole()
     {
-        var rows = new List<(string, int, CellPredictions)>
+        // Given out of the paper's order: the table puts them in it by their names.
+        var rows = new List<Table1Row>
         {
-            ("OG", 100, Model("OG", i => i % 2 == 0)),
-            ("AG", 800, Model("AG", i => i % 4 != 0)),
-            ("OS40", 200, Model("OS40", i => i % 2 == 0)), // as OG: lower than AG
-            ("OS80", 400, Model("OS80", i => i % 3 != 0)),
-            ("AG+OS40", 1600, Model("AG+OS40", i => i % 5 != 0)),
-            ("AG+OS80", 3200, Model("AG+OS80", i => i % 6 != 0)),
+            new("AG", 800, Model("AG", i => i % 4 != 0)),
+            new("OG", 100, Model("OG", i => i % 2 == 0)),
+            new("OS40", 200, Model("OS40", i => i % 2 == 0)), // as OG: lower than AG
+            new("AG+OS80", 3200, Model("AG+OS80", i => i % 6 != 0)),
+            new("OS80", 400, Model("OS80", i => i % 3 != 0)),
+            new("AG+OS40", 1600, Model("AG+OS40", i => i % 5 != 0)),
         };
-        var table = PairedTable1.Build("test task", rows, (160, Model("dual", i => i % 4 != 0)), seed: 3);
+        var table = PairedTable1.Build("test task", rows, new Table1Row(Table1Roles.DualStageName, 160, Model("dual", i => i % 4 != 0)), seed: 3);
+        Assert.Equal(["OG", "AG", "OS40", "OS80", "AG+OS40", "AG+OS80"], table.Rows.Select(r => r.Variant));
         Assert.Null(table.Rows[0].AgainstOG);
         Assert.Equal(0, table.Rows[2].AgainstOG!.MacroF1Difference);
         Assert.Equal(table.Rows[1].AgainstOG, table.Rows[1].AgainstPrevious);

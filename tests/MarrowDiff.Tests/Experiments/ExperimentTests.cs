@@ -284,7 +284,7 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
         Assert.True(transfer.FinalModel);
         Assert.Equal(5, transfer.EnsembleFolds);
         Assert.False(transfer.SideBySide); // full-width steps split across the cores
-        Assert.True(transfer.Refinements!.TestTimeD4);
+        Assert.True(transfer.Refinements!.Inference.TestTimeD4);
         Assert.Contains("\": \"resnet18-imagenet\"", transfer.ToJson());
         // A recipe names its network's kind; naming VGG builds the same network, ResNet another.
         Assert.Contains("\"Network\":{\"Kind\":\"vgg\"", JsonSerializer.Serialize(ExperimentProfile.RealLite.FoldTraining(ExperimentProfile.RealLite.Grid[0])));
@@ -308,8 +308,8 @@ public class ExperimentTests(PreparedPhantomFixture fx) : IClassFixture<Prepared
         Assert.Equal("OS480", os.ClassifierVariant.Name);
         Assert.Equal(480, os.ClassifierVariant.OversampleTo);
         Assert.False(os.ClassifierVariant.Augment);
-        Assert.True(os.Refinements!.Rotation);
-        Assert.False(os.Refinements.TestTimeD4);
+        Assert.True(os.Refinements!.Augmentation.Rotation);
+        Assert.False(os.Refinements.Inference.TestTimeD4);
         Assert.Contains("\"training_set\": \"OS480\"", os.ToJson());
         Assert.DoesNotContain("training_set", ExperimentProfile.RealTransfer.ToJson());
         // Chosen as settings on real-transfer: the profile's models are those (the same recipe, so the same cache keys).

@@ -34,7 +34,7 @@ public class PyTorchTwinTests(ITestOutputHelper output)
         {
             var net = new VggNet(config, (ulong)k);
             Perturb(net, k);
-            var card = Card(new TrainingConfig(config, new Hyperparameters(0.01, 0.9, 0, 1e-4), 1) { Refinements = new Refinements(TestTimeD4: true) }, k, outputs: null);
+            var card = Card(new TrainingConfig(config, new Hyperparameters(0.01, 0.9, 0, 1e-4), 1) { Refinements = Refinements.Recommended }, k, outputs: null);
             return new TrainedModel(net, normalisation, card, []);
         }).ToList();
         AssertPyTorchAgrees(dir => new FoldEnsemble(members).Save(dir, "{}"), patches);

@@ -16,7 +16,7 @@ public class RefinementTests
     [Fact]
     public void CosineSchedule_WarmsUp_PeaksOnce_AndEndsNearZero()
     {
-        var r = new Refinements(WarmupFraction: 0.1);
+        var r = new OptimisationOptions(WarmupFraction: 0.1);
         const long total = 1000;
         Assert.Equal(0.05 / 100, r.CosineRate(0.05, 0, total), 12);                // first warm-up step
         Assert.Equal(0.05, r.CosineRate(0.05, 99, total), 12);                     // end of warm-up: the peak
@@ -24,6 +24,20 @@ public class RefinementTests
         Assert.True(r.CosineRate(0.05, total - 1, total) < 1e-5);                  // the last step
         double previous = double.MaxValue;
         for (long t = 100; t < total; t++) { double now = r.CosineRate(0.05, t, total); Assert.True(now <= previous); previous = now; }
+    }
+
+    /// <summary>The refinements are grouped by purpose, but written as the one flat object they were before, field for
+    /// field in the same order: a model's cache key hashes this text, so every key and saved card reads as it did.</summary>
+    [Fact]
+    public void Refinements_AreWrittenFlat_AsBeforeTheirGrouping_AndReadBack()
+    {
+        const string realPlus = "{\"Schedule\":\"Cosine\",\"WarmupFraction\":0.03,\"LabelSmoothing\":0.1,\"StainJitter\":0.2,\"TestTimeD4\":false,\"Mixup\":0,\"Rotation\":true,\"ClassifierRate\":null}";
+        Assert.Equal(realPlus, JsonSerializer.Serialize(ExperimentProfile.RealPlus.Refinements));
+        Assert.Equal(ExperimentProfile.RealPlus.Refinements, JsonSerializer.Deserialize<Refinements>(realPlus));
+        // A card written before mixup, rotation and the classifier's rate existed takes their defaults (off).
+        var older = JsonSerializer.Deserialize<Refinements>("{\"Schedule\":\"Torch7\",\"WarmupFraction\":0,\"LabelSmoothing\":0.1,\"StainJitter\":0,\"TestTimeD4\":true}")!;
+        Assert.Equal(Refinements.None with { Optimisation = new OptimisationOptions(LearningRateSchedule.Torch7, 0, 0.1), Inference = new InferenceOptions(true) }, older);
+        Assert.Contains("'Mixed'", Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<Refinements>("{\"Mixed\":1}")).Message);
     }
 
     [Fact]
@@ -62,21 +76,21 @@ public class RefinementTests
     public void ProfileSettings_TurnOneRefinementAtATime()
     {
         // real-plus classifies from one pose (its models are trained on turned cells); tta=on brings the eight back.
-        Assert.False(ExperimentProfile.RealPlus.Refinements!.TestTimeD4);
+        Assert.False(ExperimentProfile.RealPlus.Refinements!.Inference.TestTimeD4);
         var p = ExperimentProfile.RealPlus.With("tta", "on");
-        Assert.True(p.Refinements!.TestTimeD4);
-        Assert.Equal(ExperimentProfile.RealPlus.Refinements! with { TestTimeD4 = true }, p.Refinements);
+        Assert.True(p.Refinements!.Inference.TestTimeD4);
+        Assert.Equal(ExperimentProfile.RealPlus.Refinements! with { Inference = new InferenceOptions(TestTimeD4: true) }, p.Refinements);
         // On a profile without refinements, setting one starts from none of them.
         var q = ExperimentProfile.Real.With("label_smoothing", "0.1");
-        Assert.Equal(new Refinements(LearningRateSchedule.Torch7, 0, 0.1, 0, false), q.Refinements);
-        Assert.Equal(LearningRateSchedule.Cosine, ExperimentProfile.Real.With("schedule", "cosine").Refinements!.Schedule);
+        Assert.Equal(Refinements.None with { Optimisation = new OptimisationOptions(LearningRateSchedule.Torch7, 0, 0.1) }, q.Refinements);
+        Assert.Equal(LearningRateSchedule.Cosine, ExperimentProfile.Real.With("schedule", "cosine").Refinements!.Optimisation.Schedule);
         Assert.Throws<ArgumentException>(() => ExperimentProfile.RealPlus.With("tta", "maybe"));
         Assert.Throws<ArgumentOutOfRangeException>(() => ExperimentProfile.RealPlus.With("label_smoothing", "1.5"));
         Assert.Throws<ArgumentException>(() => ExperimentProfile.RealPlus.With("ensemble_folds", "6"));
         // Mixup: written as 0 (off) until it is set.
-        Assert.Contains("\"Mixup\":0", JsonSerializer.Serialize(new Refinements()));
+        Assert.Contains("\"Mixup\":0", JsonSerializer.Serialize(Refinements.Recommended));
         var mixed = ExperimentProfile.RealPlus.With("mixup", "0.2");
-        Assert.Equal(0.2, mixed.Refinements!.Mixup);
+        Assert.Equal(0.2, mixed.Refinements!.Augmentation.Mixup);
         var config = mixed.Training(mixed.Grid[0]);
         string json = JsonSerializer.Serialize(config);
         Assert.Contains("\"Mixup\":0.2", json);
@@ -98,8 +112,8 @@ public class RefinementTests
         Assert.Contains("\"Rotation\":false", JsonSerializer.Serialize(ExperimentProfile.RealPlus.With("rotate", "off").Refinements));
         Assert.Contains("\"Rotation\":true", JsonSerializer.Serialize(ExperimentProfile.RealPlus.Refinements));
         var turned = ExperimentProfile.RealPlus;
-        Assert.True(turned.Refinements!.Rotation);
-        Assert.False(ExperimentProfile.Real.With("label_smoothing", "0.1").Refinements!.Rotation);
+        Assert.True(turned.Refinements!.Augmentation.Rotation);
+        Assert.False(ExperimentProfile.Real.With("label_smoothing", "0.1").Refinements!.Augmentation.Rotation);
         var turnedConfig = turned.Training(turned.Grid[0]);
         string turnedJson = JsonSerializer.Serialize(turnedConfig);
         Assert.Contains("\"Rotation\":true", turnedJson);

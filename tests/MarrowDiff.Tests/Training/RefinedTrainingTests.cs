@@ -16,7 +16,7 @@ public class RefinedTrainingTests(TwentyPatchesFixture fx) : IClassFixture<Twent
 {
     private static TrainingConfig Config(int epochs) =>
         new(new VggConfig(Width: 0.125, InputSize: 48, FirstDropout: 0, Dropout: 0, ClassifierDropout: 0) { GlobalPool = true },
-            new Hyperparameters(0.02, 0.9, 0, 5e-4), epochs, BatchSize: 10, Seed: 5) { Refinements = new Refinements(WarmupFraction: 0.1) };
+            new Hyperparameters(0.02, 0.9, 0, 5e-4), epochs, BatchSize: 10, Seed: 5) { Refinements = Refinements.Recommended with { Optimisation = new OptimisationOptions(WarmupFraction: 0.1) } };
 
     private static string Hash(CellNetwork model) =>
         Convert.ToHexString(SHA256.HashData(model.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal)
@@ -29,7 +29,7 @@ public class RefinedTrainingTests(TwentyPatchesFixture fx) : IClassFixture<Twent
         var (b, _) = new Trainer(Config(4)).TrainNetwork(fx.Set, fx.Normalisation, null);
         using (a) using (b) Assert.Equal(Hash(a), Hash(b));
         // 20 images in batches of 10: 8 steps. The rate recorded after each epoch is the next step's.
-        var r = Config(4).Refinements!;
+        var r = Config(4).Refinements!.Optimisation;
         Assert.Equal(r.CosineRate(0.02, 2, 8), history[0].LearningRate, 12);
         Assert.Equal(r.CosineRate(0.02, 8, 8), history[^1].LearningRate, 12);
         Assert.All(history, h => Assert.True(double.IsFinite(h.TrainLoss)));
@@ -71,7 +71,7 @@ public class RefinedTrainingTests(TwentyPatchesFixture fx) : IClassFixture<Twent
 
     [Fact]
     public void Mixup_IsDeterministic_AndChangesTheWeights() =>
-        AssertTrainsDeterministically_AndChangesTheWeights(Config(3), r => r with { Mixup = 0.4 });
+        AssertTrainsDeterministically_AndChangesTheWeights(Config(3), r => r with { Augmentation = r.Augmentation with { Mixup = 0.4 } });
 
     /// <summary>Training with <paramref name="refine"/> applied to <paramref name="config"/>'s refinements gives byte-equal
     /// weights twice, other weights than without it, and a finite loss every epoch.</summary>
@@ -122,7 +122,7 @@ public class RefinedTrainingTests(TwentyPatchesFixture fx) : IClassFixture<Twent
 
     [Fact]
     public void Rotation_TrainsDeterministically_AndChangesTheWeights() =>
-        AssertTrainsDeterministically_AndChangesTheWeights(Config(2), r => r with { Rotation = true });
+        AssertTrainsDeterministically_AndChangesTheWeights(Config(2), r => r with { Augmentation = r.Augmentation with { Rotation = true } });
 
     [Fact]
     public void MixupDraw_PairsEveryImageOnce_WithLambdaInTheUnitInterval()

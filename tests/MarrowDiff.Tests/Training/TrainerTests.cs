@@ -112,9 +112,9 @@ public class TrainerTests(TwentyPatchesFixture fx) : IClassFixture<TwentyPatches
         var plain = Config(1) with
         {
             Network = new ResNetConfig(InputSize: 64, ClassifierDropout: 0), BatchSize = 20,
-            Refinements = new Refinements(LearningRateSchedule.Torch7, 0, 0, 0, TestTimeD4: false),
+            Refinements = Refinements.None,
         };
-        var faster = plain with { Refinements = plain.Refinements! with { ClassifierRate = 10 } };
+        var faster = plain with { Refinements = plain.Refinements! with { Optimisation = plain.Refinements.Optimisation with { ClassifierRate = 10 } } };
         using var start = CellNetwork.Create(plain.Network, (ulong)plain.Seed);
         var (a, _) = new Trainer(plain).TrainNetwork(fx.Set, fx.Normalisation, null);
         var (b, _) = new Trainer(faster).TrainNetwork(fx.Set, fx.Normalisation, null);
