@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace MarrowDiff.Reports;
 
 /// <summary>One column of a table: its header and how a row fills it.</summary>
@@ -24,10 +22,5 @@ public sealed class Columns<T>(IReadOnlyList<Column<T>> columns)
 
     /// <summary>A pipe table (header, rule, one line a row), without a caption: the caller puts its caption and notes
     /// around it.</summary>
-    public string Markdown(IEnumerable<T> rows)
-    {
-        var md = new StringBuilder("| ").Append(string.Join(" | ", Headers)).Append(" |\n|").Append(string.Concat(Headers.Select(_ => "---|"))).Append('\n');
-        foreach (var r in rows) md.Append("| ").Append(string.Join(" | ", Cells(r))).Append(" |\n");
-        return md.ToString();
-    }
+    public string Markdown(IEnumerable<T> rows) => HtmlView.PipeTable(Headers, rows.Select(r => (IReadOnlyList<string>)Cells(r)));
 }

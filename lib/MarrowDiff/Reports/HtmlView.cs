@@ -39,11 +39,17 @@ public sealed class HtmlView(string html, string text, string? markdown = null) 
         var widths = header.Select((h, i) => Math.Max(h.Length, body.Select(r => Format(r[i]).Length).DefaultIfEmpty(0).Max())).ToArray();
         text.AppendLine(string.Join("  ", header.Select((h, i) => h.PadRight(widths[i]))));
         foreach (var row in body) text.AppendLine(string.Join("  ", row.Select((c, i) => Format(c).PadRight(widths[i]))));
-        var markdown = new StringBuilder("**").Append(MarkdownCell(caption)).Append("**\n\n");
-        markdown.Append("| ").Append(string.Join(" | ", header.Select(MarkdownCell))).Append(" |\n");
+        string markdown = $"**{MarkdownCell(caption)}**\n\n" + PipeTable(header, body.Select(r => (IReadOnlyList<string>)[.. r.Select(Format)]));
+        return new HtmlView(html.ToString(), text.ToString(), markdown);
+    }
+
+    /// <summary>A Markdown pipe table without a caption: the header, the rule, one line a row; every cell escaped.</summary>
+    public static string PipeTable(IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows)
+    {
+        var markdown = new StringBuilder("| ").Append(string.Join(" | ", header.Select(MarkdownCell))).Append(" |\n");
         markdown.Append('|').Append(string.Concat(header.Select(_ => "---|"))).Append('\n');
-        foreach (var row in body) markdown.Append("| ").Append(string.Join(" | ", row.Select(c => MarkdownCell(Format(c))))).Append(" |\n");
-        return new HtmlView(html.ToString(), text.ToString(), markdown.ToString());
+        foreach (var row in rows) markdown.Append("| ").Append(string.Join(" | ", row.Select(MarkdownCell))).Append(" |\n");
+        return markdown.ToString();
     }
 
     // A cell of a pipe table: a '|' would end the cell, a line break the row.
