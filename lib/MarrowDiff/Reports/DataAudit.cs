@@ -1,9 +1,7 @@
 using MarrowDiff.Core;
 using MarrowDiff.Data;
 using MarrowDiff.Imaging;
-using Plotly.NET.CSharp;
 using Plotly.NET;
-using Chart = Plotly.NET.CSharp.Chart;
 
 namespace MarrowDiff.Reports;
 
@@ -70,26 +68,8 @@ public sealed class DataAudit
         return new HtmlView(html.ToString(), text.ToString());
     }
 
-    /// <summary>Images per class, grouped by series, as an interactive chart.</summary>
-    public ChartView ClassDistributionChart()
-    {
-        GenericChart Bars(string name, IEnumerable<(string Key, int Count)> bars, string colour) =>
-            Chart.Column<int, string, string>(
-                values: bars.Select(b => b.Count).ToArray(), Keys: bars.Select(b => b.Key).ToArray(), Name: name,
-                MarkerColor: Color.fromString(colour), MultiText: bars.Select(b => b.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray());
-        var charts = new List<GenericChart>
-        {
-            Bars("Erythroid (C1-C4)", CellTaxonomy.All.Where(c => c.Series() == Series.Erythroid).Select(c => (c.Label(), Dataset.ClassCounts[c])), "#c44054"),
-            Bars("Myeloid (C5-C10)", CellTaxonomy.All.Where(c => c.Series() == Series.Myeloid).Select(c => (c.Label(), Dataset.ClassCounts[c])), "#5848a8"),
-        };
-        if (Dataset.OtherCounts.Count > 0)
-            charts.Add(Bars("Other (not in the 10-class task)", Dataset.OtherCounts.Select(kv => ($"Other({kv.Key})", kv.Value)), "#969696"));
-        var chart = Chart.Combine(charts)
-            .Titled($"Images per class<br><sub>{Provenance.Stamp}</sub>")
-            .WithYAxisStyle<double, double, string>(TitleText: "images")
-            .WithSize(900, 480);
-        return new ChartView(chart, Figures.ClassDistributionPng(Dataset, Provenance), "[chart: images per class]");
-    }
+    /// <summary>Images per class, grouped by series.</summary>
+    public ChartView ClassDistributionChart() => new ClassDistributionSpec(Dataset, Provenance).View("[chart: images per class]");
 
     /// <summary>Per slide (or per source where slides are unknown): image sizes and per-channel mean and
     /// standard deviation of RGB, the stain variation the paper names as a main difficulty.</summary>
@@ -161,8 +141,8 @@ public sealed class DataAudit
     {
         var written = new List<string>();
         string Save(string file, Action<string> write) { string p = Path.Combine(folder, file); write(p); written.Add(p); return p; }
-        Save($"{name}-class-distribution.png", p => Figures.ClassDistributionPng(Dataset, Provenance).SavePng(p));
-        Save($"{name}-class-distribution.html", p => AtomicFile.WriteAllText(p, GenericChart.toEmbeddedHTML(ClassDistributionChart().Chart)));
+        Save($"{name}-class-distribution.png", p => new ClassDistributionSpec(Dataset, Provenance).Png().SavePng(p));
+        Save($"{name}-class-distribution.html", p => AtomicFile.WriteAllText(p, GenericChart.toEmbeddedHTML(new ClassDistributionSpec(Dataset, Provenance).Plotly())));
         foreach (CellClass c in CellTaxonomy.All)
         {
             var cells = Dataset.Cells.Where(x => x.Label.Class == c).ToList();

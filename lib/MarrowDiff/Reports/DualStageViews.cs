@@ -56,8 +56,8 @@ public static class DualStageViews
     public static RgbImage ConfusionFigure(this DualStageComparison d)
     {
         var highlight = (d.Pair.First.Index(), d.Pair.Second.Index());
-        RgbImage a = TrainingReports.ConfusionPng(d.Global.Model, d.Global.Metrics, d.Provenance, d.ProfileCaveat, highlight, "Fig 7");
-        RgbImage b = TrainingReports.ConfusionPng(d.Dual.Model, d.Dual.Metrics, d.Provenance, d.ProfileCaveat, highlight, "Fig 7");
+        RgbImage a = new ConfusionChartSpec(d.Global.Model, d.Global.Metrics, d.Provenance.Stamp, d.ProfileCaveat) { Highlight = highlight, Figure = "Fig 7" }.Png();
+        RgbImage b = new ConfusionChartSpec(d.Dual.Model, d.Dual.Metrics, d.Provenance.Stamp, d.ProfileCaveat) { Highlight = highlight, Figure = "Fig 7" }.Png();
         var img = new RgbImage(a.Width + b.Width + 20, Math.Max(a.Height, b.Height)) { Dpi = a.Dpi };
         img.Fill((255, 255, 255));
         img.Paste(a, 0, 0);

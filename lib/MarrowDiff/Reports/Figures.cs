@@ -34,36 +34,6 @@ public static class Figures
         return sheet;
     }
 
-    /// <summary>Bar chart of images per class (ScottPlot, 300 dpi), coloured by series (erythroid vermillion, myeloid
-    /// blue, Other grey: Okabe–Ito), the count on every bar, framed with the provenance. The notebook shows the
-    /// interactive Plotly version; this is the PNG for figures/.</summary>
-    public static RgbImage ClassDistributionPng(CellDataset dataset, Provenance provenance)
-    {
-        var erythroid = PaperCharts.OkabeIto[1];
-        var myeloid = PaperCharts.OkabeIto[0];
-        var other = ((byte)150, (byte)150, (byte)150);
-        var bars = CellTaxonomy.All.Select(c => (Label: c.Code(), Count: dataset.ClassCounts[c], Colour: c.Series() == Series.Erythroid ? erythroid : myeloid))
-                                   .Concat(dataset.OtherCounts.Select(kv => (Label: kv.Key, Count: kv.Value, Colour: other))).ToList();
-        var plot = PaperCharts.NewPlot();
-        var plotted = plot.Add.Bars(bars.Select((b, i) => new ScottPlot.Bar
-        {
-            Position = i, Value = b.Count, FillColor = PaperCharts.ToColor(b.Colour), LineWidth = 0,
-            Label = b.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        }).ToList());
-        plotted.ValueLabelStyle.FontSize = 12;
-        plot.Axes.Bottom.SetTicks([.. Enumerable.Range(0, bars.Count).Select(i => (double)i)], [.. bars.Select(b => b.Label)]);
-        plot.Axes.Margins(bottom: 0, top: 0.3);
-        plot.XLabel("class");
-        plot.YLabel("images");
-        plot.Legend.ManualItems.Add(new ScottPlot.LegendItem { LabelText = "erythroid C1-C4", FillColor = PaperCharts.ToColor(erythroid) });
-        plot.Legend.ManualItems.Add(new ScottPlot.LegendItem { LabelText = "myeloid C5-C10", FillColor = PaperCharts.ToColor(myeloid) });
-        if (dataset.OtherCounts.Count > 0)
-            plot.Legend.ManualItems.Add(new ScottPlot.LegendItem { LabelText = "other (not in the 10-class task)", FillColor = PaperCharts.ToColor(other) });
-        plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
-        return PaperCharts.Framed($"Images per class: {dataset.Cells.Count} in all", [provenance.Synthetic ? "Synthetic phantom." : "Real images."],
-                                  PaperCharts.Render(plot, Math.Max(560, 60 * bars.Count + 120), 380), provenance);
-    }
-
     /// <summary>Seeded choice of up to <paramref name="max"/> items, in a stable order.</summary>
     internal static List<CellImage> Sample(IReadOnlyList<CellImage> cells, int max, int seed)
     {

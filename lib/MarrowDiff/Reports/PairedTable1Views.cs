@@ -115,7 +115,7 @@ public static class PairedTable1Views
         // the provenance alone.
         string stamp = t.Stamp.Contains("; ", StringComparison.Ordinal) ? t.Stamp[(t.Stamp.IndexOf("; ", StringComparison.Ordinal) + 2)..] : t.Stamp;
         string caveat = t.Stamp.Contains("; ", StringComparison.Ordinal) ? t.Stamp[..t.Stamp.IndexOf("; ", StringComparison.Ordinal)] : "";
-        return TrainingReports.ConfusionPng(row.Variant, metrics, stamp, $"Table 1 on real cells, {t.Task}. {caveat}", pair, dual ? "Fig 7" : "Fig 4B");
+        return new ConfusionChartSpec(row.Variant, metrics, stamp, $"Table 1 on real cells, {t.Task}. {caveat}") { Highlight = pair, Figure = dual ? "Fig 7" : "Fig 4B" }.Png();
     }
 
     /// <summary>Writes BASE.md, BASE.csv, BASE.png (the figure) and BASE-confusion.png (OG, the largest training set and

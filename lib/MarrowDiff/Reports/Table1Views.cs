@@ -53,7 +53,7 @@ public static class Table1Views
         // Fig 4B of the largest training set as a PNG beside the table (numbers only: no image of a cell).
         var largest = table.Of(Table1Role.AGOSHigh);
         string png = Path.Combine(folder, $"{name}-confusion-{largest.Variant}.png");
-        TrainingReports.ConfusionPng(largest.Variant, largest.Metrics, table.Provenance, table.Profile.Caveat).SavePng(png);
+        new ConfusionChartSpec(largest.Variant, largest.Metrics, table.Provenance.Stamp, table.Profile.Caveat).Png().SavePng(png);
         files.Add(png);
         return HtmlView.Table($"Saved - {table.Provenance.Stamp}", ["file"], files.Select(f => (IReadOnlyList<object?>)[Path.GetFileName(f)]));
     }

@@ -1,4 +1,6 @@
 using MarrowDiff.Core;
+using MarrowDiff.Data;
+using MarrowDiff.Evaluation;
 using MarrowDiff.Reports;
 using Plotly.NET;
 
@@ -33,5 +35,41 @@ public class ChartSpecsTests
         foreach (string s in new[] { "Training images per class - Synthetic phantom.", "\"C9\"", "\"C10\"", "OG (30)", "AG (240)", "\"log\"" })
             Assert.Contains(s, json);
         Assert.True(spec.Png().Width >= 640);
+    }
+
+    [Fact]
+    public void AConfusionMatrix_DrawsTheSameTitleClassesAndShares_BothWays_WithC1OnTop()
+    {
+        // Three true C1 cells (two right, one called C2), one true C2 cell called C1; no C3 cell at all.
+        var metrics = ClassificationMetrics.From([0, 0, 0, 1], [0, 0, 1, 0], ["C1 pronormoblast", "C2 basophilic normoblast", "C3 polychromatic normoblast"]);
+        var spec = new ConfusionChartSpec("AG+OS60", metrics, Stamp.Stamp, "smoke profile.") { Figure = "Fig 7", Highlight = (0, 1) };
+        Assert.Equal("Confusion matrix of AG+OS60 on the test set (Fig 7)", spec.Title);
+        Assert.Contains("Accuracy 50.0% of 4 test cells.", spec.Notes[1]);
+        string html = GenericChart.toChartHTML(spec.Plotly());
+        foreach (string s in new[] { spec.Title + " - smoke profile.", Stamp.Stamp, "\"predicted class\"", "\"true class\"", "\"C3\"" })
+            Assert.Contains(s, html);
+        // Plotly's first row is drawn at the bottom, so the rows arrive C3, C2, C1: the empty class as zeros (JSON has
+        // no NaN), then C2 (100% called C1), then C1 (66.7% right).
+        Assert.Contains("[[0.0,0.0,0.0],[100.0,0.0,0.0],[66.7,33.3,0.0]]", html.Replace(" ", ""));
+        Assert.DoesNotContain("NaN", html);
+        Assert.True(spec.Png().Width >= 560);
+    }
+
+    [Fact]
+    public void TheClassDistribution_DrawsEveryStageAndEveryOtherCode_BothWays()
+    {
+        var cells = new List<CellImage>
+        {
+            new("/x/a.png", CellLabel.Of(CellClass.Pronormoblast), "a", "t"),
+            new("/x/b.png", CellLabel.Of(CellClass.SegmentedNeutrophil), "b", "t"),
+            new("/x/c.png", CellLabel.Of(CellClass.SegmentedNeutrophil), "c", "t"),
+            new("/x/d.png", CellLabel.Other("LY"), "d", "t"),
+        };
+        var spec = new ClassDistributionSpec(new CellDataset("/x", "test", cells, [], [], []), Stamp);
+        Assert.Equal("Images per class: 4 in all", spec.Title);
+        string html = GenericChart.toChartHTML(spec.Plotly());
+        foreach (string s in new[] { spec.Title + " - Synthetic phantom.", "\"C1\"", "\"C10\"", "\"LY\"", "erythroid C1-C4", "myeloid C5-C10", "other (not in the 10-class task)" })
+            Assert.Contains(s, html);
+        Assert.True(spec.Png().Width >= 560);
     }
 }
