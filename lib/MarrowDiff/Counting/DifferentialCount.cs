@@ -27,9 +27,14 @@ public sealed record ClassShare(string Name, int Count, int Total, double Share,
     public double HalfWidth => (High - Low) / 2;
 }
 
-/// <summary>The myeloid : erythroid ratio (C5-C10 against C1-C4) with the interval carried over from the exact
-/// interval of the myeloid share p: ratio = p / (1 − p), monotone, so the bounds map to bounds.</summary>
-public sealed record RatioWithInterval(int Myeloid, int Erythroid, double Ratio, double Low, double High);
+/// <summary>The myeloid : erythroid ratio with the interval carried over from the exact interval of the myeloid share p:
+/// ratio = p / (1 − p), monotone, so the bounds map to bounds. Which cells count on which side: <see cref="Definition"/>.</summary>
+public sealed record RatioWithInterval(int Myeloid, int Erythroid, double Ratio, double Low, double High)
+{
+    /// <summary>How M:E is counted here (<see cref="CellTaxonomy.RatioSide"/>), in the words every report prints.</summary>
+    public const string Definition = "M:E = granulocytic cells (C5-C10 myeloblast to segmented neutrophil, with eosinophils and basophils) : " +
+                                     "nucleated erythroid cells (C1-C4 and unstaged erythroblasts); lymphocytes and monocytes on neither side (ICSH 2015)";
+}
 
 /// <summary>
 /// A differential count: the fields, every cell found (edge cells included, flagged), and, with a model, per class
@@ -37,11 +42,27 @@ public sealed record RatioWithInterval(int Myeloid, int Erythroid, double Ratio,
 /// the review queue (cells whose top probability is below <see cref="ReviewBelow"/>, least sure first) and how many
 /// more cells would narrow the widest interval to ±2.5 points.
 /// </summary>
+/// <param name="Classes">The ten maturation stages, each a share of the cells called a stage (<see cref="StageCells"/>).</param>
+/// <param name="Blasts">Myeloblasts as a share of every classified nucleated cell (as WHO counts blasts).</param>
 public sealed record DifferentialCount(
     IReadOnlyList<DetectedField> Fields, IReadOnlyList<(string Field, string Reason)> SkippedFields, IReadOnlyList<CountedCell> Cells,
     string? Classifier, int Target, double ReviewBelow, IReadOnlyList<ClassShare> Classes, RatioWithInterval? MyeloidToErythroid,
     ClassShare? Blasts, IReadOnlyList<CountedCell> ReviewQueue, int? CellsForHalfWidth)
 {
+    /// <summary>The cells outside the ten stages that the model names (lymphocytes, monocytes, …), each a share of every
+    /// classified cell: rows of their own, never in the stages' percentages; empty for a 10-class model.</summary>
+    public IReadOnlyList<ClassShare> NonStage { get; init; } = [];
+
+    /// <summary>What each cell's <see cref="CountedCell.Probabilities"/> are of: the model's outputs.</summary>
+    public IReadOnlyList<CellClass> Outputs { get; init; } = CellTaxonomy.All;
+
+    /// <summary>How the M:E row reads: the ten stages' definition for a 10-class model, the cells outside them named
+    /// when the model answers them.</summary>
+    public string RatioLabel => NonStage.Count == 0 ? "M:E ratio (C5-C10 : C1-C4)" : "M:E ratio (C5-C10, Eos, Baso : C1-C4, EB)";
+
+    /// <summary>Classified cells called one of the ten stages: the denominator of <see cref="Classes"/>.</summary>
+    public int StageCells => Cells.Count(c => c.Class is { } k && k.IsStage());
+
     /// <summary>Half-width of an interval a count is usually asked to reach (±2.5 points).</summary>
     public const double WantedHalfWidth = 0.025;
 
@@ -58,13 +79,15 @@ public static class DifferentialCounter
 {
     public static DifferentialCount Count(IReadOnlyList<DetectedField> fields, PatchClassifier? classifier, int target = 500, double reviewBelow = 0.7,
                                           IReadOnlyList<(string Field, string Reason)>? skipped = null, IProgress<WorkProgress>? progress = null) =>
-        Count(fields, classifier is null ? null : (classifier.Name, classifier.Probabilities), target, reviewBelow, skipped, progress);
+        Count(fields, classifier is null ? null : (classifier.Name, classifier.Outputs, classifier.Probabilities), target, reviewBelow, skipped, progress);
 
     /// <summary><see cref="Count(IReadOnlyList{DetectedField}, PatchClassifier?, int, double, IReadOnlyList{ValueTuple{string, string}}?, IProgress{WorkProgress}?)"/>
     /// with any function from patches to one probability row each (a test's stand-in for a trained network).</summary>
-    internal static DifferentialCount Count(IReadOnlyList<DetectedField> fields, (string Name, Func<IReadOnlyList<RgbImage>, float[,]> Probabilities)? classifier,
+    internal static DifferentialCount Count(IReadOnlyList<DetectedField> fields, (string Name, IReadOnlyList<CellClass> Outputs, Func<IReadOnlyList<RgbImage>, float[,]> Probabilities)? classifier,
                                             int target, double reviewBelow, IReadOnlyList<(string Field, string Reason)>? skipped, IProgress<WorkProgress>? progress)
     {
+        var outputs = classifier?.Outputs ?? CellTaxonomy.All;
+        if (!outputs.Any(k => k.IsStage())) throw new ArgumentException($"{classifier?.Name}: a counting model must name the maturation stages; it answers {string.Join(", ", outputs.Select(k => k.Code()))}");
         if (target < 1) throw new ArgumentOutOfRangeException(nameof(target), $"--target {target}: count at least one cell");
         if (reviewBelow is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(reviewBelow), $"{reviewBelow}: a probability between 0 and 1");
         var cells = new List<CountedCell>();
@@ -77,8 +100,8 @@ public static class DifferentialCounter
             if (classifier is { } answer)
             {
                 p = answer.Probabilities(counted.Select(c => FieldDetection.Patch(field, c)).ToList());
-                if (p.GetLength(0) != counted.Count || p.GetLength(1) != CellTaxonomy.All.Count)
-                    throw new InvalidOperationException($"{field.Field}: the classifier gave {p.GetLength(0)}×{p.GetLength(1)} probabilities for {counted.Count} cells of {CellTaxonomy.All.Count} classes");
+                if (p.GetLength(0) != counted.Count || p.GetLength(1) != outputs.Count)
+                    throw new InvalidOperationException($"{field.Field}: the classifier gave {p.GetLength(0)}×{p.GetLength(1)} probabilities for {counted.Count} cells of {outputs.Count} classes");
             }
             int k = 0;
             foreach (var cell in field.Cells)
@@ -87,7 +110,7 @@ public static class DifferentialCounter
                 float[] row = Enumerable.Range(0, p.GetLength(1)).Select(c => p[k, c]).ToArray();
                 k++;
                 int[] order = Enumerable.Range(0, row.Length).OrderByDescending(c => row[c]).ThenBy(c => c).ToArray();
-                cells.Add(new CountedCell(field.Field, cell, CellTaxonomy.All[order[0]], row[order[0]], CellTaxonomy.All[order[1]], row[order[1]],
+                cells.Add(new CountedCell(field.Field, cell, outputs[order[0]], row[order[0]], outputs[order[1]], row[order[1]],
                                           row[order[0]] < reviewBelow, row));
             }
             progress?.Report(new WorkProgress("classifying cells", f + 1, fields.Count, clock.Elapsed));
@@ -97,13 +120,15 @@ public static class DifferentialCounter
 
         var classified = cells.Where(c => c.Class is not null).ToList();
         int n = classified.Count;
-        var classes = CellTaxonomy.All.Select(k => ClassShare.For($"{k.Code()} {k.DisplayName()}", classified.Count(c => c.Class == k), n)).ToList();
-        int myeloid = classified.Count(c => c.Class!.Value.Series() == Series.Myeloid), erythroid = classified.Count(c => c.Class!.Value.Series() == Series.Erythroid);
+        int stages = classified.Count(c => c.Class!.Value.IsStage());
+        var classes = CellTaxonomy.All.Select(k => ClassShare.For($"{k.Code()} {k.DisplayName()}", classified.Count(c => c.Class == k), stages)).ToList();
+        var nonStage = outputs.Where(k => !k.IsStage()).Select(k => ClassShare.For($"{k.Code()} {k.DisplayName()}", classified.Count(c => c.Class == k), n)).ToList();
+        int myeloid = classified.Count(c => c.Class!.Value.RatioSide() == Series.Myeloid), erythroid = classified.Count(c => c.Class!.Value.RatioSide() == Series.Erythroid);
         var review = classified.Where(c => c.Review).OrderBy(c => c.Probability).ThenBy(c => c.Field, StringComparer.Ordinal).ThenBy(c => c.Cell.Y).ThenBy(c => c.Cell.X).ToList();
         var blasts = ClassShare.For("C5 myeloblast (blasts)", classified.Count(c => c.Class == CellClass.Myeloblast), n);
         var widest = classes.Where(c => c.Total > 0).MaxBy(c => c.HalfWidth);
         return new DifferentialCount(fields, skipped ?? [], cells, classifier.Value.Name, target, reviewBelow, classes, Ratio(myeloid, erythroid), blasts, review,
-                                     widest is null ? null : CellsFor(widest.Share, DifferentialCount.WantedHalfWidth));
+                                     widest is null ? null : CellsFor(widest.Share, DifferentialCount.WantedHalfWidth)) { NonStage = nonStage, Outputs = outputs };
     }
 
     /// <summary>M:E with its interval; null without a single myeloid or erythroid cell.</summary>

@@ -13,8 +13,11 @@ public sealed class PatchClassifier
 {
     public PatchClassifier(TrainedModel global, TrainedModel? local = null)
     {
-        if (global.Outputs.Count != CellTaxonomy.All.Count) throw new ArgumentException($"{global.Folder}: the counting model must have the 10 outputs C1…C10, it has {global.Outputs.Count}");
+        if (!global.Outputs.Any(k => k.IsStage()) || global.Outputs.Count < 3)
+            throw new ArgumentException($"{global.Folder}: the counting model must name the maturation stages; it answers {string.Join(", ", global.Outputs.Select(k => k.Code()))} (a local model?)");
         if (local is not null && local.Outputs.Count != 2) throw new ArgumentException($"{local.Folder}: a local model has 2 outputs, it has {local.Outputs.Count}");
+        if (local is not null && local.Outputs.Any(k => !global.Outputs.Contains(k)))
+            throw new ArgumentException($"{local.Folder}: the local model decides {local.Outputs[0].Code()}/{local.Outputs[1].Code()}, which the global model {global.Folder} does not both answer");
         Global = global; Local = local;
     }
 
@@ -23,12 +26,16 @@ public sealed class PatchClassifier
 
     public string Name => Local is null ? Global.Name : $"dual-stage ({Global.Card.Variant} + local {Local.Outputs[0].Code()}/{Local.Outputs[1].Code()})";
 
-    /// <summary>Probabilities [patches, C1…C10].</summary>
+    /// <summary>What each column of <see cref="Probabilities"/> is: the global model's outputs.</summary>
+    public IReadOnlyList<CellClass> Outputs => Global.Outputs;
+
+    /// <summary>Probabilities [patches, <see cref="Outputs"/>].</summary>
     public float[,] Probabilities(IReadOnlyList<RgbImage> patches)
     {
         float[,] global = Global.PatchProbabilities(patches);
         if (Local is not { } local || patches.Count == 0) return global;
-        return DualStage.Route(global, local.Outputs[0].Index(), local.Outputs[1].Index(),
+        var columns = Global.Outputs.ToList();
+        return DualStage.Route(global, columns.IndexOf(local.Outputs[0]), columns.IndexOf(local.Outputs[1]),
                                routed => local.PatchProbabilities([.. routed.Select(i => patches[i])]), out _);
     }
 }

@@ -9,13 +9,17 @@ using MarrowDiff.Training;
 namespace MarrowDiff.Counting;
 
 /// <summary>One unlabelled cell image's answer: the top class, its probability, whether a person should look at it,
-/// the whole softmax row (C1…C10), and why the image is unlike a training crop (<see cref="CellInputCheck"/>; null
+/// the whole softmax row (one probability an output of the model), and why the image is unlike a training crop (<see cref="CellInputCheck"/>; null
 /// when it is not), which sends it to review whatever the probability.</summary>
 public sealed record UnlabelledPrediction(string File, CellClass Class, float Probability, bool Review, float[] Probabilities, string? Unlike = null);
 
 /// <summary>What <see cref="UnlabelledCells.Predict"/> did: a row a readable file, the files it could not read (each
 /// with its reason, none left out silently), and the pitch it resampled at.</summary>
-public sealed record UnlabelledRun(IReadOnlyList<UnlabelledPrediction> Rows, IReadOnlyList<(string File, string Reason)> Skipped, SourceScale Scale);
+public sealed record UnlabelledRun(IReadOnlyList<UnlabelledPrediction> Rows, IReadOnlyList<(string File, string Reason)> Skipped, SourceScale Scale)
+{
+    /// <summary>What each row's probabilities are of: the classifier's outputs.</summary>
+    public IReadOnlyList<CellClass> Outputs { get; init; } = CellTaxonomy.All;
+}
 
 /// <summary>
 /// <c>marrow predict</c>: a saved classifier on single-cell crops nobody has labelled (a folder of images, one cell
@@ -37,8 +41,9 @@ public static class UnlabelledCells
                                         CellImageReader? reader = null, IProgress<WorkProgress>? progress = null)
     {
         if (reviewBelow is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(reviewBelow), $"{reviewBelow}: a probability between 0 and 1");
-        if (classifier.Outputs.Count != CellTaxonomy.All.Count)
-            throw new ArgumentException($"{classifier.Folder}: predict needs a classifier of the 10 classes C1…C10, this one has {classifier.Outputs.Count} outputs (a local model?)");
+        var outputs = classifier.Outputs;
+        if (!outputs.Any(k => k.IsStage()) || outputs.Count < 3)
+            throw new ArgumentException($"{classifier.Folder}: predict needs a classifier of the maturation stages, this one answers {string.Join(", ", outputs.Select(k => k.Code()))} (a local model?)");
         if (pitchUm is { } given && !(given > 0 && given < 10)) throw new ArgumentOutOfRangeException(nameof(pitchUm), $"--pitch {given}: µm per pixel, e.g. 0.1");
         reader ??= new CellImageReader();
         var skipped = new List<(string, string)>();
@@ -52,19 +57,19 @@ public static class UnlabelledCells
         {
             if (batch.Count == 0) return;
             var patches = batch.Select(b => b.Patch).ToList();
-            var p = new float[patches.Count, CellTaxonomy.All.Count];
+            var p = new float[patches.Count, outputs.Count];
             // A fold ensemble answers with its members' mean softmax, as it does everywhere else.
             foreach (var member in members)
             {
                 float[,] q = member.PatchProbabilities(patches);
                 for (int i = 0; i < patches.Count; i++)
-                    for (int c = 0; c < CellTaxonomy.All.Count; c++) p[i, c] += q[i, c] / members.Count;
+                    for (int c = 0; c < outputs.Count; c++) p[i, c] += q[i, c] / members.Count;
             }
             for (int i = 0; i < patches.Count; i++)
             {
-                float[] row = Enumerable.Range(0, CellTaxonomy.All.Count).Select(c => p[i, c]).ToArray();
+                float[] row = Enumerable.Range(0, outputs.Count).Select(c => p[i, c]).ToArray();
                 int top = Enumerable.Range(0, row.Length).OrderByDescending(c => row[c]).ThenBy(c => c).First();
-                rows.Add(new UnlabelledPrediction(batch[i].Name, CellTaxonomy.All[top], row[top], row[top] < reviewBelow || batch[i].Unlike is not null, row, batch[i].Unlike));
+                rows.Add(new UnlabelledPrediction(batch[i].Name, outputs[top], row[top], row[top] < reviewBelow || batch[i].Unlike is not null, row, batch[i].Unlike));
             }
             batch.Clear();
         }
@@ -82,7 +87,7 @@ public static class UnlabelledCells
         }
         Classify();
         // A file that failed in the pitch sample and again here is reported once.
-        return new UnlabelledRun(rows, skipped.Distinct().ToList(), scale);
+        return new UnlabelledRun(rows, skipped.Distinct().ToList(), scale) { Outputs = outputs };
     }
 
     /// <summary>The image at the project's pitch, cut to the network's patch at its centre (where the public datasets
@@ -118,7 +123,7 @@ public static class UnlabelledCells
     public static void Save(UnlabelledRun run, string path)
     {
         var text = new StringBuilder();
-        text.Append(Csv.Line([.. new object?[] { "file", "predicted_class", "probability", "review", "unlike_a_training_crop" }.Concat(CellTaxonomy.All.Select(c => (object?)$"p_{c.Code()}"))])).Append('\n');
+        text.Append(Csv.Line([.. new object?[] { "file", "predicted_class", "probability", "review", "unlike_a_training_crop" }.Concat(run.Outputs.Select(c => (object?)$"p_{c.Code()}"))])).Append('\n');
         foreach (var r in run.Rows)
             text.Append(Csv.Line([.. new object?[] { r.File, r.Class.Code(), r.Probability.ToString("0.0000", CultureInfo.InvariantCulture), r.Review ? "yes" : "no", r.Unlike ?? "" }
                 .Concat(r.Probabilities.Select(p => (object?)p.ToString("0.0000", CultureInfo.InvariantCulture)))])).Append('\n');

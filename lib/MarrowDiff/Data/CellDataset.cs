@@ -57,7 +57,8 @@ public sealed class CellDataset
     /// <summary>Things a reader should know about how the data was read.</summary>
     public IReadOnlyList<string> Notes { get; }
 
-    /// <summary>Images of the paper's ten classes (the 10-class task).</summary>
+    /// <summary>Images with an outcome a model is trained on: the paper's ten classes (the 10-class task), and after
+    /// <see cref="WithNonStageOutcomes"/> the cells outside the stages too.</summary>
     public IEnumerable<CellImage> PaperCells => Cells.Where(c => !c.Label.IsOther);
 
     /// <summary>Images labelled Other, by code, with counts: excluded from the 10-class task, never hidden.</summary>
@@ -68,6 +69,18 @@ public sealed class CellDataset
     /// <summary>Count per paper class, C1…C10 (zeros included).</summary>
     public IReadOnlyDictionary<CellClass, int> ClassCounts =>
         CellTaxonomy.All.ToDictionary(c => c, c => Cells.Count(x => x.Label.Class == c));
+
+    /// <summary>
+    /// The same images with every Other label that names a cell outside the ten stages (<see cref="CellLabel.NonStageClass"/>)
+    /// given that outcome, so a model can be trained to name lymphocytes, monocytes, eosinophils, basophils and unstaged
+    /// erythroblasts instead of forcing them into a stage. Other codes that name no such cell ("not identifiable") stay Other.
+    /// </summary>
+    public CellDataset WithNonStageOutcomes()
+    {
+        var cells = Cells.Select(c => c.Label.NonStageClass is { } k ? c with { Label = CellLabel.Of(k) } : c).ToList();
+        int relabelled = Cells.Count(c => c.Label.NonStageClass is not null);
+        return new CellDataset(Root, Layout, cells, Fields, Skipped, [.. Notes, $"{relabelled} image(s) of cells outside the ten stages given their own outcome"]);
+    }
 
     public override string ToString() =>
         $"{Root} ({Layout}): {Cells.Count} images, {PaperCells.Count()} in the paper's 10 classes, " +

@@ -24,6 +24,20 @@ public readonly record struct CellLabel
 
     public static implicit operator CellLabel(CellClass c) => Of(c);
 
+    /// <summary>The outcome outside the ten stages that an Other code names (LYT and PBC's LY: lymphocyte; MON, MO;
+    /// EOS, EO; BAS, BA; ERB and Matek's EBO: unstaged erythroblast); null for a code that names none of them ("not
+    /// identifiable", an artefact, a plasma cell, a smudge cell, …), which stays Other.</summary>
+    public CellClass? NonStageClass => OtherCode is { } code && NonStageCodes.TryGetValue(code, out var k) ? k : null;
+
+    private static readonly Dictionary<string, CellClass> NonStageCodes = new(StringComparer.Ordinal)
+    {
+        ["LYT"] = CellClass.Lymphocyte, ["LY"] = CellClass.Lymphocyte,
+        ["MON"] = CellClass.Monocyte, ["MO"] = CellClass.Monocyte,
+        ["EOS"] = CellClass.Eosinophil, ["EO"] = CellClass.Eosinophil,
+        ["BAS"] = CellClass.Basophil, ["BA"] = CellClass.Basophil,
+        ["ERB"] = CellClass.Erythroblast, ["EBO"] = CellClass.Erythroblast,
+    };
+
     /// <summary>What an Other code is, when we know it ("erythroblast, stage not given").</summary>
     public string? OtherDescription => OtherCode is null ? null : OtherDescriptions.GetValueOrDefault(OtherCode);
 

@@ -117,6 +117,6 @@ public sealed class CellPredictions
     }
 
     private static CellClass Class(string label, string file, int line, string where) =>
-        CellTaxonomy.All.Where(k => k.SnakeName() == label).Select(k => (CellClass?)k).FirstOrDefault()
-            ?? throw new InvalidDataException($"{file}:{line}: {where} '{label}' is not one of the paper's classes");
+        CellTaxonomy.Outcomes.Where(k => k.SnakeName() == label).Select(k => (CellClass?)k).FirstOrDefault()
+            ?? throw new InvalidDataException($"{file}:{line}: {where} '{label}' is not one of the paper's classes nor a cell outside them");
 }

@@ -12,7 +12,8 @@ public sealed record CoveragePoint(double Coverage, int Cells, double Threshold,
 /// maturation order (a myelocyte called metamyelocyte costs less than one called segmented), the calibration of its
 /// confidence (ECE), and the risk–coverage curve (the accuracy of the cells it keeps when the least sure go to review).
 /// </summary>
-/// <param name="WithinOneStage">Share of cells answered with their own stage or a neighbouring one of the same series.</param>
+/// <param name="WithinOneStage">Share of cells answered with their own stage or a neighbouring one of the same series (a
+/// cell outside the ten stages: with its own outcome).</param>
 /// <param name="QuadraticKappa">Cohen's κ with weights (i − j)² over the myeloid stages (C5 … C10), on the cells whose
 /// truth and answer are both myeloid (<paramref name="KappaCells"/>); NaN when there are none.</param>
 public sealed record StageScores(double WithinOneStage, double QuadraticKappa, int KappaCells, double ExpectedCalibrationError, IReadOnlyList<CoveragePoint> RiskCoverage)
@@ -23,7 +24,9 @@ public sealed record StageScores(double WithinOneStage, double QuadraticKappa, i
     public static StageScores Of(CellPredictions p)
     {
         if (p.Count == 0) throw new ArgumentException($"{p.Model}: no cells to score");
-        int near = p.Cells.Count(c => c.Truth.Series() == c.Predicted.Series() && Math.Abs(c.Truth.Stage() - c.Predicted.Stage()) <= 1);
+        // A cell outside the ten stages has no neighbour: within one stage, it is right only when it is right.
+        int near = p.Cells.Count(c => c.Truth == c.Predicted
+            || c.Truth.IsStage() && c.Predicted.IsStage() && c.Truth.Series() == c.Predicted.Series() && Math.Abs(c.Truth.Stage() - c.Predicted.Stage()) <= 1);
         var myeloid = p.Cells.Where(c => c.Truth.Series() == Series.Myeloid && c.Predicted.Series() == Series.Myeloid).ToList();
         double kappa = myeloid.Count == 0 ? double.NaN : QuadraticWeightedKappa([.. myeloid.Select(c => c.Truth.Stage())], [.. myeloid.Select(c => c.Predicted.Stage())], 6);
         var answered = p.Cells.Select(c => (Confidence: (double)c.Probabilities[p.Outputs.ToList().IndexOf(c.Predicted)], Correct: c.Truth == c.Predicted)).ToList();

@@ -262,13 +262,36 @@ public sealed class DatasetSplit
     /// dataset gained cells the saved split does not know, that is an error (quietly placing them would change
     /// what "the test set" means), naming the file to delete to re-split.
     /// </summary>
+    /// <remarks>Cells outside the ten stages (a dataset relabelled by <see cref="CellDataset.WithNonStageOutcomes"/>) are
+    /// split apart, in a file of their own (<see cref="NonStageFileSuffix"/>), by the same rule: the stages' split,
+    /// which every earlier model and result was made on, stays as it was, and no stage cell changes side.</remarks>
     public static DatasetSplit Ensure(CellDataset dataset, SplitOptions options, string folder)
     {
-        string file = Path.Combine(folder, options.FileStem + ".csv");
-        if (System.IO.File.Exists(file)) return Load(file, dataset.PaperCells, options);
-        var split = Create(dataset.PaperCells, options);
-        split.Save(file);
-        return Load(file, dataset.PaperCells, options);
+        var stages = dataset.PaperCells.Where(c => c.Label.Class!.Value.IsStage()).ToList();
+        var outside = dataset.PaperCells.Where(c => !c.Label.Class!.Value.IsStage()).ToList();
+        var split = EnsureFile(Path.Combine(folder, options.FileStem + ".csv"), stages, options);
+        return outside.Count == 0 ? split : split.Joined(EnsureFile(Path.Combine(folder, options.FileStem + NonStageFileSuffix + ".csv"), outside, options));
+    }
+
+    /// <summary>What the split file of the cells outside the ten stages adds to the stages' file name.</summary>
+    public const string NonStageFileSuffix = "-nonstage";
+
+    private static DatasetSplit EnsureFile(string file, IReadOnlyList<CellImage> cells, SplitOptions options)
+    {
+        if (System.IO.File.Exists(file)) return Load(file, cells, options);
+        Create(cells, options).Save(file);
+        return Load(file, cells, options);
+    }
+
+    /// <summary>This split and <paramref name="other"/>, of disjoint cells, as one (the stages' and the non-stage cells').</summary>
+    private DatasetSplit Joined(DatasetSplit other)
+    {
+        var shared = _partOfCellId.Keys.Intersect(other._partOfCellId.Keys, StringComparer.Ordinal).FirstOrDefault();
+        if (shared is not null) throw new InvalidDataException($"cell '{shared}' is in both {File} and {other.File}: one cell has images under a stage and a non-stage label");
+        var parts = new Dictionary<string, int>(_partOfCellId, StringComparer.Ordinal);
+        foreach (var (id, part) in other._partOfCellId) parts[id] = part;
+        var cells = Cells.Concat(other.Cells).OrderBy(c => c.CellId, StringComparer.Ordinal).ThenBy(c => c.Path, StringComparer.Ordinal).ToList();
+        return new DatasetSplit(Options, cells, parts, [.. Notes, .. other.Notes], File);
     }
 
     /// <summary>Writes the split as CSV (cell_id, class, subject, part), and a JSON note beside it, atomically.</summary>

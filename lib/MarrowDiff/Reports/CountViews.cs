@@ -55,10 +55,19 @@ public static class CountViews
                 classes[c.Name.Split(' ')[0]] = new JsonObject { ["name"] = c.Name, ["count"] = c.Count, ["percent"] = Math.Round(100 * c.Share, 2),
                                                                   ["ci95_low_percent"] = Math.Round(100 * c.Low, 2), ["ci95_high_percent"] = Math.Round(100 * c.High, 2) };
             json["classes"] = classes;
+            json["classes_are_shares_of"] = $"the {count.StageCells} cells called one of the ten maturation stages";
+            var outside = new JsonObject();
+            foreach (var c in count.NonStage)
+                outside[c.Name.Split(' ')[0]] = new JsonObject { ["name"] = c.Name, ["count"] = c.Count, ["percent"] = Math.Round(100 * c.Share, 2),
+                                                                  ["ci95_low_percent"] = Math.Round(100 * c.Low, 2), ["ci95_high_percent"] = Math.Round(100 * c.High, 2) };
+            json["outside_the_stages"] = outside;
+            json["outside_the_stages_are_shares_of"] = count.NonStage.Count == 0
+                ? "none: the model answers only the ten stages, so every nucleated cell is counted as one of them"
+                : $"all {count.Cells.Count(c => c.Class is not null)} classified cells";
             json["interval_method"] = "exact binomial (Clopper-Pearson) 95%, as Rümke's table";
             if (count.MyeloidToErythroid is { } me)
                 json["myeloid_to_erythroid"] = new JsonObject { ["myeloid"] = me.Myeloid, ["erythroid"] = me.Erythroid, ["ratio"] = Finite(me.Ratio),
-                                                                ["ci95_low"] = Finite(me.Low), ["ci95_high"] = Finite(me.High) };
+                                                                ["ci95_low"] = Finite(me.Low), ["ci95_high"] = Finite(me.High), ["definition"] = RatioWithInterval.Definition };
             if (count.Blasts is { } b) json["blasts_percent"] = new JsonObject { ["percent"] = Math.Round(100 * b.Share, 2), ["ci95_low_percent"] = Math.Round(100 * b.Low, 2), ["ci95_high_percent"] = Math.Round(100 * b.High, 2) };
             json["review_below_probability"] = count.ReviewBelow;
             json["review_queue"] = count.ReviewQueue.Count;
@@ -85,12 +94,16 @@ public static class CountViews
                 ["field", "pitch µm/px", "how", "found", "counted", "left at edge"],
                 count.Fields.Select(f => (IReadOnlyList<object?>)[f.Field, F(f.Scale.PitchUm, "0.0000"), f.Scale.How, f.Cells.Count, f.Counted, f.LeftAtEdge]));
         var rows = count.Classes.Select(c => (IReadOnlyList<object?>)[c.Name, c.Count, Pct(c.Share), $"{Pct(c.Low)}-{Pct(c.High)}"]).ToList();
+        rows.AddRange(count.NonStage.Select(c => (IReadOnlyList<object?>)[$"{c.Name} (outside the stages)", c.Count, Pct(c.Share), $"{Pct(c.Low)}-{Pct(c.High)}"]));
         if (count.MyeloidToErythroid is { } me)
-            rows.Add(["M:E ratio (C5-C10 : C1-C4)", $"{me.Myeloid}:{me.Erythroid}", F(me.Ratio, "0.00"), $"{F(me.Low, "0.00")}-{(double.IsFinite(me.High) ? F(me.High, "0.00") : "∞")}"]);
+            rows.Add([count.RatioLabel, $"{me.Myeloid}:{me.Erythroid}", F(me.Ratio, "0.00"), $"{F(me.Low, "0.00")}-{(double.IsFinite(me.High) ? F(me.High, "0.00") : "∞")}"]);
+        string outside = count.NonStage.Count == 0 ? ""
+            : $" Stage percentages are of the {count.StageCells} cells called a stage; the {count.NonStage.Sum(c => c.Count)} cells outside the stages are rows of their own, " +
+              $"as a share of all {count.NonStage[0].Total} classified cells. {RatioWithInterval.Definition}.";
         string more = count.Widest is { } w && count.CellsForHalfWidth is { } need
             ? $" The widest interval ({w.Name}, ±{Percent.Of(w.HalfWidth)} points) would narrow to ±2.5 points at about {need} cells ({Math.Max(0, need - count.Counted)} more)."
             : "";
-        return HtmlView.Table($"Differential count of {count.Counted} cells (target {count.Target}) by {count.Classifier}; exact 95% intervals (Clopper-Pearson, as Rümke's table).{more} " +
+        return HtmlView.Table($"Differential count of {count.Counted} cells (target {count.Target}) by {count.Classifier}; exact 95% intervals (Clopper-Pearson, as Rümke's table).{outside}{more} " +
                               $"Review queue: {count.ReviewQueue.Count} cells below {count.ReviewBelow:0.##}. {EdgeRule} - {provenance.Stamp}",
             ["class", "cells", "%", "95% interval %"], rows);
     }
@@ -114,11 +127,13 @@ public static class CountViews
         plot.Axes.Bottom.SetTicks([.. Enumerable.Range(0, classes.Count).Select(i => (double)i)], [.. classes.Select(c => c.Name.Split(' ')[0])]);
         plot.Axes.Margins(bottom: 0);
         plot.XLabel("class");
-        plot.YLabel("share of counted cells (%)");
+        plot.YLabel(count.NonStage.Count == 0 ? "share of counted cells (%)" : "share of the cells called a stage (%)");
         string me = count.MyeloidToErythroid is { } r ? $"M:E {F(r.Ratio, "0.00")} ({F(r.Low, "0.00")}-{(double.IsFinite(r.High) ? F(r.High, "0.00") : "∞")})" : "M:E not defined";
         return PaperCharts.Framed($"Differential count: {count.Counted} cells by {count.Classifier}",
             [$"Bars: share of counted cells; whiskers: exact 95% interval (Clopper-Pearson). {me}; blasts {Pct(count.Blasts?.Share ?? double.NaN)}%.",
-             $"Review queue: {count.ReviewQueue.Count} cells below probability {count.ReviewBelow:0.##}. {count.LeftAtEdge} cells cut by a field edge left out."],
+             $"Review queue: {count.ReviewQueue.Count} cells below probability {count.ReviewBelow:0.##}. {count.LeftAtEdge} cells cut by a field edge left out.",
+             .. count.NonStage.Count == 0 ? Array.Empty<string>()
+                : [$"Outside the stages (not in the bars): {string.Join(", ", count.NonStage.Select(c => $"{c.Name.Split(' ')[0]} {c.Count} ({Pct(c.Share)}%)"))} of {count.NonStage[0].Total} classified cells."]],
             PaperCharts.Render(plot, 640, 360), provenance);
     }
 
@@ -151,7 +166,7 @@ public static class CountViews
         var byName = count.Fields.ToDictionary(f => f.Field, StringComparer.Ordinal);
         var queue = count.ReviewQueue.Take(max).ToList();
         const int patch = CellPatch.Size, zoom = 2, barArea = AnalysisFigures.SoftmaxBarWidth, columns = 3;
-        int k = CellTaxonomy.All.Count, rowH = 17, cardW = patch * zoom + 16 + 48 + barArea + 56, cardH = Math.Max(patch * zoom, k * rowH) + 40, top = 64;
+        int k = count.Outputs.Count, rowH = 17, cardW = patch * zoom + 16 + 48 + barArea + 56, cardH = Math.Max(patch * zoom, k * rowH) + 40, top = 64;
         int rows = Math.Max(1, (queue.Count + columns - 1) / columns);
         var img = new RgbImage(Math.Max(columns * cardW + 20, FigureText.Measure(provenance.Stamp) + 20), top + rows * cardH + 30);
         img.Fill((255, 255, 255));
@@ -164,8 +179,8 @@ public static class CountViews
             int x0 = 10 + n % columns * cardW, y0 = top + n / columns * cardH;
             img.Paste(FieldDetection.Patch(byName[c.Field], c.Cell).Resize(patch * zoom, patch * zoom), x0, y0);
             FigureText.Draw(img, $"{c.Field} ({c.Cell.X:0}, {c.Cell.Y:0})", x0, y0 + patch * zoom + 4, PaperCharts.Ink);
-            AnalysisFigures.SoftmaxBars(img, x0 + patch * zoom + 16, y0, rowH, [.. CellTaxonomy.All.Select(k => k.Code())], c.Probabilities!,
-                                        i => CellTaxonomy.All[i] == c.Class ? PaperCharts.OkabeIto[3] : null);
+            AnalysisFigures.SoftmaxBars(img, x0 + patch * zoom + 16, y0, rowH, [.. count.Outputs.Select(k => k.Code())], c.Probabilities!,
+                                        i => count.Outputs[i] == c.Class ? PaperCharts.OkabeIto[3] : null);
         }
         FigureText.Draw(img, provenance.Stamp, 10, img.Height - 22, PaperCharts.Muted);
         return img;

@@ -3,6 +3,7 @@ using MarrowDiff.Counting;
 using MarrowDiff.Data;
 using MarrowDiff.Detection;
 using MarrowDiff.Imaging;
+using MarrowDiff.Reports;
 
 namespace MarrowDiff.Tests.Counting;
 
@@ -90,7 +91,7 @@ public class DifferentialCountTests
             Field("b.png", (150, 100, 20, false), (250, 100, 30, false)),
         };
 
-        var count = DifferentialCounter.Count(fields, ("stand-in", Classify), target: 500, reviewBelow: 0.7, skipped: null, progress: null);
+        var count = DifferentialCounter.Count(fields, ("stand-in", CellTaxonomy.All, Classify), target: 500, reviewBelow: 0.7, skipped: null, progress: null);
 
         Assert.Equal(2, calls); // one batch a field, edge cells left out of it
         Assert.Equal([CellClass.Pronormoblast, null, CellClass.Myeloblast, CellClass.SegmentedNeutrophil, CellClass.Pronormoblast],
@@ -111,5 +112,68 @@ public class DifferentialCountTests
         // Least sure first; among equals, by field then position.
         Assert.Equal([("a.png", 100.0, 0.5f), ("b.png", 250.0, 0.5f), ("b.png", 150.0, 0.6f)],
                      count.ReviewQueue.Select(c => (c.Field, c.Cell.X, c.Probability)));
+    }
+
+    /// <summary>A model that also names cells outside the ten stages: those cells get rows of their own (shares of every
+    /// classified cell), stay out of the stages' percentages, and count in M:E by ICSH's sides (an eosinophil myeloid,
+    /// an unstaged erythroblast erythroid, a lymphocyte on neither); the report says so.</summary>
+    [Fact]
+    public void CellsOutsideTheStages_AreRowsOfTheirOwn_OutOfTheStagePercentages_AndCountInMeByTheirSide()
+    {
+        IReadOnlyList<CellClass> outputs = [CellClass.Myeloblast, CellClass.SegmentedNeutrophil, CellClass.Pronormoblast,
+                                            CellClass.Lymphocyte, CellClass.Eosinophil, CellClass.Erythroblast];
+        // Mark → the output called (probability 0.9, the rest spread evenly).
+        var called = new Dictionary<byte, int> { [10] = 0, [20] = 1, [30] = 2, [40] = 3, [50] = 4, [60] = 5 };
+        float[,] Classify(IReadOnlyList<RgbImage> patches)
+        {
+            var p = new float[patches.Count, outputs.Count];
+            for (int i = 0; i < patches.Count; i++)
+            {
+                for (int c = 0; c < outputs.Count; c++) p[i, c] = 0.1f / (outputs.Count - 1);
+                p[i, called[patches[i][CellPatch.Size / 2, CellPatch.Size / 2].R]] = 0.9f;
+            }
+            return p;
+        }
+        var image = new RgbImage(800, 200);
+        byte[] marks = [10, 20, 20, 30, 40, 40, 40, 50, 60];
+        var cells = marks.Select((m, i) => (X: 60 + i * 80, Mark: m)).ToList();
+        foreach (var c in cells)
+            for (int y = 98; y <= 102; y++) for (int x = c.X - 2; x <= c.X + 2; x++) image[x, y] = (c.Mark, 0, 0);
+        var field = new DetectedField("f.png", 800, 200, new FieldScale(CellPatch.PitchUm, "given"), image,
+            [.. cells.Select(c => new FieldCell(c.X, 100, 60, false, c.X, 100, 50))]);
+
+        var count = DifferentialCounter.Count([field], ("stand-in", outputs, Classify), target: 500, reviewBelow: 0.7, skipped: null, progress: null);
+
+        // Four cells called a stage (C5, C10 twice, C1): the ten stages' shares are of those four.
+        Assert.Equal(4, count.StageCells);
+        Assert.All(count.Classes, c => Assert.Equal(4, c.Total));
+        Assert.Equal(0.5, count.Classes[CellClass.SegmentedNeutrophil.Index()].Share);
+        Assert.Equal(1.0, count.Classes.Sum(c => c.Share), 9);
+        // Three lymphocytes, one eosinophil, one erythroblast: rows of their own, shares of all nine.
+        Assert.Equal([("Lym", 3, 9), ("Eos", 1, 9), ("EB", 1, 9)], count.NonStage.Select(c => (c.Name.Split(' ')[0], c.Count, c.Total)));
+        // M:E = (C5 + 2 C10 + Eos) : (C1 + EB) = 4 : 2; lymphocytes on neither side.
+        Assert.Equal((4, 2), (count.MyeloidToErythroid!.Myeloid, count.MyeloidToErythroid.Erythroid));
+        // Blasts: of every classified nucleated cell.
+        Assert.Equal(9, count.Blasts!.Total);
+        Assert.Equal(outputs.Count, count.Cells[0].Probabilities!.Length);
+
+        var provenance = new Provenance("smoke", "phantom", 7, "abc", true);
+        string table = count.Table(provenance).Html;
+        Assert.Contains("Lym Lymphocyte (outside the stages)", table);
+        Assert.Contains("Stage percentages are of the 4 cells called a stage", table);
+        Assert.Contains(RatioWithInterval.Definition, table);
+        Assert.Contains("M:E ratio (C5-C10, Eos, Baso : C1-C4, EB)", table);
+        string json = count.CountJson(provenance);
+        Assert.Contains("\"outside_the_stages\"", json);
+        Assert.Contains("\"Lym\"", json);
+        Assert.Contains("\"definition\"", json);
+    }
+
+    [Fact]
+    public void ACountingModel_MustNameTheStages()
+    {
+        var field = new DetectedField("f.png", 200, 200, new FieldScale(CellPatch.PitchUm, "given"), new RgbImage(200, 200), [new FieldCell(100, 100, 60, false, 100, 100, 50)]);
+        var e = Assert.Throws<ArgumentException>(() => DifferentialCounter.Count([field], ("lymph-only", [CellClass.Lymphocyte, CellClass.Monocyte], _ => new float[1, 2]), 500, 0.7, null, null));
+        Assert.Contains("must name the maturation stages", e.Message);
     }
 }

@@ -88,6 +88,7 @@ public class CellLabelTests
         Assert.Equal([1, 2, 3, 4, 1, 2, 3, 4, 5, 6], CellTaxonomy.All.Select(c => c.Stage()));
         Assert.Equal(Enumerable.Range(0, 10), CellTaxonomy.All.Select(c => c.Index()));
         Assert.Equal("C9 Band neutrophil", CellClass.BandNeutrophil.Label());
-        Assert.Throws<ArgumentOutOfRangeException>(() => CellTaxonomy.FromIndex(10));
+        Assert.Equal(CellClass.Lymphocyte, CellTaxonomy.FromIndex(10)); // the outcomes outside the stages follow the ten
+        Assert.Throws<ArgumentOutOfRangeException>(() => CellTaxonomy.FromIndex(CellTaxonomy.Outcomes.Count));
     }
 }
