@@ -15,6 +15,8 @@ internal static class CellsToScore
                                                                                     ConsoleProgress progress, string? pitch)
     {
         CellDataset dataset = Workbook.OpenData(data, Workbook.Resolve(profile, seed), BadFilePolicy.Stop, progress);
+        // A model that also names cells outside the ten stages is scored on them too.
+        if (card.Outputs is { } outputs && outputs.Any(k => !k.IsStage())) dataset = dataset.WithNonStageOutcomes();
         var cells = dataset.PaperCells.ToList();
         if (part == "test")
         {
@@ -24,7 +26,7 @@ internal static class CellsToScore
             var seedInName = System.Text.RegularExpressions.Regex.Match(Path.GetFileName(split), @"seed(\d+)");
             int splitSeed = seedInName.Success ? int.Parse(seedInName.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : card.Config.Seed;
             var options = new SplitOptions(splitSeed, split.Contains("by-subject", StringComparison.Ordinal) ? SplitGrouping.Subject : SplitGrouping.Cell);
-            cells = DatasetSplit.Load(split, cells, options).Test.ToList();
+            cells = DatasetSplit.LoadWithOutside(split, cells, options).Test.ToList();
         }
         if (cells.Count == 0) throw new ArgumentException($"{dataset.Root}: no images of the paper's 10 classes to evaluate");
         // The same physical scale as training: this dataset's crops resampled to the project's pitch.

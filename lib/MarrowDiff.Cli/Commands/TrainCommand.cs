@@ -19,6 +19,12 @@ internal static class TrainCommand
         var data = CommonOptions.Data(required: true);
         var variant = new Option<string?>("--variant") { Description = "the training set: OG, AG, OS<N>, AG+OS<N> (default: the profile's training set, its profile.json's training_set, else the largest, AG+OS at its higher N: AG+OS600 for the paper, AG+OS150 for real, real-plus, real-lite, real-fast and real-transfer)" };
         var pair = new Option<string?>("--pair") { Description = "trains the dual stage's local 2-class model on the variant's images of these two classes only", HelpName = "C9/C10" };
+        var outside = new Option<bool>("--outside-stages")
+        {
+            Description = "also trains on the cells outside the ten stages that the data label (lymphocytes, monocytes, eosinophils, basophils, unstaged " +
+                          "erythroblasts; e.g. PBC's LY, MO, EO, BA, ERB), as outcomes of their own: the model answers exactly the classes the data have, " +
+                          "and count and predict report those cells in rows of their own (fold protocols only)",
+        };
         var profile = CommonOptions.Profile();
         var seed = CommonOptions.Seed();
         var groupBy = CommonOptions.GroupBy();
@@ -30,7 +36,7 @@ internal static class TrainCommand
             "Five-fold cross-validation picks the hyper-parameters (cached), then trains the variant on the saved split's training side and saves the model. " +
             "Public datasets' crops are resampled to the project's 0.16 um/px first (each source's pitch estimated from its red cells unless --pitch gives it).")
         {
-            data, variant, pair, profile, seed, groupBy, set, pitch, models, outDir,
+            data, variant, pair, outside, profile, seed, groupBy, set, pitch, models, outDir,
         };
         command.SetAction(r =>
         {
@@ -41,7 +47,7 @@ internal static class TrainCommand
             // cross-validation table and the model; profile.json holds all of it.
             ExperimentProfile resolved = Workbook.Resolve(r.GetValue(profile)!, r.GetValue(seed), r.GetValue(set));
             string variantName = r.GetValue(variant) ?? resolved.ClassifierVariant.Name;
-            var experiment = OpenExperiment(r.GetValue(data)!, resolved, r.GetValue(groupBy)!, r.GetValue(pitch), r.GetValue(models), progress);
+            var experiment = OpenExperiment(r.GetValue(data)!, resolved, r.GetValue(groupBy)!, r.GetValue(pitch), r.GetValue(models), progress, r.GetValue(outside));
             var prep = experiment.Prep;
             if (resolved.Protocol != Protocol.Search)
             {
@@ -81,14 +87,17 @@ internal static class TrainCommand
     /// <summary>What every training command does first: opens the data under the resolved profile (bad files stop it,
     /// named), prints the tiles' notes, the profile's caveat and split, and the CPU's advice on the engine and budget,
     /// and gives the experiment whose progress draws the console bar.</summary>
-    internal static Experiment OpenExperiment(string data, ExperimentProfile resolved, string groupBy, string? pitch, string? models, ConsoleProgress progress)
+    internal static Experiment OpenExperiment(string data, ExperimentProfile resolved, string groupBy, string? pitch, string? models, ConsoleProgress progress,
+                                              bool outsideStages = false)
     {
-        var (_, _, prep) = Workbook.Open(data, resolved, groupBy, progress, pitch, BadFilePolicy.Stop);
+        var (_, _, prep) = Workbook.Open(data, resolved, groupBy, progress, pitch, BadFilePolicy.Stop, outsideStages);
         foreach (string note in prep.Tiles.Notes) Console.WriteLine(note);
         var experiment = new Experiment(prep, resolved, Path.GetFullPath(models ?? Workbook.ModelsRoot))
         {
             Progress = new Progress<TrainingProgress>(p => progress.Report(p.AsWork())),
+            Outputs = outsideStages ? Experiment.TaskOutputs(prep) : null,
         };
+        if (outsideStages) Console.WriteLine($"outputs: {string.Join(", ", experiment.Outputs!.Select(k => k.Code()))} (the cells outside the ten stages as outcomes of their own)");
         Console.WriteLine($"{resolved.Caveat}; {prep.Split.Options}; data {prep.Provenance.Data}");
         var cpu = CpuInfo.Current();
         if (EngineAdvice.For(resolved.Engine, cpu) is { } advice) Console.WriteLine(advice);

@@ -41,6 +41,14 @@ public static class CellTaxonomy
     /// <summary>Every outcome: the ten stages, then the cells outside them (the order of <see cref="Index"/>).</summary>
     public static IReadOnlyList<CellClass> Outcomes { get; } = [.. All, .. NonStage];
 
+    /// <summary>The ten stages, then each outcome outside them that <paramref name="present"/> holds: the classes a set of
+    /// cells is prepared and reported by (the ten alone for every dataset of the paper's task, as before).</summary>
+    public static IReadOnlyList<CellClass> StagesAnd(IEnumerable<CellClass?> present)
+    {
+        var set = present.ToHashSet();
+        return [.. All, .. NonStage.Where(k => set.Contains(k))];
+    }
+
     /// <summary>One of the paper's ten maturation stages.</summary>
     public static bool IsStage(this CellClass c) => (int)c is >= 1 and <= 10;
 

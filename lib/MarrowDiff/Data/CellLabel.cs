@@ -25,7 +25,7 @@ public readonly record struct CellLabel
     public static implicit operator CellLabel(CellClass c) => Of(c);
 
     /// <summary>The outcome outside the ten stages that an Other code names (LYT and PBC's LY: lymphocyte; MON, MO;
-    /// EOS, EO; BAS, BA; ERB and Matek's EBO: unstaged erythroblast); null for a code that names none of them ("not
+    /// EOS, EO; BAS, BA; ERB and Matek's EBO: unstaged erythroblast; each also by its name, "lymphocyte"); null for a code that names none of them ("not
     /// identifiable", an artefact, a plasma cell, a smudge cell, …), which stays Other.</summary>
     public CellClass? NonStageClass => OtherCode is { } code && NonStageCodes.TryGetValue(code, out var k) ? k : null;
 
@@ -36,6 +36,9 @@ public readonly record struct CellLabel
         ["EOS"] = CellClass.Eosinophil, ["EO"] = CellClass.Eosinophil,
         ["BAS"] = CellClass.Basophil, ["BA"] = CellClass.Basophil,
         ["ERB"] = CellClass.Erythroblast, ["EBO"] = CellClass.Erythroblast,
+        // A folder-per-class dataset names its folders in words.
+        ["LYMPHOCYTE"] = CellClass.Lymphocyte, ["MONOCYTE"] = CellClass.Monocyte, ["EOSINOPHIL"] = CellClass.Eosinophil,
+        ["BASOPHIL"] = CellClass.Basophil, ["ERYTHROBLAST"] = CellClass.Erythroblast,
     };
 
     /// <summary>What an Other code is, when we know it ("erythroblast, stage not given").</summary>

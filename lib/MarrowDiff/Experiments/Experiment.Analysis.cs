@@ -46,7 +46,7 @@ public sealed partial class Experiment
     public Predictions TestPredictions(ICellClassifier classifier)
     {
         SampleSet test = Prep.TestSet();
-        if (classifier.Outputs.Count != CellTaxonomy.All.Count) test = test.Restrict(classifier.Outputs);
+        if (!classifier.Outputs.SequenceEqual(CellTaxonomy.All)) test = test.Restrict(classifier.Outputs);
         return new Predictions(classifier.Name, test, classifier.Probabilities(test));
     }
 

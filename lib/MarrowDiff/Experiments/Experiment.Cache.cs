@@ -28,11 +28,12 @@ public sealed partial class Experiment
     /// <summary>
     /// What one cached model is: everything its key, folder, name, training set and validation set are made from, by
     /// <see cref="Job"/> alone. <paramref name="Fold"/> is the fold it never trains on (null: it trains on all five);
-    /// <paramref name="Pair"/> restricts both sets to a local model's two classes; <paramref name="StartFrom"/> is the
-    /// saved model whose weights it starts from.
+    /// <paramref name="Outputs"/> restricts both sets to the classes it answers (a local model's two; a task's classes
+    /// under <see cref="Experiment.Outputs"/>; null: the ten stages); <paramref name="StartFrom"/> is the saved model whose
+    /// weights it starts from.
     /// </summary>
     private sealed record ModelPlan(string Kind, TrainingVariant Variant, TrainingConfig Recipe, int? Fold,
-                                    double CellShare = 1, CellClass[]? Pair = null, TrainedModel? StartFrom = null);
+                                    double CellShare = 1, CellClass[]? Outputs = null, TrainedModel? StartFrom = null);
 
     /// <summary>A model to read from its folder, or to train into it; <see cref="Validation"/> is its held-out fold's
     /// cells (null when it holds none out).</summary>
@@ -41,6 +42,9 @@ public sealed partial class Experiment
     /// <summary>The one place a model's key, cache folder, name and training set are made.</summary>
     private ModelJob Job(ModelPlan plan)
     {
+        // A model of a task with cells outside the ten stages answers the task's classes, and only those.
+        if (plan.Outputs is null && Outputs is { } task)
+            plan = plan with { Outputs = [.. task], Recipe = plan.Recipe with { Network = plan.Recipe.Network with { Classes = task.Count } } };
         var (variant, recipe) = (plan.Variant, plan.Recipe);
         // Under the equal-training control the epochs follow the set's size, so the set is built to be counted.
         SampleSet? counted = Profile.EqualSteps is null ? null : TrainingSet(plan);
@@ -48,7 +52,7 @@ public sealed partial class Experiment
         // The starting model is part of the key by its folder name, which carries that model's own key.
         string? startFrom = plan.StartFrom is null ? null
             : Path.GetFileName(plan.StartFrom.Folder ?? throw new ArgumentException($"{variant.Name}: the model to start from was never saved"));
-        var key = new ModelKey(plan.Kind, _dataFingerprint, _splitFingerprint, variant.Name, recipe, plan.Fold, plan.CellShare, plan.Pair, startFrom);
+        var key = new ModelKey(plan.Kind, _dataFingerprint, _splitFingerprint, variant.Name, recipe, plan.Fold, plan.CellShare, plan.Outputs, startFrom);
         string share = plan.CellShare.ToString("0.###", CultureInfo.InvariantCulture);
         var (name, stem) = plan.Kind switch
         {
@@ -56,31 +60,31 @@ public sealed partial class Experiment
             Kind.Final => ($"{variant.Name} final model", $"{variant.Name}-final"),
             Kind.Fold when plan.CellShare == 1 => ($"{variant.Name} fold {plan.Fold}", $"{variant.Name}-fold{plan.Fold}"),
             Kind.Fold => ($"{variant.Name} fold {plan.Fold} (share {share} of its cells)", $"{variant.Name}-fold{plan.Fold}-share{share}"),
-            Kind.Local when plan.Pair is [var a, var b] => ($"local-{a.Code()}-{b.Code()}-{variant.Name}", $"local-{a.Code()}-{b.Code()}-{variant.Name}"),
-            _ => throw new ArgumentException($"a model of kind {plan.Kind} with {plan.Pair?.Length ?? 0} classes named is not one this cache makes", nameof(plan)),
+            Kind.Local when plan.Outputs is [var a, var b] => ($"local-{a.Code()}-{b.Code()}-{variant.Name}", $"local-{a.Code()}-{b.Code()}-{variant.Name}"),
+            _ => throw new ArgumentException($"a model of kind {plan.Kind} with {plan.Outputs?.Length ?? 0} classes named is not one this cache makes", nameof(plan)),
         };
         string folder = Path.Combine(ModelsRoot, $"{stem}-{key.Hash}");
         // Built here, never on a training stream: DataPreparation caches its sets without a lock.
         SampleSet? train = Directory.Exists(folder) ? null : counted ?? TrainingSet(plan);
-        SampleSet? validation = plan.Fold is { } fold ? ValidationSet(fold, plan.Pair) : null;
+        SampleSet? validation = plan.Fold is { } fold ? ValidationSet(fold, plan.Outputs) : null;
         return new ModelJob(name, folder, key, validation, cancel => TrainAndSave(name, folder, key, train!, validation, plan.StartFrom?.Network, cancel));
     }
 
     // The variant's images of every training-side fold but the held-out one (a share of each class's cells for a
-    // learning curve's point), re-cropped with the training seed; a local model's pair only.
+    // learning curve's point), re-cropped with the training seed; the model's outputs only.
     private SampleSet TrainingSet(ModelPlan plan)
     {
         var set = Prep.Build(plan.Variant, plan.Fold, cellShare: plan.CellShare, trainingSeed: Profile.TrainingSeed);
-        return plan.Pair is null ? set : set.Restrict(plan.Pair);
+        return plan.Outputs is null ? set : set.Restrict(plan.Outputs);
     }
 
-    // A fold's original crops (of the pair's classes only, for a local model: none there, no validation).
-    private SampleSet? ValidationSet(int fold, CellClass[]? pair)
+    // A fold's original crops (of the model's outputs only: a local model's pair may have none there, no validation).
+    private SampleSet? ValidationSet(int fold, CellClass[]? outputs)
     {
         var cells = Prep.Split.Sides(fold).Validation;
-        if (pair is null) return SampleSet.Original(Prep.Tiles, cells, $"fold {fold}");
-        var kept = cells.Where(cell => pair.Contains(cell.Label.Class!.Value)).ToList();
-        return kept.Count == 0 ? null : SampleSet.Original(Prep.Tiles, kept, $"fold {fold}").Restrict(pair);
+        if (outputs is null) return SampleSet.Original(Prep.Tiles, cells, $"fold {fold}");
+        var kept = cells.Where(cell => outputs.Contains(cell.Label.Class!.Value)).ToList();
+        return kept.Count == 0 ? null : SampleSet.Original(Prep.Tiles, kept, $"fold {fold}").Restrict(outputs);
     }
 
     // A model folder that exists is complete (each is saved under a temporary name and renamed): read it instead of

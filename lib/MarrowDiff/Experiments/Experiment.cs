@@ -32,6 +32,32 @@ public sealed partial class Experiment
     public ExperimentProfile Profile { get; }
     public string ModelsRoot { get; }
 
+    /// <summary>
+    /// The classes every model of this experiment answers, when they are not the paper's ten: a task that also names
+    /// cells outside the stages (<see cref="CellDataset.WithNonStageOutcomes"/>) answers exactly the classes its cells
+    /// have (<see cref="TaskOutputs"/>), so a model card never lists a class it was not trained on. Null: the ten, as
+    /// every model of the paper's task (their keys do not change).
+    /// </summary>
+    public IReadOnlyList<CellClass>? Outputs
+    {
+        get => _outputs;
+        init
+        {
+            if (value is not null && Profile.Protocol == Protocol.Search)
+                throw new ArgumentException($"profile {Profile.Name}: the cells outside the stages are trained under a fold protocol (ensemble_folds 1…5); its search trains ten-class models");
+            _outputs = value;
+        }
+    }
+
+    private readonly IReadOnlyList<CellClass>? _outputs;
+
+    /// <summary>The classes a prepared task's cells have, stages first (C order), then the cells outside them.</summary>
+    public static IReadOnlyList<CellClass> TaskOutputs(DataPreparation prep)
+    {
+        var present = prep.Split.Cells.Select(c => c.Label.Class!.Value).ToHashSet();
+        return [.. CellTaxonomy.Outcomes.Where(present.Contains)];
+    }
+
     /// <summary>Receives training progress (console bar, notebook display).</summary>
     public IProgress<TrainingProgress>? Progress { get; set; }
 
@@ -167,7 +193,7 @@ public sealed partial class Experiment
             : LocalStart(global ?? throw new ArgumentException($"profile {Profile.Name} starts the local model from the global model (local_from_global): pass the global model, or set local_from_global=false"));
         var recipe = Profile.Training(Profile.LocalHyper(hyper), Profile.LocalModelEpochs);
         var config = recipe with { Network = recipe.Network with { Classes = 2 } };
-        return LoadOrTrain(Job(new ModelPlan(Kind.Local, variant, config, Profile.ValidationFold, Pair: [first, second], StartFrom: startFrom)));
+        return LoadOrTrain(Job(new ModelPlan(Kind.Local, variant, config, Profile.ValidationFold, Outputs: [first, second], StartFrom: startFrom)));
     }
 
     /// <summary>

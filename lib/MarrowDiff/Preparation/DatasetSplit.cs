@@ -204,7 +204,7 @@ public sealed class DatasetSplit
         int needed = SplitOptions.Folds + 1;
         if (groups.Count < needed)
             throw new InvalidOperationException($"a patient-level split needs at least {needed} subjects (one for test, one per fold); this dataset has {groups.Count}. Split by cell instead.");
-        var classes = CellTaxonomy.All;
+        var classes = CellTaxonomy.StagesAnd(groups.SelectMany(g => g.Cells).Select(c => c.Label.Class));
         int[] total = classes.Select(k => groups.Sum(g => g.Cells.Count(c => c.Label.Class == k))).ToArray();
         int totalCells = total.Sum();
         var rng = Rng.For(seed, Rng.Key("split-by-subject"));
@@ -275,6 +275,20 @@ public sealed class DatasetSplit
 
     /// <summary>What the split file of the cells outside the ten stages adds to the stages' file name.</summary>
     public const string NonStageFileSuffix = "-nonstage";
+
+    /// <summary>A saved split read back (<see cref="Load"/>) with, when <paramref name="cells"/> has cells outside the ten
+    /// stages, their file beside it (<see cref="Ensure"/> writes both): what a saved model of such a task is scored on.</summary>
+    public static DatasetSplit LoadWithOutside(string file, IEnumerable<CellImage> cells, SplitOptions options)
+    {
+        var task = cells.Where(c => !c.Label.IsOther).ToList();
+        var outside = task.Where(c => !c.Label.Class!.Value.IsStage()).ToList();
+        var split = Load(file, task.Where(c => c.Label.Class!.Value.IsStage()), options);
+        if (outside.Count == 0) return split;
+        string beside = Path.Combine(Path.GetDirectoryName(file) ?? ".", Path.GetFileNameWithoutExtension(file) + NonStageFileSuffix + ".csv");
+        if (!System.IO.File.Exists(beside))
+            throw new FileNotFoundException($"{beside}: the split of the {outside.Count} cells outside the ten stages is not beside {file}", beside);
+        return split.Joined(Load(beside, outside, options));
+    }
 
     private static DatasetSplit EnsureFile(string file, IReadOnlyList<CellImage> cells, SplitOptions options)
     {

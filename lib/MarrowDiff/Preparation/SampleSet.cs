@@ -24,7 +24,8 @@ public sealed class SampleSet
                       IReadOnlyList<CellClass>? outputs = null)
     {
         Variant = variant; Tiles = tiles; _samples = samples; Classes = classes; Notes = notes; Side = side;
-        Outputs = outputs ?? CellTaxonomy.All;
+        // A set holding cells outside the ten stages answers them too unless restricted (SampleSet.Restrict).
+        Outputs = outputs ?? CellTaxonomy.StagesAnd(samples.Select(s => tiles.Tiles[s.Tile].Cell.Label.Class));
         var position = Outputs.Select((k, i) => (k, i)).ToDictionary(p => p.k, p => p.i);
         _labels = samples.Select(s =>
         {
@@ -121,7 +122,7 @@ public sealed class SampleSet
             if (Math.Abs(s.Dx) > tile.Reach || Math.Abs(s.Dy) > tile.Reach)
                 throw new ArgumentOutOfRangeException(nameof(samples), $"shift ({s.Dx},{s.Dy}) exceeds the ±{tile.Reach} px the source image allows around {tile.Cell.Path}");
         }
-        var classes = CellTaxonomy.All.Select(k =>
+        var classes = CellTaxonomy.StagesAnd(samples.Select(s => tiles.Tiles[s.Tile].Cell.Label.Class)).Select(k =>
         {
             int n = samples.Count(s => tiles.Tiles[s.Tile].Cell.Label.Class == k);
             return new ClassPreparation(k, n, n, 0, 0, n, n, 0, "");
@@ -133,7 +134,7 @@ public sealed class SampleSet
     public static SampleSet Original(CellTiles tiles, IReadOnlyList<CellImage> cells, string side)
     {
         var samples = cells.Select(c => new Sample(tiles.IndexOf(c), 0, 0, D4.Identity)).ToArray();
-        var classes = CellTaxonomy.All.Select(k =>
+        var classes = CellTaxonomy.StagesAnd(cells.Select(c => c.Label.Class)).Select(k =>
         {
             int n = cells.Count(c => c.Label.Class == k);
             return new ClassPreparation(k, n, n, n > 0 ? 1 : 0, n > 0 ? 1 : 0, n, n, 0, "");
@@ -156,7 +157,8 @@ public sealed class SampleSet
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var present = tiles.Tiles.Select(t => t.Cell.Label.Class).ToHashSet();
 
-        foreach (CellClass k in CellTaxonomy.All)
+        var outcomes = CellTaxonomy.StagesAnd(present);
+        foreach (CellClass k in outcomes)
         {
             var cells = train.Where(c => c.Label.Class == k).OrderBy(c => c.CellId, StringComparer.Ordinal).ThenBy(c => c.Path, StringComparer.Ordinal).ToList();
             var crops = new List<(int Tile, int Dx, int Dy)>();
@@ -213,7 +215,7 @@ public sealed class SampleSet
             if (dropped > 0) notes.Add($"{variant.Name}: {k.Label()}: {dropped} augmented image(s) identical to another D4 image of the same crop, dropped");
             classes.Add(new ClassPreparation(k, used, cells.Count, cells.Count > 0 ? perCell.Min() : 0, cells.Count > 0 ? perCell.Max() : 0,
                                              crops.Count, samples.Count - before, dropped, note));
-            progress?.Report(new WorkProgress($"building {variant.Name}", k.Index() + 1, 10, clock.Elapsed));
+            progress?.Report(new WorkProgress($"building {variant.Name}", classes.Count, outcomes.Count, clock.Elapsed));
         }
         return new SampleSet(variant, tiles, [.. samples], classes, notes, side);
     }

@@ -47,7 +47,7 @@ public static class TrainingReports
     /// that figure shows.</summary>
     public static ChartView Curves(IReadOnlyList<TrainedModel> models, Provenance provenance, ExperimentProfile profile, bool loss)
     {
-        string figure = models.All(m => m.Card.Outputs is not null) ? "local model" : "Fig 4A";
+        string figure = models.All(m => m.Card.Outputs is { Count: 2 }) ? "local model" : "Fig 4A";
         string what = loss ? "Training loss" : $"Validation accuracy (fold {profile.ValidationFold}, original crops)";
         var series = models.Select(m => new ChartSeries(m.Name,
             [.. m.History.Select(h => ((double)h.Epoch, loss ? h.TrainLoss : 100 * (h.ValidationAccuracy ?? double.NaN)))])).ToList();

@@ -71,7 +71,7 @@ public sealed class TrainedModel : ISavedClassifier
     /// <summary>The class each output stands for, in output order (C1…C10 for the 10-class task).</summary>
     public static IReadOnlyList<string> ClassNames => CellTaxonomy.All.Select(c => c.Label()).ToList();
 
-    public string Name => Card.Outputs is null ? Card.Variant : $"local {string.Join("/", Outputs.Select(c => c.Code()))} ({Card.Variant})";
+    public string Name => Card.Outputs is { Count: 2 } ? $"local {string.Join("/", Outputs.Select(c => c.Code()))} ({Card.Variant})" : Card.Variant;
 
     /// <summary>The class of each output: C1…C10, or a local model's two.</summary>
     public IReadOnlyList<CellClass> Outputs => Card.Outputs ?? CellTaxonomy.All;

@@ -78,10 +78,13 @@ public static class Workbook
         Open(data, Resolve(profile, seed), groupBy, progress, pitch);
 
     /// <summary><see cref="Open(string, string, int, string, IProgress{WorkProgress}, string)"/> for a resolved profile.</summary>
+    /// <param name="outsideStages">Give the cells outside the ten stages their own outcomes (<see cref="CellDataset.WithNonStageOutcomes"/>)
+    /// instead of leaving them out of the task.</param>
     public static WorkbookSession Open(string data, ExperimentProfile profile, string groupBy = "cell", IProgress<WorkProgress>? progress = null, string? pitch = null,
-                                       BadFilePolicy policy = BadFilePolicy.Skip)
+                                       BadFilePolicy policy = BadFilePolicy.Skip, bool outsideStages = false)
     {
         var dataset = OpenData(data, profile, policy, progress);
+        if (outsideStages) dataset = dataset.WithNonStageOutcomes();
         return new WorkbookSession(profile, dataset, Prepare(dataset, profile, groupBy, progress, pitch));
     }
 

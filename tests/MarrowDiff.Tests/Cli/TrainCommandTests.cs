@@ -165,6 +165,47 @@ public class TrainCommandTests(PreparedPhantomFixture fx) : IClassFixture<Prepar
                        answers.Cells.Count(c => c.Probabilities.Max() >= below - 1e-4));
     }
 
+    /// <summary>
+    /// `train --outside-stages` on data that label cells outside the ten stages: the model answers exactly the classes
+    /// the data have (the stages present, then lymphocytes and monocytes), its card says so, and `evaluate --part test`
+    /// scores it on those classes' test cells, the cells outside the stages included. The phantom's C2 and C3 cells are
+    /// relabelled as lymphocytes and monocytes here: the test is of the plumbing, not of what a network learns.
+    /// </summary>
+    [Fact]
+    public void OutsideStages_TrainsAModelOfTheDatasClasses_ThatEvaluateScoresOnThemAll()
+    {
+        string data = Path.Combine(fx.Root, "outside-stages");
+        foreach (string file in Directory.GetFiles(fx.Dataset.Root, "*", SearchOption.AllDirectories))
+        {
+            string target = Path.Combine(data, Path.GetRelativePath(fx.Dataset.Root, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+        string manifest = Path.Combine(data, "manifest.csv");
+        File.WriteAllLines(manifest, File.ReadAllLines(manifest).Select(l => l.Replace(",basophilic_normoblast,", ",other:LYT,", StringComparison.Ordinal)
+                                                                               .Replace(",polychromatic_normoblast,", ",other:MON,", StringComparison.Ordinal)));
+        string outDir = Path.Combine(fx.Root, "outside-model"), models = Path.Combine(fx.Root, "models-outside");
+        var (code, output) = MarrowProcess.Run(["train", "--data", data, "--outside-stages", "--profile", "real-fast", "--set", "ensemble_folds=2", "--set", "epochs=1",
+                                                "--set", "input=48", "--set", "oversample=5,10", "--models", models, "--out", outDir], MarrowProcess.TrainingCommand);
+        Assert.True(code == 0, output);
+        Assert.Contains("outputs: C1, C4, C5, C6, C7, C8, C9, C10, Lym, Mono (the cells outside the ten stages as outcomes of their own)", output);
+        using (var loaded = FoldEnsemble.LoadAny(outDir))
+            Assert.Equal([CellClass.Pronormoblast, CellClass.OrthochromaticNormoblast, .. CellTaxonomy.All.Skip(4), CellClass.Lymphocyte, CellClass.Monocyte], loaded.Outputs);
+        Assert.Contains("| classes, in output order | C1 Pronormoblast, C4 Orthochromatic normoblast, C5 ", File.ReadAllText(Path.Combine(outDir, ModelReadme.FileName)));
+
+        string metrics = Path.Combine(fx.Root, "outside-metrics", "metrics.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(metrics)!);
+        var (evalCode, evalOutput) = MarrowProcess.Run(["evaluate", "--model", outDir, "--data", data, "--part", "test", "--out", metrics], MarrowProcess.ShortCommand);
+        Assert.True(evalCode == 0, evalOutput);
+        var answers = MarrowDiff.Evaluation.CellPredictions.Load(Path.Combine(Path.GetDirectoryName(metrics)!, EvaluateCommandFile));
+        Assert.Equal(10, answers.Outputs.Count);
+        Assert.Contains(answers.Cells, c => c.Truth == CellClass.Lymphocyte);
+        Assert.Contains(answers.Cells, c => c.Truth == CellClass.Monocyte);
+        Assert.DoesNotContain(answers.Cells, c => c.Truth is CellClass.BasophilicNormoblast or CellClass.PolychromaticNormoblast);
+    }
+
+    private const string EvaluateCommandFile = MarrowDiff.Cli.Commands.EvaluateCommand.PredictionsFile;
+
     /// <summary>A model folder's README (its model card) names its classes, input and normalisation, and gives the
     /// cross-validated macro F1 and interval the console printed.</summary>
     private static void AssertReadmeCarriesThePrintedScore(string readme, string output, string members)

@@ -47,6 +47,8 @@ public class NonStageOutcomesTests
     [InlineData("BA", CellClass.Basophil)]
     [InlineData("ERB", CellClass.Erythroblast)]
     [InlineData("EBO", CellClass.Erythroblast)]
+    [InlineData("lymphocyte", CellClass.Lymphocyte)]
+    [InlineData("Eosinophil", CellClass.Eosinophil)]
     public void AnOtherCodeOfACellOutsideTheStages_NamesItsOutcome_ButStaysOtherWhenRead(string text, CellClass expected)
     {
         var label = CellLabel.Parse(text);
