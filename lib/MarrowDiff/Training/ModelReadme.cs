@@ -67,6 +67,7 @@ public static class ModelReadme
         else text.Append("None saved with it. `marrow evaluate --model THIS_FOLDER --data DIR --part test --out m.json` scores it with 95% intervals.\n\n");
         text.Append(SavedScores.DescribeReview(scores)).Append("\n\n");
 
+        if (!card.Synthetic) text.Append(UseAndLimits(card, outputs));
         text.Append("## Use\n\n```bash\n");
         text.Append("marrow evaluate --model THIS_FOLDER --data LABELLED_DIR --out metrics.json     # metrics, and predictions.csv beside them\n");
         text.Append("marrow predict --model THIS_FOLDER --images IMAGES_DIR --out predictions.csv  # unlabelled single-cell crops\n");
@@ -78,6 +79,35 @@ public static class ModelReadme
                     "scores cells as MarrowDiff does (YUV, this model's normalisation" + (members > 1 ? ", the members' mean" : "") +
                     (card.Config.Refinements?.Inference.TestTimeD4 == true ? ", the mean over the eight rotations and flips" : "") + "):\n\n");
         text.Append("```python\n").Append(PyTorchSnippet).Append("```\n");
+        return text.ToString();
+    }
+
+    /// <summary>What a model of real cells is for and where it must not be trusted, where its images came from under
+    /// which licence, and what to cite: a model card's sections for a folder that travels without the repository.</summary>
+    private static string UseAndLimits(ModelCard card, IReadOnlyList<CellClass> outputs)
+    {
+        var sources = (card.Pitches?.Keys ?? []).Order(StringComparer.Ordinal)
+            .Select(name => new[] { PublicLayout.Pbc, PublicLayout.Matek }.FirstOrDefault(l => l.Name == name) is { } layout
+                ? $"- **{layout.Name}** ({layout.Specimen.Replace('_', ' ')}): {layout.Citation}"
+                : $"- **{name}**: a source MarrowDiff does not know; cite it as its owners ask")
+            .ToList();
+        bool blood = card.Pitches?.ContainsKey(PublicLayout.Pbc.Name) == true;
+        var text = new StringBuilder("## Intended use and limitations\n\n");
+        text.Append("- **Research only, not diagnosis.** It is not a medical device; every count it makes is for a person to check, and its review queue " +
+                    "(above) is where to start.\n");
+        text.Append($"- **Only these classes**: {string.Join(", ", outputs.Select(c => c.Code()))}. A cell of any other kind (a plasma cell, a blast of another " +
+                    "lineage, debris) is still answered with one of them; images far from a cell crop (blank, noise, tiny) are flagged by `predict`, others are not.\n");
+        if (blood)
+            text.Append("- **Peripheral blood, not marrow**, for PBC's cells: PBC images are CellaVision crops of blood smears; marrow smears are denser and " +
+                        "their cells may look otherwise. The paper's own marrow images are not public.\n");
+        text.Append("- **Stain and scale**: trained on May-Grünwald-Giemsa images (the paper used Wright-Giemsa) brought to 0.16 µm/px; images of another " +
+                    "stain, scanner or magnification need their pitch given (`--pitch`) and a check on labelled cells of their own before use.\n");
+        text.Append("- **Label noise**: experts disagree on myelocyte/metamyelocyte and band/segmented; on PBC two annotation teams agree on 79% of " +
+                    "band/segmented images (kappa 0.58), which bounds any score on those two classes.\n\n");
+        text.Append("## Sources and licences\n\n");
+        text.Append(sources.Count == 0 ? "Not recorded in the card.\n" : string.Join("\n", sources) + "\n");
+        text.Append("\nThe weights are derived from these images; cite the datasets with any result, and MarrowDiff and the paper it reproduces " +
+                    "(Choi JW et al. PLoS ONE 2017;12(12):e0189259) as its `CITATION.cff` gives them.\n\n");
         return text.ToString();
     }
 

@@ -31,4 +31,26 @@ public class ModelReadmeTests
         foreach (var card in new[] { Card(all), Card(null) })
             Assert.Contains("| classes, in output order | C1 Pronormoblast, C2 Basophilic normoblast", ModelReadme.For("m", card, CellTaxonomy.All, Normalisation, scores: null));
     }
+
+    /// <summary>A real-cell model's card says what it is for, where not to trust it, its sources with their licences and
+    /// what to cite; a phantom model's card says it is synthetic instead.</summary>
+    [Fact]
+    public void ARealCellModel_SaysItsIntendedUse_Limits_SourcesAndLicences()
+    {
+        IReadOnlyList<CellClass> outputs = [.. CellTaxonomy.All.Skip(5), CellClass.Lymphocyte];
+        var card = Card(null) with { Pitches = new Dictionary<string, double> { ["PBC"] = 0.1, ["Matek"] = 0.2 } };
+        string text = ModelReadme.For("m", card, outputs, Normalisation, scores: null);
+        Assert.Contains("**Research only, not diagnosis.**", text);
+        Assert.Contains("**Only these classes**: C6, C7, C8, C9, C10, Lym.", text);
+        Assert.Contains("**Peripheral blood, not marrow**", text);
+        Assert.Contains($"- **PBC** (peripheral blood): {PublicLayout.Pbc.Citation}", text);
+        Assert.Contains($"- **Matek** (bone marrow): {PublicLayout.Matek.Citation}", text);
+        Assert.Contains("CC BY 4.0", text);
+        Assert.Contains("CITATION.cff", text);
+        Assert.True(text.IndexOf("## Intended use", StringComparison.Ordinal) < text.IndexOf("## Use", StringComparison.Ordinal));
+
+        string phantom = ModelReadme.For("m", Card(null) with { Synthetic = true }, CellTaxonomy.All, Normalisation, scores: null);
+        Assert.DoesNotContain("## Intended use", phantom);
+        Assert.Contains("synthetic phantom", phantom);
+    }
 }
