@@ -162,8 +162,21 @@ public static class ClaimsViews
         string verdicts = string.Join(", ", t.Results.Select(h => $"{h.Hypothesis.Id} {Word(h.Verdict)}"));
         return PaperCharts.Framed($"Table 1 over training seeds: {t.Task}",
             [$"{t.Cells} test cells, the same for every model and seed; {t.Seeds} training seed{(t.Seeds == 1 ? "" : "s")} a row. The paper's claims: {verdicts}.",
+             .. StepsNote(t),
              "Not comparable to the paper's numbers: other cells, other stain, other classes; its marks show the order it found."],
             PaperCharts.Render(plot, 820, 420), t.Replicates.Stamp);
+    }
+
+    /// <summary>How long each row trained, which tells the paper's protocol (the same epochs, so steps follow the set's
+    /// size) from the equal-training control (about the same steps for every row) at a glance; nothing when not known.</summary>
+    private static IEnumerable<string> StepsNote(ClaimsTest t)
+    {
+        var steps = t.Replicates.Training.Values.Select(v => v.Steps).Where(v => v > 0).ToList();
+        if (steps.Count == 0) yield break;
+        long low = steps.Min(), high = steps.Max();
+        yield return high <= 1.2 * low
+            ? string.Create(CultureInfo.InvariantCulture, $"Equal training: every model {low:N0}-{high:N0} SGD steps, whatever its training set's size.")
+            : string.Create(CultureInfo.InvariantCulture, $"The paper's protocol: the same epochs for every row, so {low:N0} to {high:N0} SGD steps a model.");
     }
 
     /// <summary>Writes BASE.md (the claims, then <paramref name="oneSeed"/>'s paired table in full), BASE.csv (the rows
