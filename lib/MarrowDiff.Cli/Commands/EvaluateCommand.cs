@@ -71,6 +71,15 @@ internal static class EvaluateCommand
                 ["over"] = "the myeloid stages C5-C10, cells whose truth and answer are both myeloid",
             };
             json["ece"] = stages.ExpectedCalibrationError;
+            // A model that also names the cells outside the ten stages: do they stay out of the stages, and what do the stages keep?
+            if (OutsideStageScores.Of(answers) is { } outside)
+                json["outside_the_stages"] = new Dictionary<string, object?>
+                {
+                    ["cells"] = outside.Cells, ["called_a_stage"] = outside.CalledAStage, ["share_not_called_a_stage"] = outside.NotCalledAStage,
+                    ["stages_macro_f1"] = double.IsFinite(outside.StagesMacroF1) ? outside.StagesMacroF1 : null,
+                    ["per_type"] = outside.Types.ToDictionary(t => t.Class.Code(), t => (object)new Dictionary<string, int>
+                        { ["cells"] = t.Cells, ["right"] = t.Right, ["called_a_stage"] = t.CalledAStage }),
+                };
             // The review threshold the model would be used with, and what it keeps of these cells.
             var (below, why) = SavedScores.ReviewFor(null, model.Folder);
             var kept = answers.Cells.Where(c => c.Probabilities[answers.Outputs.ToList().IndexOf(c.Predicted)] >= below).ToList();
@@ -99,6 +108,9 @@ internal static class EvaluateCommand
             Console.WriteLine($"within one stage {Percent.Of(stages.WithinOneStage)}%, quadratic-weighted κ {stages.QuadraticKappa.ToString("0.000", CultureInfo.InvariantCulture)} " +
                               $"({stages.KappaCells} myeloid cells), ECE {stages.ExpectedCalibrationError.ToString("0.000", CultureInfo.InvariantCulture)}; accuracy of the surest " +
                               string.Join(", ", stages.RiskCoverage.Select(c => $"{Percent.Of(c.Coverage, 0)}%: {Percent.Of(c.Accuracy)}%")));
+            if (OutsideStageScores.Of(answers) is { } o)
+                Console.WriteLine($"outside the stages: {o.Cells} cells, {Percent.Of(o.NotCalledAStage)}% not called a stage ({string.Join(", ", o.Types.Select(t => $"{t.Class.Code()} {t.Right}/{t.Cells} right, {t.CalledAStage} called a stage"))}); " +
+                                  $"the stages' macro F1 {Percent.Of(o.StagesMacroF1)}%");
             string keptRight = kept.Count == 0 ? "" : $", {Percent.Of(kept.Count(c => c.Truth == c.Predicted) / (double)kept.Count)}% of them right";
             Console.WriteLine($"review queue below {below.ToString("0.###", CultureInfo.InvariantCulture)} ({why}): {kept.Count} of {answers.Count} cells kept{keptRight}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

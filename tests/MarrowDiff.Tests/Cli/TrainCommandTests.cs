@@ -202,6 +202,13 @@ public class TrainCommandTests(PreparedPhantomFixture fx) : IClassFixture<Prepar
         Assert.Contains(answers.Cells, c => c.Truth == CellClass.Lymphocyte);
         Assert.Contains(answers.Cells, c => c.Truth == CellClass.Monocyte);
         Assert.DoesNotContain(answers.Cells, c => c.Truth is CellClass.BasophilicNormoblast or CellClass.PolychromaticNormoblast);
+        // The floors' numbers are in metrics.json, as OutsideStageScores computes them from the answers.
+        using var json = JsonDocument.Parse(File.ReadAllText(metrics));
+        var outside = json.RootElement.GetProperty("outside_the_stages");
+        var expected = MarrowDiff.Evaluation.OutsideStageScores.Of(answers)!;
+        Assert.Equal(expected.Cells, outside.GetProperty("cells").GetInt32());
+        Assert.Equal(expected.NotCalledAStage, outside.GetProperty("share_not_called_a_stage").GetDouble(), 12);
+        Assert.Contains("outside the stages: ", evalOutput);
     }
 
     private const string EvaluateCommandFile = MarrowDiff.Cli.Commands.EvaluateCommand.PredictionsFile;

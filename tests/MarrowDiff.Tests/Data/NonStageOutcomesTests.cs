@@ -1,4 +1,5 @@
 using MarrowDiff.Data;
+using MarrowDiff.Evaluation;
 using MarrowDiff.Preparation;
 
 namespace MarrowDiff.Tests.Data;
@@ -120,5 +121,29 @@ public class NonStageOutcomesTests
             Assert.Contains(both.Test, c => c.Label.Class == CellClass.Monocyte);
         }
         finally { Directory.Delete(dir, true); }
+    }
+
+    /// <summary>The floors' two numbers, by hand: of four cells outside the stages one is called a stage (75% kept out);
+    /// the stages' macro F1 counts a stage cell called a lymphocyte against its stage and a lymphocyte called C9
+    /// against C9.</summary>
+    [Fact]
+    public void OutsideStageScores_CountTheCellsCalledAStage_AndTheStagesF1OverTheWholeMatrix()
+    {
+        IReadOnlyList<CellClass> outputs = [CellClass.BandNeutrophil, CellClass.SegmentedNeutrophil, CellClass.Lymphocyte, CellClass.Monocyte];
+        PredictedCell Cell(string id, CellClass truth, CellClass answer) =>
+            new(id, "t", truth, answer, [.. outputs.Select(k => k == answer ? 0.7f : 0.1f)]);
+        var p = new CellPredictions("m", outputs,
+        [
+            Cell("a", CellClass.BandNeutrophil, CellClass.BandNeutrophil), Cell("b", CellClass.BandNeutrophil, CellClass.Lymphocyte),
+            Cell("c", CellClass.SegmentedNeutrophil, CellClass.SegmentedNeutrophil), Cell("d", CellClass.SegmentedNeutrophil, CellClass.SegmentedNeutrophil),
+            Cell("e", CellClass.Lymphocyte, CellClass.Lymphocyte), Cell("f", CellClass.Lymphocyte, CellClass.BandNeutrophil),
+            Cell("g", CellClass.Monocyte, CellClass.Monocyte), Cell("h", CellClass.Monocyte, CellClass.Lymphocyte),
+        ]);
+        var s = OutsideStageScores.Of(p)!;
+        Assert.Equal((4, 1, 0.75), (s.Cells, s.CalledAStage, s.NotCalledAStage));
+        // C9: 1 right of 2, answered twice (a, f): precision 1/2, recall 1/2, F1 0.5. C10: both right, answered only for them: F1 1.
+        Assert.Equal(0.75, s.StagesMacroF1, 12);
+        Assert.Equal([(CellClass.Lymphocyte, 2, 1, 1), (CellClass.Monocyte, 2, 1, 0)], s.Types.Select(t => (t.Class, t.Cells, t.Right, t.CalledAStage)));
+        Assert.Null(OutsideStageScores.Of(new CellPredictions("ten", CellTaxonomy.All, [])));
     }
 }
