@@ -110,5 +110,5 @@ public static class Invariance
     private static bool Includes(ICellClassifier classifier, CellImage c) => classifier.Outputs.Contains(c.Label.Class!.Value);
 
     private static SampleSet Restricted(ICellClassifier classifier, SampleSet set) =>
-        classifier.Outputs.Count == CellTaxonomy.All.Count ? set : set.Restrict(classifier.Outputs);
+        classifier.Outputs.SequenceEqual(CellTaxonomy.All) ? set : set.Restrict(classifier.Outputs);
 }

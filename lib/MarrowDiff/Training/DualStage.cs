@@ -62,7 +62,7 @@ public sealed class DualStageClassifier : ICellClassifier
 {
     public DualStageClassifier(ISavedClassifier global, TrainedModel local)
     {
-        if (global.Outputs.Count != CellTaxonomy.All.Count) throw new ArgumentException($"the global model {global.Folder} must have the 10 outputs C1…C10, it has {global.Outputs.Count}", nameof(global));
+        if (!global.Outputs.SequenceEqual(CellTaxonomy.All)) throw new ArgumentException($"the global model {global.Folder} must have the 10 outputs C1…C10, it has {global.Outputs.Count}", nameof(global));
         if (local.Outputs.Count != 2) throw new ArgumentException($"the local model {local.Folder} must have 2 outputs, it has {local.Outputs.Count}", nameof(local));
         Global = global; Local = local;
     }
