@@ -121,7 +121,9 @@ public sealed class NotebookRunner
         string dll = typeof(NotebookRunner).Assembly.Location;
         string config = Path.ChangeExtension(dll, ".runtimeconfig.json");
         if (!File.Exists(config)) throw new FileNotFoundException($"{config} is missing: the notebook worker cannot start (rebuild the solution)");
-        var psi = new ProcessStartInfo(DotnetHost()) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // The worker's stdin is a pipe the runner never writes to and holds open while it lives: when the runner ends in
+        // any way (killed included), the worker reads end-of-file and stops (NotebookWorker.StopWhenTheRunnerIsGone).
+        var psi = new ProcessStartInfo(DotnetHost()) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         psi.ArgumentList.Add(dll);
         psi.ArgumentList.Add("worker");
         psi.ArgumentList.Add(requestFile);

@@ -34,8 +34,30 @@ internal static class NotebookWorker
     /// <summary>Set in the worker's own environment so that MarrowDiff's <c>NotebookConsole</c> relays progress.</summary>
     public const string ProgressVariable = "MarrowNotebookProgress";
 
+    /// <summary>The exit code of a worker whose runner is gone.</summary>
+    public const int RunnerGone = 4;
+
+    /// <summary>
+    /// Ends this process when its runner is gone. The runner starts the worker with a stdin pipe it never writes to; the
+    /// pipe closes only when the runner ends, killed or not, and the worker then reads end-of-file. Without this a
+    /// killed <c>marrow notebooks</c> left its worker training on, unseen, taking the CPU from whatever ran next.
+    /// </summary>
+    private static void StopWhenTheRunnerIsGone()
+    {
+        var thread = new Thread(() =>
+        {
+            using var stdin = Console.OpenStandardInput();
+            var buffer = new byte[64];
+            try { while (stdin.Read(buffer, 0, buffer.Length) > 0) { } }
+            catch (IOException) { }
+            Environment.Exit(RunnerGone);
+        }) { IsBackground = true, Name = "runner watch" };
+        thread.Start();
+    }
+
     public static async Task<int> RunAsync(string requestPath)
     {
+        StopWhenTheRunnerIsGone();
         // Cells' Console output is captured by the kernel; the protocol writes to the raw stream instead.
         var protocol = TextWriter.Synchronized(new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true });
         Environment.SetEnvironmentVariable(ProgressVariable, "1");

@@ -154,4 +154,32 @@ public sealed class NotebookRunnerTests : IDisposable
         Assert.False(Directory.Exists($"/proc/{worker}") && !File.ReadAllText($"/proc/{worker}/stat").Contains(") Z ", StringComparison.Ordinal),
                      $"the worker {worker} that ran the hung cell is still running");
     }
+
+    /// <summary>A runner killed outright (no chance to clean up) leaves no worker behind: the worker sees its stdin pipe
+    /// close and stops, instead of running its cell on, unseen.</summary>
+    [Fact]
+    public void AKilledRunner_LeavesNoWorkerBehind()
+    {
+        string pidFile = Path.Combine(_dir, "killed-worker.pid");
+        string nb = Notebook("runs-on.ipynb",
+            ($"System.IO.File.WriteAllText(@\"{pidFile}\", System.Environment.ProcessId.ToString());", []),
+            ("System.Threading.Thread.Sleep(System.Threading.Timeout.Infinite);", []));
+        var (runner, output) = MarrowProcess.Start(["notebooks", nb, "--out", Path.Combine(_dir, "killed-out")]);
+        using (runner)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (!File.Exists(pidFile) && clock.Elapsed < TimeSpan.FromMinutes(5) && !runner.HasExited) Thread.Sleep(200);
+            Assert.True(File.Exists(pidFile), $"the worker never ran its first cell:\n{output}");
+            Thread.Sleep(500); // the pid is written; let the worker reach the sleeping cell
+            runner.Kill(entireProcessTree: false); // SIGKILL to the runner alone, as a user's kill -9 or a lost terminal
+            runner.WaitForExit();
+        }
+        int worker = int.Parse(File.ReadAllText(pidFile));
+        bool Alive() => Directory.Exists($"/proc/{worker}") && !File.ReadAllText($"/proc/{worker}/stat").Contains(") Z ", StringComparison.Ordinal);
+        var wait = System.Diagnostics.Stopwatch.StartNew();
+        while (Alive() && wait.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(200);
+        bool alive = Alive();
+        if (alive) System.Diagnostics.Process.GetProcessById(worker).Kill();
+        Assert.False(alive, $"the worker {worker} kept running 30 s after its runner was killed");
+    }
 }
