@@ -42,9 +42,7 @@ internal static class ErrorsCommand
                 if (main.Outputs.Count == 2) throw new ArgumentException($"{folders[0]} is a local model; give the global model as --model and this one as --local");
                 ICellClassifier analysed = local is null ? main : new DualStageClassifier(main, local);
                 var (dataset, tiles, cells) = CellsToScore.Read(main.Card, r.GetValue(data)!, which, r.GetValue(profile)!, r.GetValue(seed), new ConsoleProgress(), r.GetValue(pitch));
-                var set = SampleSet.Original(tiles, cells, which == "test" ? "test set" : "all cells");
-                // A model of a task with cells outside the ten stages is analysed on its own classes.
-                if (!analysed.Outputs.SequenceEqual(set.Outputs)) set = set.Restrict(analysed.Outputs);
+                var set = SampleSet.Original(tiles, cells, which == "test" ? "test set" : "all cells").AnsweredBy(analysed.Outputs);
                 Console.WriteLine($"scoring {set.Count} cells with {analysed.Name} …");
                 var predictions = new Predictions(analysed.Name, set, analysed.Probabilities(set));
                 var provenance = Provenance.For(main.Card.Profile, dataset.Root, main.Card.Config.Seed);

@@ -36,9 +36,7 @@ internal static class EvaluateCommand
             string folder = r.GetValue(modelDir)!, which = r.GetValue(part)!, file = r.GetValue(outFile)!;
             using var model = FoldEnsemble.LoadAny(folder);
             var (dataset, tiles, cells) = CellsToScore.Read(model.Card, r.GetValue(data)!, which, r.GetValue(profile)!, r.GetValue(seed), new ConsoleProgress(), r.GetValue(pitch));
-            var set = SampleSet.Original(tiles, cells, which == "test" ? "test set" : "all cells");
-            // A dual stage's local model is scored on its own two classes, a model of a task on the task's.
-            if (!model.Outputs.SequenceEqual(CellTaxonomy.All)) set = set.Restrict(model.Outputs);
+            var set = SampleSet.Original(tiles, cells, which == "test" ? "test set" : "all cells").AnsweredBy(model.Outputs);
             // Timed here, not written to the metrics file: the file stays byte-equal between runs.
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var predictions = new Predictions(model.Name, set, model.Probabilities(set));

@@ -57,7 +57,7 @@ public static class Invariance
                 foreach (var (x, y) in Directions)
                     samples.Add(new Sample(t, (sbyte)Math.Round(d * x), (sbyte)Math.Round(d * y), D4.Identity));
         }
-        var set = Restricted(classifier, SampleSet.FromSamples(tiles, samples, "shifted test crops"));
+        var set = SampleSet.FromSamples(tiles, samples, "shifted test crops").AnsweredBy(classifier.Outputs);
         int[] predicted = Inference.ArgMax(classifier.Probabilities(set));
         int per = 1 + 8 * (distances.Count - 1);
         var points = new List<ShiftPoint>();
@@ -85,7 +85,7 @@ public static class Invariance
         var usable = cells.Where(c => Includes(classifier, c)).ToList();
         if (usable.Count == 0) throw new InvalidOperationException($"no cell of {classifier.Name}'s classes to turn");
         var samples = usable.SelectMany(c => D4.All.Select(g => new Sample(tiles.IndexOf(c), 0, 0, g))).ToList();
-        var set = Restricted(classifier, SampleSet.FromSamples(tiles, samples, "turned test crops"));
+        var set = SampleSet.FromSamples(tiles, samples, "turned test crops").AnsweredBy(classifier.Outputs);
         int[] predicted = Inference.ArgMax(classifier.Probabilities(set));
         double[] perElement = new double[8];
         int allEight = 0, correct = 0;
@@ -108,7 +108,4 @@ public static class Invariance
 
     // A local (2-class) model is analysed on its own classes only.
     private static bool Includes(ICellClassifier classifier, CellImage c) => classifier.Outputs.Contains(c.Label.Class!.Value);
-
-    private static SampleSet Restricted(ICellClassifier classifier, SampleSet set) =>
-        classifier.Outputs.SequenceEqual(CellTaxonomy.All) ? set : set.Restrict(classifier.Outputs);
 }

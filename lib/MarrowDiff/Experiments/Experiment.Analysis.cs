@@ -1,5 +1,4 @@
 using MarrowDiff.Analysis;
-using MarrowDiff.Data;
 using MarrowDiff.Evaluation;
 using MarrowDiff.Preparation;
 using MarrowDiff.Training;
@@ -45,8 +44,7 @@ public sealed partial class Experiment
     /// it goes back into a model or a choice of model.</summary>
     public Predictions TestPredictions(ICellClassifier classifier)
     {
-        SampleSet test = Prep.TestSet();
-        if (!classifier.Outputs.SequenceEqual(CellTaxonomy.All)) test = test.Restrict(classifier.Outputs);
+        SampleSet test = Prep.TestSet().AnsweredBy(classifier.Outputs);
         return new Predictions(classifier.Name, test, classifier.Probabilities(test));
     }
 

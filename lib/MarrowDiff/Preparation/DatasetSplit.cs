@@ -267,10 +267,10 @@ public sealed class DatasetSplit
     /// which every earlier model and result was made on, stays as it was, and no stage cell changes side.</remarks>
     public static DatasetSplit Ensure(CellDataset dataset, SplitOptions options, string folder)
     {
-        var stages = dataset.PaperCells.Where(c => c.Label.Class!.Value.IsStage()).ToList();
-        var outside = dataset.PaperCells.Where(c => !c.Label.Class!.Value.IsStage()).ToList();
-        var split = EnsureFile(Path.Combine(folder, options.FileStem + ".csv"), stages, options);
-        return outside.Count == 0 ? split : split.Joined(EnsureFile(Path.Combine(folder, options.FileStem + NonStageFileSuffix + ".csv"), outside, options));
+        var (stages, outside) = StagesAndOutside(dataset.PaperCells);
+        string file = Path.Combine(folder, options.FileStem + ".csv");
+        var split = EnsureFile(file, stages, options);
+        return outside.Count == 0 ? split : split.Joined(EnsureFile(NonStageFile(file), outside, options));
     }
 
     /// <summary>What the split file of the cells outside the ten stages adds to the stages' file name.</summary>
@@ -280,15 +280,25 @@ public sealed class DatasetSplit
     /// stages, their file beside it (<see cref="Ensure"/> writes both): what a saved model of such a task is scored on.</summary>
     public static DatasetSplit LoadWithOutside(string file, IEnumerable<CellImage> cells, SplitOptions options)
     {
-        var task = cells.Where(c => !c.Label.IsOther).ToList();
-        var outside = task.Where(c => !c.Label.Class!.Value.IsStage()).ToList();
-        var split = Load(file, task.Where(c => c.Label.Class!.Value.IsStage()), options);
+        var (stages, outside) = StagesAndOutside(cells);
+        var split = Load(file, stages, options);
         if (outside.Count == 0) return split;
-        string beside = Path.Combine(Path.GetDirectoryName(file) ?? ".", Path.GetFileNameWithoutExtension(file) + NonStageFileSuffix + ".csv");
+        string beside = NonStageFile(file);
         if (!System.IO.File.Exists(beside))
             throw new FileNotFoundException($"{beside}: the split of the {outside.Count} cells outside the ten stages is not beside {file}", beside);
         return split.Joined(Load(beside, outside, options));
     }
+
+    // The task's cells (labelled, not Other) in two parts, each with a split file of its own made by the same rule.
+    private static (List<CellImage> Stages, List<CellImage> Outside) StagesAndOutside(IEnumerable<CellImage> cells)
+    {
+        var task = cells.Where(c => !c.Label.IsOther).ToList();
+        return (task.Where(c => c.Label.Class!.Value.IsStage()).ToList(), task.Where(c => !c.Label.Class!.Value.IsStage()).ToList());
+    }
+
+    // The split file of the cells outside the ten stages, beside the stages' file.
+    private static string NonStageFile(string stagesFile) =>
+        Path.Combine(Path.GetDirectoryName(stagesFile) ?? ".", Path.GetFileNameWithoutExtension(stagesFile) + NonStageFileSuffix + ".csv");
 
     private static DatasetSplit EnsureFile(string file, IReadOnlyList<CellImage> cells, SplitOptions options)
     {

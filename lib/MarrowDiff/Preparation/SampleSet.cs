@@ -108,6 +108,13 @@ public sealed class SampleSet
                              Notes.Append($"restricted to {names}: {keep.Length} of {Count} images").ToList(), $"{Side}, {names} only", classes);
     }
 
+    /// <summary>
+    /// This set as a classifier with <paramref name="outputs"/> answers it: the set itself when its classes are those
+    /// outputs, else restricted to them. A local model is scored on its two classes, a model of a task on the task's,
+    /// and a set holding cells outside the ten stages on the stages alone when the classifier knows no other.
+    /// </summary>
+    public SampleSet AnsweredBy(IReadOnlyList<CellClass> outputs) => Outputs.SequenceEqual(outputs) ? this : Restrict(outputs);
+
     /// <summary>The samples at <paramref name="indices"/>, in that order (same classes and labels).</summary>
     public SampleSet Subset(IReadOnlyList<int> indices, string side) =>
         new(Variant, Tiles, indices.Select(i => _samples[i]).ToArray(), Classes, Notes, side, Outputs);

@@ -35,6 +35,23 @@ public static class CountViews
         return csv.ToString();
     }
 
+    // Every share in count.json reads alike: percent with its 95% interval, each to two decimals.
+    private static JsonObject WithPercent(JsonObject row, ClassShare c)
+    {
+        row["percent"] = Math.Round(100 * c.Share, 2);
+        row["ci95_low_percent"] = Math.Round(100 * c.Low, 2);
+        row["ci95_high_percent"] = Math.Round(100 * c.High, 2);
+        return row;
+    }
+
+    // One row per class, keyed by its code (C1, Lym, ...).
+    private static JsonObject Rows(IEnumerable<ClassShare> shares)
+    {
+        var rows = new JsonObject();
+        foreach (var c in shares) rows[c.Name.Split(' ')[0]] = WithPercent(new JsonObject { ["name"] = c.Name, ["count"] = c.Count }, c);
+        return rows;
+    }
+
     /// <summary>count.json: the numbers of the report, with the pitch of every field and the provenance.</summary>
     public static string CountJson(this DifferentialCount count, Provenance provenance)
     {
@@ -50,17 +67,9 @@ public static class CountViews
         };
         if (count.Classified)
         {
-            var classes = new JsonObject();
-            foreach (var c in count.Classes)
-                classes[c.Name.Split(' ')[0]] = new JsonObject { ["name"] = c.Name, ["count"] = c.Count, ["percent"] = Math.Round(100 * c.Share, 2),
-                                                                  ["ci95_low_percent"] = Math.Round(100 * c.Low, 2), ["ci95_high_percent"] = Math.Round(100 * c.High, 2) };
-            json["classes"] = classes;
+            json["classes"] = Rows(count.Classes);
             json["classes_are_shares_of"] = $"the {count.StageCells} cells called one of the ten maturation stages";
-            var outside = new JsonObject();
-            foreach (var c in count.NonStage)
-                outside[c.Name.Split(' ')[0]] = new JsonObject { ["name"] = c.Name, ["count"] = c.Count, ["percent"] = Math.Round(100 * c.Share, 2),
-                                                                  ["ci95_low_percent"] = Math.Round(100 * c.Low, 2), ["ci95_high_percent"] = Math.Round(100 * c.High, 2) };
-            json["outside_the_stages"] = outside;
+            json["outside_the_stages"] = Rows(count.NonStage);
             json["outside_the_stages_are_shares_of"] = count.NonStage.Count == 0
                 ? "none: the model answers only the ten stages, so every nucleated cell is counted as one of them"
                 : $"all {count.Cells.Count(c => c.Class is not null)} classified cells";
@@ -68,7 +77,7 @@ public static class CountViews
             if (count.MyeloidToErythroid is { } me)
                 json["myeloid_to_erythroid"] = new JsonObject { ["myeloid"] = me.Myeloid, ["erythroid"] = me.Erythroid, ["ratio"] = Finite(me.Ratio),
                                                                 ["ci95_low"] = Finite(me.Low), ["ci95_high"] = Finite(me.High), ["definition"] = RatioWithInterval.Definition };
-            if (count.Blasts is { } b) json["blasts_percent"] = new JsonObject { ["percent"] = Math.Round(100 * b.Share, 2), ["ci95_low_percent"] = Math.Round(100 * b.Low, 2), ["ci95_high_percent"] = Math.Round(100 * b.High, 2) };
+            if (count.Blasts is { } b) json["blasts_percent"] = WithPercent(new JsonObject(), b);
             json["review_below_probability"] = count.ReviewBelow;
             json["review_queue"] = count.ReviewQueue.Count;
             if (count.Widest is { } w && count.CellsForHalfWidth is { } need)

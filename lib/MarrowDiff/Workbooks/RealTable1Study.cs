@@ -123,8 +123,7 @@ public static class RealTable1Study
         var p = row.Predictions;
         var cells = p.Cells.Select(c => byId.TryGetValue(c.Cell, out var cell) ? cell
             : throw new InvalidDataException($"{row.Variant}: test cell {c.Cell} of the saved predictions is not a test cell of {study.Data} (another folder or split)")).ToList();
-        var set = SampleSet.Original(prep.Tiles, cells, "test set");
-        if (!set.Outputs.SequenceEqual(p.Outputs)) set = set.Restrict(p.Outputs);
+        var set = SampleSet.Original(prep.Tiles, cells, "test set").AnsweredBy(p.Outputs);
         var predictions = Predictions.Of(p, set, row.Variant);
         var wrong = predictions.Wrong;
         var shown = wrong.Take(max).ToList();
