@@ -43,7 +43,7 @@ public static class Program
         {
             NotebooksCommand.Create(), SynthCommand.Create(), PrepareCommand.Create(), TrainCommand.Create(), EvaluateCommand.Create(),
             ErrorsCommand.Create(), CountCommand.Create(), AuditCommand.Create(), FuzzCommand.Create(), ScaleCommand.Create(), BenchCommand.Create(), DoctorCommand.Create(),
-            LearningCurveCommand.Create(), RealTable1Command.Create(), PredictCommand.Create(), RealCellsCommand.Create(), LabelsCommand.Create(),
+            LearningCurveCommand.Create(), RealTable1Command.Create(), PredictCommand.Create(), RealCellsCommand.Create(), LabelsCommand.Create(), EnvelopeCommand.Create(),
         };
         root.Options.Add(DeviceOption());
         return root;

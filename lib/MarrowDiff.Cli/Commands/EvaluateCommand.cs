@@ -78,6 +78,25 @@ internal static class EvaluateCommand
                     ["per_type"] = outside.Types.ToDictionary(t => t.Class.Code(), t => (object)new Dictionary<string, int>
                         { ["cells"] = t.Cells, ["right"] = t.Right, ["called_a_stage"] = t.CalledAStage }),
                 };
+            // A model with an envelope of its training cells: which of these cells lie outside it (they would go to review).
+            string? envelopeLine = null;
+            if (model is TrainedModel { Envelope: { } envelope } single)
+            {
+                var distances = envelope.Distances(Inference.Embeddings(single.Network, set, single.Normalisation));
+                var byClass = Enumerable.Range(0, set.Count).GroupBy(i => set.CellOf(i).Label.Class!.Value).OrderBy(g => g.Key).ToList();
+                int Outside(IEnumerable<int> cells) => cells.Count(i => envelope.IsOutside(distances[i]));
+                var stageCells = Enumerable.Range(0, set.Count).Where(i => set.CellOf(i).Label.Class!.Value.IsStage()).ToList();
+                json["unlike_training_cells"] = new Dictionary<string, object?>
+                {
+                    ["threshold"] = envelope.Threshold, ["quantile"] = envelope.Quantile, ["calibrated_on"] = envelope.CalibratedOn,
+                    ["cells"] = set.Count, ["outside"] = Outside(Enumerable.Range(0, set.Count)),
+                    ["stage_cells"] = stageCells.Count, ["stage_cells_outside"] = Outside(stageCells),
+                    ["per_class"] = byClass.ToDictionary(g => g.Key.Code(), g => (object)new Dictionary<string, int> { ["cells"] = g.Count(), ["outside"] = Outside(g) }),
+                };
+                envelopeLine = $"outside the envelope of the training cells (beyond {envelope.Threshold.ToString("0.0", CultureInfo.InvariantCulture)}, percentile " +
+                               $"{Percent.Of(envelope.Quantile, 0)} of {envelope.CalibrationCells} {envelope.CalibratedOn}): " +
+                               string.Join(", ", byClass.Select(g => $"{g.Key.Code()} {Outside(g)}/{g.Count()}"));
+            }
             // The review threshold the model would be used with, and what it keeps of these cells.
             var (below, why) = SavedScores.ReviewFor(null, model.Folder);
             var kept = answers.Cells.Where(c => c.Probabilities[answers.Outputs.ToList().IndexOf(c.Predicted)] >= below).ToList();
@@ -109,6 +128,7 @@ internal static class EvaluateCommand
             if (OutsideStageScores.Of(answers) is { } o)
                 Console.WriteLine($"outside the stages: {o.Cells} cells, {Percent.Of(o.NotCalledAStage)}% not called a stage ({string.Join(", ", o.Types.Select(t => $"{t.Class.Code()} {t.Right}/{t.Cells} right, {t.CalledAStage} called a stage"))}); " +
                                   $"the stages' macro F1 {Percent.Of(o.StagesMacroF1)}%");
+            if (envelopeLine is not null) Console.WriteLine(envelopeLine);
             string keptRight = kept.Count == 0 ? "" : $", {Percent.Of(kept.Count(c => c.Truth == c.Predicted) / (double)kept.Count)}% of them right";
             Console.WriteLine($"review queue below {below.ToString("0.###", CultureInfo.InvariantCulture)} ({why}): {kept.Count} of {answers.Count} cells kept{keptRight}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

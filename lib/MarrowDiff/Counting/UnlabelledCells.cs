@@ -65,11 +65,19 @@ public static class UnlabelledCells
                 for (int i = 0; i < patches.Count; i++)
                     for (int c = 0; c < outputs.Count; c++) p[i, c] += q[i, c] / members.Count;
             }
+            // A single model with an envelope of its training cells also flags what lies outside it, a rule on pixels first.
+            var unlike = batch.Select(b => b.Unlike).ToArray();
+            if (classifier is TrainedModel { Envelope: { } envelope } single)
+            {
+                var embeddings = single.PatchEmbeddings(patches);
+                for (int i = 0; i < patches.Count; i++)
+                    if (unlike[i] is null && envelope.Distance(embeddings, i) is var d && envelope.IsOutside(d)) unlike[i] = envelope.Reason(d);
+            }
             for (int i = 0; i < patches.Count; i++)
             {
                 float[] row = Enumerable.Range(0, outputs.Count).Select(c => p[i, c]).ToArray();
                 int top = Enumerable.Range(0, row.Length).OrderByDescending(c => row[c]).ThenBy(c => c).First();
-                rows.Add(new UnlabelledPrediction(batch[i].Name, outputs[top], row[top], row[top] < reviewBelow || batch[i].Unlike is not null, row, batch[i].Unlike));
+                rows.Add(new UnlabelledPrediction(batch[i].Name, outputs[top], row[top], row[top] < reviewBelow || unlike[i] is not null, row, unlike[i]));
             }
             batch.Clear();
         }

@@ -61,6 +61,18 @@ public abstract class CellNetwork(string name) : nn.Module<Tensor, Tensor>(name)
 
     public virtual bool BatchNormFolded => false;
 
+    /// <summary>
+    /// The input to the network's last layer: what the classifier's final linear map turns into the class scores
+    /// (VGG's second fully connected layer after its ReLU, ResNet-18's 512 pooled features), so that
+    /// <c>forward(x)</c> is that layer applied to it. Where a cell lies in this space, against where the training
+    /// cells lie, is what tells a cell unlike any the model was trained on (<c>Counting.FeatureEnvelope</c>); the
+    /// softmax alone cannot, as it is confident far from every training cell.
+    /// </summary>
+    public abstract Tensor Embedding(Tensor input);
+
+    /// <summary>Length of <see cref="Embedding"/>'s rows.</summary>
+    public abstract int EmbeddingSize { get; }
+
     /// <summary>Trainable parameters.</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
 

@@ -22,10 +22,24 @@ public static class Inference
     /// <param name="batchSize">Cells in flight at once; several streams share them (<see cref="StreamBatch"/>).</param>
     /// <param name="streams">Forward passes at once (<see cref="StreamsFor(CellNetwork, int, int)"/>): 0 automatic, 1 every thread on one batch.</param>
     public static float[,] Probabilities(CellNetwork model, SampleSet set, ColourNormalisation normalisation, int batchSize = DefaultBatch, bool testTimeD4 = false, bool channelsLast = true,
-                                         bool foldBatchNorm = true, int streams = 0)
+                                         bool foldBatchNorm = true, int streams = 0) =>
+        Rows(model, set, normalisation, model.Config.Classes, x => Softmax(model, x, testTimeD4), batchSize, channelsLast, foldBatchNorm, streams);
+
+    /// <summary>The <see cref="CellNetwork.Embedding"/> [n, <see cref="CellNetwork.EmbeddingSize"/>] of every sample of
+    /// <paramref name="set"/>, in order, each image as it is (no test-time turns): the space a <c>FeatureEnvelope</c> is
+    /// drawn in.</summary>
+    public static float[,] Embeddings(CellNetwork model, SampleSet set, ColourNormalisation normalisation, int batchSize = DefaultBatch) =>
+        Rows(model, set, normalisation, model.EmbeddingSize, model.Embedding, batchSize, channelsLast: true, foldBatchNorm: true, streams: 0);
+
+    /// <summary>The embedding of <paramref name="count"/> inputs already normalised, as <see cref="ProbabilitiesOf"/> takes them.</summary>
+    public static float[,] EmbeddingsOf(CellNetwork model, float[] inputs, int count, int batchSize = DefaultBatch) =>
+        RowsOf(model, inputs, count, model.EmbeddingSize, model.Embedding, batchSize, channelsLast: true, foldBatchNorm: true, streams: 0);
+
+    // One row of k numbers a sample from pass (softmax or embedding), batches on streams, each stream writing its own rows.
+    private static float[,] Rows(CellNetwork model, SampleSet set, ColourNormalisation normalisation, int k, Func<Tensor, Tensor> pass, int batchSize, bool channelsLast,
+                                 bool foldBatchNorm, int streams)
     {
         model.eval();
-        int k = model.Config.Classes;
         var result = new float[set.Count, k];
         var device = model.parameters().First().device;
         streams = StreamsFor(model, batchSize, streams);
@@ -37,7 +51,7 @@ public static class Inference
             {
                 using var scope = NewDisposeScope();
                 var (x, _) = batch.ToTensors(device);
-                return Softmax(model, x, testTimeD4).cpu().data<float>().ToArray();
+                return pass(x).cpu().data<float>().ToArray();
             },
             (batch, p) =>
             {
@@ -52,12 +66,15 @@ public static class Inference
     /// <summary>Softmax probabilities of <paramref name="count"/> inputs already normalised (count × 3 × 96 × 96
     /// floats, channel-first): for analyses that edit the input itself, such as occlusion.</summary>
     public static float[,] ProbabilitiesOf(CellNetwork model, float[] inputs, int count, int batchSize = DefaultBatch, bool testTimeD4 = false, bool channelsLast = true,
-                                           bool foldBatchNorm = true, int streams = 0)
+                                           bool foldBatchNorm = true, int streams = 0) =>
+        RowsOf(model, inputs, count, model.Config.Classes, x => Softmax(model, x, testTimeD4), batchSize, channelsLast, foldBatchNorm, streams);
+
+    private static float[,] RowsOf(CellNetwork model, float[] inputs, int count, int k, Func<Tensor, Tensor> pass, int batchSize, bool channelsLast,
+                                   bool foldBatchNorm, int streams)
     {
         const int per = 3 * CellPatch.Size * CellPatch.Size;
         if (inputs.Length < (long)count * per) throw new ArgumentException($"{inputs.Length} floats cannot hold {count} images of {per}", nameof(inputs));
         model.eval();
-        int k = model.Config.Classes;
         var result = new float[count, k];
         var device = model.parameters().First().device;
         using var levers = Levers(model, channelsLast, foldBatchNorm);
@@ -71,7 +88,7 @@ public static class Inference
                 using var scope = NewDisposeScope();
                 var x = torch.empty([n, 3, CellPatch.Size, CellPatch.Size], ScalarType.Float32);
                 inputs.AsSpan(first * per, n * per).CopyTo(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(x.bytes));
-                return Softmax(model, x.to(device), testTimeD4).cpu().data<float>().ToArray();
+                return pass(x.to(device)).cpu().data<float>().ToArray();
             },
             (first, p) =>
             {

@@ -132,11 +132,19 @@ public sealed class ResNet18 : CellNetwork
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
+        return fc.forward(drop_fc.forward(Embedding(input))).MoveToOuterDisposeScope();
+    }
+
+    public override Tensor Embedding(Tensor input)
+    {
+        using var scope = NewDisposeScope();
         Tensor x = nn.functional.conv2d(input, input_weight, input_bias);
         if (input.shape[^1] != Config.InputSize)
             x = nn.functional.interpolate(x, [Config.InputSize, Config.InputSize], mode: InterpolationMode.Bilinear, align_corners: false);
-        return fc.forward(drop_fc.forward(Features(x))).MoveToOuterDisposeScope();
+        return Features(x).MoveToOuterDisposeScope();
     }
+
+    public override int EmbeddingSize => 512;
 
     /// <summary>How every convolution of the backbone runs (<see cref="ConvolutionEngine"/>): bf16 where the CPU has
     /// AVX512_BF16 kernels, channels-last strides. The input adapter's fixed 1×1 convolution stays fp32: it is the exact

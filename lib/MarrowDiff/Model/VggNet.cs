@@ -166,6 +166,23 @@ public sealed class VggNet : CellNetwork
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
+        return classifier.forward(Flattened(input)).MoveToOuterDisposeScope();
+    }
+
+    public override Tensor Embedding(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        // The classifier's layers but its last (fc3), one by one: the same modules, so the same numbers as forward's.
+        Tensor x = Flattened(input);
+        foreach (var layer in classifier.children().SkipLast(1)) x = ((nn.Module<Tensor, Tensor>)layer).forward(x);
+        return x.MoveToOuterDisposeScope();
+    }
+
+    public override int EmbeddingSize => Config.ClassifierWidth;
+
+    // The convolutional features as the classifier reads them: pooled to the network's input size, flattened.
+    private Tensor Flattened(Tensor input)
+    {
         Tensor x = input;
         long side = input.shape[^1];
         if (side != Config.InputSize)
@@ -178,8 +195,7 @@ public sealed class VggNet : CellNetwork
         }
         x = features.forward(x);
         if (Config.GlobalPool) x = x.mean([2, 3]);
-        x = x.flatten(1);
-        return classifier.forward(x).MoveToOuterDisposeScope();
+        return x.flatten(1);
     }
 
     /// <summary>MSRA (Kaiming) initialisation, fan-in, for the ReLU network: weights ~ N(0, 2 / fan-in), zero biases;

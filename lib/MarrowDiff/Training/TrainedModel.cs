@@ -88,7 +88,14 @@ public sealed class TrainedModel : ISavedClassifier
 
     /// <summary>Softmax probabilities of 96-px RGB patches (cells found in a field), prepared exactly as training
     /// prepared its images: YUV, normalised with the model's own training statistics.</summary>
-    public float[,] PatchProbabilities(IReadOnlyList<RgbImage> patches, int batchSize = Inference.DefaultBatch)
+    public float[,] PatchProbabilities(IReadOnlyList<RgbImage> patches, int batchSize = Inference.DefaultBatch) =>
+        patches.Count == 0 ? new float[0, Outputs.Count] : Inference.ProbabilitiesOf(Network, Inputs(patches), patches.Count, batchSize, TestTimeD4);
+
+    /// <summary>The <see cref="CellNetwork.Embedding"/> of 96-px RGB patches, prepared as <see cref="PatchProbabilities"/> prepares them.</summary>
+    public float[,] PatchEmbeddings(IReadOnlyList<RgbImage> patches, int batchSize = Inference.DefaultBatch) =>
+        patches.Count == 0 ? new float[0, Network.EmbeddingSize] : Inference.EmbeddingsOf(Network, Inputs(patches), patches.Count, batchSize);
+
+    private float[] Inputs(IReadOnlyList<RgbImage> patches)
     {
         const int per = 3 * CellPatch.Size * CellPatch.Size;
         var inputs = new float[patches.Count * per];
@@ -98,8 +105,14 @@ public sealed class TrainedModel : ISavedClassifier
                 throw new ArgumentException($"patch {i} is {patches[i].Width}x{patches[i].Height}; the network takes {CellPatch.Size}x{CellPatch.Size}", nameof(patches));
             Normalisation.ToInput(patches[i], inputs.AsSpan(i * per, per));
         }
-        return patches.Count == 0 ? new float[0, Outputs.Count] : Inference.ProbabilitiesOf(Network, inputs, patches.Count, batchSize, TestTimeD4);
+        return inputs;
     }
+
+    /// <summary>Where its training cells lie in its embedding (<see cref="FeatureEnvelope"/>), when one was fitted into
+    /// its folder by <c>marrow envelope</c>; null otherwise, and a cell is then checked only by rules on its pixels.</summary>
+    public FeatureEnvelope? Envelope => _envelope ??= FeatureEnvelope.TryLoad(Folder);
+
+    private FeatureEnvelope? _envelope;
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 

@@ -6,7 +6,7 @@ namespace MarrowDiff.Tests.Cli;
 /// (exit 2) before any work starts.</summary>
 public class CommandLineTests
 {
-    private static readonly string[] Names = ["notebooks", "synth", "prepare", "train", "evaluate", "errors", "count", "audit", "fuzz", "scale", "bench", "doctor", "learning-curve", "real-table1", "predict", "real-cells", "labels"];
+    private static readonly string[] Names = ["notebooks", "synth", "prepare", "train", "evaluate", "errors", "count", "audit", "fuzz", "scale", "bench", "doctor", "learning-curve", "real-table1", "predict", "real-cells", "labels", "envelope"];
 
     public static TheoryData<string> CommandNames => [.. Names];
 
