@@ -12,6 +12,10 @@ public sealed record CountedCell(string Field, FieldCell Cell, CellClass? Class,
                                  bool Review, float[]? Probabilities)
 {
     public bool Counted => !Cell.Edge;
+
+    /// <summary>Why the cell is unlike every training cell of the model (outside its <c>FeatureEnvelope</c>), which
+    /// sends it to review whatever its probability; null when it is not, or the model has no envelope.</summary>
+    public string? Unlike { get; init; }
 }
 
 /// <summary>One class of the differential: count, share of the counted cells and its exact 95% interval.</summary>
@@ -56,6 +60,9 @@ public sealed record DifferentialCount(
     /// <summary>What each cell's <see cref="CountedCell.Probabilities"/> are of: the model's outputs.</summary>
     public IReadOnlyList<CellClass> Outputs { get; init; } = CellTaxonomy.All;
 
+    /// <summary>Whether the model had an envelope of its training cells, so that a cell unlike all of them went to review.</summary>
+    public bool Envelope { get; init; }
+
     /// <summary>How the M:E row reads: the ten stages' definition for a 10-class model, the cells outside them named
     /// when the model answers them.</summary>
     public string RatioLabel => NonStage.Count == 0 ? "M:E ratio (C5-C10 : C1-C4)" : "M:E ratio (C5-C10, Eos, Baso : C1-C4, EB)";
@@ -79,12 +86,14 @@ public static class DifferentialCounter
 {
     public static DifferentialCount Count(IReadOnlyList<DetectedField> fields, PatchClassifier? classifier, int target = 500, double reviewBelow = 0.7,
                                           IReadOnlyList<(string Field, string Reason)>? skipped = null, IProgress<WorkProgress>? progress = null) =>
-        Count(fields, classifier is null ? null : (classifier.Name, classifier.Outputs, classifier.Probabilities), target, reviewBelow, skipped, progress);
+        Count(fields, classifier is null ? null : (classifier.Name, classifier.Outputs, classifier.Probabilities), target, reviewBelow, skipped, progress,
+              classifier is { Envelope: not null } ? classifier.Unlike : null);
 
     /// <summary><see cref="Count(IReadOnlyList{DetectedField}, PatchClassifier?, int, double, IReadOnlyList{ValueTuple{string, string}}?, IProgress{WorkProgress}?)"/>
     /// with any function from patches to one probability row each (a test's stand-in for a trained network).</summary>
     internal static DifferentialCount Count(IReadOnlyList<DetectedField> fields, (string Name, IReadOnlyList<CellClass> Outputs, Func<IReadOnlyList<RgbImage>, float[,]> Probabilities)? classifier,
-                                            int target, double reviewBelow, IReadOnlyList<(string Field, string Reason)>? skipped, IProgress<WorkProgress>? progress)
+                                            int target, double reviewBelow, IReadOnlyList<(string Field, string Reason)>? skipped, IProgress<WorkProgress>? progress,
+                                            Func<IReadOnlyList<RgbImage>, string?[]>? unlike = null)
     {
         var outputs = classifier?.Outputs ?? CellTaxonomy.All;
         if (!outputs.Any(k => k.IsStage())) throw new ArgumentException($"{classifier?.Name}: a counting model must name the maturation stages; it answers {string.Join(", ", outputs.Select(k => k.Code()))}");
@@ -96,10 +105,13 @@ public static class DifferentialCounter
         {
             var field = fields[f];
             float[,]? p = null;
+            string?[]? outside = null;
             var counted = field.Cells.Where(c => !c.Edge).ToList();
             if (classifier is { } answer)
             {
-                p = answer.Probabilities(counted.Select(c => FieldDetection.Patch(field, c)).ToList());
+                var patches = counted.Select(c => FieldDetection.Patch(field, c)).ToList();
+                p = answer.Probabilities(patches);
+                outside = unlike?.Invoke(patches);
                 if (p.GetLength(0) != counted.Count || p.GetLength(1) != outputs.Count)
                     throw new InvalidOperationException($"{field.Field}: the classifier gave {p.GetLength(0)}×{p.GetLength(1)} probabilities for {counted.Count} cells of {outputs.Count} classes");
             }
@@ -108,10 +120,11 @@ public static class DifferentialCounter
             {
                 if (cell.Edge || p is null) { cells.Add(new CountedCell(field.Field, cell, null, float.NaN, null, float.NaN, false, null)); continue; }
                 float[] row = Enumerable.Range(0, p.GetLength(1)).Select(c => p[k, c]).ToArray();
+                string? why = outside?[k];
                 k++;
                 int[] order = Enumerable.Range(0, row.Length).OrderByDescending(c => row[c]).ThenBy(c => c).ToArray();
                 cells.Add(new CountedCell(field.Field, cell, outputs[order[0]], row[order[0]], outputs[order[1]], row[order[1]],
-                                          row[order[0]] < reviewBelow, row));
+                                          row[order[0]] < reviewBelow || why is not null, row) { Unlike = why });
             }
             progress?.Report(new WorkProgress("classifying cells", f + 1, fields.Count, clock.Elapsed));
         }
@@ -128,7 +141,7 @@ public static class DifferentialCounter
         var blasts = ClassShare.For("C5 myeloblast (blasts)", classified.Count(c => c.Class == CellClass.Myeloblast), n);
         var widest = classes.Where(c => c.Total > 0).MaxBy(c => c.HalfWidth);
         return new DifferentialCount(fields, skipped ?? [], cells, classifier.Value.Name, target, reviewBelow, classes, Ratio(myeloid, erythroid), blasts, review,
-                                     widest is null ? null : CellsFor(widest.Share, DifferentialCount.WantedHalfWidth)) { NonStage = nonStage, Outputs = outputs };
+                                     widest is null ? null : CellsFor(widest.Share, DifferentialCount.WantedHalfWidth)) { NonStage = nonStage, Outputs = outputs, Envelope = unlike is not null };
     }
 
     /// <summary>M:E with its interval; null without a single myeloid or erythroid cell.</summary>

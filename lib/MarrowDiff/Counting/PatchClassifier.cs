@@ -29,6 +29,18 @@ public sealed class PatchClassifier
     /// <summary>What each column of <see cref="Probabilities"/> is: the global model's outputs.</summary>
     public IReadOnlyList<CellClass> Outputs => Global.Outputs;
 
+    /// <summary>The global model's envelope of its training cells, if it has one (<c>marrow envelope</c>).</summary>
+    public FeatureEnvelope? Envelope => Global.Envelope;
+
+    /// <summary>For each patch, why it lies outside the global model's <see cref="Envelope"/>, or null (every one
+    /// null without an envelope).</summary>
+    public string?[] Unlike(IReadOnlyList<RgbImage> patches)
+    {
+        if (Envelope is not { } envelope || patches.Count == 0) return new string?[patches.Count];
+        var embeddings = Global.PatchEmbeddings(patches);
+        return [.. Enumerable.Range(0, patches.Count).Select(i => envelope.Distance(embeddings, i) is var d && envelope.IsOutside(d) ? envelope.Reason(d) : null)];
+    }
+
     /// <summary>Probabilities [patches, <see cref="Outputs"/>].</summary>
     public float[,] Probabilities(IReadOnlyList<RgbImage> patches)
     {

@@ -27,11 +27,11 @@ public static class CountViews
     /// <summary>cells.csv: one row per found cell, edge cells included, centres in the field's own pixels.</summary>
     public static string CellsCsv(this DifferentialCount count)
     {
-        var csv = new StringBuilder(Csv.Line(["field", "x", "y", "diameter_px", "edge", "class", "probability", "second_class", "second_probability", "review"]) + "\n");
+        var csv = new StringBuilder(Csv.Line(["field", "x", "y", "diameter_px", "edge", "class", "probability", "second_class", "second_probability", "review", "unlike_the_training_cells"]) + "\n");
         foreach (var c in count.Cells)
             csv.Append(Csv.Line([c.Field, F(c.Cell.X, "0.0"), F(c.Cell.Y, "0.0"), F(c.Cell.DiameterPx, "0.0"), c.Cell.Edge ? "true" : "false",
                                  c.Class?.Code() ?? "", c.Class is null ? "" : F(c.Probability, "0.0000"), c.Second?.Code() ?? "",
-                                 c.Second is null ? "" : F(c.SecondProbability, "0.0000"), c.Class is null ? "" : c.Review ? "true" : "false"])).Append('\n');
+                                 c.Second is null ? "" : F(c.SecondProbability, "0.0000"), c.Class is null ? "" : c.Review ? "true" : "false", c.Unlike ?? ""])).Append('\n');
         return csv.ToString();
     }
 
@@ -80,6 +80,9 @@ public static class CountViews
             if (count.Blasts is { } b) json["blasts_percent"] = WithPercent(new JsonObject(), b);
             json["review_below_probability"] = count.ReviewBelow;
             json["review_queue"] = count.ReviewQueue.Count;
+            // Only a model with an envelope of its training cells can tell; without one the field is absent, not zero.
+            if (count.Envelope)
+                json["review_unlike_the_training_cells"] = count.Cells.Count(c => c.Unlike is not null && c.Counted);
             if (count.Widest is { } w && count.CellsForHalfWidth is { } need)
                 json["to_narrow_widest_to_2_5_points"] = new JsonObject { ["class"] = w.Name, ["cells_needed"] = need, ["more_cells"] = Math.Max(0, need - count.Counted) };
         }

@@ -31,7 +31,7 @@ public class CountCommandTests : IDisposable
         Assert.Contains("detection only", output);
 
         var rows = Csv.Parse(File.ReadAllText(Path.Combine(outDir, "cells.csv")));
-        Assert.Equal(["field", "x", "y", "diameter_px", "edge", "class", "probability", "second_class", "second_probability", "review"], rows[0]);
+        Assert.Equal(["field", "x", "y", "diameter_px", "edge", "class", "probability", "second_class", "second_probability", "review", "unlike_the_training_cells"], rows[0]);
         var cells = rows.Skip(1).Select(r => (Field: r[0], X: double.Parse(r[1], CultureInfo.InvariantCulture), Y: double.Parse(r[2], CultureInfo.InvariantCulture), Edge: r[4] == "true", Class: r[5])).ToList();
         Assert.Equal(3, cells.Count);
         Assert.All(cells, c => Assert.Equal("", c.Class));

@@ -67,6 +67,16 @@ public class EnvelopeCommandTests(PreparedPhantomFixture fx) : IClassFixture<Pre
         double median = cellDistances[cellDistances.Count / 2];
         foreach (var (f, i) in names.Select((f, i) => (f, i)).Where(x => Path.GetFileName(x.f).StartsWith("junk-", StringComparison.Ordinal)))
             Assert.True(distances[i] > median, $"{Path.GetFileName(f)}: distance {distances[i]:0.0}, the cells' median {median:0.0}\n{table}");
+
+        // count uses it too: a counted cell outside the envelope is in the review queue with its reason, and count.json says how many.
+        string fields = Path.Combine(fx.Dataset.Root, "fields"), counted = Path.Combine(fx.Root, "envelope-count");
+        Assert.True(Directory.Exists(fields), $"{fields}: the phantom has no fields folder");
+        var (countCode, countOutput) = MarrowProcess.Run(["count", "--fields", fields, "--pitch", "0.16", "--model", outDir, "--out", counted], MarrowProcess.ShortCommand);
+        Assert.True(countCode == 0, countOutput);
+        var cellRows = Csv.Parse(File.ReadAllText(Path.Combine(counted, "cells.csv"))).Skip(1).ToList();
+        Assert.All(cellRows.Where(r => r[10].Length > 0), r => { Assert.StartsWith("unlike the training cells", r[10]); Assert.Equal("true", r[9]); });
+        using var countJson = JsonDocument.Parse(File.ReadAllText(Path.Combine(counted, "count.json")));
+        Assert.Equal(cellRows.Count(r => r[10].Length > 0 && r[4] == "false"), countJson.RootElement.GetProperty("review_unlike_the_training_cells").GetInt32());
     }
 
     private static RgbImage Gradient()
